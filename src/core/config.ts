@@ -1,0 +1,142 @@
+import { ConfigError } from './errors.js';
+
+/**
+ * Timing and sizing of the protocol. Names and defaults follow hashicorp/memberlist
+ * (`DefaultLANConfig`, `DefaultLocalConfig`, `DefaultWANConfig`); durations are in ms.
+ */
+export interface SwimConfig {
+  /** Time between probes of successive members (scaled by local health). */
+  probeIntervalMs: number;
+  /** How long to wait for a direct ack before asking helpers (scaled by local health). */
+  probeTimeoutMs: number;
+  /** Helpers asked to probe on our behalf when a direct probe fails (k). */
+  indirectChecks: number;
+  /** Broadcast transmit limit = retransmitMult × ceil(log10(n + 1)). */
+  retransmitMult: number;
+  /** Minimum suspicion timeout = suspicionMult × max(1, log10(n)) × probe interval. */
+  suspicionMult: number;
+  /** Maximum suspicion timeout = suspicionMaxTimeoutMult × minimum. */
+  suspicionMaxTimeoutMult: number;
+  /** Period of the full-state exchange with one random member (scaled with cluster size). */
+  pushPullIntervalMs: number;
+  /** Deadline of a stream exchange (push/pull, join). */
+  tcpTimeoutMs: number;
+  /** Do not fall back to a TCP ping when UDP probes fail. */
+  disableTcpPings: boolean;
+  /** Local health score ranges over 0 … awarenessMaxMultiplier − 1. */
+  awarenessMaxMultiplier: number;
+  /** Members that receive gossip every gossip interval. */
+  gossipNodes: number;
+  gossipIntervalMs: number;
+  /** Failed members still receive gossip, and stay in the table, this long. */
+  gossipToTheDeadTimeMs: number;
+  /** A failed member may come back at a new address after this long; 0 disables it. */
+  deadNodeReclaimTimeMs: number;
+  /** Byte budget of a UDP packet. */
+  udpBufferSize: number;
+  /** Bytes the packet pipeline adds after piggybacking (29 with encryption). */
+  packetOverheadBytes: number;
+}
+
+export type ProfileName = 'lan' | 'local' | 'wan';
+
+const lan: SwimConfig = {
+  probeIntervalMs: 1000,
+  probeTimeoutMs: 500,
+  indirectChecks: 3,
+  retransmitMult: 4,
+  suspicionMult: 4,
+  suspicionMaxTimeoutMult: 6,
+  pushPullIntervalMs: 30_000,
+  tcpTimeoutMs: 10_000,
+  disableTcpPings: false,
+  awarenessMaxMultiplier: 8,
+  gossipNodes: 3,
+  gossipIntervalMs: 200,
+  gossipToTheDeadTimeMs: 30_000,
+  deadNodeReclaimTimeMs: 0,
+  udpBufferSize: 1400,
+  packetOverheadBytes: 0,
+};
+
+export const PROFILES: Readonly<Record<ProfileName, Readonly<SwimConfig>>> = {
+  lan,
+  local: {
+    ...lan,
+    tcpTimeoutMs: 1000,
+    indirectChecks: 1,
+    retransmitMult: 2,
+    suspicionMult: 3,
+    pushPullIntervalMs: 15_000,
+    probeTimeoutMs: 200,
+    gossipIntervalMs: 100,
+    gossipToTheDeadTimeMs: 15_000,
+  },
+  wan: {
+    ...lan,
+    tcpTimeoutMs: 30_000,
+    suspicionMult: 6,
+    pushPullIntervalMs: 60_000,
+    probeIntervalMs: 5000,
+    probeTimeoutMs: 3000,
+    gossipNodes: 4,
+    gossipIntervalMs: 500,
+    gossipToTheDeadTimeMs: 60_000,
+  },
+};
+
+export function isProfileName(value: string): value is ProfileName {
+  return Object.hasOwn(PROFILES, value);
+}
+
+/** Integer-valued settings and their smallest allowed value. */
+const MINIMUMS: Record<keyof SwimConfig, number | 'boolean'> = {
+  probeIntervalMs: 1,
+  probeTimeoutMs: 1,
+  indirectChecks: 0,
+  retransmitMult: 1,
+  suspicionMult: 1,
+  suspicionMaxTimeoutMult: 1,
+  pushPullIntervalMs: 0,
+  tcpTimeoutMs: 1,
+  disableTcpPings: 'boolean',
+  awarenessMaxMultiplier: 1,
+  gossipNodes: 0,
+  gossipIntervalMs: 0,
+  gossipToTheDeadTimeMs: 0,
+  deadNodeReclaimTimeMs: 0,
+  udpBufferSize: 64,
+  packetOverheadBytes: 0,
+};
+
+export const CONFIG_KEYS = Object.keys(MINIMUMS) as (keyof SwimConfig)[];
+
+/**
+ * A profile's defaults with overrides applied and checked. `pushPullIntervalMs` and
+ * `gossipIntervalMs` of 0 switch those activities off, as in memberlist.
+ */
+export function resolveConfig(profile: ProfileName = 'lan', overrides: Partial<SwimConfig> = {}): SwimConfig {
+  if (!isProfileName(profile)) {
+    throw new ConfigError(`unknown profile "${String(profile)}": use lan, local or wan`);
+  }
+  const config: SwimConfig = { ...PROFILES[profile] };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    if (!Object.hasOwn(MINIMUMS, key)) {
+      throw new ConfigError(`unknown setting "${key}": known settings are ${CONFIG_KEYS.join(', ')}`);
+    }
+    const rule = MINIMUMS[key as keyof SwimConfig];
+    if (rule === 'boolean') {
+      if (typeof value !== 'boolean') throw new ConfigError(`${key} must be true or false, got ${String(value)}`);
+    } else if (typeof value !== 'number' || !Number.isFinite(value) || value < rule) {
+      throw new ConfigError(`${key} must be a finite number ≥ ${rule}, got ${String(value)}`);
+    }
+    (config as unknown as Record<string, unknown>)[key] = value;
+  }
+  if (config.probeTimeoutMs > config.probeIntervalMs) {
+    throw new ConfigError(
+      `probeTimeoutMs (${config.probeTimeoutMs}) must not exceed probeIntervalMs (${config.probeIntervalMs})`,
+    );
+  }
+  return config;
+}

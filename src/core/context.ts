@@ -1,0 +1,43 @@
+import type { Awareness } from './awareness.js';
+import type { BroadcastQueue } from './broadcast-queue.js';
+import type { SwimConfig } from './config.js';
+import type { MemberTable } from './member-table.js';
+import type { CoreStats } from './stats.js';
+import type { Timers } from './timers.js';
+import type { Address, Message, MessageSizer, Output, Random, Source, StreamMessage } from './types.js';
+
+/** Callbacks for the answer to a stream this node opened. */
+export interface StreamHandlers {
+  onReply(message: StreamMessage): void;
+  onFail(reason: string): void;
+}
+
+/**
+ * What the parts of the protocol (membership rules, probing, push/pull, gossip) share: the
+ * node's configuration, clock reading, randomness, table, queue and output sink. The node
+ * implements it; the parts never see the driver.
+ */
+export interface NodeContext {
+  readonly config: SwimConfig;
+  readonly rng: Random;
+  readonly timers: Timers;
+  readonly table: MemberTable;
+  readonly queue: BroadcastQueue;
+  readonly awareness: Awareness;
+  readonly stats: CoreStats;
+  readonly sizer: MessageSizer;
+  readonly selfName: string;
+  /** Where this node's pings say they come from. */
+  readonly selfSource: Source;
+  /** The time of the input being handled. */
+  readonly now: number;
+  emit(output: Output): void;
+  /** Sends one message by UDP, with queued updates piggybacked in the space left. */
+  sendMessage(to: Address, message: Message, crc: boolean): void;
+  /** Sends several messages as one compound packet, without piggybacking. */
+  sendPacket(to: Address, messages: Message[], crc: boolean): void;
+  openStream(to: Address, message: StreamMessage, timeoutMs: number, handlers: StreamHandlers | null): void;
+  /** Queues an update about a member for dissemination. */
+  broadcast(key: string, message: Message, onDone?: () => void): void;
+  notice(level: 'debug' | 'warn', text: string): void;
+}

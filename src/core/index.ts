@@ -1,0 +1,12 @@
+/** The sans-I/O protocol core: state machines with typed inputs and outputs, no I/O. */
+export * from './types.js';
+export * from './errors.js';
+export { PROFILES, CONFIG_KEYS, resolveConfig, isProfileName, type SwimConfig, type ProfileName } from './config.js';
+export { MemberNode, DEFAULT_VSN, type MemberNodeOptions } from './node.js';
+export { Registry, MemberTable } from './member-table.js';
+export { createRandom, deriveSeed } from './random.js';
+export { memberlistSize, compoundOverhead, streamSize } from './message-size.js';
+export { retransmitLimit } from './broadcast-queue.js';
+export { minSuspicionTimeout, expectedConfirmations, suspicionTimeout } from './suspicion.js';
+export { pushPullScale } from './push-pull.js';
+export type { CoreStats } from './stats.js';

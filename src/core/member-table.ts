@@ -1,0 +1,216 @@
+import type { MemberProfile, Random, Status } from './types.js';
+
+/** Status codes in the table; the numbers are memberlist's `NodeStateType`. */
+export const ALIVE = 0;
+export const SUSPECT = 1;
+export const FAILED = 2;
+export const LEFT = 3;
+export type StatusCode = typeof ALIVE | typeof SUSPECT | typeof FAILED | typeof LEFT;
+
+export const STATUS_NAMES: readonly Status[] = ['alive', 'suspect', 'failed', 'left'];
+
+export function statusCode(status: Status): StatusCode {
+  return STATUS_NAMES.indexOf(status) as StatusCode;
+}
+
+/**
+ * Interns member names and profiles as small integers. One registry can be shared by every
+ * node of a simulation, so that a 10,000-node run keeps one copy of each name and profile and
+ * each node's table is a handful of typed arrays rather than millions of objects.
+ */
+export class Registry {
+  readonly #nameIds = new Map<string, number>();
+  readonly #names: string[] = [];
+  readonly #profileIds = new Map<MemberProfile, number>();
+  readonly #profiles: MemberProfile[] = [];
+
+  get nameCount(): number {
+    return this.#names.length;
+  }
+
+  nameId(name: string): number {
+    let id = this.#nameIds.get(name);
+    if (id === undefined) {
+      id = this.#names.length;
+      this.#names.push(name);
+      this.#nameIds.set(name, id);
+    }
+    return id;
+  }
+
+  findNameId(name: string): number {
+    return this.#nameIds.get(name) ?? -1;
+  }
+
+  name(id: number): string {
+    return this.#names[id]!;
+  }
+
+  /** Interns by identity; callers reuse the id they hold when the content has not changed. */
+  profileId(profile: MemberProfile): number {
+    let id = this.#profileIds.get(profile);
+    if (id === undefined) {
+      id = this.#profiles.length;
+      this.#profiles.push(profile);
+      this.#profileIds.set(profile, id);
+    }
+    return id;
+  }
+
+  profile(id: number): MemberProfile {
+    return this.#profiles[id]!;
+  }
+}
+
+/**
+ * One node's membership list: a list of slots (memberlist's `nodes` slice, whose order is the
+ * probe order) in parallel typed arrays, plus an index from interned name to slot.
+ */
+export class MemberTable {
+  readonly registry: Registry;
+  #size = 0;
+  #capacity = 0;
+  #slotOfName = new Int32Array(0);
+  #nameId = new Uint32Array(0);
+  #profileId = new Uint32Array(0);
+  #incarnation = new Uint32Array(0);
+  #status = new Uint8Array(0);
+  #since = new Float64Array(0);
+  readonly #counts = [0, 0, 0, 0];
+
+  constructor(registry: Registry, initialCapacity = 8) {
+    this.registry = registry;
+    this.#grow(initialCapacity);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** How many members have this status. */
+  count(status: StatusCode): number {
+    return this.#counts[status]!;
+  }
+
+  slotOfNameId(nameId: number): number {
+    return nameId < this.#slotOfName.length ? this.#slotOfName[nameId]! - 1 : -1;
+  }
+
+  find(name: string): number {
+    const id = this.registry.findNameId(name);
+    return id < 0 ? -1 : this.slotOfNameId(id);
+  }
+
+  nameIdAt(slot: number): number {
+    return this.#nameId[slot]!;
+  }
+  nameAt(slot: number): string {
+    return this.registry.name(this.#nameId[slot]!);
+  }
+  profileIdAt(slot: number): number {
+    return this.#profileId[slot]!;
+  }
+  profileAt(slot: number): MemberProfile {
+    return this.registry.profile(this.#profileId[slot]!);
+  }
+  incarnationAt(slot: number): number {
+    return this.#incarnation[slot]!;
+  }
+  statusAt(slot: number): StatusCode {
+    return this.#status[slot] as StatusCode;
+  }
+  sinceAt(slot: number): number {
+    return this.#since[slot]!;
+  }
+
+  setProfile(slot: number, profileId: number): void {
+    this.#profileId[slot] = profileId;
+  }
+  setIncarnation(slot: number, incarnation: number): void {
+    this.#incarnation[slot] = incarnation;
+  }
+  setStatus(slot: number, status: StatusCode, since: number): void {
+    this.#counts[this.#status[slot]!]!--;
+    this.#counts[status]!++;
+    this.#status[slot] = status;
+    this.#since[slot] = since;
+  }
+
+  /** Appends a member, then swaps it to a random position, as memberlist does. */
+  insert(nameId: number, profileId: number, incarnation: number, status: StatusCode, since: number, rng: Random): number {
+    if (this.slotOfNameId(nameId) >= 0) throw new Error(`member ${this.registry.name(nameId)} already in table`);
+    if (this.#size === this.#capacity) this.#grow(this.#capacity * 2);
+    if (nameId >= this.#slotOfName.length) {
+      const index = new Int32Array(Math.max(nameId + 1, this.registry.nameCount, this.#slotOfName.length * 2));
+      index.set(this.#slotOfName);
+      this.#slotOfName = index;
+    }
+    const slot = this.#size++;
+    this.#nameId[slot] = nameId;
+    this.#profileId[slot] = profileId;
+    this.#incarnation[slot] = incarnation;
+    this.#status[slot] = status;
+    this.#since[slot] = since;
+    this.#slotOfName[nameId] = slot + 1;
+    this.#counts[status]!++;
+    const target = rng.int(this.#size);
+    this.swap(slot, target);
+    return target;
+  }
+
+  /** Removes a slot by moving the last one into it (the probe order is reshuffled anyway). */
+  removeAt(slot: number): void {
+    const last = this.#size - 1;
+    this.#counts[this.#status[slot]!]!--;
+    this.#slotOfName[this.#nameId[slot]!] = 0;
+    if (slot !== last) {
+      this.#copy(last, slot);
+      this.#slotOfName[this.#nameId[slot]!] = slot + 1;
+    }
+    this.#size = last;
+  }
+
+  swap(a: number, b: number): void {
+    if (a === b) return;
+    const nameId = this.#nameId[a]!;
+    const profileId = this.#profileId[a]!;
+    const incarnation = this.#incarnation[a]!;
+    const status = this.#status[a]!;
+    const since = this.#since[a]!;
+    this.#copy(b, a);
+    this.#nameId[b] = nameId;
+    this.#profileId[b] = profileId;
+    this.#incarnation[b] = incarnation;
+    this.#status[b] = status;
+    this.#since[b] = since;
+    this.#slotOfName[this.#nameId[a]!] = a + 1;
+    this.#slotOfName[nameId] = b + 1;
+  }
+
+  /** Fisher–Yates over the slots. */
+  shuffle(rng: Random): void {
+    for (let i = this.#size - 1; i > 0; i--) this.swap(i, rng.int(i + 1));
+  }
+
+  #copy(from: number, to: number): void {
+    this.#nameId[to] = this.#nameId[from]!;
+    this.#profileId[to] = this.#profileId[from]!;
+    this.#incarnation[to] = this.#incarnation[from]!;
+    this.#status[to] = this.#status[from]!;
+    this.#since[to] = this.#since[from]!;
+  }
+
+  #grow(capacity: number): void {
+    const grow = <T extends Uint32Array | Uint8Array | Float64Array>(old: T, make: (n: number) => T): T => {
+      const next = make(capacity);
+      next.set(old);
+      return next;
+    };
+    this.#nameId = grow(this.#nameId, (n) => new Uint32Array(n));
+    this.#profileId = grow(this.#profileId, (n) => new Uint32Array(n));
+    this.#incarnation = grow(this.#incarnation, (n) => new Uint32Array(n));
+    this.#status = grow(this.#status, (n) => new Uint8Array(n));
+    this.#since = grow(this.#since, (n) => new Float64Array(n));
+    this.#capacity = capacity;
+  }
+}

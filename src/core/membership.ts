@@ -1,0 +1,286 @@
+import type { NodeContext } from './context.js';
+import { ALIVE, FAILED, LEFT, STATUS_NAMES, SUSPECT } from './member-table.js';
+import { expectedConfirmations, minSuspicionTimeout, Suspicion } from './suspicion.js';
+import type { TimerHandle } from './timers.js';
+import type {
+  AliveMessage,
+  DeadMessage,
+  Member,
+  MemberEventType,
+  MemberProfile,
+  SuspectMessage,
+} from './types.js';
+
+interface RunningSuspicion {
+  readonly suspicion: Suspicion;
+  timer: TimerHandle;
+}
+
+/**
+ * The membership rules: how alive, suspect and dead updates change the table (memberlist's
+ * precedence by incarnation), Lifeguard suspicion timers, refutation of rumours about this
+ * node, and the events the application sees. Every accepted change is re-broadcast.
+ */
+export class Membership {
+  readonly #ctx: NodeContext;
+  readonly #selfNameId: number;
+  readonly #suspicions = new Map<number, RunningSuspicion>();
+  #profile: MemberProfile;
+  #incarnation: number;
+  #leaving = false;
+  #onLeaveSent: (() => void) | undefined;
+
+  constructor(ctx: NodeContext, profile: MemberProfile, incarnation: number) {
+    this.#ctx = ctx;
+    this.#profile = profile;
+    this.#incarnation = incarnation;
+    const registry = ctx.table.registry;
+    this.#selfNameId = registry.nameId(profile.name);
+    ctx.table.insert(this.#selfNameId, registry.profileId(profile), incarnation, ALIVE, ctx.now, ctx.rng);
+    this.#event('join', this.#selfSlot());
+    ctx.broadcast(profile.name, this.#selfAlive());
+  }
+
+  get incarnation(): number {
+    return this.#incarnation;
+  }
+
+  get profile(): MemberProfile {
+    return this.#profile;
+  }
+
+  get leaving(): boolean {
+    return this.#leaving;
+  }
+
+  /** Adds members known from elsewhere (a snapshot) as alive, without events or gossip. */
+  preload(profile: MemberProfile, incarnation: number): void {
+    const { table } = this.#ctx;
+    const nameId = table.registry.nameId(profile.name);
+    if (table.slotOfNameId(nameId) >= 0) return;
+    table.insert(nameId, table.registry.profileId(profile), incarnation, ALIVE, this.#ctx.now, this.#ctx.rng);
+  }
+
+  member(slot: number): Member {
+    const { table } = this.#ctx;
+    const profile = table.profileAt(slot);
+    return {
+      name: profile.name,
+      host: profile.host,
+      port: profile.port,
+      meta: profile.meta,
+      vsn: profile.vsn,
+      incarnation: table.incarnationAt(slot),
+      status: STATUS_NAMES[table.statusAt(slot)]!,
+      since: table.sinceAt(slot),
+    };
+  }
+
+  onAlive(message: AliveMessage): void {
+    const ctx = this.#ctx;
+    const { table } = ctx;
+    const { profile, incarnation } = message;
+    const isSelf = profile.name === ctx.selfName;
+    if (isSelf && this.#leaving) return;
+    if (!validVersions(profile.vsn)) {
+      this.#ignore(`alive for ${profile.name} with invalid protocol versions`);
+      return;
+    }
+    const slot = table.find(profile.name);
+    if (slot < 0) {
+      // memberlist keeps an unknown member announced at incarnation 0 as a dead placeholder;
+      // nothing can be learned from it, so it is ignored.
+      if (incarnation === 0) return;
+      const nameId = table.registry.nameId(profile.name);
+      const newSlot = table.insert(nameId, table.registry.profileId(profile), incarnation, ALIVE, ctx.now, ctx.rng);
+      ctx.broadcast(profile.name, message);
+      this.#event('join', newSlot);
+      return;
+    }
+
+    const current = table.profileAt(slot);
+    const status = table.statusAt(slot);
+    const moved = current.host !== profile.host || current.port !== profile.port;
+    if (moved) {
+      const reclaimable =
+        status === LEFT ||
+        (status === FAILED &&
+          ctx.config.deadNodeReclaimTimeMs > 0 &&
+          ctx.now - table.sinceAt(slot) > ctx.config.deadNodeReclaimTimeMs);
+      if (!reclaimable) {
+        this.#ignore(
+          `conflicting address for ${profile.name}: have ${current.host}:${current.port}, got ${profile.host}:${profile.port}`,
+          'warn',
+        );
+        return;
+      }
+    }
+    const known = table.incarnationAt(slot);
+    if (isSelf) {
+      if (incarnation < this.#incarnation) return;
+      if (incarnation === this.#incarnation && sameBytes(profile.meta, this.#profile.meta) && sameBytes(profile.vsn, this.#profile.vsn)) return;
+      this.#refute(incarnation);
+      return;
+    }
+    if (incarnation <= known && !moved) return;
+
+    this.#stopSuspicion(table.nameIdAt(slot));
+    ctx.broadcast(profile.name, message);
+    const metaChanged = !sameBytes(current.meta, profile.meta);
+    if (moved || metaChanged || current.vsn.length !== profile.vsn.length || !sameBytes(current.vsn, profile.vsn)) {
+      table.setProfile(slot, table.registry.profileId(profile));
+    }
+    table.setIncarnation(slot, incarnation);
+    if (status !== ALIVE) table.setStatus(slot, ALIVE, ctx.now);
+    if (status === FAILED || status === LEFT) {
+      this.#event('join', slot);
+      return;
+    }
+    if (status === SUSPECT) this.#event('alive', slot);
+    if (metaChanged) this.#event('update', slot);
+  }
+
+  onSuspect(message: SuspectMessage): void {
+    const ctx = this.#ctx;
+    const { table } = ctx;
+    const slot = table.find(message.node);
+    if (slot < 0 || message.incarnation < table.incarnationAt(slot)) return;
+
+    const nameId = table.nameIdAt(slot);
+    const running = this.#suspicions.get(nameId);
+    if (running) {
+      if (running.suspicion.confirm(message.from)) {
+        ctx.broadcast(message.node, message);
+        this.#reschedule(nameId, running);
+      }
+      return;
+    }
+    if (table.statusAt(slot) !== ALIVE) return;
+    if (message.node === ctx.selfName) {
+      this.#refute(message.incarnation);
+      return;
+    }
+
+    ctx.broadcast(message.node, message);
+    ctx.stats.suspicionsRaised++;
+    table.setIncarnation(slot, message.incarnation);
+    table.setStatus(slot, SUSPECT, ctx.now);
+    this.#event('suspect', slot);
+
+    const nodes = table.size;
+    const min = minSuspicionTimeout(ctx.config.suspicionMult, nodes, ctx.config.probeIntervalMs);
+    const max = ctx.config.suspicionMaxTimeoutMult * min;
+    const expected = expectedConfirmations(ctx.config.suspicionMult, nodes);
+    const suspicion = new Suspicion(ctx.now, message.from, min, max, expected);
+    const entry: RunningSuspicion = { suspicion, timer: undefined as unknown as TimerHandle };
+    this.#suspicions.set(nameId, entry);
+    this.#reschedule(nameId, entry);
+  }
+
+  onDead(message: DeadMessage): void {
+    const ctx = this.#ctx;
+    const { table } = ctx;
+    const slot = table.find(message.node);
+    if (slot < 0 || message.incarnation < table.incarnationAt(slot)) return;
+    this.#stopSuspicion(table.nameIdAt(slot));
+    const status = table.statusAt(slot);
+    if (status === FAILED || status === LEFT) return;
+
+    const isSelf = message.node === ctx.selfName;
+    if (isSelf && !this.#leaving) {
+      this.#refute(message.incarnation);
+      return;
+    }
+    ctx.broadcast(message.node, message, isSelf ? this.#onLeaveSent : undefined);
+    table.setIncarnation(slot, message.incarnation);
+    const leaving = message.from === message.node;
+    table.setStatus(slot, leaving ? LEFT : FAILED, ctx.now);
+    this.#event(leaving ? 'left' : 'failed', slot);
+  }
+
+  /** Announces this node's departure; `onSent` runs when the announcement has gone out. */
+  leave(onSent: () => void): void {
+    this.#leaving = true;
+    this.#onLeaveSent = onSent;
+    this.onDead({ type: 'dead', node: this.#profile.name, incarnation: this.#incarnation, from: this.#profile.name });
+  }
+
+  /** Replaces this node's meta and announces it with a new incarnation. */
+  setMeta(meta: Uint8Array): void {
+    const ctx = this.#ctx;
+    this.#profile = { ...this.#profile, meta };
+    this.#incarnation++;
+    const slot = this.#selfSlot();
+    ctx.table.setProfile(slot, ctx.table.registry.profileId(this.#profile));
+    ctx.table.setIncarnation(slot, this.#incarnation);
+    ctx.broadcast(this.#profile.name, this.#selfAlive());
+    this.#event('update', slot);
+  }
+
+  /** Suspicion expiry: the member fails if it is still suspected since the same moment. */
+  #expire(nameId: number, startedAt: number): void {
+    const ctx = this.#ctx;
+    this.#suspicions.delete(nameId);
+    const slot = ctx.table.slotOfNameId(nameId);
+    if (slot < 0 || ctx.table.statusAt(slot) !== SUSPECT || ctx.table.sinceAt(slot) !== startedAt) return;
+    ctx.stats.failuresDeclared++;
+    this.onDead({ type: 'dead', node: ctx.table.nameAt(slot), incarnation: ctx.table.incarnationAt(slot), from: ctx.selfName });
+  }
+
+  #reschedule(nameId: number, entry: RunningSuspicion): void {
+    const ctx = this.#ctx;
+    ctx.timers.cancel(entry.timer);
+    const { suspicion } = entry;
+    entry.timer = ctx.timers.schedule(Math.max(ctx.now, suspicion.deadline), () =>
+      this.#expire(nameId, suspicion.startedAt),
+    );
+  }
+
+  #stopSuspicion(nameId: number): void {
+    const running = this.#suspicions.get(nameId);
+    if (!running) return;
+    this.#ctx.timers.cancel(running.timer);
+    this.#suspicions.delete(nameId);
+  }
+
+  /** Someone says this node is suspect, failed or differently announced: outbid them. */
+  #refute(accused: number): void {
+    const ctx = this.#ctx;
+    this.#incarnation = Math.max(this.#incarnation + 1, accused + 1);
+    ctx.awareness.apply(1);
+    ctx.stats.refutations++;
+    ctx.table.setIncarnation(this.#selfSlot(), this.#incarnation);
+    ctx.broadcast(this.#profile.name, this.#selfAlive());
+  }
+
+  #selfAlive(): AliveMessage {
+    return { type: 'alive', incarnation: this.#incarnation, profile: this.#profile };
+  }
+
+  #selfSlot(): number {
+    return this.#ctx.table.slotOfNameId(this.#selfNameId);
+  }
+
+  #event(type: MemberEventType, slot: number): void {
+    this.#ctx.emit({ kind: 'event', event: { type, member: this.member(slot), at: this.#ctx.now } });
+  }
+
+  #ignore(text: string, level: 'debug' | 'warn' = 'debug'): void {
+    this.#ctx.stats.messagesIgnored++;
+    this.#ctx.notice(level, text);
+  }
+}
+
+/** memberlist ignores alive messages whose protocol range is empty or inverted. */
+function validVersions(vsn: Uint8Array): boolean {
+  if (vsn.length < 3) return true;
+  const [pmin, pmax] = [vsn[0]!, vsn[1]!];
+  return pmin !== 0 && pmax !== 0 && pmin <= pmax;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

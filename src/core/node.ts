@@ -1,0 +1,343 @@
+import { Awareness } from './awareness.js';
+import { BroadcastQueue, retransmitLimit } from './broadcast-queue.js';
+import type { SwimConfig } from './config.js';
+import type { NodeContext, StreamHandlers } from './context.js';
+import { ALIVE, FAILED, LEFT, MemberTable, Registry, SUSPECT } from './member-table.js';
+import { Membership } from './membership.js';
+import { memberlistSize } from './message-size.js';
+import { protocolMax, Prober, randomMembers } from './probe.js';
+import { PushPull } from './push-pull.js';
+import { createStats, type CoreStats } from './stats.js';
+import { Timers } from './timers.js';
+import type {
+  Address,
+  Input,
+  Member,
+  MemberProfile,
+  Message,
+  MessageSizer,
+  Output,
+  Random,
+  Source,
+  StreamId,
+  StreamMessage,
+} from './types.js';
+
+/** memberlist's compound framing: 2 header bytes, 2 length bytes per part. */
+const COMPOUND_HEADER_BYTES = 2;
+const COMPOUND_PART_BYTES = 2;
+
+/** memberlist's versions for a node that speaks protocol 2 and Serf's delegate protocol 4. */
+export const DEFAULT_VSN: Uint8Array = Uint8Array.of(1, 5, 2, 2, 5, 4);
+
+export interface MemberNodeOptions {
+  /** This node's name, address, meta and version bytes. */
+  readonly profile: MemberProfile;
+  readonly config: SwimConfig;
+  readonly random: Random;
+  /** The time at which the node starts (ms). */
+  readonly now: number;
+  /** Starting incarnation (≥ 1). */
+  readonly incarnation?: number;
+  /** Share one registry between many nodes to save memory (the simulator does). */
+  readonly registry?: Registry;
+  /** Encoded message sizes for the piggyback budget; memberlist's msgpack sizes by default. */
+  readonly sizer?: MessageSizer;
+}
+
+/**
+ * One member's protocol state machine: SWIM with Lifeguard over memberlist's rules, with no
+ * I/O. Feed it inputs with `step(now, input)`; it answers with outputs (packets and streams to
+ * send, membership events) and tells, through `nextDeadline()`, when it next wants a `tick`.
+ */
+export class MemberNode implements NodeContext {
+  readonly config: SwimConfig;
+  readonly rng: Random;
+  readonly timers = new Timers();
+  readonly table: MemberTable;
+  readonly queue = new BroadcastQueue();
+  readonly awareness: Awareness;
+  readonly stats: CoreStats = createStats();
+  readonly sizer: MessageSizer;
+  readonly selfName: string;
+  readonly selfSource: Source;
+  now: number;
+
+  readonly #membership: Membership;
+  readonly #prober: Prober;
+  readonly #pushPull: PushPull;
+  readonly #streams = new Map<StreamId, StreamHandlers | null>();
+  #nextStream = 1;
+  #outputs: Output[] = [];
+  #stopped = false;
+
+  constructor(options: MemberNodeOptions) {
+    const { profile } = options;
+    this.config = options.config;
+    this.rng = options.random;
+    this.now = options.now;
+    this.sizer = options.sizer ?? memberlistSize;
+    this.selfName = profile.name;
+    this.selfSource = { name: profile.name, host: profile.host, port: profile.port };
+    this.table = new MemberTable(options.registry ?? new Registry());
+    this.awareness = new Awareness(options.config.awarenessMaxMultiplier);
+    this.#membership = new Membership(this, profile, Math.max(1, options.incarnation ?? 1));
+    this.#prober = new Prober(this, this.#membership, () => this.#reapAndShuffle());
+    this.#pushPull = new PushPull(this, this.#membership);
+    this.#prober.start();
+    this.#pushPull.start();
+    this.#startGossip();
+  }
+
+  get name(): string {
+    return this.selfName;
+  }
+
+  get incarnation(): number {
+    return this.#membership.incarnation;
+  }
+
+  get profile(): MemberProfile {
+    return this.#membership.profile;
+  }
+
+  get healthScore(): number {
+    return this.awareness.score;
+  }
+
+  /** Handles one input at time `now` and returns what the driver must do. */
+  step(now: number, input: Input): Output[] {
+    if (this.#stopped) return [];
+    this.now = Math.max(this.now, now);
+    switch (input.kind) {
+      case 'tick':
+        break;
+      case 'packet':
+        for (const message of input.messages) this.#receive(input.from, message);
+        break;
+      case 'stream':
+        this.#receiveStream(input.from, input.stream, input.message);
+        break;
+      case 'streamReply': {
+        const handlers = this.#streams.get(input.stream);
+        this.#streams.delete(input.stream);
+        handlers?.onReply(input.message);
+        break;
+      }
+      case 'streamFailed': {
+        const handlers = this.#streams.get(input.stream);
+        this.#streams.delete(input.stream);
+        handlers?.onFail(input.reason);
+        break;
+      }
+      case 'join':
+        this.#join(input.request, input.seeds);
+        break;
+      case 'leave':
+        this.#leave(input.timeoutMs);
+        break;
+      case 'setMeta':
+        this.#membership.setMeta(input.meta);
+        break;
+    }
+    this.timers.runDue(this.now);
+    return this.drain();
+  }
+
+  /** Outputs produced outside `step` (at construction), and clears them. */
+  drain(): Output[] {
+    const outputs = this.#outputs;
+    this.#outputs = [];
+    return outputs;
+  }
+
+  /** When the node next needs a `tick` input (Infinity when stopped). */
+  nextDeadline(): number {
+    return this.#stopped ? Infinity : this.timers.nextDeadline();
+  }
+
+  /** Stops every activity; later inputs are ignored. */
+  stop(): void {
+    this.#stopped = true;
+    this.timers.clear();
+    this.queue.clear();
+    this.#streams.clear();
+  }
+
+  /** Adds members known from a snapshot as alive, silently (simulations start converged). */
+  preload(members: Iterable<{ profile: MemberProfile; incarnation: number }>): void {
+    for (const { profile, incarnation } of members) this.#membership.preload(profile, incarnation);
+  }
+
+  members(): Member[] {
+    const result: Member[] = [];
+    for (let slot = 0; slot < this.table.size; slot++) result.push(this.#membership.member(slot));
+    return result;
+  }
+
+  member(name: string): Member | undefined {
+    const slot = this.table.find(name);
+    return slot < 0 ? undefined : this.#membership.member(slot);
+  }
+
+  // ——— NodeContext ———
+
+  emit(output: Output): void {
+    this.#outputs.push(output);
+  }
+
+  notice(level: 'debug' | 'warn', text: string): void {
+    this.#outputs.push({ kind: 'notice', level, text });
+  }
+
+  broadcast(key: string, message: Message, onDone?: () => void): void {
+    this.queue.add(key, message, this.sizer(message), onDone);
+  }
+
+  sendMessage(to: Address, message: Message, crc: boolean): void {
+    const { config } = this;
+    const budget =
+      config.udpBufferSize - this.sizer(message) - COMPOUND_HEADER_BYTES - config.packetOverheadBytes;
+    const extra = this.queue.take(COMPOUND_PART_BYTES, budget, this.#transmitLimit());
+    this.#outputs.push({ kind: 'packet', to, messages: extra.length ? [message, ...extra] : [message], crc });
+  }
+
+  sendPacket(to: Address, messages: Message[], crc: boolean): void {
+    this.#outputs.push({ kind: 'packet', to, messages, crc });
+  }
+
+  openStream(to: Address, message: StreamMessage, timeoutMs: number, handlers: StreamHandlers | null): void {
+    const stream = this.#nextStream++;
+    if (handlers) this.#streams.set(stream, handlers);
+    this.#outputs.push({ kind: 'openStream', stream, to, message, timeoutMs, expectReply: handlers !== null });
+  }
+
+  // ——— internals ———
+
+  #receive(from: Address, message: Message): void {
+    switch (message.type) {
+      case 'ping':
+        this.#prober.onPing(from, message);
+        break;
+      case 'indirectPing':
+        this.#prober.onIndirectPing(from, message);
+        break;
+      case 'ack':
+        this.#prober.onAck(message.seqNo);
+        break;
+      case 'nack':
+        this.#prober.onNack(message.seqNo);
+        break;
+      case 'alive':
+        this.#membership.onAlive(message);
+        break;
+      case 'suspect':
+        this.#membership.onSuspect(message);
+        break;
+      case 'dead':
+        this.#membership.onDead(message);
+        break;
+      case 'user':
+        this.emit({ kind: 'message', payload: message.payload, from });
+        break;
+    }
+  }
+
+  #receiveStream(from: Address, stream: StreamId, message: StreamMessage): void {
+    switch (message.type) {
+      case 'pushPull':
+        this.emit({ kind: 'reply', stream, message: this.#pushPull.onRemoteState(message) });
+        break;
+      case 'ping':
+        if (message.node !== '' && message.node !== this.selfName) {
+          this.stats.messagesIgnored++;
+          this.notice('warn', `stream ping for ${message.node} from ${from.host}:${from.port}`);
+          return;
+        }
+        this.emit({ kind: 'reply', stream, message: { type: 'ack', seqNo: message.seqNo } });
+        break;
+      default:
+        this.stats.messagesIgnored++;
+        this.emit({ kind: 'reply', stream, message: { type: 'error', error: `unexpected ${message.type} stream` } });
+    }
+  }
+
+  #join(request: number, seeds: readonly Address[]): void {
+    if (seeds.length === 0) {
+      this.emit({ kind: 'joined', request, contacted: 0, errors: ['no seed addresses given'] });
+      return;
+    }
+    let outstanding = seeds.length;
+    let contacted = 0;
+    const errors: string[] = [];
+    for (const seed of seeds) {
+      this.#pushPull.exchange(seed, true, (error) => {
+        if (error) errors.push(`${seed.host}:${seed.port}: ${error}`);
+        else contacted++;
+        if (--outstanding === 0) this.emit({ kind: 'joined', request, contacted, errors });
+      });
+    }
+  }
+
+  #leave(timeoutMs: number): void {
+    if (this.#membership.leaving) return;
+    let finished = false;
+    const finish = (timedOut: boolean) => {
+      if (finished) return;
+      finished = true;
+      this.timers.cancel(timer);
+      this.emit({ kind: 'left', timedOut });
+    };
+    const timer = this.timers.schedule(this.now + timeoutMs, () => finish(true));
+    this.#membership.leave(() => finish(false));
+    // With nobody else alive there is no one to tell.
+    if (this.table.count(ALIVE) + this.table.count(SUSPECT) === 0) finish(false);
+  }
+
+  #startGossip(): void {
+    if (this.config.gossipIntervalMs <= 0) return;
+    const gossip = () => {
+      this.timers.schedule(this.now + this.config.gossipIntervalMs, gossip);
+      this.#gossip();
+    };
+    this.timers.schedule(this.now + this.rng.float() * this.config.gossipIntervalMs, gossip);
+  }
+
+  /** Sends queued updates to a few random members, including recently failed ones. */
+  #gossip(): void {
+    if (this.queue.length === 0) return;
+    const { table, config } = this;
+    const targets = randomMembers(this, config.gossipNodes, (slot) => {
+      const status = table.statusAt(slot);
+      if (status === LEFT) return false;
+      return status !== FAILED || this.now - table.sinceAt(slot) <= config.gossipToTheDeadTimeMs;
+    });
+    const budget = config.udpBufferSize - COMPOUND_HEADER_BYTES - config.packetOverheadBytes;
+    for (const slot of targets) {
+      const messages = this.queue.take(COMPOUND_PART_BYTES, budget, this.#transmitLimit());
+      if (messages.length === 0) return;
+      const profile = table.profileAt(slot);
+      this.sendPacket({ host: profile.host, port: profile.port }, messages, protocolMax(profile.vsn) >= 5);
+    }
+  }
+
+  #transmitLimit(): number {
+    return retransmitLimit(this.config.retransmitMult, this.table.size);
+  }
+
+  /**
+   * At each wrap of the probe order: forget members failed or left longer than
+   * gossipToTheDeadTime (memberlist 0.2.2 keeps left ones forever; newer versions reap them
+   * too), then reshuffle.
+   */
+  #reapAndShuffle(): void {
+    const { table, config } = this;
+    for (let slot = table.size - 1; slot >= 0; slot--) {
+      const status = table.statusAt(slot);
+      if ((status === FAILED || status === LEFT) && this.now - table.sinceAt(slot) > config.gossipToTheDeadTimeMs) {
+        table.removeAt(slot);
+      }
+    }
+    table.shuffle(this.rng);
+  }
+}

@@ -1,0 +1,251 @@
+import type { NodeContext } from './context.js';
+import { ALIVE, FAILED, LEFT, SUSPECT } from './member-table.js';
+import type { Membership } from './membership.js';
+import type { TimerHandle } from './timers.js';
+import type { Address, IndirectPingMessage, Message, PingMessage } from './types.js';
+
+interface PendingProbe {
+  readonly nameId: number;
+  readonly sentAt: number;
+  expectedNacks: number;
+  nacks: number;
+  readonly timers: TimerHandle[];
+}
+
+interface Relay {
+  readonly requesterSeqNo: number;
+  readonly requester: Address;
+  readonly timer: TimerHandle;
+}
+
+/** PMax, the highest protocol version a member speaks, from its version bytes. */
+export function protocolMax(vsn: Uint8Array): number {
+  return vsn.length >= 2 ? vsn[1]! : 0;
+}
+
+/**
+ * SWIM's failure detector with Lifeguard's refinements: a randomised round-robin probe of one
+ * member per (health-scaled) probe interval, a ping with a sequence number, on silence an
+ * indirect ping through k helpers (who answer with nacks) and a TCP ping, then suspicion.
+ */
+export class Prober {
+  readonly #ctx: NodeContext;
+  readonly #membership: Membership;
+  readonly #pending = new Map<number, PendingProbe>();
+  readonly #relays = new Map<number, Relay>();
+  #index = 0;
+  #seqNo = 0;
+  #reap: () => void;
+
+  constructor(ctx: NodeContext, membership: Membership, reap: () => void) {
+    this.#ctx = ctx;
+    this.#membership = membership;
+    this.#reap = reap;
+  }
+
+  /** Starts probing after a random stagger within one interval. */
+  start(): void {
+    const ctx = this.#ctx;
+    ctx.timers.schedule(ctx.now + ctx.rng.float() * ctx.config.probeIntervalMs, () => this.#tick());
+  }
+
+  #tick(): void {
+    const ctx = this.#ctx;
+    ctx.timers.schedule(ctx.now + ctx.awareness.scale(ctx.config.probeIntervalMs), () => this.#tick());
+    if (this.#membership.leaving) return;
+    const slot = this.#nextTarget();
+    if (slot >= 0) this.#probe(slot);
+  }
+
+  /** The next member in list order that is not this node, failed or left; reshuffles on wrap. */
+  #nextTarget(): number {
+    const { table } = this.#ctx;
+    for (let checked = 0; checked < table.size; ) {
+      if (this.#index >= table.size) {
+        this.#reap();
+        this.#index = 0;
+        checked++;
+        continue;
+      }
+      const slot = this.#index++;
+      const status = table.statusAt(slot);
+      if (status === FAILED || status === LEFT || table.nameIdAt(slot) === this.#selfNameId()) {
+        checked++;
+        continue;
+      }
+      return slot;
+    }
+    return -1;
+  }
+
+  #selfNameId(): number {
+    return this.#ctx.table.registry.findNameId(this.#ctx.selfName);
+  }
+
+  #probe(slot: number): void {
+    const ctx = this.#ctx;
+    const { table, config } = ctx;
+    const profile = table.profileAt(slot);
+    const nameId = table.nameIdAt(slot);
+    const seqNo = this.#nextSeqNo();
+    const ping: PingMessage = { type: 'ping', seqNo, node: profile.name, source: ctx.selfSource };
+    const target = { host: profile.host, port: profile.port };
+    ctx.stats.probes++;
+    if (table.statusAt(slot) === SUSPECT) {
+      // Lifeguard's buddy system: tell the suspect, so that it can refute at once.
+      const suspect: Message = { type: 'suspect', node: profile.name, incarnation: table.incarnationAt(slot), from: ctx.selfName };
+      ctx.sendPacket(target, [ping, suspect], protocolMax(profile.vsn) >= 5);
+    } else {
+      ctx.sendMessage(target, ping, false);
+    }
+
+    const probeInterval = ctx.awareness.scale(config.probeIntervalMs);
+    const probeTimeout = ctx.awareness.scale(config.probeTimeoutMs);
+    const pending: PendingProbe = { nameId, sentAt: ctx.now, expectedNacks: 0, nacks: 0, timers: [] };
+    this.#pending.set(seqNo, pending);
+    const deadline = ctx.now + probeInterval;
+    pending.timers.push(
+      ctx.timers.schedule(ctx.now + probeTimeout, () => this.#probeIndirectly(seqNo, pending, deadline)),
+      ctx.timers.schedule(deadline, () => this.#conclude(seqNo, pending)),
+    );
+  }
+
+  /** No direct ack in time: ask k helpers, and try a TCP ping alongside. */
+  #probeIndirectly(seqNo: number, pending: PendingProbe, deadline: number): void {
+    const ctx = this.#ctx;
+    const { table, config } = ctx;
+    const slot = table.slotOfNameId(pending.nameId);
+    if (slot < 0) return;
+    const profile = table.profileAt(slot);
+    const target = { host: profile.host, port: profile.port };
+    const helpers = randomMembers(ctx, config.indirectChecks, (s) => table.statusAt(s) === ALIVE && s !== slot);
+    for (const helper of helpers) {
+      const helperProfile = table.profileAt(helper);
+      const nack = protocolMax(helperProfile.vsn) >= 4;
+      if (nack) pending.expectedNacks++;
+      const request: IndirectPingMessage = { type: 'indirectPing', seqNo, node: profile.name, target, nack, source: ctx.selfSource };
+      ctx.stats.indirectPings++;
+      ctx.sendMessage({ host: helperProfile.host, port: helperProfile.port }, request, false);
+    }
+    if (!config.disableTcpPings && protocolMax(profile.vsn) >= 3 && deadline > ctx.now) {
+      ctx.stats.tcpPings++;
+      const ping: PingMessage = { type: 'ping', seqNo, node: profile.name, source: ctx.selfSource };
+      ctx.openStream(target, ping, deadline - ctx.now, {
+        onReply: (reply) => {
+          if (reply.type === 'ack' && reply.seqNo === seqNo) this.#acked(seqNo);
+        },
+        onFail: () => {},
+      });
+    }
+  }
+
+  /** The probe's time is up without any ack: Lifeguard adjusts health, then suspicion. */
+  #conclude(seqNo: number, pending: PendingProbe): void {
+    const ctx = this.#ctx;
+    if (this.#pending.get(seqNo) !== pending) return;
+    this.#pending.delete(seqNo);
+    ctx.stats.probesFailed++;
+    ctx.awareness.apply(pending.expectedNacks > 0 ? Math.max(0, pending.expectedNacks - pending.nacks) : 1);
+    const slot = ctx.table.slotOfNameId(pending.nameId);
+    if (slot < 0) return;
+    const status = ctx.table.statusAt(slot);
+    if (status !== ALIVE && status !== SUSPECT) return;
+    this.#membership.onSuspect({
+      type: 'suspect',
+      node: ctx.table.nameAt(slot),
+      incarnation: ctx.table.incarnationAt(slot),
+      from: ctx.selfName,
+    });
+  }
+
+  #acked(seqNo: number): void {
+    const ctx = this.#ctx;
+    const pending = this.#pending.get(seqNo);
+    if (!pending) return;
+    this.#pending.delete(seqNo);
+    for (const timer of pending.timers) ctx.timers.cancel(timer);
+    ctx.awareness.apply(-1);
+    const rtt = ctx.now - pending.sentAt;
+    ctx.stats.rttSumMs += rtt;
+    ctx.stats.rttCount++;
+    ctx.stats.lastRttMs = rtt;
+  }
+
+  onPing(from: Address, ping: PingMessage): void {
+    const ctx = this.#ctx;
+    if (ping.node !== '' && ping.node !== ctx.selfName) {
+      ctx.stats.messagesIgnored++;
+      ctx.notice('warn', `ping for ${ping.node} reached ${ctx.selfName}`);
+      return;
+    }
+    ctx.sendMessage(replyAddress(from, ping.source), { type: 'ack', seqNo: ping.seqNo }, false);
+  }
+
+  onIndirectPing(from: Address, request: IndirectPingMessage): void {
+    const ctx = this.#ctx;
+    const seqNo = this.#nextSeqNo();
+    const requester = replyAddress(from, request.source);
+    const port = request.target.port || ctx.selfSource.port;
+    ctx.stats.relayedPings++;
+    ctx.sendMessage(
+      { host: request.target.host, port },
+      { type: 'ping', seqNo, node: request.node, source: ctx.selfSource },
+      false,
+    );
+    const timer = ctx.timers.schedule(ctx.now + ctx.config.probeTimeoutMs, () => {
+      this.#relays.delete(seqNo);
+      if (!request.nack) return;
+      ctx.stats.nacksSent++;
+      ctx.sendMessage(requester, { type: 'nack', seqNo: request.seqNo }, false);
+    });
+    this.#relays.set(seqNo, { requesterSeqNo: request.seqNo, requester, timer });
+  }
+
+  onAck(seqNo: number): void {
+    if (this.#pending.has(seqNo)) {
+      this.#acked(seqNo);
+      return;
+    }
+    const relay = this.#relays.get(seqNo);
+    if (relay) {
+      this.#relays.delete(seqNo);
+      this.#ctx.timers.cancel(relay.timer);
+      this.#ctx.sendMessage(relay.requester, { type: 'ack', seqNo: relay.requesterSeqNo }, false);
+      return;
+    }
+    this.#ctx.stats.messagesIgnored++;
+  }
+
+  onNack(seqNo: number): void {
+    const pending = this.#pending.get(seqNo);
+    this.#ctx.stats.nacksReceived++;
+    if (pending) pending.nacks++;
+  }
+
+  #nextSeqNo(): number {
+    this.#seqNo = (this.#seqNo + 1) >>> 0;
+    return this.#seqNo;
+  }
+}
+
+/**
+ * Up to k distinct random slots passing `accept`, never this node, by at most 3n random draws
+ * as memberlist's kRandomNodes does: O(k) work whatever the table size.
+ */
+export function randomMembers(ctx: NodeContext, k: number, accept: (slot: number) => boolean): number[] {
+  const { table } = ctx;
+  const chosen: number[] = [];
+  const n = table.size;
+  const selfNameId = table.registry.findNameId(ctx.selfName);
+  for (let draws = 0; draws < 3 * n && chosen.length < k; draws++) {
+    const slot = ctx.rng.int(n);
+    if (table.nameIdAt(slot) === selfNameId || chosen.includes(slot) || !accept(slot)) continue;
+    chosen.push(slot);
+  }
+  return chosen;
+}
+
+/** Answers go to the source a ping names, else to where the packet came from. */
+function replyAddress(from: Address, source: { host: string; port: number } | undefined): Address {
+  return source && source.host && source.port ? { host: source.host, port: source.port } : from;
+}

@@ -1,0 +1,136 @@
+import type { NodeContext } from './context.js';
+import { ALIVE, STATUS_NAMES } from './member-table.js';
+import type { Membership } from './membership.js';
+import { randomMembers } from './probe.js';
+import type { Address, PushNodeState, PushPullMessage, StreamMessage } from './types.js';
+
+/** memberlist's push/pull period scale: 1 up to 32 members, then ceil(log2 n − 5) + 1. */
+export function pushPullScale(nodes: number): number {
+  return nodes <= 32 ? 1 : Math.ceil(Math.log2(nodes) - 5) + 1;
+}
+
+/**
+ * Anti-entropy: a full-state exchange over a stream with one random alive member every
+ * push/pull interval (scaled with cluster size), with each seed on join, and in answer to
+ * peers. Remote "failed" verdicts are merged as suspicions only, as memberlist does.
+ */
+export class PushPull {
+  readonly #ctx: NodeContext;
+  readonly #membership: Membership;
+
+  constructor(ctx: NodeContext, membership: Membership) {
+    this.#ctx = ctx;
+    this.#membership = membership;
+  }
+
+  start(): void {
+    const ctx = this.#ctx;
+    if (ctx.config.pushPullIntervalMs <= 0) return;
+    const stagger = ctx.rng.float() * this.#interval();
+    ctx.timers.schedule(ctx.now + stagger, () => this.#tick());
+  }
+
+  #interval(): number {
+    return this.#ctx.config.pushPullIntervalMs * pushPullScale(this.#ctx.table.size);
+  }
+
+  #tick(): void {
+    const ctx = this.#ctx;
+    ctx.timers.schedule(ctx.now + this.#interval(), () => this.#tick());
+    const [slot] = randomMembers(ctx, 1, (s) => ctx.table.statusAt(s) === ALIVE);
+    if (slot === undefined) return;
+    const profile = ctx.table.profileAt(slot);
+    this.exchange({ host: profile.host, port: profile.port }, false, (error) => {
+      if (error) ctx.notice('debug', `push/pull with ${profile.name} failed: ${error}`);
+    });
+  }
+
+  /** Sends our state to `to`, merges the answer, and reports the outcome. */
+  exchange(to: Address, join: boolean, done: (error: string | null) => void): void {
+    const ctx = this.#ctx;
+    ctx.stats.pushPulls++;
+    ctx.openStream(to, this.#localState(join), ctx.config.tcpTimeoutMs, {
+      onReply: (reply) => {
+        if (reply.type === 'pushPull') {
+          done(this.#merge(reply));
+        } else if (reply.type === 'error') {
+          done(`remote error: ${reply.error}`);
+        } else {
+          done(`unexpected ${reply.type} in answer to push/pull`);
+        }
+      },
+      onFail: (reason) => done(reason),
+    });
+  }
+
+  /** A peer's push/pull: answer with our state (same join flag), then merge theirs. */
+  onRemoteState(message: PushPullMessage): StreamMessage {
+    const reply = this.#localState(message.join);
+    const error = this.#merge(message);
+    if (error) this.#ctx.notice('warn', `rejected push/pull state: ${error}`);
+    return reply;
+  }
+
+  #localState(join: boolean): PushPullMessage {
+    const { table } = this.#ctx;
+    const states: PushNodeState[] = new Array(table.size);
+    for (let slot = 0; slot < table.size; slot++) {
+      states[slot] = { profile: table.profileAt(slot), incarnation: table.incarnationAt(slot), status: STATUS_NAMES[table.statusAt(slot)]! };
+    }
+    return { type: 'pushPull', join, states, userState: new Uint8Array(0) };
+  }
+
+  /** Applies a remote state; returns why it was rejected, or null. */
+  #merge(message: PushPullMessage): string | null {
+    const incompatible = this.#incompatibility(message.states);
+    if (incompatible) return incompatible;
+    const membership = this.#membership;
+    const self = this.#ctx.selfName;
+    for (const state of message.states) {
+      const name = state.profile.name;
+      switch (state.status) {
+        case 'alive':
+          membership.onAlive({ type: 'alive', incarnation: state.incarnation, profile: state.profile });
+          break;
+        case 'left':
+          membership.onDead({ type: 'dead', node: name, incarnation: state.incarnation, from: name });
+          break;
+        case 'failed':
+        case 'suspect':
+          membership.onSuspect({ type: 'suspect', node: name, incarnation: state.incarnation, from: self });
+          break;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * memberlist's verifyProtocol: every alive record's current protocol and delegate versions
+   * must fall within the ranges that all alive records (remote and local) support.
+   */
+  #incompatibility(remote: readonly PushNodeState[]): string | null {
+    const { table } = this.#ctx;
+    const versions: Uint8Array[] = [];
+    for (const state of remote) if (state.status === 'alive' && state.profile.vsn.length >= 6) versions.push(state.profile.vsn);
+    for (let slot = 0; slot < table.size; slot++) {
+      const vsn = table.profileAt(slot).vsn;
+      if (table.statusAt(slot) === ALIVE && vsn.length >= 6) versions.push(vsn);
+    }
+    if (versions.length === 0) return null;
+    let maxPMin = 0;
+    let minPMax = 255;
+    let maxDMin = 0;
+    let minDMax = 255;
+    for (const v of versions) {
+      maxPMin = Math.max(maxPMin, v[0]!);
+      minPMax = Math.min(minPMax, v[1]!);
+      maxDMin = Math.max(maxDMin, v[3]!);
+      minDMax = Math.min(minDMax, v[4]!);
+    }
+    for (const v of versions) {
+      if (v[2]! < maxPMin || v[2]! > minPMax) return `protocol version ${v[2]} outside [${maxPMin}, ${minPMax}]`;
+      if (v[5]! < maxDMin || v[5]! > minDMax) return `delegate protocol version ${v[5]} outside [${maxDMin}, ${minDMax}]`;
+    }
+    return null;
+  }
+}

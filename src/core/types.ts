@@ -1,0 +1,211 @@
+/**
+ * The vocabulary of the sans-I/O core: addresses, member records, the typed messages that
+ * memberlist's wire format carries, and the inputs and outputs of a node's state machine.
+ * Nothing here knows about bytes on a wire; `wire/` maps these shapes to memberlist's codec.
+ */
+
+/** A member's status. memberlist's "dead" is `failed` here, as Serf shows it. */
+export type Status = 'alive' | 'suspect' | 'failed' | 'left';
+
+/** An IP address in text form plus a port. A v4-mapped IPv6 form is kept as received. */
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * What a member announces about itself in an alive message: immutable, so that the same object
+ * can be shared by every table that knows the member in this version.
+ */
+export interface MemberProfile {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  /** Opaque application bytes (Serf: 0xFF + msgpack tags), at most `MAX_META_BYTES`. */
+  readonly meta: Uint8Array;
+  /** memberlist's six version bytes: [PMin, PMax, PCur, DMin, DMax, DCur]. */
+  readonly vsn: Uint8Array;
+}
+
+/** A member as one node sees it. */
+export interface Member extends MemberProfile {
+  readonly incarnation: number;
+  readonly status: Status;
+  /** Local time (ms) of the last status change. */
+  readonly since: number;
+}
+
+/** Who sent a ping or indirect ping, so that the answer goes back to the right socket. */
+export interface Source {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface PingMessage {
+  readonly type: 'ping';
+  readonly seqNo: number;
+  /** The target's name; '' means "whoever you are". */
+  readonly node: string;
+  readonly source?: Source;
+}
+
+export interface IndirectPingMessage {
+  readonly type: 'indirectPing';
+  /** The requester's probe sequence number. */
+  readonly seqNo: number;
+  readonly node: string;
+  readonly target: Address;
+  /** Whether the requester wants a nack when the target does not answer in time. */
+  readonly nack: boolean;
+  readonly source?: Source;
+}
+
+export interface AckMessage {
+  readonly type: 'ack';
+  readonly seqNo: number;
+  readonly payload?: Uint8Array;
+}
+
+export interface NackMessage {
+  readonly type: 'nack';
+  readonly seqNo: number;
+}
+
+export interface SuspectMessage {
+  readonly type: 'suspect';
+  readonly node: string;
+  readonly incarnation: number;
+  readonly from: string;
+}
+
+export interface AliveMessage {
+  readonly type: 'alive';
+  readonly incarnation: number;
+  readonly profile: MemberProfile;
+}
+
+export interface DeadMessage {
+  readonly type: 'dead';
+  readonly node: string;
+  readonly incarnation: number;
+  /** `from === node` is a voluntary leave: the member becomes `left`. */
+  readonly from: string;
+}
+
+/** Opaque application payload (Serf's layer rides here). */
+export interface UserMessage {
+  readonly type: 'user';
+  readonly payload: Uint8Array;
+}
+
+/** Messages that travel in UDP packets (several of them make a compound packet). */
+export type Message =
+  | PingMessage
+  | IndirectPingMessage
+  | AckMessage
+  | NackMessage
+  | SuspectMessage
+  | AliveMessage
+  | DeadMessage
+  | UserMessage;
+
+export type MessageType = Message['type'];
+
+/** One member record in a push/pull exchange. */
+export interface PushNodeState {
+  readonly profile: MemberProfile;
+  readonly incarnation: number;
+  readonly status: Status;
+}
+
+export interface PushPullMessage {
+  readonly type: 'pushPull';
+  readonly join: boolean;
+  readonly states: readonly PushNodeState[];
+  /** Application state copied verbatim (Serf's LocalState); empty when there is none. */
+  readonly userState: Uint8Array;
+}
+
+export interface StreamErrorMessage {
+  readonly type: 'error';
+  readonly error: string;
+}
+
+/** Messages that travel on a TCP stream (one exchange per connection). */
+export type StreamMessage = PushPullMessage | PingMessage | AckMessage | StreamErrorMessage;
+
+/** Identifies one stream exchange between the core and its driver. */
+export type StreamId = number;
+
+/** Everything that can happen to a node, as the core sees it. */
+export type Input =
+  /** A UDP packet, already decoded (a compound packet yields several messages). */
+  | { readonly kind: 'packet'; readonly from: Address; readonly messages: readonly Message[] }
+  /** A peer opened a stream and sent this; answer with a `reply` output on the same stream. */
+  | { readonly kind: 'stream'; readonly from: Address; readonly stream: StreamId; readonly message: StreamMessage }
+  /** The answer on a stream this node opened. */
+  | { readonly kind: 'streamReply'; readonly stream: StreamId; readonly message: StreamMessage }
+  /** A stream this node opened could not be completed (refused, timed out, reset). */
+  | { readonly kind: 'streamFailed'; readonly stream: StreamId; readonly reason: string }
+  /** The deadline given by `nextDeadline()` has been reached. */
+  | { readonly kind: 'tick' }
+  /** Join through these seeds; a `joined` output with the same `request` reports the result. */
+  | { readonly kind: 'join'; readonly request: number; readonly seeds: readonly Address[] }
+  /** Announce a graceful leave; a `left` output reports when it has gone out (or timed out). */
+  | { readonly kind: 'leave'; readonly timeoutMs: number }
+  /** Replace this node's meta bytes and announce them. */
+  | { readonly kind: 'setMeta'; readonly meta: Uint8Array };
+
+/** A membership change, as the application sees it. */
+export type MemberEventType = 'join' | 'update' | 'suspect' | 'alive' | 'failed' | 'left';
+
+export interface MemberEvent {
+  readonly type: MemberEventType;
+  readonly member: Member;
+  /** Local time (ms) at which the event happened. */
+  readonly at: number;
+}
+
+/** Everything a node asks its driver to do. */
+export type Output =
+  /** Send these messages in one UDP packet (a compound when there are several). */
+  | {
+      readonly kind: 'packet';
+      readonly to: Address;
+      readonly messages: readonly Message[];
+      /** The receiver understands memberlist's CRC wrapper (its PMax ≥ 5). */
+      readonly crc: boolean;
+    }
+  /** Open a stream, send `message`, and feed back the answer (or the failure) within `timeoutMs`. */
+  | {
+      readonly kind: 'openStream';
+      readonly stream: StreamId;
+      readonly to: Address;
+      readonly message: StreamMessage;
+      readonly timeoutMs: number;
+      /** Whether an answer is expected (a push/pull or a ping); otherwise close after sending. */
+      readonly expectReply: boolean;
+    }
+  /** Answer on a stream a peer opened, then close it. */
+  | { readonly kind: 'reply'; readonly stream: StreamId; readonly message: StreamMessage }
+  | { readonly kind: 'event'; readonly event: MemberEvent }
+  /** A user payload arrived. */
+  | { readonly kind: 'message'; readonly payload: Uint8Array; readonly from: Address }
+  /** The outcome of a `join` input: how many seeds answered, and why the others did not. */
+  | { readonly kind: 'joined'; readonly request: number; readonly contacted: number; readonly errors: readonly string[] }
+  /** The leave announcement has gone out (`timedOut` false) or the timeout expired first. */
+  | { readonly kind: 'left'; readonly timedOut: boolean }
+  /** Something a driver may log: a dropped or rejected message, a conflict. */
+  | { readonly kind: 'notice'; readonly level: 'debug' | 'warn'; readonly text: string };
+
+/** Seeded randomness passed into the core; the same seed gives the same run. */
+export interface Random {
+  /** Uniform in [0, 1). */
+  float(): number;
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+}
+
+/** The encoded size in bytes of a message, used for the UDP piggyback budget. */
+export type MessageSizer = (message: Message) => number;
