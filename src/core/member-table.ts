@@ -60,6 +60,25 @@ export class Registry {
   profile(id: number): MemberProfile {
     return this.#profiles[id]!;
   }
+
+  /**
+   * Interned ids of a list of members, remembered per list: the simulator hands the same
+   * snapshot to thousands of nodes.
+   */
+  internAll(members: readonly { readonly profile: MemberProfile }[]): { nameIds: Uint32Array; profileIds: Uint32Array } {
+    let ids = this.#interned.get(members);
+    if (!ids) {
+      ids = { nameIds: new Uint32Array(members.length), profileIds: new Uint32Array(members.length) };
+      members.forEach(({ profile }, i) => {
+        ids!.nameIds[i] = this.nameId(profile.name);
+        ids!.profileIds[i] = this.profileId(profile);
+      });
+      this.#interned.set(members, ids);
+    }
+    return ids;
+  }
+
+  readonly #interned = new WeakMap<object, { nameIds: Uint32Array; profileIds: Uint32Array }>();
 }
 
 /**
@@ -134,6 +153,16 @@ export class MemberTable {
     this.#counts[status]!++;
     this.#status[slot] = status;
     this.#since[slot] = since;
+  }
+
+  /** Makes room for `capacity` members at once. */
+  reserve(capacity: number): void {
+    if (capacity > this.#capacity) this.#grow(capacity);
+    if (this.#slotOfName.length < this.registry.nameCount) {
+      const index = new Int32Array(this.registry.nameCount);
+      index.set(this.#slotOfName);
+      this.#slotOfName = index;
+    }
   }
 
   /** Appends a member, then swaps it to a random position, as memberlist does. */

@@ -54,11 +54,14 @@ export class Membership {
   }
 
   /** Adds members known from elsewhere (a snapshot) as alive, without events or gossip. */
-  preload(profile: MemberProfile, incarnation: number): void {
-    const { table } = this.#ctx;
-    const nameId = table.registry.nameId(profile.name);
-    if (table.slotOfNameId(nameId) >= 0) return;
-    table.insert(nameId, table.registry.profileId(profile), incarnation, ALIVE, this.#ctx.now, this.#ctx.rng);
+  preload(members: readonly { readonly profile: MemberProfile; readonly incarnation: number }[]): void {
+    const { table, now, rng } = this.#ctx;
+    const { nameIds, profileIds } = table.registry.internAll(members);
+    table.reserve(table.size + members.length);
+    for (let i = 0; i < members.length; i++) {
+      if (table.slotOfNameId(nameIds[i]!) >= 0) continue;
+      table.insert(nameIds[i]!, profileIds[i]!, members[i]!.incarnation, ALIVE, now, rng);
+    }
   }
 
   member(slot: number): Member {
@@ -76,17 +79,25 @@ export class Membership {
     };
   }
 
-  onAlive(message: AliveMessage): void {
+  /**
+   * Applies an alive update; `message` is built only when the update is news. The first check
+   * is a fast path for push/pull, where most records repeat what the table already holds.
+   */
+  onAlive(profile: MemberProfile, incarnation: number, message?: AliveMessage): void {
     const ctx = this.#ctx;
     const { table } = ctx;
-    const { profile, incarnation } = message;
+    const known = table.find(profile.name);
+    if (known >= 0 && table.profileAt(known) === profile && incarnation <= table.incarnationAt(known) && profile.name !== ctx.selfName) {
+      return;
+    }
     const isSelf = profile.name === ctx.selfName;
     if (isSelf && this.#leaving) return;
     if (!validVersions(profile.vsn)) {
       this.#ignore(`alive for ${profile.name} with invalid protocol versions`);
       return;
     }
-    const slot = table.find(profile.name);
+    const slot = known;
+    message ??= { type: 'alive', incarnation, profile };
     if (slot < 0) {
       // memberlist keeps an unknown member announced at incarnation 0 as a dead placeholder;
       // nothing can be learned from it, so it is ignored.
@@ -115,14 +126,14 @@ export class Membership {
         return;
       }
     }
-    const known = table.incarnationAt(slot);
+    const knownIncarnation = table.incarnationAt(slot);
     if (isSelf) {
       if (incarnation < this.#incarnation) return;
       if (incarnation === this.#incarnation && sameBytes(profile.meta, this.#profile.meta) && sameBytes(profile.vsn, this.#profile.vsn)) return;
       this.#refute(incarnation);
       return;
     }
-    if (incarnation <= known && !moved) return;
+    if (incarnation <= knownIncarnation && !moved) return;
 
     this.#stopSuspicion(table.nameIdAt(slot));
     ctx.broadcast(profile.name, message);

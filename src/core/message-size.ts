@@ -1,4 +1,4 @@
-import type { Message, StreamMessage } from './types.js';
+import type { MemberProfile, Message, StreamMessage } from './types.js';
 
 /**
  * The exact size of a message as memberlist encodes it (type byte + go-msgpack map with sorted
@@ -119,19 +119,28 @@ export function streamSize(message: StreamMessage): number {
         field('Nodes', uint(message.states.length)) +
         field('UserStateLen', uint(message.userState.length)) +
         message.userState.length;
-      for (const state of message.states) {
-        const p = state.profile;
-        size +=
-          1 +
-          field('Addr', raw(addressLength(p.host))) +
-          field('Incarnation', uint(state.incarnation)) +
-          field('Meta', raw(p.meta.length)) +
-          field('Name', raw(utf8Length(p.name))) +
-          field('Port', uint(p.port)) +
-          field('State', 1) +
-          field('Vsn', raw(p.vsn.length));
-      }
+      for (const state of message.states) size += recordSize(state.profile) + field('Incarnation', uint(state.incarnation));
       return size;
     }
   }
+}
+
+/** Profiles are immutable and shared, so the size of their part of a record is computed once. */
+const recordSizes = new WeakMap<MemberProfile, number>();
+
+/** A push/pull record's size without its incarnation. */
+function recordSize(p: MemberProfile): number {
+  let size = recordSizes.get(p);
+  if (size === undefined) {
+    size =
+      1 +
+      field('Addr', raw(addressLength(p.host))) +
+      field('Meta', raw(p.meta.length)) +
+      field('Name', raw(utf8Length(p.name))) +
+      field('Port', uint(p.port)) +
+      field('State', 1) +
+      field('Vsn', raw(p.vsn.length));
+    recordSizes.set(p, size);
+  }
+  return size;
 }

@@ -43,6 +43,11 @@ export interface MemberNodeOptions {
   readonly registry?: Registry;
   /** Encoded message sizes for the piggyback budget; memberlist's msgpack sizes by default. */
   readonly sizer?: MessageSizer;
+  /**
+   * Members known from a snapshot, added silently as alive before any timer starts, so that
+   * the node behaves as a long-running member of that cluster (simulations start converged).
+   */
+  readonly members?: readonly { readonly profile: MemberProfile; readonly incarnation: number }[];
 }
 
 /**
@@ -70,6 +75,8 @@ export class MemberNode implements NodeContext {
   #nextStream = 1;
   #outputs: Output[] = [];
   #stopped = false;
+  #gossipPhase = 0;
+  #gossipArmed = false;
 
   constructor(options: MemberNodeOptions) {
     const { profile } = options;
@@ -81,12 +88,13 @@ export class MemberNode implements NodeContext {
     this.selfSource = { name: profile.name, host: profile.host, port: profile.port };
     this.table = new MemberTable(options.registry ?? new Registry());
     this.awareness = new Awareness(options.config.awarenessMaxMultiplier);
+    this.#startGossip();
     this.#membership = new Membership(this, profile, Math.max(1, options.incarnation ?? 1));
     this.#prober = new Prober(this, this.#membership, () => this.#reapAndShuffle());
     this.#pushPull = new PushPull(this, this.#membership);
+    if (options.members) this.preload(options.members);
     this.#prober.start();
     this.#pushPull.start();
-    this.#startGossip();
   }
 
   get name(): string {
@@ -165,8 +173,8 @@ export class MemberNode implements NodeContext {
   }
 
   /** Adds members known from a snapshot as alive, silently (simulations start converged). */
-  preload(members: Iterable<{ profile: MemberProfile; incarnation: number }>): void {
-    for (const { profile, incarnation } of members) this.#membership.preload(profile, incarnation);
+  preload(members: readonly { readonly profile: MemberProfile; readonly incarnation: number }[]): void {
+    this.#membership.preload(members);
   }
 
   members(): Member[] {
@@ -192,6 +200,7 @@ export class MemberNode implements NodeContext {
 
   broadcast(key: string, message: Message, onDone?: () => void): void {
     this.queue.add(key, message, this.sizer(message), onDone);
+    this.#armGossip();
   }
 
   sendMessage(to: Address, message: Message, crc: boolean): void {
@@ -229,7 +238,7 @@ export class MemberNode implements NodeContext {
         this.#prober.onNack(message.seqNo);
         break;
       case 'alive':
-        this.#membership.onAlive(message);
+        this.#membership.onAlive(message.profile, message.incarnation, message);
         break;
       case 'suspect':
         this.#membership.onSuspect(message);
@@ -294,13 +303,25 @@ export class MemberNode implements NodeContext {
     if (this.table.count(ALIVE) + this.table.count(SUSPECT) === 0) finish(false);
   }
 
+  /**
+   * Gossip runs every gossip interval on a fixed phase, but only while updates are queued: a
+   * round with nothing to send does nothing, so idle nodes need no timer.
+   */
   #startGossip(): void {
-    if (this.config.gossipIntervalMs <= 0) return;
-    const gossip = () => {
-      this.timers.schedule(this.now + this.config.gossipIntervalMs, gossip);
+    this.#gossipPhase = this.now + this.rng.float() * this.config.gossipIntervalMs;
+  }
+
+  #armGossip(): void {
+    const interval = this.config.gossipIntervalMs;
+    if (interval <= 0 || this.#gossipArmed || this.#stopped) return;
+    this.#gossipArmed = true;
+    const rounds = Math.max(0, Math.floor((this.now - this.#gossipPhase) / interval) + 1);
+    const at = this.now < this.#gossipPhase ? this.#gossipPhase : this.#gossipPhase + rounds * interval;
+    this.timers.schedule(at, () => {
+      this.#gossipArmed = false;
       this.#gossip();
-    };
-    this.timers.schedule(this.now + this.rng.float() * this.config.gossipIntervalMs, gossip);
+      if (this.queue.length > 0) this.#armGossip();
+    });
   }
 
   /** Sends queued updates to a few random members, including recently failed ones. */

@@ -23,6 +23,7 @@ export class PushPull {
     this.#membership = membership;
   }
 
+  /** The first exchange comes at a random point of the first (size-scaled) period. */
   start(): void {
     const ctx = this.#ctx;
     if (ctx.config.pushPullIntervalMs <= 0) return;
@@ -90,7 +91,7 @@ export class PushPull {
       const name = state.profile.name;
       switch (state.status) {
         case 'alive':
-          membership.onAlive({ type: 'alive', incarnation: state.incarnation, profile: state.profile });
+          membership.onAlive(state.profile, state.incarnation);
           break;
         case 'left':
           membership.onDead({ type: 'dead', node: name, incarnation: state.incarnation, from: name });
@@ -110,23 +111,22 @@ export class PushPull {
    */
   #incompatibility(remote: readonly PushNodeState[]): string | null {
     const { table } = this.#ctx;
+    const bounds = { maxPMin: 0, minPMax: 255, maxDMin: 0, minDMax: 255 };
+    const seen = new Set<Uint8Array>();
     const versions: Uint8Array[] = [];
-    for (const state of remote) if (state.status === 'alive' && state.profile.vsn.length >= 6) versions.push(state.profile.vsn);
-    for (let slot = 0; slot < table.size; slot++) {
-      const vsn = table.profileAt(slot).vsn;
-      if (table.statusAt(slot) === ALIVE && vsn.length >= 6) versions.push(vsn);
-    }
-    if (versions.length === 0) return null;
-    let maxPMin = 0;
-    let minPMax = 255;
-    let maxDMin = 0;
-    let minDMax = 255;
-    for (const v of versions) {
-      maxPMin = Math.max(maxPMin, v[0]!);
-      minPMax = Math.min(minPMax, v[1]!);
-      maxDMin = Math.max(maxDMin, v[3]!);
-      minDMax = Math.min(minDMax, v[4]!);
-    }
+    // Version bytes are usually one shared array per member; each distinct one is checked once.
+    const collect = (vsn: Uint8Array) => {
+      if (vsn.length < 6 || seen.has(vsn)) return;
+      seen.add(vsn);
+      versions.push(vsn);
+      bounds.maxPMin = Math.max(bounds.maxPMin, vsn[0]!);
+      bounds.minPMax = Math.min(bounds.minPMax, vsn[1]!);
+      bounds.maxDMin = Math.max(bounds.maxDMin, vsn[3]!);
+      bounds.minDMax = Math.min(bounds.minDMax, vsn[4]!);
+    };
+    for (const state of remote) if (state.status === 'alive') collect(state.profile.vsn);
+    for (let slot = 0; slot < table.size; slot++) if (table.statusAt(slot) === ALIVE) collect(table.profileAt(slot).vsn);
+    const { maxPMin, minPMax, maxDMin, minDMax } = bounds;
     for (const v of versions) {
       if (v[2]! < maxPMin || v[2]! > minPMax) return `protocol version ${v[2]} outside [${maxPMin}, ${minPMax}]`;
       if (v[5]! < maxDMin || v[5]! > minDMax) return `delegate protocol version ${v[5]} outside [${maxDMin}, ${minDMax}]`;

@@ -1,6 +1,5 @@
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
-import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { Random } from './types.js';
 
 /** A seeded generator (xoroshiro128+ from pure-rand); the same seed yields the same sequence. */
@@ -8,7 +7,9 @@ export function createRandom(seed: number): Random {
   const generator = xoroshiro128plus(seed | 0);
   return {
     float: () => uniformFloat64(generator),
-    int: (n) => (n <= 1 ? 0 : uniformInt(generator, 0, n - 1)),
+    // One 32-bit draw scaled to n: the bias (n / 2^32) is far below anything measurable here,
+    // and it is several times cheaper than an exact rejection sampler on the simulator's hot path.
+    int: (n) => (n <= 1 ? 0 : Math.floor(((generator.next() >>> 0) / 4294967296) * n)),
   };
 }
 

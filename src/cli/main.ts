@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { HearsayError } from '../core/index.js';
+import { simCommand } from './sim-command.js';
+
+/** Exit codes: 0 success, 1 failure, 2 usage error. */
+const USAGE = 2;
+const FAILURE = 1;
+
+function program(): Command {
+  const root = new Command('hearsay')
+    .description('cluster membership and failure detection by gossip (SWIM with Lifeguard)')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  root.addCommand(simCommand().exitOverride());
+  return root;
+}
+
+try {
+  await program().parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version are not errors; everything else commander rejects is a usage error.
+    process.exitCode = error.exitCode === 0 ? 0 : USAGE;
+  } else if (error instanceof HearsayError) {
+    process.stderr.write(`hearsay: ${error.message}\n`);
+    process.exitCode = USAGE;
+  } else {
+    process.stderr.write(`hearsay: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = FAILURE;
+  }
+}

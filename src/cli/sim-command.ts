@@ -1,0 +1,169 @@
+import { Command, Option } from 'commander';
+import { CONFIG_KEYS, HearsayError, type SwimConfig } from '../core/index.js';
+import { simulate, type SimOptions, type SimResult } from '../sim/index.js';
+import {
+  collect,
+  parseCount,
+  parseCrash,
+  parseDuration,
+  parsePartition,
+  parsePause,
+  parsePositiveCount,
+  parseProbability,
+  parseRestart,
+  parseSeed,
+} from './parse.js';
+
+/** `probeIntervalMs` → `--probe-interval`; `indirectChecks` → `--indirect-checks`. */
+export function flagFor(key: keyof SwimConfig): string {
+  return key
+    .replace(/Ms$/, '')
+    .replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Adds one flag per protocol setting (durations take units, counts whole numbers). */
+export function addTimingOptions(command: Command): Command {
+  for (const key of CONFIG_KEYS) {
+    const flag = flagFor(key);
+    if (key === 'disableTcpPings') {
+      command.addOption(new Option(`--${flag}`, 'never fall back to TCP pings'));
+    } else if (key.endsWith('Ms')) {
+      command.addOption(new Option(`--${flag} <duration>`, `override ${key.replace(/Ms$/, '')}`).argParser(parseDuration));
+    } else {
+      command.addOption(new Option(`--${flag} <n>`, `override ${key}`).argParser(parseCount));
+    }
+  }
+  return command;
+}
+
+/** The protocol overrides present among parsed options. */
+export function timingOverrides(options: Record<string, unknown>): Partial<SwimConfig> {
+  const overrides: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const camel = flagFor(key).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (options[camel] !== undefined) overrides[key] = options[camel];
+  }
+  return overrides as Partial<SwimConfig>;
+}
+
+interface SimFlags {
+  nodes: number;
+  seed: number;
+  duration: number;
+  loss: number;
+  delay: number;
+  jitter: number;
+  profile: 'lan' | 'local' | 'wan';
+  start: 'join' | 'converged';
+  joinWindow: number;
+  crash?: number | string[];
+  crashAt?: number;
+  crashEvery?: number;
+  pause?: { name: string; atMs: number; forMs: number }[];
+  partition?: { atMs: number; forMs: number; names: string[] | null }[];
+  restart?: { name: string; atMs: number }[];
+  json?: boolean;
+  [key: string]: unknown;
+}
+
+export function simCommand(): Command {
+  const command = new Command('sim')
+    .description('simulate a cluster on virtual time with the real protocol core and report what happened')
+    .addOption(new Option('--nodes <n>', 'cluster size (nodes are named n0 … n{N−1})').argParser(parsePositiveCount).default(50))
+    .addOption(new Option('--seed <n>', 'random seed; the same seed gives the same result').argParser(parseSeed).default(1))
+    .addOption(new Option('--duration <duration>', 'virtual time to simulate').argParser(parseDuration).default(60_000, '60s'))
+    .addOption(new Option('--loss <p>', 'probability that a UDP packet is lost').argParser(parseProbability).default(0))
+    .addOption(new Option('--delay <duration>', 'one-way network delay').argParser(parseDuration).default(1, '1ms'))
+    .addOption(new Option('--jitter <duration>', 'extra random delay, up to this much').argParser(parseDuration).default(1, '1ms'))
+    .addOption(new Option('--profile <name>', 'memberlist timing profile').choices(['lan', 'local', 'wan']).default('lan'))
+    .addOption(
+      new Option('--start <how>', 'join: everyone joins through n0; converged: everyone starts knowing everyone')
+        .choices(['join', 'converged'])
+        .default('join'),
+    )
+    .addOption(new Option('--join-window <duration>', 'joins happen at random times within this window').argParser(parseDuration).default(1000, '1s'))
+    .addOption(new Option('--crash <k|names>', 'crash K random nodes, or the listed ones (n5,n9)').argParser(parseCrash))
+    .addOption(new Option('--crash-at <duration>', 'when the crashes happen (default: a quarter of the duration)').argParser(parseDuration))
+    .addOption(new Option('--crash-every <duration>', 'spread the crashes this far apart').argParser(parseDuration))
+    .addOption(new Option('--pause <NAME@AT+FOR>', 'stop a node for a while, then resume it (repeatable)').argParser(collect(parsePause)))
+    .addOption(
+      new Option('--partition <AT+FOR[=names]>', 'cut the cluster in halves (or the named nodes off) and heal it (repeatable)').argParser(
+        collect(parsePartition),
+      ),
+    )
+    .addOption(new Option('--restart <NAME@AT>', 'crash a node and start it again with the same name (repeatable)').argParser(collect(parseRestart)))
+    .option('--json', 'print exactly one JSON object on stdout');
+  addTimingOptions(command);
+  command.action((flags: SimFlags) => {
+    const options = simOptionsFrom(flags);
+    const result = simulate(options);
+    process.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : humanSummary(result));
+  });
+  return command;
+}
+
+export function simOptionsFrom(flags: SimFlags): SimOptions {
+  const n = flags.nodes;
+  const half = Math.floor(n / 2);
+  const options: SimOptions = {
+    nodes: n,
+    seed: flags.seed,
+    durationMs: flags.duration,
+    profile: flags.profile,
+    config: timingOverrides(flags),
+    loss: flags.loss,
+    delayMs: flags.delay,
+    jitterMs: flags.jitter,
+    start: flags.start,
+    joinWindowMs: flags.joinWindow,
+    pauses: flags.pause ?? [],
+    restarts: flags.restart ?? [],
+    partitions: (flags.partition ?? []).map((p) => ({
+      atMs: p.atMs,
+      healAtMs: p.atMs + p.forMs,
+      groups: [p.names ?? Array.from({ length: half }, (_, i) => `n${i}`)],
+    })),
+  };
+  if (flags.crash !== undefined) options.crash = flags.crash;
+  if (flags.crashAt !== undefined) options.crashAtMs = flags.crashAt;
+  if (flags.crashEvery !== undefined) options.crashEveryMs = flags.crashEvery;
+  for (const name of [
+    ...(flags.pause ?? []).map((p) => p.name),
+    ...(flags.restart ?? []).map((r) => r.name),
+    ...(flags.partition ?? []).flatMap((p) => p.names ?? []),
+    ...(Array.isArray(flags.crash) ? flags.crash : []),
+  ]) {
+    const index = /^n(\d+)$/.exec(name) ? Number(name.slice(1)) : -1;
+    if (index < 0 || index >= n) throw new HearsayError(`no simulated node named "${name}": names are n0 … n${n - 1}`);
+  }
+  return options;
+}
+
+const seconds = (ms: number | null): string => (ms === null ? 'never' : `${(ms / 1000).toFixed(2)} s`);
+
+export function humanSummary(r: SimResult): string {
+  const lines = [
+    `Simulated ${r.nodes} nodes (${r.profile} profile, seed ${r.seed}) for ${seconds(r.duration_ms)} of virtual time, loss ${(r.loss * 100).toFixed(1)}%, start: ${r.start}`,
+    `  converged at:           ${seconds(r.converged_at_ms)}${r.converged_at_end ? '' : ' (not converged at the end)'}`,
+  ];
+  if (r.crashes.length > 0) {
+    lines.push(`  crashes:                ${r.crashes.length}`);
+    for (const c of r.crashes) {
+      lines.push(`    ${c.name.padEnd(8)} at ${seconds(c.at_ms).padEnd(9)} first suspected after ${seconds(c.first_suspect_ms).padEnd(8)} failed everywhere after ${seconds(c.all_failed_ms)}`);
+    }
+    lines.push(
+      `  mean first suspicion:   ${seconds(r.mean_first_suspect_ms)}`,
+      `    SWIM's expectation:   ${seconds(r.expected_first_suspect_ms)} (e/(e−1) probe periods to the first probe + one probe)`,
+      `    continuous-time:      ${seconds(r.expected_first_suspect_continuous_ms)} ((N−1)/(L+1) periods to the first probe + one probe)`,
+      `  mean full detection:    ${seconds(r.mean_all_failed_ms)}`,
+    );
+  }
+  lines.push(
+    `  false positives:        ${r.false_positives}`,
+    `  suspicions / refuted:   ${r.suspicions} / ${r.refutations}`,
+    `  load per node:          ${r.msgs_per_node_per_s.toFixed(2)} msgs/s, ${r.bytes_per_node_per_s.toFixed(0)} bytes/s (estimated from memberlist message sizes, before compression)`,
+    `  wall time:              ${r.wall_ms} ms for ${r.events_processed} events`,
+    '',
+  );
+  return lines.join('\n');
+}

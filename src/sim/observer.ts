@@ -1,0 +1,181 @@
+import type { MemberEvent } from '../core/index.js';
+
+/** What the simulator knows to be true about one node, to judge what the nodes believe. */
+export interface GroundTruth {
+  /** Started and not crashed (a paused node is live). */
+  isLive(index: number): boolean;
+  isPaused(index: number): boolean;
+  /** Whether the network currently lets `a` and `b` talk. */
+  reachable(a: number, b: number): boolean;
+}
+
+export interface CrashReport {
+  name: string;
+  at_ms: number;
+  /** From the crash to the first suspicion (or failure) of it by anyone; null if never. */
+  first_suspect_ms: number | null;
+  /** From the crash until every live node had marked it failed; null if never. */
+  all_failed_ms: number | null;
+  /** Nodes still live right after the crash. */
+  live_nodes: number;
+  /** Live nodes plus crashed ones not yet marked failed everywhere (this one included). */
+  group_size: number;
+}
+
+interface CrashTrack {
+  readonly report: CrashReport;
+  readonly failedBy: Set<number>;
+}
+
+/**
+ * Watches every node's membership events against the ground truth: convergence (every live
+ * node lists every live node alive), detection times of crashes, false failure verdicts.
+ * Views are one byte per (observer, member) pair, so that 10,000 nodes cost 100 MB.
+ */
+export class Observer {
+  readonly #n: number;
+  readonly #truth: GroundTruth;
+  readonly #seesAlive: Uint8Array;
+  readonly #aliveLive: Int32Array;
+  #liveCount = 0;
+  #satisfied = 0;
+  /** Convergence counts only once this many distinct nodes have started. */
+  readonly #expected: number;
+  readonly #everStarted: Uint8Array;
+  #startedCount = 0;
+  #crashes = new Map<number, CrashTrack>();
+  readonly crashReports: CrashReport[] = [];
+  convergedAt: number | null = null;
+  falsePositives = 0;
+  readonly falsePositiveLog: { at_ms: number; observer: number; member: number }[] = [];
+
+  /** `expected` is how many nodes must be live before convergence can be declared. */
+  constructor(n: number, truth: GroundTruth, expected: number) {
+    this.#n = n;
+    this.#truth = truth;
+    this.#expected = expected;
+    this.#seesAlive = new Uint8Array(n * n);
+    this.#aliveLive = new Int32Array(n);
+    this.#everStarted = new Uint8Array(n);
+  }
+
+  /** Marks that `observer` already lists every node in `members` alive (a converged start). */
+  presetView(observer: number, members: number): void {
+    const row = observer * this.#n;
+    this.#seesAlive.fill(1, row, row + members);
+  }
+
+  /** A node started (or restarted with an empty view). */
+  started(index: number, now: number): void {
+    const n = this.#n;
+    if (!this.#everStarted[index]) {
+      this.#everStarted[index] = 1;
+      this.#startedCount++;
+    }
+    const row = index * n;
+    let count = 0;
+    for (let j = 0; j < n; j++) if (this.#seesAlive[row + j] && this.#truth.isLive(j)) count++;
+    this.#aliveLive[index] = count;
+    for (let k = 0; k < n; k++) if (k !== index && this.#seesAlive[k * n + index]) this.#aliveLive[k]!++;
+    this.#recount(now);
+  }
+
+  /** A node crashed: nobody's correct view includes it any more. */
+  crashed(index: number, name: string, now: number): void {
+    const n = this.#n;
+    for (let k = 0; k < n; k++) if (this.#seesAlive[k * n + index]) this.#aliveLive[k]!--;
+    this.#seesAlive.fill(0, index * n, index * n + n);
+    this.#aliveLive[index] = 0;
+    this.#recount(now);
+    let undetected = 1;
+    for (const track of this.#crashes.values()) if (track.report.all_failed_ms === null) undetected++;
+    const report: CrashReport = {
+      name,
+      at_ms: now,
+      first_suspect_ms: null,
+      all_failed_ms: null,
+      live_nodes: this.#liveCount,
+      group_size: this.#liveCount + undetected,
+    };
+    this.crashReports.push(report);
+    this.#crashes.set(index, { report, failedBy: new Set() });
+    for (const track of this.#crashes.values()) this.#checkAllFailed(track, now);
+  }
+
+  /** A crashed node runs again: its crash is no longer pending detection. */
+  revived(index: number): void {
+    this.#crashes.delete(index);
+  }
+
+  event(observer: number, member: number, event: MemberEvent, now: number): void {
+    const cell = observer * this.#n + member;
+    const before = this.#seesAlive[cell]!;
+    let after = before;
+    switch (event.type) {
+      case 'join':
+      case 'alive':
+        after = 1;
+        break;
+      case 'suspect':
+      case 'failed':
+      case 'left':
+        after = 0;
+        break;
+      case 'update':
+        break;
+    }
+    if (after !== before) {
+      this.#seesAlive[cell] = after;
+      if (this.#truth.isLive(member) && this.#truth.isLive(observer)) {
+        const wasSatisfied = this.#aliveLive[observer] === this.#liveCount;
+        this.#aliveLive[observer]! += after ? 1 : -1;
+        const isSatisfied = this.#aliveLive[observer] === this.#liveCount;
+        if (wasSatisfied !== isSatisfied) this.#satisfied += isSatisfied ? 1 : -1;
+        this.#checkConverged(now);
+      }
+    }
+
+    if (event.type === 'suspect' || event.type === 'failed' || event.type === 'left') {
+      const track = this.#crashes.get(member);
+      if (track && track.report.first_suspect_ms === null) track.report.first_suspect_ms = now - track.report.at_ms;
+      if (track && event.type !== 'suspect') {
+        track.failedBy.add(observer);
+        this.#checkAllFailed(track, now);
+      }
+    }
+    if (
+      event.type === 'failed' &&
+      this.#truth.isLive(member) &&
+      !this.#truth.isPaused(member) &&
+      this.#truth.reachable(observer, member)
+    ) {
+      this.falsePositives++;
+      if (this.falsePositiveLog.length < 100) this.falsePositiveLog.push({ at_ms: now, observer, member });
+    }
+  }
+
+  /** Whether every live node lists every live node alive right now. */
+  get converged(): boolean {
+    return this.#startedCount >= this.#expected && this.#satisfied === this.#liveCount;
+  }
+
+  #checkAllFailed(track: CrashTrack, now: number): void {
+    if (track.report.all_failed_ms !== null || track.failedBy.size < this.#liveCount) return;
+    for (let k = 0; k < this.#n; k++) if (this.#truth.isLive(k) && !track.failedBy.has(k)) return;
+    track.report.all_failed_ms = now - track.report.at_ms;
+  }
+
+  #recount(now: number): void {
+    let live = 0;
+    for (let k = 0; k < this.#n; k++) if (this.#truth.isLive(k)) live++;
+    this.#liveCount = live;
+    let satisfied = 0;
+    for (let k = 0; k < this.#n; k++) if (this.#truth.isLive(k) && this.#aliveLive[k] === live) satisfied++;
+    this.#satisfied = satisfied;
+    this.#checkConverged(now);
+  }
+
+  #checkConverged(now: number): void {
+    if (this.convergedAt === null && this.converged) this.convergedAt = now;
+  }
+}

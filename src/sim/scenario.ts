@@ -1,0 +1,92 @@
+import type { ProfileName, SwimConfig } from '../core/index.js';
+import type { CrashReport } from './observer.js';
+
+/** A node stops processing at `atMs` for `forMs`, then resumes with its backlog (SIGSTOP/SIGCONT). */
+export interface PauseSpec {
+  name: string;
+  atMs: number;
+  forMs: number;
+}
+
+/** From `atMs` until `healAtMs` the nodes in different groups cannot reach each other. */
+export interface PartitionSpec {
+  atMs: number;
+  healAtMs?: number;
+  /** Names per group; nodes listed nowhere form one more group together. */
+  groups: string[][];
+}
+
+/** A crashed node starts again with the same name and address, and joins through a live node. */
+export interface RestartSpec {
+  name: string;
+  atMs: number;
+}
+
+export interface SimOptions {
+  /** Cluster size; nodes are named n0 … n{N−1}. */
+  nodes: number;
+  seed?: number;
+  /** Virtual time to simulate (ms); default 60 s. */
+  durationMs?: number;
+  profile?: ProfileName;
+  /** Overrides of the profile's timing. */
+  config?: Partial<SwimConfig>;
+  /** Probability that a UDP packet is lost, per packet. */
+  loss?: number;
+  /** One-way delay: base + uniform jitter (ms). Defaults 1 + 1. */
+  delayMs?: number;
+  jitterMs?: number;
+  /**
+   * `join`: n0 starts, the others join through it at random times within `joinWindowMs`.
+   * `converged`: every node starts knowing every node alive (large clusters).
+   */
+  start?: 'join' | 'converged';
+  joinWindowMs?: number;
+  /** How many random nodes crash (or which, by name), at `crashAtMs`. */
+  crash?: number | string[];
+  crashAtMs?: number;
+  /** Spread the crashes: the i-th crash happens at crashAtMs + i × crashEveryMs. */
+  crashEveryMs?: number;
+  pauses?: PauseSpec[];
+  partitions?: PartitionSpec[];
+  restarts?: RestartSpec[];
+}
+
+export interface SimResult {
+  nodes: number;
+  seed: number;
+  protocol: 'swim';
+  profile: ProfileName;
+  duration_ms: number;
+  loss: number;
+  start: 'join' | 'converged';
+  /** First time every live node listed every live node alive; null if never. */
+  converged_at_ms: number | null;
+  /** Whether every live node listed every live node alive at the end of the run. */
+  converged_at_end: boolean;
+  crashes: CrashReport[];
+  /** Mean over crashes of the time to the first suspicion. */
+  mean_first_suspect_ms: number | null;
+  /**
+   * SWIM's expectation (mean over crashes): 1/(1 − e^(−q)) probe periods to the first probe of
+   * the dead node (e/(e−1) as the live fraction q → 1), plus one probe interval for it to fail.
+   */
+  expected_first_suspect_ms: number | null;
+  /**
+   * The same expectation in continuous time, with every node probing at its own phase in
+   * randomised round-robin: the first of L live observers reaches the dead node after
+   * (N − 1)/(L + 1) periods on average, plus one probe interval.
+   */
+  expected_first_suspect_continuous_ms: number | null;
+  mean_all_failed_ms: number | null;
+  /** Times any node marked a live, unpaused, reachable node failed. */
+  false_positives: number;
+  suspicions: number;
+  refutations: number;
+  msgs_per_node_per_s: number;
+  bytes_per_node_per_s: number;
+  /** Bytes come from memberlist's message sizes, without compression, CRC or encryption. */
+  bytes_are_estimates: true;
+  events_processed: number;
+  wall_ms: number;
+}

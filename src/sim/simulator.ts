@@ -1,0 +1,479 @@
+import {
+  ConfigError,
+  createRandom,
+  DEFAULT_VSN,
+  deriveSeed,
+  MemberNode,
+  memberlistSize,
+  compoundOverhead,
+  Registry,
+  resolveConfig,
+  streamSize,
+  type Address,
+  type Input,
+  type MemberProfile,
+  type Message,
+  type Output,
+  type Random,
+  type StreamMessage,
+  type SwimConfig,
+} from '../core/index.js';
+import { EventQueue } from './event-queue.js';
+import { Observer, type GroundTruth } from './observer.js';
+import type { SimOptions, SimResult } from './scenario.js';
+
+const SIM_PORT = 7946;
+/** Serf's empty tags (0xFF + an empty msgpack map). */
+const EMPTY_META = Uint8Array.of(0xff, 0x80);
+
+type SimEvent =
+  | { at: number; order: number; kind: 'tick'; node: number; generation: number }
+  | { at: number; order: number; kind: 'packet'; node: number; from: Address; messages: readonly Message[] }
+  | { at: number; order: number; kind: 'streamOpen'; node: number; stream: number }
+  | { at: number; order: number; kind: 'streamReply'; stream: number; message: StreamMessage }
+  | { at: number; order: number; kind: 'streamEnd'; stream: number; reason: string }
+  | { at: number; order: number; kind: 'action'; run: () => void };
+
+/** A stream exchange in flight between two simulated nodes. */
+interface SimStream {
+  readonly initiator: number;
+  readonly generation: number;
+  /** The initiator's own id for it. */
+  readonly localId: number;
+  readonly target: number;
+  readonly message: StreamMessage;
+  readonly from: Address;
+  done: boolean;
+}
+
+/** The host of the i-th simulated node: 10.x.y.z, unique up to 16 million nodes. */
+export function simHost(index: number): string {
+  return `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`;
+}
+
+/**
+ * A deterministic discrete-event simulation: many instances of the real protocol core on a
+ * virtual clock, over a network model with loss, delay, partitions, crashes, pauses and
+ * restarts. The only clock is a binary heap of events; a node is touched only when an event
+ * concerns it. The same options give the same result, bit for bit.
+ */
+export class Simulation implements GroundTruth {
+  readonly config: SwimConfig;
+  readonly options: Required<Pick<SimOptions, 'nodes' | 'seed' | 'durationMs' | 'loss' | 'delayMs' | 'jitterMs'>>;
+  readonly #events = new EventQueue<SimEvent>();
+  readonly #rng: Random;
+  readonly #registry = new Registry();
+  readonly #profiles: MemberProfile[];
+  readonly #byHost = new Map<string, number>();
+  readonly #nodes: (MemberNode | null)[];
+  readonly #generation: Int32Array;
+  readonly #scheduledTick: Float64Array;
+  readonly #crashed: Uint8Array;
+  readonly #pausedUntil: Float64Array;
+  readonly #backlog = new Map<number, SimEvent[]>();
+  readonly #group: Int32Array;
+  readonly #streams = new Map<number, SimStream>();
+  #nextStream = 1;
+  #nextRequest = 1;
+  readonly observer: Observer;
+  now = 0;
+  eventsProcessed = 0;
+  packets = 0;
+  bytes = 0;
+
+  constructor(options: SimOptions) {
+    const n = options.nodes;
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`nodes must be a positive integer, got ${n}`);
+    const loss = options.loss ?? 0;
+    if (!(loss >= 0 && loss <= 1)) throw new ConfigError(`loss must be within 0 … 1, got ${loss}`);
+    this.config = resolveConfig(options.profile ?? 'lan', options.config ?? {});
+    this.options = {
+      nodes: n,
+      seed: options.seed ?? 1,
+      durationMs: options.durationMs ?? 60_000,
+      loss,
+      delayMs: options.delayMs ?? 1,
+      jitterMs: options.jitterMs ?? 1,
+    };
+    this.#rng = createRandom(this.options.seed);
+    this.#profiles = [];
+    for (let i = 0; i < n; i++) {
+      const profile: MemberProfile = { name: `n${i}`, host: simHost(i), port: SIM_PORT, meta: EMPTY_META, vsn: DEFAULT_VSN };
+      this.#profiles.push(profile);
+      this.#byHost.set(profile.host, i);
+      this.#registry.nameId(profile.name);
+    }
+    this.#nodes = new Array<MemberNode | null>(n).fill(null);
+    this.#generation = new Int32Array(n);
+    this.#scheduledTick = new Float64Array(n).fill(Infinity);
+    this.#crashed = new Uint8Array(n);
+    this.#pausedUntil = new Float64Array(n);
+    this.#group = new Int32Array(n);
+    this.observer = new Observer(n, this, n);
+  }
+
+  // ——— ground truth ———
+
+  isLive(index: number): boolean {
+    return this.#nodes[index] !== null && !this.#crashed[index];
+  }
+
+  isPaused(index: number): boolean {
+    return this.#pausedUntil[index]! > this.now;
+  }
+
+  reachable(a: number, b: number): boolean {
+    return this.#group[a] === this.#group[b];
+  }
+
+  indexOf(name: string): number {
+    const match = /^n(\d+)$/.exec(name);
+    const index = match ? Number(match[1]) : -1;
+    if (index < 0 || index >= this.options.nodes) {
+      throw new ConfigError(`no simulated node named "${name}": names are n0 … n${this.options.nodes - 1}`);
+    }
+    return index;
+  }
+
+  node(index: number): MemberNode | null {
+    return this.isLive(index) ? this.#nodes[index]! : null;
+  }
+
+  get random(): Random {
+    return this.#rng;
+  }
+
+  // ——— scripting ———
+
+  /** Runs `run` at virtual time `at`. */
+  at(at: number, run: () => void): void {
+    this.#events.push({ at, kind: 'action', run });
+  }
+
+  /** Starts node `index` now; it joins through `seeds` unless it starts knowing everyone. */
+  startNode(index: number, seeds: number[], members?: { profile: MemberProfile; incarnation: number }[]): void {
+    if (this.isLive(index)) return;
+    this.#crashed[index] = 0;
+    this.#generation[index]!++;
+    const node = new MemberNode({
+      profile: this.#profiles[index]!,
+      config: this.config,
+      random: createRandom(deriveSeed(this.options.seed, index * 1000 + this.#generation[index]!)),
+      now: this.now,
+      registry: this.#registry,
+      ...(members ? { members } : {}),
+    });
+    this.#nodes[index] = node;
+    this.observer.revived(index);
+    this.observer.started(index, this.now);
+    this.#handle(index, node.drain());
+    this.#rearm(index);
+    const live = seeds.filter((s) => s !== index && this.isLive(s));
+    if (live.length > 0) {
+      const join: Input = {
+        kind: 'join',
+        request: this.#nextRequest++,
+        seeds: live.map((s) => ({ host: simHost(s), port: SIM_PORT })),
+      };
+      this.#step(index, join);
+    }
+  }
+
+  /** Starts every node already knowing every other one alive (no join traffic). */
+  startConverged(): void {
+    const n = this.options.nodes;
+    const members = this.#profiles.map((profile) => ({ profile, incarnation: 1 }));
+    for (let i = 0; i < n; i++) {
+      this.observer.presetView(i, n);
+      this.startNode(i, [], members);
+    }
+  }
+
+  crash(index: number): void {
+    const node = this.#nodes[index];
+    if (!node || this.#crashed[index]) return;
+    node.stop();
+    this.#crashed[index] = 1;
+    this.#backlog.delete(index);
+    this.#pausedUntil[index] = 0;
+    this.observer.crashed(index, node.name, this.now);
+  }
+
+  /** Crash (if running) and start again with the same name and address, joining via a live node. */
+  restart(index: number): void {
+    this.crash(index);
+    const seeds: number[] = [];
+    for (let tries = 0; tries < 3 * this.options.nodes && seeds.length < 1; tries++) {
+      const candidate = this.#rng.int(this.options.nodes);
+      if (candidate !== index && this.isLive(candidate)) seeds.push(candidate);
+    }
+    this.#nodes[index] = null;
+    this.startNode(index, seeds);
+  }
+
+  pause(index: number, forMs: number): void {
+    if (!this.isLive(index)) return;
+    this.#pausedUntil[index] = this.now + forMs;
+    this.at(this.now + forMs, () => this.#resume(index));
+  }
+
+  /** Cuts the network into groups (names per group; the unlisted form one more group). */
+  partition(groups: number[][]): void {
+    this.#group.fill(groups.length);
+    groups.forEach((members, g) => {
+      for (const index of members) this.#group[index] = g;
+    });
+  }
+
+  heal(): void {
+    this.#group.fill(0);
+  }
+
+  /** Processes events until virtual time `until` (inclusive). */
+  runUntil(until: number): void {
+    const events = this.#events;
+    while (events.peekTime() <= until) {
+      const event = events.pop()!;
+      this.now = event.at;
+      this.eventsProcessed++;
+      this.#dispatch(event);
+    }
+    this.now = Math.max(this.now, until);
+  }
+
+  // ——— internals ———
+
+  #dispatch(event: SimEvent): void {
+    switch (event.kind) {
+      case 'action':
+        event.run();
+        return;
+      case 'tick': {
+        if (event.generation !== this.#generation[event.node] || this.#scheduledTick[event.node] !== event.at) return;
+        this.#scheduledTick[event.node] = Infinity;
+        if (this.isPaused(event.node)) return; // resumes with a tick
+        this.#step(event.node, { kind: 'tick' });
+        return;
+      }
+      case 'packet':
+        this.#deliver(event.node, event, { kind: 'packet', from: event.from, messages: event.messages });
+        return;
+      case 'streamOpen': {
+        const stream = this.#streams.get(event.stream);
+        if (!stream || stream.done) return;
+        this.#deliver(event.node, event, { kind: 'stream', from: stream.from, stream: event.stream, message: stream.message });
+        return;
+      }
+      case 'streamReply':
+      case 'streamEnd': {
+        const stream = this.#streams.get(event.stream);
+        if (!stream || stream.done) return;
+        if (this.isLive(stream.initiator) && this.isPaused(stream.initiator)) {
+          this.#deliver(stream.initiator, event, { kind: 'tick' }); // kept in the backlog
+          return;
+        }
+        stream.done = true;
+        this.#streams.delete(event.stream);
+        if (this.#generation[stream.initiator] !== stream.generation) return;
+        const input: Input =
+          event.kind === 'streamReply'
+            ? { kind: 'streamReply', stream: stream.localId, message: event.message }
+            : { kind: 'streamFailed', stream: stream.localId, reason: event.reason };
+        this.#deliver(stream.initiator, event, input);
+        return;
+      }
+    }
+  }
+
+  /** Hands an input to a node, or keeps it for later if the node is paused. */
+  #deliver(index: number, event: SimEvent, input: Input): void {
+    if (!this.isLive(index)) return;
+    if (this.isPaused(index)) {
+      let backlog = this.#backlog.get(index);
+      if (!backlog) this.#backlog.set(index, (backlog = []));
+      backlog.push(event);
+      return;
+    }
+    this.#step(index, input);
+  }
+
+  #resume(index: number): void {
+    if (!this.isLive(index) || this.isPaused(index)) return;
+    this.#pausedUntil[index] = 0;
+    // Like a process after SIGCONT: overdue timers fire first, then the backlog is read.
+    this.#step(index, { kind: 'tick' });
+    const backlog = this.#backlog.get(index) ?? [];
+    this.#backlog.delete(index);
+    for (const event of backlog) this.#dispatch(event);
+  }
+
+  #step(index: number, input: Input): void {
+    const node = this.#nodes[index]!;
+    this.#handle(index, node.step(this.now, input));
+    this.#rearm(index);
+  }
+
+  #rearm(index: number): void {
+    const node = this.#nodes[index];
+    if (!node || this.#crashed[index]) return;
+    const deadline = node.nextDeadline();
+    if (deadline < this.#scheduledTick[index]!) {
+      this.#scheduledTick[index] = deadline;
+      this.#events.push({ at: Math.max(deadline, this.now), kind: 'tick', node: index, generation: this.#generation[index]! });
+    }
+  }
+
+  #handle(index: number, outputs: Output[]): void {
+    for (const output of outputs) {
+      switch (output.kind) {
+        case 'packet':
+          this.#sendPacket(index, output.to, output.messages, output.crc);
+          break;
+        case 'openStream':
+          this.#openStream(index, output.stream, output.to, output.message, output.timeoutMs, output.expectReply);
+          break;
+        case 'reply':
+          this.#reply(index, output.stream, output.message);
+          break;
+        case 'event': {
+          const member = this.#byHost.get(output.event.member.host);
+          if (member !== undefined) this.observer.event(index, member, output.event, this.now);
+          break;
+        }
+        case 'message':
+        case 'joined':
+        case 'left':
+        case 'notice':
+          break;
+      }
+    }
+  }
+
+  #delay(): number {
+    return this.options.delayMs + this.#rng.float() * this.options.jitterMs;
+  }
+
+  #sendPacket(from: number, to: Address, messages: readonly Message[], crc: boolean): void {
+    this.packets++;
+    let size = compoundOverhead(messages.length) + (crc ? 5 : 0);
+    for (const message of messages) size += memberlistSize(message);
+    this.bytes += size;
+    const target = this.#byHost.get(to.host);
+    if (target === undefined || !this.reachable(from, target)) return;
+    if (this.options.loss > 0 && this.#rng.float() < this.options.loss) return;
+    const source = this.#profiles[from]!;
+    this.#events.push({
+      at: this.now + this.#delay(),
+      kind: 'packet',
+      node: target,
+      from: { host: source.host, port: source.port },
+      messages,
+    });
+  }
+
+  #openStream(from: number, localId: number, to: Address, message: StreamMessage, timeoutMs: number, expectReply: boolean): void {
+    this.packets++;
+    this.bytes += streamSize(message);
+    const target = this.#byHost.get(to.host);
+    const id = this.#nextStream++;
+    const source = this.#profiles[from]!;
+    const stream: SimStream = {
+      initiator: from,
+      generation: this.#generation[from]!,
+      localId,
+      target: target ?? -1,
+      message,
+      from: { host: source.host, port: source.port },
+      done: false,
+    };
+    this.#streams.set(id, stream);
+    if (target === undefined || !this.reachable(from, target)) {
+      // No route: the connection attempt times out.
+      this.#events.push({ at: this.now + timeoutMs, kind: 'streamEnd', stream: id, reason: 'timed out' });
+      return;
+    }
+    if (!this.isLive(target)) {
+      // The host is up but nothing listens: refused after a round trip.
+      this.#events.push({ at: this.now + 2 * this.#delay(), kind: 'streamEnd', stream: id, reason: 'connection refused' });
+      return;
+    }
+    this.#events.push({ at: this.now + this.#delay(), kind: 'streamOpen', node: target, stream: id });
+    if (expectReply) {
+      this.#events.push({ at: this.now + timeoutMs, kind: 'streamEnd', stream: id, reason: 'timed out' });
+    } else {
+      stream.done = true;
+    }
+  }
+
+  #reply(from: number, id: number, message: StreamMessage): void {
+    this.packets++;
+    this.bytes += streamSize(message);
+    const stream = this.#streams.get(id);
+    if (!stream || stream.done || !this.reachable(from, stream.initiator)) return;
+    this.#events.push({ at: this.now + this.#delay(), kind: 'streamReply', stream: id, message });
+  }
+}
+
+/** A summary of a finished simulation, in the shape `hearsay sim --json` prints. */
+export function summarize(sim: Simulation, options: SimOptions, wallMs: number): SimResult {
+  const { observer, config } = sim;
+  const durationS = sim.options.durationMs / 1000;
+  const crashes = observer.crashReports.map((c) => ({ ...c }));
+  const mean = (values: (number | null)[]): number | null => {
+    const known = values.filter((v): v is number => v !== null);
+    return known.length ? known.reduce((a, b) => a + b, 0) / known.length : null;
+  };
+  let suspicions = 0;
+  let refutations = 0;
+  for (let i = 0; i < sim.options.nodes; i++) {
+    const node = sim.node(i);
+    if (!node) continue;
+    suspicions += node.stats.suspicionsRaised;
+    refutations += node.stats.refutations;
+  }
+  return {
+    nodes: sim.options.nodes,
+    seed: sim.options.seed,
+    protocol: 'swim',
+    profile: options.profile ?? 'lan',
+    duration_ms: sim.options.durationMs,
+    loss: sim.options.loss,
+    start: options.start ?? 'join',
+    converged_at_ms: observer.convergedAt,
+    converged_at_end: observer.converged,
+    crashes,
+    mean_first_suspect_ms: mean(crashes.map((c) => c.first_suspect_ms)),
+    expected_first_suspect_ms: mean(crashes.map((c) => swimFirstSuspicionMs(config, c.group_size, c.live_nodes))),
+    expected_first_suspect_continuous_ms: mean(
+      crashes.map((c) => roundRobinFirstSuspicionMs(config, c.group_size, c.live_nodes)),
+    ),
+    mean_all_failed_ms: mean(crashes.map((c) => c.all_failed_ms)),
+    false_positives: observer.falsePositives,
+    suspicions,
+    refutations,
+    msgs_per_node_per_s: sim.packets / sim.options.nodes / durationS,
+    bytes_per_node_per_s: sim.bytes / sim.options.nodes / durationS,
+    bytes_are_estimates: true,
+    events_processed: sim.eventsProcessed,
+    wall_ms: Math.round(wallMs),
+  };
+}
+
+/**
+ * SWIM's expected time to the first suspicion of a crashed member (theory.md): 1/(1 − e^(−q))
+ * protocol periods until someone probes it (e/(e−1) as q → 1, q the live fraction of the
+ * group), plus one probe interval for that probe to fail (the ack deadline).
+ */
+export function swimFirstSuspicionMs(config: SwimConfig, group: number, live: number): number {
+  const q = Math.max(1e-9, live / group);
+  return (1 / (1 - Math.exp(-q))) * config.probeIntervalMs + config.probeIntervalMs;
+}
+
+/**
+ * The continuous-time version for randomised round-robin: each of the L live observers
+ * reaches the dead member at a uniform time within its pass of N − 1 periods, so the first one
+ * comes after (N − 1)/(L + 1) periods on average; then one probe interval for it to fail.
+ */
+export function roundRobinFirstSuspicionMs(config: SwimConfig, group: number, live: number): number {
+  return ((group - 1) / (live + 1)) * config.probeIntervalMs + config.probeIntervalMs;
+}
