@@ -144,7 +144,7 @@ const seconds = (ms: number | null): string => (ms === null ? 'never' : `${(ms /
 export function humanSummary(r: SimResult): string {
   const lines = [
     `Simulated ${r.nodes} nodes (${r.profile} profile, seed ${r.seed}) for ${seconds(r.duration_ms)} of virtual time, loss ${(r.loss * 100).toFixed(1)}%, start: ${r.start}`,
-    `  converged at:           ${seconds(r.converged_at_ms)}${r.converged_at_end ? '' : ' (not converged at the end)'}`,
+    `  converged at:           ${seconds(r.converged_at_ms)}${r.converged_at_end ? `, and for good from ${seconds(r.settled_at_ms)}` : ' (not converged at the end)'}`,
   ];
   if (r.crashes.length > 0) {
     lines.push(`  crashes:                ${r.crashes.length}`);

@@ -2,7 +2,8 @@ import { ConfigError } from './errors.js';
 
 /**
  * Timing and sizing of the protocol. Names and defaults follow hashicorp/memberlist
- * (`DefaultLANConfig`, `DefaultLocalConfig`, `DefaultWANConfig`); durations are in ms.
+ * (`DefaultLANConfig`, `DefaultLocalConfig`, `DefaultWANConfig`), plus Serf's reconnect
+ * settings; durations are in ms.
  */
 export interface SwimConfig {
   /** Time between probes of successive members (scaled by local health). */
@@ -36,6 +37,10 @@ export interface SwimConfig {
   udpBufferSize: number;
   /** Bytes the packet pipeline adds after piggybacking (29 with encryption). */
   packetOverheadBytes: number;
+  /** How often to try to reach a failed member again (Serf's ReconnectInterval); 0 disables. */
+  reconnectIntervalMs: number;
+  /** How long failed members are tried again before they are given up (Serf's ReconnectTimeout). */
+  reconnectTimeoutMs: number;
 }
 
 export type ProfileName = 'lan' | 'local' | 'wan';
@@ -57,6 +62,8 @@ const lan: SwimConfig = {
   deadNodeReclaimTimeMs: 0,
   udpBufferSize: 1400,
   packetOverheadBytes: 0,
+  reconnectIntervalMs: 30_000,
+  reconnectTimeoutMs: 24 * 3600_000,
 };
 
 export const PROFILES: Readonly<Record<ProfileName, Readonly<SwimConfig>>> = {
@@ -107,6 +114,8 @@ const MINIMUMS: Record<keyof SwimConfig, number | 'boolean'> = {
   deadNodeReclaimTimeMs: 0,
   udpBufferSize: 64,
   packetOverheadBytes: 0,
+  reconnectIntervalMs: 0,
+  reconnectTimeoutMs: 0,
 };
 
 export const CONFIG_KEYS = Object.keys(MINIMUMS) as (keyof SwimConfig)[];

@@ -154,6 +154,7 @@ export class Membership {
   onSuspect(message: SuspectMessage): void {
     const ctx = this.#ctx;
     const { table } = ctx;
+    if (this.#isStaleRumourAboutSelf(message.node, message.incarnation)) return;
     const slot = table.find(message.node);
     if (slot < 0 || message.incarnation < table.incarnationAt(slot)) return;
 
@@ -191,6 +192,7 @@ export class Membership {
   onDead(message: DeadMessage): void {
     const ctx = this.#ctx;
     const { table } = ctx;
+    if (this.#isStaleRumourAboutSelf(message.node, message.incarnation)) return;
     const slot = table.find(message.node);
     if (slot < 0 || message.incarnation < table.incarnationAt(slot)) return;
     this.#stopSuspicion(table.nameIdAt(slot));
@@ -252,6 +254,18 @@ export class Membership {
     if (!running) return;
     this.#ctx.timers.cancel(running.timer);
     this.#suspicions.delete(nameId);
+  }
+
+  /**
+   * A suspect or dead about an incarnation of this node that it has already refuted means the
+   * sender missed the refutation (its gossip ran out before reaching it): announce the current
+   * incarnation again, so that it rides on the ack to the sender's probe. memberlist ignores
+   * these, which leaves the sender's suspicion running until it declares this node failed.
+   */
+  #isStaleRumourAboutSelf(node: string, incarnation: number): boolean {
+    if (node !== this.#ctx.selfName || this.#leaving || incarnation >= this.#incarnation) return false;
+    this.#ctx.broadcast(this.#profile.name, this.#selfAlive());
+    return true;
   }
 
   /** Someone says this node is suspect, failed or differently announced: outbid them. */

@@ -7,6 +7,7 @@ import { Membership } from './membership.js';
 import { memberlistSize } from './message-size.js';
 import { protocolMax, Prober, randomMembers } from './probe.js';
 import { PushPull } from './push-pull.js';
+import { Reconnector } from './reconnect.js';
 import { createStats, type CoreStats } from './stats.js';
 import { Timers } from './timers.js';
 import type {
@@ -71,6 +72,7 @@ export class MemberNode implements NodeContext {
   readonly #membership: Membership;
   readonly #prober: Prober;
   readonly #pushPull: PushPull;
+  readonly #reconnector: Reconnector;
   readonly #streams = new Map<StreamId, StreamHandlers | null>();
   #nextStream = 1;
   #outputs: Output[] = [];
@@ -92,9 +94,11 @@ export class MemberNode implements NodeContext {
     this.#membership = new Membership(this, profile, Math.max(1, options.incarnation ?? 1));
     this.#prober = new Prober(this, this.#membership, () => this.#reapAndShuffle());
     this.#pushPull = new PushPull(this, this.#membership);
+    this.#reconnector = new Reconnector(this, this.#pushPull);
     if (options.members) this.preload(options.members);
     this.#prober.start();
     this.#pushPull.start();
+    this.#reconnector.start();
   }
 
   get name(): string {
@@ -121,7 +125,10 @@ export class MemberNode implements NodeContext {
       case 'tick':
         break;
       case 'packet':
-        for (const message of input.messages) this.#receive(input.from, message);
+        // Updates first, then probe traffic: an ack to a ping that came with a suspicion of
+        // this node (the buddy system) then carries the refutation back to the prober.
+        for (const message of input.messages) if (!isProbeMessage(message)) this.#receive(input.from, message);
+        for (const message of input.messages) if (isProbeMessage(message)) this.#receive(input.from, message);
         break;
       case 'stream':
         this.#receiveStream(input.from, input.stream, input.message);
@@ -191,6 +198,8 @@ export class MemberNode implements NodeContext {
   // ——— NodeContext ———
 
   emit(output: Output): void {
+    // Events emitted while the membership is being built (the node's own join) precede the reconnector.
+    if (output.kind === 'event') this.#reconnector?.observe(output.event);
     this.#outputs.push(output);
   }
 
@@ -316,7 +325,10 @@ export class MemberNode implements NodeContext {
     if (interval <= 0 || this.#gossipArmed || this.#stopped) return;
     this.#gossipArmed = true;
     const rounds = Math.max(0, Math.floor((this.now - this.#gossipPhase) / interval) + 1);
-    const at = this.now < this.#gossipPhase ? this.#gossipPhase : this.#gossipPhase + rounds * interval;
+    let at = this.now < this.#gossipPhase ? this.#gossipPhase : this.#gossipPhase + rounds * interval;
+    // Rounding in (now − phase) / interval can land `at` on `now` itself: the round would then
+    // re-arm at the same instant forever while updates stay queued (a node with no one to tell).
+    if (at <= this.now) at += interval;
     this.timers.schedule(at, () => {
       this.#gossipArmed = false;
       this.#gossip();
@@ -361,4 +373,8 @@ export class MemberNode implements NodeContext {
     }
     table.shuffle(this.rng);
   }
+}
+
+function isProbeMessage(message: Message): boolean {
+  return message.type === 'ping' || message.type === 'indirectPing' || message.type === 'ack' || message.type === 'nack';
 }

@@ -7,6 +7,11 @@ export interface GroundTruth {
   isPaused(index: number): boolean;
   /** Whether the network currently lets `a` and `b` talk. */
   reachable(a: number, b: number): boolean;
+  /**
+   * Whether the node restarted so recently that a failure verdict may still be about its
+   * previous run (a suspicion of the crashed process that was running out).
+   */
+  recentlyRestarted(index: number): boolean;
 }
 
 export interface CrashReport {
@@ -46,6 +51,10 @@ export class Observer {
   #crashes = new Map<number, CrashTrack>();
   readonly crashReports: CrashReport[] = [];
   convergedAt: number | null = null;
+  /** When the current stretch of convergence began (null while not converged). */
+  settledAt: number | null = null;
+  /** Per member: how many times some node declared it failed. */
+  readonly failedVerdicts: Int32Array;
   falsePositives = 0;
   readonly falsePositiveLog: { at_ms: number; observer: number; member: number }[] = [];
 
@@ -57,6 +66,7 @@ export class Observer {
     this.#seesAlive = new Uint8Array(n * n);
     this.#aliveLive = new Int32Array(n);
     this.#everStarted = new Uint8Array(n);
+    this.failedVerdicts = new Int32Array(n);
   }
 
   /** Marks that `observer` already lists every node in `members` alive (a converged start). */
@@ -143,11 +153,13 @@ export class Observer {
         this.#checkAllFailed(track, now);
       }
     }
+    if (event.type === 'failed') this.failedVerdicts[member]!++;
     if (
       event.type === 'failed' &&
       this.#truth.isLive(member) &&
       !this.#truth.isPaused(member) &&
-      this.#truth.reachable(observer, member)
+      this.#truth.reachable(observer, member) &&
+      !this.#truth.recentlyRestarted(member)
     ) {
       this.falsePositives++;
       if (this.falsePositiveLog.length < 100) this.falsePositiveLog.push({ at_ms: now, observer, member });
@@ -176,6 +188,9 @@ export class Observer {
   }
 
   #checkConverged(now: number): void {
-    if (this.convergedAt === null && this.converged) this.convergedAt = now;
+    const converged = this.converged;
+    if (this.convergedAt === null && converged) this.convergedAt = now;
+    if (!converged) this.settledAt = null;
+    else if (this.settledAt === null) this.settledAt = now;
   }
 }

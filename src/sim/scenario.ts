@@ -64,6 +64,8 @@ export interface SimResult {
   converged_at_ms: number | null;
   /** Whether every live node listed every live node alive at the end of the run. */
   converged_at_end: boolean;
+  /** When the convergence that held at the end began (after the last fault healed); else null. */
+  settled_at_ms: number | null;
   crashes: CrashReport[];
   /** Mean over crashes of the time to the first suspicion. */
   mean_first_suspect_ms: number | null;
@@ -79,7 +81,10 @@ export interface SimResult {
    */
   expected_first_suspect_continuous_ms: number | null;
   mean_all_failed_ms: number | null;
-  /** Times any node marked a live, unpaused, reachable node failed. */
+  /**
+   * Times any node marked a live, unpaused, reachable node failed (verdicts about a node that
+   * restarted within the longest possible suspicion are about its previous run: not counted).
+   */
   false_positives: number;
   suspicions: number;
   refutations: number;

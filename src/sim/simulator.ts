@@ -5,6 +5,7 @@ import {
   deriveSeed,
   MemberNode,
   memberlistSize,
+  minSuspicionTimeout,
   compoundOverhead,
   Registry,
   resolveConfig,
@@ -69,6 +70,9 @@ export class Simulation implements GroundTruth {
   readonly #generation: Int32Array;
   readonly #scheduledTick: Float64Array;
   readonly #crashed: Uint8Array;
+  readonly #lastCrash: Float64Array;
+  /** The longest a suspicion can run: the largest suspicion timeout plus a health-scaled probe. */
+  readonly #verdictLag: number;
   readonly #pausedUntil: Float64Array;
   readonly #backlog = new Map<number, SimEvent[]>();
   readonly #group: Int32Array;
@@ -107,6 +111,11 @@ export class Simulation implements GroundTruth {
     this.#generation = new Int32Array(n);
     this.#scheduledTick = new Float64Array(n).fill(Infinity);
     this.#crashed = new Uint8Array(n);
+    this.#lastCrash = new Float64Array(n).fill(-Infinity);
+    const c = this.config;
+    this.#verdictLag =
+      c.suspicionMaxTimeoutMult * minSuspicionTimeout(c.suspicionMult, n, c.probeIntervalMs) +
+      c.awarenessMaxMultiplier * c.probeIntervalMs;
     this.#pausedUntil = new Float64Array(n);
     this.#group = new Int32Array(n);
     this.observer = new Observer(n, this, n);
@@ -124,6 +133,10 @@ export class Simulation implements GroundTruth {
 
   reachable(a: number, b: number): boolean {
     return this.#group[a] === this.#group[b];
+  }
+
+  recentlyRestarted(index: number): boolean {
+    return this.now - this.#lastCrash[index]! <= this.#verdictLag;
   }
 
   indexOf(name: string): number {
@@ -194,6 +207,7 @@ export class Simulation implements GroundTruth {
     if (!node || this.#crashed[index]) return;
     node.stop();
     this.#crashed[index] = 1;
+    this.#lastCrash[index] = this.now;
     this.#backlog.delete(index);
     this.#pausedUntil[index] = 0;
     this.observer.crashed(index, node.name, this.now);
@@ -441,6 +455,7 @@ export function summarize(sim: Simulation, options: SimOptions, wallMs: number):
     start: options.start ?? 'join',
     converged_at_ms: observer.convergedAt,
     converged_at_end: observer.converged,
+    settled_at_ms: observer.converged ? observer.settledAt : null,
     crashes,
     mean_first_suspect_ms: mean(crashes.map((c) => c.first_suspect_ms)),
     expected_first_suspect_ms: mean(crashes.map((c) => swimFirstSuspicionMs(config, c.group_size, c.live_nodes))),
