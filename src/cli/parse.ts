@@ -82,3 +82,18 @@ export function parseCrash(text: string): number | string[] {
   }
   return names;
 }
+
+/** `A:B:LOSS[:DELAY[:JITTER]]`, e.g. `n1:n2:0.3:20ms`: the link between n1 and n2 loses 30% and takes 20 ms. */
+export function parseLink(text: string): { between: [string, string]; loss: number; delayMs?: number; jitterMs?: number } {
+  const parts = text.trim().split(':');
+  if (parts.length < 3 || parts.length > 5 || !parts[0] || !parts[1]) {
+    throw new InvalidArgumentError(`"${text}" is not a link: use A:B:LOSS[:DELAY[:JITTER]], like n1:n2:0.3:20ms`);
+  }
+  const link: { between: [string, string]; loss: number; delayMs?: number; jitterMs?: number } = {
+    between: [parts[0], parts[1]],
+    loss: parseProbability(parts[2]!),
+  };
+  if (parts[3] !== undefined) link.delayMs = parseDuration(parts[3]);
+  if (parts[4] !== undefined) link.jitterMs = parseDuration(parts[4]);
+  return link;
+}

@@ -6,6 +6,7 @@ import {
   parseCount,
   parseCrash,
   parseDuration,
+  parseLink,
   parsePartition,
   parsePause,
   parsePositiveCount,
@@ -62,6 +63,8 @@ interface SimFlags {
   pause?: { name: string; atMs: number; forMs: number }[];
   partition?: { atMs: number; forMs: number; names: string[] | null }[];
   restart?: { name: string; atMs: number }[];
+  leave?: { name: string; atMs: number }[];
+  link?: { between: [string, string]; loss: number; delayMs?: number; jitterMs?: number }[];
   json?: boolean;
   [key: string]: unknown;
 }
@@ -92,6 +95,8 @@ export function simCommand(): Command {
       ),
     )
     .addOption(new Option('--restart <NAME@AT>', 'crash a node and start it again with the same name (repeatable)').argParser(collect(parseRestart)))
+    .addOption(new Option('--leave <NAME@AT>', 'a node leaves gracefully (repeatable)').argParser(collect(parseRestart)))
+    .addOption(new Option('--link <A:B:LOSS[:DELAY[:JITTER]]>', 'loss and delay of one link, both ways (repeatable)').argParser(collect(parseLink)))
     .option('--json', 'print exactly one JSON object on stdout');
   addTimingOptions(command);
   command.action((flags: SimFlags) => {
@@ -118,6 +123,8 @@ export function simOptionsFrom(flags: SimFlags): SimOptions {
     joinWindowMs: flags.joinWindow,
     pauses: flags.pause ?? [],
     restarts: flags.restart ?? [],
+    leaves: flags.leave ?? [],
+    links: flags.link ?? [],
     partitions: (flags.partition ?? []).map((p) => ({
       atMs: p.atMs,
       healAtMs: p.atMs + p.forMs,
@@ -130,6 +137,8 @@ export function simOptionsFrom(flags: SimFlags): SimOptions {
   for (const name of [
     ...(flags.pause ?? []).map((p) => p.name),
     ...(flags.restart ?? []).map((r) => r.name),
+    ...(flags.leave ?? []).map((l) => l.name),
+    ...(flags.link ?? []).flatMap((l) => l.between),
     ...(flags.partition ?? []).flatMap((p) => p.names ?? []),
     ...(Array.isArray(flags.crash) ? flags.crash : []),
   ]) {
@@ -157,6 +166,9 @@ export function humanSummary(r: SimResult): string {
       `    continuous-time:      ${seconds(r.expected_first_suspect_continuous_ms)} ((N−1)/(L+1) periods to the first probe + one probe)`,
       `  mean full detection:    ${seconds(r.mean_all_failed_ms)}`,
     );
+  }
+  for (const l of r.leaves) {
+    lines.push(`  left:                   ${l.name} at ${seconds(l.at_ms)}, known as left everywhere after ${seconds(l.all_left_ms)}`);
   }
   lines.push(
     `  false positives:        ${r.false_positives}`,

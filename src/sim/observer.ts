@@ -27,6 +27,15 @@ export interface CrashReport {
   group_size: number;
 }
 
+export interface LeaveReport {
+  name: string;
+  at_ms: number;
+  /** From the leave until every live node had marked it left; null if never. */
+  all_left_ms: number | null;
+  /** Times some node marked it failed instead. */
+  failed_verdicts: number;
+}
+
 interface CrashTrack {
   readonly report: CrashReport;
   readonly failedBy: Set<number>;
@@ -50,6 +59,8 @@ export class Observer {
   #startedCount = 0;
   #crashes = new Map<number, CrashTrack>();
   readonly crashReports: CrashReport[] = [];
+  readonly #leaves = new Map<number, { report: LeaveReport; leftBy: Set<number> }>();
+  readonly leaveReports: LeaveReport[] = [];
   convergedAt: number | null = null;
   /** When the current stretch of convergence began (null while not converged). */
   settledAt: number | null = null;
@@ -115,6 +126,24 @@ export class Observer {
   /** A crashed node runs again: its crash is no longer pending detection. */
   revived(index: number): void {
     this.#crashes.delete(index);
+    this.#leaves.delete(index);
+  }
+
+  /** A node announced a graceful leave. */
+  leaving(index: number, name: string, now: number): void {
+    const report: LeaveReport = { name, at_ms: now, all_left_ms: null, failed_verdicts: 0 };
+    this.leaveReports.push(report);
+    this.#leaves.set(index, { report, leftBy: new Set([index]) });
+  }
+
+  /** A node that left stopped: like a crash for liveness, but no detection is expected. */
+  departed(index: number, now: number): void {
+    const n = this.#n;
+    for (let k = 0; k < n; k++) if (this.#seesAlive[k * n + index]) this.#aliveLive[k]!--;
+    this.#seesAlive.fill(0, index * n, index * n + n);
+    this.#aliveLive[index] = 0;
+    this.#recount(now);
+    for (const track of this.#leaves.values()) this.#checkAllLeft(track, now);
   }
 
   event(observer: number, member: number, event: MemberEvent, now: number): void {
@@ -154,6 +183,12 @@ export class Observer {
       }
     }
     if (event.type === 'failed') this.failedVerdicts[member]!++;
+    const leave = this.#leaves.get(member);
+    if (leave && event.type === 'failed') leave.report.failed_verdicts++;
+    if (leave && event.type === 'left') {
+      leave.leftBy.add(observer);
+      this.#checkAllLeft(leave, now);
+    }
     if (
       event.type === 'failed' &&
       this.#truth.isLive(member) &&
@@ -175,6 +210,12 @@ export class Observer {
     if (track.report.all_failed_ms !== null || track.failedBy.size < this.#liveCount) return;
     for (let k = 0; k < this.#n; k++) if (this.#truth.isLive(k) && !track.failedBy.has(k)) return;
     track.report.all_failed_ms = now - track.report.at_ms;
+  }
+
+  #checkAllLeft(track: { report: LeaveReport; leftBy: Set<number> }, now: number): void {
+    if (track.report.all_left_ms !== null) return;
+    for (let k = 0; k < this.#n; k++) if (this.#truth.isLive(k) && !track.leftBy.has(k)) return;
+    track.report.all_left_ms = now - track.report.at_ms;
   }
 
   #recount(now: number): void {

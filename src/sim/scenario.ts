@@ -1,5 +1,5 @@
 import type { ProfileName, SwimConfig } from '../core/index.js';
-import type { CrashReport } from './observer.js';
+import type { CrashReport, LeaveReport } from './observer.js';
 
 /** A node stops processing at `atMs` for `forMs`, then resumes with its backlog (SIGSTOP/SIGCONT). */
 export interface PauseSpec {
@@ -14,6 +14,22 @@ export interface PartitionSpec {
   healAtMs?: number;
   /** Names per group; nodes listed nowhere form one more group together. */
   groups: string[][];
+}
+
+/** The network between two nodes (both directions) differs from the default. */
+export interface LinkSpec {
+  between: [string, string];
+  loss?: number;
+  delayMs?: number;
+  jitterMs?: number;
+}
+
+/** A node announces a graceful leave at `atMs` and stops once the announcement has gone out. */
+export interface LeaveSpec {
+  name: string;
+  atMs: number;
+  /** How long it waits for the announcement to go out; default 5 s. */
+  timeoutMs?: number;
 }
 
 /** A crashed node starts again with the same name and address, and joins through a live node. */
@@ -50,6 +66,9 @@ export interface SimOptions {
   pauses?: PauseSpec[];
   partitions?: PartitionSpec[];
   restarts?: RestartSpec[];
+  leaves?: LeaveSpec[];
+  /** Per-link loss and delay, overriding the defaults above for those pairs. */
+  links?: LinkSpec[];
 }
 
 export interface SimResult {
@@ -67,6 +86,8 @@ export interface SimResult {
   /** When the convergence that held at the end began (after the last fault healed); else null. */
   settled_at_ms: number | null;
   crashes: CrashReport[];
+  /** Graceful leaves: when every live node had marked the node left (null if never). */
+  leaves: LeaveReport[];
   /** Mean over crashes of the time to the first suspicion. */
   mean_first_suspect_ms: number | null;
   /**

@@ -45,6 +45,13 @@ export function buildSimulation(options: SimOptions): Simulation {
     sim.at(partition.atMs, () => sim.partition(groups));
     if (partition.healAtMs !== undefined) sim.at(partition.healAtMs, () => sim.heal());
   }
+  for (const leave of options.leaves ?? []) {
+    const index = sim.indexOf(leave.name);
+    sim.at(leave.atMs, () => sim.leave(index, leave.timeoutMs ?? 5000));
+  }
+  for (const link of options.links ?? []) {
+    sim.setLink(sim.indexOf(link.between[0]), sim.indexOf(link.between[1]), link);
+  }
   for (const restart of options.restarts ?? []) {
     const index = sim.indexOf(restart.name);
     sim.at(restart.atMs, () => sim.restart(index));

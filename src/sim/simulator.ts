@@ -77,6 +77,7 @@ export class Simulation implements GroundTruth {
   readonly #backlog = new Map<number, SimEvent[]>();
   readonly #group: Int32Array;
   readonly #streams = new Map<number, SimStream>();
+  readonly #links = new Map<number, { loss?: number; delayMs?: number; jitterMs?: number }>();
   #nextStream = 1;
   #nextRequest = 1;
   readonly observer: Observer;
@@ -211,6 +212,24 @@ export class Simulation implements GroundTruth {
     this.#backlog.delete(index);
     this.#pausedUntil[index] = 0;
     this.observer.crashed(index, node.name, this.now);
+  }
+
+  /** Announces a graceful leave; the node stops once the announcement has gone out. */
+  leave(index: number, timeoutMs: number): void {
+    const node = this.node(index);
+    if (!node) return;
+    this.observer.leaving(index, node.name, this.now);
+    this.#step(index, { kind: 'leave', timeoutMs });
+  }
+
+  /** A node that left stops (after the packets of the current step are on their way). */
+  #depart(index: number): void {
+    const node = this.node(index);
+    if (!node) return;
+    node.stop();
+    this.#crashed[index] = 1;
+    this.#backlog.delete(index);
+    this.observer.departed(index, this.now);
   }
 
   /** Crash (if running) and start again with the same name and address, joining via a live node. */
@@ -354,17 +373,36 @@ export class Simulation implements GroundTruth {
           if (member !== undefined) this.observer.event(index, member, output.event, this.now);
           break;
         }
+        case 'left':
+          this.at(this.now, () => this.#depart(index));
+          break;
         case 'message':
         case 'joined':
-        case 'left':
         case 'notice':
           break;
       }
     }
   }
 
-  #delay(): number {
-    return this.options.delayMs + this.#rng.float() * this.options.jitterMs;
+  /** Sets loss and delay for the link between two nodes (both directions). */
+  setLink(a: number, b: number, link: { loss?: number; delayMs?: number; jitterMs?: number }): void {
+    if (link.loss !== undefined && !(link.loss >= 0 && link.loss <= 1)) {
+      throw new ConfigError(`link loss must be within 0 … 1, got ${link.loss}`);
+    }
+    this.#links.set(this.#linkKey(a, b), link);
+  }
+
+  #linkKey(a: number, b: number): number {
+    return Math.min(a, b) * this.options.nodes + Math.max(a, b);
+  }
+
+  #link(a: number, b: number): { loss?: number; delayMs?: number; jitterMs?: number } | undefined {
+    return this.#links.size === 0 ? undefined : this.#links.get(this.#linkKey(a, b));
+  }
+
+  #delay(a: number, b: number): number {
+    const link = this.#link(a, b);
+    return (link?.delayMs ?? this.options.delayMs) + this.#rng.float() * (link?.jitterMs ?? this.options.jitterMs);
   }
 
   #sendPacket(from: number, to: Address, messages: readonly Message[], crc: boolean): void {
@@ -374,10 +412,11 @@ export class Simulation implements GroundTruth {
     this.bytes += size;
     const target = this.#byHost.get(to.host);
     if (target === undefined || !this.reachable(from, target)) return;
-    if (this.options.loss > 0 && this.#rng.float() < this.options.loss) return;
+    const loss = this.#link(from, target)?.loss ?? this.options.loss;
+    if (loss > 0 && this.#rng.float() < loss) return;
     const source = this.#profiles[from]!;
     this.#events.push({
-      at: this.now + this.#delay(),
+      at: this.now + this.#delay(from, target),
       kind: 'packet',
       node: target,
       from: { host: source.host, port: source.port },
@@ -408,10 +447,10 @@ export class Simulation implements GroundTruth {
     }
     if (!this.isLive(target)) {
       // The host is up but nothing listens: refused after a round trip.
-      this.#events.push({ at: this.now + 2 * this.#delay(), kind: 'streamEnd', stream: id, reason: 'connection refused' });
+      this.#events.push({ at: this.now + 2 * this.#delay(from, target), kind: 'streamEnd', stream: id, reason: 'connection refused' });
       return;
     }
-    this.#events.push({ at: this.now + this.#delay(), kind: 'streamOpen', node: target, stream: id });
+    this.#events.push({ at: this.now + this.#delay(from, target), kind: 'streamOpen', node: target, stream: id });
     if (expectReply) {
       this.#events.push({ at: this.now + timeoutMs, kind: 'streamEnd', stream: id, reason: 'timed out' });
     } else {
@@ -424,7 +463,7 @@ export class Simulation implements GroundTruth {
     this.bytes += streamSize(message);
     const stream = this.#streams.get(id);
     if (!stream || stream.done || !this.reachable(from, stream.initiator)) return;
-    this.#events.push({ at: this.now + this.#delay(), kind: 'streamReply', stream: id, message });
+    this.#events.push({ at: this.now + this.#delay(from, stream.initiator), kind: 'streamReply', stream: id, message });
   }
 }
 
@@ -457,6 +496,7 @@ export function summarize(sim: Simulation, options: SimOptions, wallMs: number):
     converged_at_end: observer.converged,
     settled_at_ms: observer.converged ? observer.settledAt : null,
     crashes,
+    leaves: observer.leaveReports.map((l) => ({ ...l })),
     mean_first_suspect_ms: mean(crashes.map((c) => c.first_suspect_ms)),
     expected_first_suspect_ms: mean(crashes.map((c) => swimFirstSuspicionMs(config, c.group_size, c.live_nodes))),
     expected_first_suspect_continuous_ms: mean(

@@ -87,6 +87,23 @@ describe('simulator', () => {
     expect(sim.observer.failedVerdicts[4]).toBe(0);
   });
 
+  it('spreads a graceful leave as left, never as failed', () => {
+    const result = simulate({ nodes: 20, seed: 3, loss: 0.02, durationMs: 40_000, leaves: [{ name: 'n4', atMs: 10_000 }] });
+    expect(result.leaves).toHaveLength(1);
+    expect(result.leaves[0]!.all_left_ms).not.toBeNull();
+    expect(result.leaves[0]!.failed_verdicts).toBe(0);
+    expect(result.converged_at_end).toBe(true);
+  });
+
+  it('routes around one broken link with indirect probes', () => {
+    const sim = buildSimulation({ nodes: 10, seed: 8, start: 'converged', durationMs: 60_000, links: [{ between: ['n1', 'n2'], loss: 1 }] });
+    sim.runUntil(60_000);
+    expect(sim.observer.falsePositives).toBe(0);
+    expect(sim.observer.converged).toBe(true);
+    // n1 cannot hear n2 directly, so some of its probes needed helpers.
+    expect(sim.node(1)!.stats.indirectPings).toBeGreaterThan(0);
+  });
+
   it('rejects impossible scenarios with a clear error', () => {
     expect(() => simulate({ nodes: 0 })).toThrow(ConfigError);
     expect(() => simulate({ nodes: 5, loss: 1.5 })).toThrow(/loss must be within 0 … 1/);
