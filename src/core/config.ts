@@ -96,7 +96,7 @@ export function isProfileName(value: string): value is ProfileName {
   return Object.hasOwn(PROFILES, value);
 }
 
-/** Integer-valued settings and their smallest allowed value. */
+/** Each setting's smallest allowed value; settings not in milliseconds are whole numbers. */
 const MINIMUMS: Record<keyof SwimConfig, number | 'boolean'> = {
   probeIntervalMs: 1,
   probeTimeoutMs: 1,
@@ -139,6 +139,8 @@ export function resolveConfig(profile: ProfileName = 'lan', overrides: Partial<S
       if (typeof value !== 'boolean') throw new ConfigError(`${key} must be true or false, got ${String(value)}`);
     } else if (typeof value !== 'number' || !Number.isFinite(value) || value < rule) {
       throw new ConfigError(`${key} must be a finite number ≥ ${rule}, got ${String(value)}`);
+    } else if (!key.endsWith('Ms') && !Number.isInteger(value)) {
+      throw new ConfigError(`${key} must be a whole number, got ${value}`);
     }
     (config as unknown as Record<string, unknown>)[key] = value;
   }

@@ -221,6 +221,12 @@ export class Membership {
   /** Replaces this node's meta and announces it with a new incarnation. */
   setMeta(meta: Uint8Array): void {
     const ctx = this.#ctx;
+    // After a leave, an alive about this node would replace the leave announcement in the queue
+    // and bring it back to life on its peers; memberlist ignores alives about itself once left.
+    if (this.#leaving) {
+      ctx.notice('warn', 'meta change ignored: this node has left');
+      return;
+    }
     this.#profile = { ...this.#profile, meta };
     this.#incarnation++;
     const slot = this.#selfSlot();

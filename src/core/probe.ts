@@ -218,8 +218,12 @@ export class Prober {
 
   onNack(seqNo: number): void {
     const pending = this.#pending.get(seqNo);
+    if (!pending) {
+      this.#ctx.stats.messagesIgnored++;
+      return;
+    }
     this.#ctx.stats.nacksReceived++;
-    if (pending) pending.nacks++;
+    pending.nacks++;
   }
 
   #nextSeqNo(): number {

@@ -152,7 +152,10 @@ export type Input =
   | { readonly kind: 'tick' }
   /** Join through these seeds; a `joined` output with the same `request` reports the result. */
   | { readonly kind: 'join'; readonly request: number; readonly seeds: readonly Address[] }
-  /** Announce a graceful leave; a `left` output reports when it has gone out (or timed out). */
+  /**
+   * Announce a graceful leave; a `left` output reports when it has been sent its full transmit
+   * count, or that `timeoutMs` ran out first (0: do not wait).
+   */
   | { readonly kind: 'leave'; readonly timeoutMs: number }
   /** Replace this node's meta bytes and announce them. */
   | { readonly kind: 'setMeta'; readonly meta: Uint8Array };
