@@ -154,6 +154,10 @@ export class MemberNode implements NodeContext {
       case 'setMeta':
         this.#membership.setMeta(input.meta);
         break;
+      case 'broadcast':
+        // Prefixed so that an application key can never replace a member's update.
+        this.broadcast(`user:${input.key}`, { type: 'user', payload: input.payload });
+        break;
     }
     this.timers.runDue(this.now);
     return this.drain();

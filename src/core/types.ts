@@ -158,7 +158,12 @@ export type Input =
    */
   | { readonly kind: 'leave'; readonly timeoutMs: number }
   /** Replace this node's meta bytes and announce them. */
-  | { readonly kind: 'setMeta'; readonly meta: Uint8Array };
+  | { readonly kind: 'setMeta'; readonly meta: Uint8Array }
+  /**
+   * Disseminate an application payload (a `user` message) like a membership update: piggybacked
+   * and gossiped up to the retransmit limit. A later broadcast with the same key replaces it.
+   */
+  | { readonly kind: 'broadcast'; readonly key: string; readonly payload: Uint8Array };
 
 /** A membership change, as the application sees it. */
 export type MemberEventType = 'join' | 'update' | 'suspect' | 'alive' | 'failed' | 'left';

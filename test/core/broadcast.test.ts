@@ -151,6 +151,22 @@ describe('dissemination by the node', () => {
     },
   );
 
+  it('an application broadcast is disseminated like an update, and a later one with the same key replaces it', () => {
+    const h = new Harness({ seed: 23, preload: members(9) }).respond(ackPings());
+    h.advanceTo(5000);
+    const mark = h.mark();
+    const first = Uint8Array.of(1, 2, 3);
+    const second = Uint8Array.of(4, 5, 6);
+    h.input({ kind: 'broadcast', key: 'greeting', payload: first });
+    h.input({ kind: 'broadcast', key: 'greeting', payload: second });
+    h.input({ kind: 'broadcast', key: 'other', payload: first });
+    h.advanceTo(20_000);
+    const users = h.sent('user', mark).map((s) => s.message);
+    expect(users.filter((m) => m.payload === second)).toHaveLength(8);
+    // 'other' carries `first`; the replaced 'greeting' never went out.
+    expect(users.filter((m) => m.payload === first)).toHaveLength(8);
+  });
+
   it('the start-up alive about itself is sent exactly the limit times', () => {
     const h = new Harness({ seed: 23, preload: members(9) }).respond(ackPings());
     h.advanceTo(30_000);
