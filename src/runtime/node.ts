@@ -1,0 +1,330 @@
+import { randomInt } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { hostname, networkInterfaces } from 'node:os';
+import {
+  createRandom,
+  DEFAULT_VSN,
+  HearsayError,
+  MemberNode,
+  resolveConfig,
+  type Address,
+  type CoreStats,
+  type Member as CoreMember,
+  type MemberEventType,
+  type Output,
+  type ProfileName,
+  type Status,
+  type SwimConfig,
+} from '../core/index.js';
+import { decodeTags, encodeTags, Keyring } from '../wire/index.js';
+import { formatAddress, parseAddress } from './address.js';
+import { Driver } from './driver.js';
+import { JoinError, OptionError, ShutdownError } from './errors.js';
+import { SerfLayer } from './serf-layer.js';
+import type { TrafficStats } from './traffic.js';
+import { closeListeners, listen, type Listeners } from './transport.js';
+
+/** A member as the library reports it. */
+export interface Member {
+  name: string;
+  address: string;
+  port: number;
+  status: Status;
+  incarnation: number;
+  /** Serf-compatible tags decoded from the meta bytes. */
+  tags: Record<string, string>;
+  meta: Uint8Array;
+  /** Wall-clock time (ms since the epoch) of the last status change, as this node saw it. */
+  since: number;
+}
+
+export interface NodeOptions {
+  /** Unique in the cluster; default: this machine's hostname. */
+  name?: string;
+  /** `host:port` to listen on (UDP and TCP); port 0 picks a free one. Default `0.0.0.0:7946`. */
+  bind?: string;
+  /** `host:port` others should use to reach this node; default: the bound address. */
+  advertise?: string;
+  /** Seeds to join at start (`host:port`). */
+  join?: string[];
+  profile?: ProfileName;
+  /** Any timing override of the profile, in ms (see the README's configuration table). */
+  config?: Partial<SwimConfig>;
+  /** Serf-compatible tags carried in the node's meta (at most 512 bytes encoded). */
+  tags?: Record<string, string>;
+  /** AES keys (16, 24 or 32 bytes, or base64 of them); the first encrypts, all decrypt. */
+  keys?: (Uint8Array | string)[];
+  /** Drop this fraction of incoming packets on purpose (experiments). */
+  dropRate?: number;
+}
+
+export interface NodeStats {
+  core: CoreStats;
+  traffic: TrafficStats;
+  healthScore: number;
+  broadcastQueue: number;
+}
+
+export interface HearsayNodeEvents {
+  join: [Member];
+  update: [Member];
+  suspect: [Member];
+  alive: [Member];
+  failed: [Member];
+  left: [Member];
+  /** A user payload (a Serf message or a hearsay broadcast) and where it came from. */
+  message: [Uint8Array, Address];
+  /** Something worth logging: dropped or conflicting updates, internal errors. */
+  notice: ['debug' | 'warn', string];
+}
+
+const DEFAULT_BIND = '0.0.0.0:7946';
+
+/**
+ * A cluster member on the real network: the protocol core driven over UDP and TCP with
+ * memberlist's wire format, so that it can join hearsay nodes and Serf agents alike.
+ */
+export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
+  readonly #core: MemberNode;
+  readonly #driver: Driver;
+  readonly #listeners: Listeners;
+  readonly #serf = new SerfLayer();
+  readonly #joins = new Map<number, (contacted: number, errors: readonly string[]) => void>();
+  #leaving: ((timedOut: boolean) => void) | undefined;
+  #nextRequest = 1;
+  #closed: Promise<void> | undefined;
+
+  /** Use `createNode`. */
+  constructor(core: MemberNode, listeners: Listeners, keyring: Keyring | undefined, dropRate: number) {
+    super();
+    this.#core = core;
+    this.#listeners = listeners;
+    this.#driver = new Driver({
+      core,
+      listeners,
+      keyring,
+      dropRate,
+      onOutput: (output) => this.#onOutput(output),
+      onStreamUser: (payload, from) => this.#onUser(payload, from),
+      onRemoteState: (message) => {
+        if (message.type === 'pushPull') this.#serf.observeState(message);
+      },
+    });
+    this.#driver.start();
+  }
+
+  get name(): string {
+    return this.#core.name;
+  }
+
+  /** Where this node listens (the real port when bound to port 0). */
+  get address(): Address {
+    return { host: this.#listeners.host, port: this.#listeners.port };
+  }
+
+  /** What this node tells others to use to reach it. */
+  get advertised(): Address {
+    return { host: this.#core.profile.host, port: this.#core.profile.port };
+  }
+
+  get self(): Member {
+    return publicMember(this.#core.member(this.name)!);
+  }
+
+  members(): Member[] {
+    return this.#core.members().map(publicMember);
+  }
+
+  member(name: string): Member | undefined {
+    const member = this.#core.member(name);
+    return member && publicMember(member);
+  }
+
+  get stats(): NodeStats {
+    return {
+      core: { ...this.#core.stats },
+      traffic: structuredClone(this.#driver.traffic),
+      healthScore: this.#core.healthScore,
+      broadcastQueue: this.#core.queue.length,
+    };
+  }
+
+  /** Joins through seeds (`host:port`); resolves with how many answered, rejects if none did. */
+  join(seeds: string[]): Promise<number> {
+    this.#assertOpen();
+    if (seeds.length === 0) return Promise.reject(new OptionError('join needs at least one seed address'));
+    const addresses = seeds.map((seed) => parseAddress(seed));
+    const request = this.#nextRequest++;
+    return new Promise((resolve, reject) => {
+      this.#joins.set(request, (contacted, errors) => {
+        if (contacted > 0) resolve(contacted);
+        else reject(new JoinError(`no seed could be reached: ${errors.join('; ')}; check the addresses and that the seeds run`, errors));
+      });
+      this.#driver.step({ kind: 'join', request, seeds: addresses });
+    });
+  }
+
+  /** Replaces this node's tags and announces them. */
+  setTags(tags: Record<string, string>): void {
+    this.#assertOpen();
+    this.#driver.step({ kind: 'setMeta', meta: metaFor(tags) });
+  }
+
+  /**
+   * Leaves gracefully: Serf's leave intent first (so Serf agents show `left`, not `failed`),
+   * then memberlist's own leave; resolves once the announcement has gone out, or rejects when
+   * `timeoutMs` ran out first. The node keeps answering until `shutdown()`.
+   */
+  async leave(timeoutMs = 5000): Promise<void> {
+    this.#assertOpen();
+    this.#driver.step({ kind: 'broadcast', key: 'serf-intent', payload: this.#serf.leaveIntent(this.name) });
+    // Give the intent a gossip round's head start: Serf must see it before the dead message.
+    await new Promise((resolve) => setTimeout(resolve, this.#core.config.gossipIntervalMs * 2));
+    const timedOut = await new Promise<boolean>((resolve) => {
+      this.#leaving = resolve;
+      this.#driver.step({ kind: 'leave', timeoutMs });
+    });
+    if (timedOut) throw new HearsayError(`the leave announcement did not go out within ${timeoutMs} ms`);
+  }
+
+  /** Stops at once (peers will see a failure unless `leave()` came first) and frees every socket and timer. */
+  shutdown(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#driver.close();
+      this.#core.stop();
+      for (const settle of this.#joins.values()) settle(0, ['node shut down']);
+      this.#joins.clear();
+      this.#leaving?.(true);
+      await closeListeners(this.#listeners, this.#driver.sockets);
+    })();
+    return this.#closed;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ShutdownError(`node ${this.name} has been shut down`);
+  }
+
+  #onOutput(output: Output): void {
+    switch (output.kind) {
+      case 'event':
+        this.emit(output.event.type satisfies MemberEventType, publicMember(output.event.member));
+        break;
+      case 'message':
+        this.#onUser(output.payload, output.from);
+        break;
+      case 'joined': {
+        const settle = this.#joins.get(output.request);
+        this.#joins.delete(output.request);
+        settle?.(output.contacted, output.errors);
+        break;
+      }
+      case 'left':
+        this.#leaving?.(output.timedOut);
+        this.#leaving = undefined;
+        break;
+      case 'notice':
+        this.emit('notice', output.level, output.text);
+        break;
+      default:
+        break;
+    }
+  }
+
+  #onUser(payload: Uint8Array, from: Address): void {
+    if (this.#serf.observe(payload)) return;
+    this.emit('message', payload, from);
+  }
+}
+
+/** Creates a node, binds its sockets and, if seeds are given, joins through them. */
+export async function createNode(options: NodeOptions = {}): Promise<HearsayNode> {
+  const name = options.name ?? hostname();
+  if (!name || name.length > 255) throw new OptionError('name must be 1 to 255 characters');
+  const bind = parseAddress(options.bind ?? DEFAULT_BIND);
+  const keyring = options.keys && options.keys.length > 0 ? keyringFrom(options.keys) : undefined;
+  const dropRate = options.dropRate ?? 0;
+  if (!(dropRate >= 0 && dropRate <= 1)) throw new OptionError(`dropRate must be within 0 … 1, got ${dropRate}`);
+  const meta = metaFor(options.tags ?? {});
+  const config = resolveConfig(options.profile ?? 'lan', { ...options.config, packetOverheadBytes: keyring ? 29 : 0 });
+
+  const listeners = await listen(bind.host, bind.port);
+  let advertise: Address;
+  try {
+    advertise = advertisedAddress(options.advertise, listeners);
+  } catch (error) {
+    await closeListeners(listeners, []);
+    throw error;
+  }
+  const core = new MemberNode({
+    profile: { name, host: advertise.host, port: advertise.port, meta, vsn: DEFAULT_VSN },
+    config,
+    random: createRandom(randomInt(2 ** 31)),
+    now: Date.now(),
+  });
+  const node = new HearsayNode(core, listeners, keyring, dropRate);
+  if (options.join && options.join.length > 0) {
+    try {
+      await node.join(options.join);
+    } catch (error) {
+      await node.shutdown();
+      throw error;
+    }
+  }
+  return node;
+}
+
+function keyringFrom(keys: (Uint8Array | string)[]): Keyring {
+  const bytes = keys.map((key) => (typeof key === 'string' ? Buffer.from(key, 'base64') : key));
+  try {
+    return new Keyring(bytes);
+  } catch (error) {
+    throw new OptionError(`bad encryption key: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function metaFor(tags: Record<string, string>): Uint8Array {
+  try {
+    return encodeTags(tags);
+  } catch (error) {
+    throw new OptionError(`tags do not fit in the 512 bytes of node meta: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The advertised address: as given, else the bound one (a wildcard bind picks an interface). */
+function advertisedAddress(advertise: string | undefined, listeners: Listeners): Address {
+  if (advertise) {
+    const address = parseAddress(advertise, listeners.port);
+    return { host: address.host, port: address.port || listeners.port };
+  }
+  if (listeners.host !== '0.0.0.0' && listeners.host !== '::') return { host: listeners.host, port: listeners.port };
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      if (address.family === 'IPv4' && !address.internal) return { host: address.address, port: listeners.port };
+    }
+  }
+  throw new OptionError(
+    `bound to ${formatAddress({ host: listeners.host, port: listeners.port })} but found no address to advertise: pass advertise`,
+  );
+}
+
+function publicMember(member: CoreMember): Member {
+  return {
+    name: member.name,
+    address: member.host,
+    port: member.port,
+    status: member.status,
+    incarnation: member.incarnation,
+    tags: tagsOf(member.meta),
+    meta: member.meta,
+    since: member.since,
+  };
+}
+
+/** Tags from meta bytes; meta that is not Serf's tag map (another application's) gives none. */
+function tagsOf(meta: Uint8Array): Record<string, string> {
+  try {
+    return decodeTags(meta);
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,41 @@
+import type { MessageType } from '../core/index.js';
+
+/** Counters of what crossed the network, for metrics and for tests. */
+export interface TrafficStats {
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Messages by type, inside packets and compounds. */
+  messagesIn: Partial<Record<MessageType, number>>;
+  messagesOut: Partial<Record<MessageType, number>>;
+  streamsIn: number;
+  streamsOut: number;
+  /** Packets and streams thrown away, by reason (malformed, crc, decrypt, …). */
+  dropped: Record<string, number>;
+  /** Sends that failed at the socket (unreachable address, closed socket). */
+  sendErrors: number;
+}
+
+export function createTrafficStats(): TrafficStats {
+  return {
+    packetsIn: 0,
+    packetsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    messagesIn: {},
+    messagesOut: {},
+    streamsIn: 0,
+    streamsOut: 0,
+    dropped: {},
+    sendErrors: 0,
+  };
+}
+
+export function countDrop(stats: TrafficStats, reason: string): void {
+  stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
+}
+
+export function countMessages(counts: Partial<Record<MessageType, number>>, messages: readonly { type: MessageType }[]): void {
+  for (const message of messages) counts[message.type] = (counts[message.type] ?? 0) + 1;
+}

@@ -1,0 +1,43 @@
+/** memberlist 0.2.2's wire format as the Serf 0.9.4 agent speaks it: packets, streams, Serf bits. */
+export { WireError, type WireErrorReason } from './errors.js';
+export { encodeHost, decodeHost, canonicalHost } from './address.js';
+export { WireType, encodeMessage, decodeMessage } from './messages.js';
+export { MAX_COMPOUND_PARTS, encodeCompound, splitCompound, type CompoundParts } from './compound.js';
+export { lzwCompress, lzwDecompress } from './lzw.js';
+export { compressMessage } from './compress.js';
+export { Keyring, encryptedLength, ENCRYPTION_OVERHEAD, type EncryptionVersion, type KeyringOptions } from './keyring.js';
+export {
+  MAX_PACKET_BYTES,
+  MAX_DECOMPRESSED_BYTES,
+  crc32,
+  encodePacket,
+  decodePacket,
+  type EncodePacketOptions,
+  type DecodePacketOptions,
+} from './packet.js';
+export {
+  MAX_STREAM_BYTES,
+  MAX_PUSH_NODES,
+  encodeStream,
+  encodeStreamBody,
+  StreamDecoder,
+  type StreamDecoderOptions,
+  type EncodeStreamOptions,
+  type StreamUserMessage,
+  type WireStreamMessage,
+} from './stream.js';
+export {
+  MAX_META_BYTES,
+  SerfMessageType,
+  encodeTags,
+  decodeTags,
+  encodeSerfLeave,
+  encodeSerfJoin,
+  decodeSerfMessage,
+  parseSerfUserState,
+  serfStateLTime,
+  type SerfLeave,
+  type SerfJoin,
+  type SerfMessage,
+  type SerfUserState,
+} from './serf.js';

@@ -1,0 +1,184 @@
+import { WireError } from './errors.js';
+
+/*
+ * Go's compress/lzw with LSB bit order and 8-bit literals (spec §5), byte for byte: codes 0..255
+ * are literals, 256 CLEAR, 257 EOF; widths grow from 9 to 12 bits; the encoder starts with CLEAR
+ * and resets its table (sending CLEAR) when `hi` reaches 4095. Written by hand: it is small, and
+ * the output must match Go's exactly (no JS package reproduces Go's reset and width timing).
+ */
+
+const CLEAR = 256;
+const EOF = 257;
+const MAX_CODE = 4095;
+const MAX_WIDTH = 12;
+
+/** A growable output buffer with an optional ceiling. */
+class Sink {
+  buf: Uint8Array;
+  length = 0;
+
+  constructor(capacity: number, readonly limit = Infinity) {
+    this.buf = new Uint8Array(Math.max(16, capacity));
+  }
+
+  reserve(extra: number): void {
+    if (this.length + extra > this.limit) {
+      throw new WireError('oversized', `lzw: output exceeds the limit of ${this.limit} bytes`);
+    }
+    if (this.length + extra <= this.buf.length) return;
+    let capacity = this.buf.length * 2;
+    while (capacity < this.length + extra) capacity *= 2;
+    const next = new Uint8Array(capacity);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+export function lzwCompress(input: Uint8Array): Uint8Array {
+  const out = new Sink(input.length / 2 + 16);
+  let bits = 0;
+  let nBits = 0;
+  let width = 9;
+  let hi = EOF;
+  let overflow = 1 << width;
+  const table = new Map<number, number>(); // (code << 8 | byte) → code
+
+  const write = (code: number): void => {
+    bits |= code << nBits;
+    nBits += width;
+    out.reserve(2);
+    while (nBits >= 8) {
+      out.buf[out.length++] = bits & 0xff;
+      bits >>>= 8;
+      nBits -= 8;
+    }
+  };
+  /** Go's incHi: true when the table was full and has been reset (CLEAR sent). */
+  const incHi = (): boolean => {
+    hi++;
+    if (hi === overflow) {
+      width++;
+      overflow <<= 1;
+    }
+    if (hi !== MAX_CODE) return false;
+    write(CLEAR);
+    width = 9;
+    hi = EOF;
+    overflow = 1 << width;
+    table.clear();
+    return true;
+  };
+
+  write(CLEAR);
+  if (input.length > 0) {
+    let code = input[0]!;
+    for (let i = 1; i < input.length; i++) {
+      const literal = input[i]!;
+      const key = (code << 8) | literal;
+      const found = table.get(key);
+      if (found !== undefined) {
+        code = found;
+        continue;
+      }
+      write(code);
+      code = literal;
+      if (!incHi()) table.set(key, hi);
+    }
+    write(code);
+    incHi();
+  }
+  write(EOF);
+  if (nBits > 0) {
+    out.reserve(1);
+    out.buf[out.length++] = bits & 0xff;
+  }
+  return out.finish();
+}
+
+/**
+ * Decodes until the EOF code (required, as Go requires it); bytes after it are ignored. Mirrors
+ * Go's reader, whose prefix/suffix tables survive a CLEAR, so even odd streams decode the same.
+ */
+export function lzwDecompress(input: Uint8Array, maxOutput = Infinity): Uint8Array {
+  const out = new Sink(input.length * 3, maxOutput);
+  const prefix = new Uint16Array(1 << MAX_WIDTH);
+  const suffix = new Uint8Array(1 << MAX_WIDTH);
+  const scratch = new Uint8Array(2 << MAX_WIDTH);
+  let bits = 0;
+  let nBits = 0;
+  let pos = 0;
+  let width = 9;
+  let hi = EOF;
+  let overflow = 1 << width;
+  let last = -1;
+
+  for (;;) {
+    while (nBits < width) {
+      if (pos >= input.length) throw new WireError('decompress', 'lzw: stream ends without an EOF code');
+      bits |= input[pos++]! << nBits;
+      nBits += 8;
+    }
+    const code = bits & ((1 << width) - 1);
+    bits >>>= width;
+    nBits -= width;
+
+    if (code < CLEAR) {
+      out.reserve(1);
+      out.buf[out.length++] = code;
+      if (last >= 0) {
+        suffix[hi] = code;
+        prefix[hi] = last;
+      }
+    } else if (code === CLEAR) {
+      width = 9;
+      hi = EOF;
+      overflow = 1 << width;
+      last = -1;
+      continue;
+    } else if (code === EOF) {
+      return out.finish();
+    } else if (code <= hi) {
+      // Walk the prefix chain backwards into scratch; chains only ever point to lower codes.
+      let c = code;
+      let i = scratch.length - 1;
+      if (code === hi && last >= 0) {
+        // The code being defined right now: last's expansion plus its own first byte.
+        c = last;
+        while (c >= CLEAR) c = prefix[c]!;
+        scratch[i--] = c;
+        c = last;
+      }
+      while (c >= CLEAR) {
+        scratch[i--] = suffix[c]!;
+        c = prefix[c]!;
+      }
+      scratch[i] = c;
+      const expansion = scratch.subarray(i);
+      out.reserve(expansion.length);
+      out.buf.set(expansion, out.length);
+      out.length += expansion.length;
+      if (last >= 0) {
+        suffix[hi] = c;
+        prefix[hi] = last;
+      }
+    } else {
+      throw new WireError('decompress', `lzw: invalid code ${code} (next is ${hi})`);
+    }
+    last = code;
+    hi++;
+    if (hi >= overflow) {
+      if (width === MAX_WIDTH) {
+        // The table is full: no new entries until a CLEAR.
+        last = -1;
+        hi--;
+      } else {
+        width++;
+        overflow <<= 1;
+      }
+    }
+  }
+}

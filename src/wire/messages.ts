@@ -1,0 +1,213 @@
+import type { AckMessage, AliveMessage, MemberProfile, Message, PingMessage, Source } from '../core/types.js';
+import { decodeHost, encodeHost } from './address.js';
+import { WireError } from './errors.js';
+import {
+  MsgpackWriter,
+  boolField,
+  bytesField,
+  readStruct,
+  textField,
+  typedStruct,
+  uintField,
+  type Struct,
+} from './msgpack.js';
+
+/** memberlist's message type bytes (spec §1.1). */
+export const WireType = {
+  ping: 0,
+  indirectPing: 1,
+  ack: 2,
+  suspect: 3,
+  alive: 4,
+  dead: 5,
+  pushPull: 6,
+  compound: 7,
+  user: 8,
+  compress: 9,
+  encrypt: 10,
+  nack: 11,
+  hasCrc: 12,
+  err: 13,
+} as const;
+
+const U16 = 0xffff;
+const U32 = 0xffffffff;
+
+function checkUint(value: number, max: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`${what} must be an integer in [0, ${max}], got ${value}`);
+  return value;
+}
+
+/** An empty Meta goes out as nil, as from a memberlist without a delegate; the size is the same. */
+function metaValue(meta: Uint8Array): Uint8Array | null {
+  return meta.length > 0 ? meta : null;
+}
+
+/** Source* fields, each omitted when empty (omitempty). */
+function sourceFields(source: Source | undefined) {
+  return {
+    SourceAddr: source?.host ? encodeHost(source.host) : undefined,
+    SourceNode: source?.name ? source.name : undefined,
+    SourcePort: source?.port ? checkUint(source.port, U16, 'source port') : undefined,
+  };
+}
+
+/** Encodes one UDP message: type byte + go-msgpack struct (or raw bytes for a user message). */
+export function encodeMessage(m: Message): Uint8Array {
+  switch (m.type) {
+    case 'ping':
+      return typedStruct(WireType.ping, {
+        Node: m.node,
+        SeqNo: checkUint(m.seqNo, U32, 'seqNo'),
+        ...sourceFields(m.source),
+      });
+    case 'indirectPing':
+      return typedStruct(WireType.indirectPing, {
+        Nack: m.nack,
+        Node: m.node,
+        Port: checkUint(m.target.port, U16, 'target port'),
+        SeqNo: checkUint(m.seqNo, U32, 'seqNo'),
+        ...sourceFields(m.source),
+        Target: encodeHost(m.target.host),
+      });
+    case 'ack':
+      return typedStruct(WireType.ack, { Payload: m.payload ?? null, SeqNo: checkUint(m.seqNo, U32, 'seqNo') });
+    case 'nack':
+      return typedStruct(WireType.nack, { SeqNo: checkUint(m.seqNo, U32, 'seqNo') });
+    case 'suspect':
+    case 'dead':
+      return typedStruct(WireType[m.type], {
+        From: m.from,
+        Incarnation: checkUint(m.incarnation, U32, 'incarnation'),
+        Node: m.node,
+      });
+    case 'alive': {
+      const p = m.profile;
+      return typedStruct(WireType.alive, {
+        Addr: encodeHost(p.host),
+        Incarnation: checkUint(m.incarnation, U32, 'incarnation'),
+        Meta: metaValue(p.meta),
+        Node: p.name,
+        Port: checkUint(p.port, U16, 'port'),
+        Vsn: p.vsn,
+      });
+    }
+    case 'user':
+      return new MsgpackWriter(1 + m.payload.length).byte(WireType.user).bytes(m.payload).finish();
+  }
+}
+
+/** A push/pull record's fields (the key is `Name` there, `Node` in alive). */
+export function profileFields(p: MemberProfile) {
+  return {
+    Addr: encodeHost(p.host),
+    Meta: metaValue(p.meta),
+    Name: p.name,
+    Port: checkUint(p.port, U16, 'port'),
+    Vsn: p.vsn,
+  };
+}
+
+export function checkIncarnation(value: number): number {
+  return checkUint(value, U32, 'incarnation');
+}
+
+/**
+ * Decodes one plain UDP message (not a compound, compress or CRC wrapper: see decodePacket).
+ * Bytes after the msgpack body are ignored, as go-msgpack reads a single object.
+ */
+export function decodeMessage(bytes: Uint8Array): Message {
+  if (bytes.length === 0) throw new WireError('truncated', 'empty message');
+  const type = bytes[0]!;
+  switch (type) {
+    case WireType.user:
+      return { type: 'user', payload: bytes.slice(1) };
+    case WireType.ping:
+      return decodePing(readStruct(bytes, 1, 'ping').struct);
+    case WireType.ack:
+      return decodeAck(readStruct(bytes, 1, 'ack').struct);
+    case WireType.indirectPing: {
+      const s = readStruct(bytes, 1, 'indirectPing').struct;
+      const what = 'indirectPing';
+      const source = decodeSource(s, what);
+      return {
+        type: 'indirectPing',
+        seqNo: uintField(s, 'SeqNo', U32, what),
+        node: textField(s, 'Node', what),
+        target: { host: requiredHost(s, 'Target', what), port: uintField(s, 'Port', U16, what) },
+        nack: boolField(s, 'Nack', what),
+        ...(source ? { source } : {}),
+      };
+    }
+    case WireType.nack:
+      return { type: 'nack', seqNo: uintField(readStruct(bytes, 1, 'nack').struct, 'SeqNo', U32, 'nack') };
+    case WireType.suspect:
+    case WireType.dead: {
+      const what = type === WireType.suspect ? 'suspect' : 'dead';
+      const s = readStruct(bytes, 1, what).struct;
+      return {
+        type: what,
+        node: textField(s, 'Node', what),
+        incarnation: uintField(s, 'Incarnation', U32, what),
+        from: textField(s, 'From', what),
+      };
+    }
+    case WireType.alive: {
+      const s = readStruct(bytes, 1, 'alive').struct;
+      return decodeAlive(s);
+    }
+    case WireType.compound:
+    case WireType.compress:
+    case WireType.hasCrc:
+      throw new WireError('unknown-type', `type ${type} is a wrapper, not a message: use decodePacket`);
+    default:
+      throw new WireError('unknown-type', `unknown UDP message type ${type}`);
+  }
+}
+
+export function decodePing(s: Struct): PingMessage {
+  const what = 'ping';
+  const source = decodeSource(s, what);
+  return {
+    type: 'ping',
+    seqNo: uintField(s, 'SeqNo', U32, what),
+    node: textField(s, 'Node', what),
+    ...(source ? { source } : {}),
+  };
+}
+
+export function decodeAck(s: Struct): AckMessage {
+  const payload = bytesField(s, 'Payload', 'ack');
+  return { type: 'ack', seqNo: uintField(s, 'SeqNo', U32, 'ack'), ...(payload ? { payload } : {}) };
+}
+
+function decodeAlive(s: Struct): AliveMessage {
+  const what = 'alive';
+  return { type: 'alive', incarnation: uintField(s, 'Incarnation', U32, what), profile: decodeProfile(s, 'Node', what) };
+}
+
+/** The profile part of an alive message (`Node`) or of a push/pull record (`Name`). */
+export function decodeProfile(s: Struct, nameKey: 'Node' | 'Name', what: string): MemberProfile {
+  return {
+    name: textField(s, nameKey, what),
+    host: requiredHost(s, 'Addr', what),
+    port: uintField(s, 'Port', U16, what),
+    meta: bytesField(s, 'Meta', what) ?? new Uint8Array(0),
+    vsn: bytesField(s, 'Vsn', what) ?? new Uint8Array(0),
+  };
+}
+
+function requiredHost(s: Struct, key: string, what: string): string {
+  const bytes = bytesField(s, key, what);
+  if (!bytes) throw new WireError('malformed', `${what}.${key}: missing address`);
+  return decodeHost(bytes, `${what}.${key}`);
+}
+
+/** Source* are all optional; a message without any of them has no source. */
+function decodeSource(s: Struct, what: string): Source | undefined {
+  const addr = bytesField(s, 'SourceAddr', what);
+  const name = textField(s, 'SourceNode', what);
+  const port = uintField(s, 'SourcePort', U16, what);
+  if (!addr?.length && !name && !port) return undefined;
+  return { name, host: addr?.length ? decodeHost(addr, `${what}.SourceAddr`) : '', port };
+}

@@ -1,0 +1,121 @@
+import { WireError } from './errors.js';
+import { MsgpackWriter, asStruct, boolField, fromUtf8, readObject, textField, uint64Field, type Struct } from './msgpack.js';
+
+/*
+ * The parts of Serf 0.9.4's layer a foreign node needs (spec §9): tags in Meta, the join and leave
+ * intents it piggybacks as memberlist user messages, and the LTime in its push/pull user state.
+ */
+
+/** memberlist's MetaMaxSize; Serf refuses longer tags locally. */
+export const MAX_META_BYTES = 512;
+const TAG_MAGIC = 0xff;
+
+/** Serf message type bytes (the first byte of a memberlist user payload). */
+export const SerfMessageType = {
+  leave: 0,
+  join: 1,
+  pushPull: 2,
+  userEvent: 3,
+  query: 4,
+  queryResponse: 5,
+  conflictResponse: 6,
+  keyRequest: 7,
+  keyResponse: 8,
+  relay: 9,
+} as const;
+
+/** `0xFF + map{string: string}`, raw strings, keys sorted for a stable encoding (Go's is random). */
+export function encodeTags(tags: Readonly<Record<string, string>>): Uint8Array {
+  const keys = Object.keys(tags).sort();
+  const w = new MsgpackWriter().byte(TAG_MAGIC).mapHeader(keys.length);
+  for (const key of keys) w.text(key).text(tags[key]!);
+  const meta = w.finish();
+  if (meta.length > MAX_META_BYTES) throw new RangeError(`encoded tags take ${meta.length} bytes, over the limit of ${MAX_META_BYTES}`);
+  return meta;
+}
+
+/**
+ * Tags from a member's Meta. Meta not starting with 0xFF is Serf's legacy form: the whole Meta is
+ * the "role" tag. Empty Meta gives no tags (Serf itself would report {role: ""}).
+ */
+export function decodeTags(meta: Uint8Array): Record<string, string> {
+  if (meta.length === 0) return {};
+  if (meta[0] !== TAG_MAGIC) return { role: fromUtf8(meta) };
+  const { value } = readObject(meta, 1, 'tags');
+  const map = asStruct(value, 'tags');
+  const tags: Record<string, string> = {};
+  for (const [key, v] of Object.entries(map)) {
+    if (!(v instanceof Uint8Array) && v !== null) throw new WireError('malformed', `tags.${key}: expected a string`);
+    tags[key] = v ? fromUtf8(v) : '';
+  }
+  return tags;
+}
+
+export interface SerfLeave {
+  readonly ltime: number | bigint;
+  readonly node: string;
+  readonly prune: boolean;
+}
+
+export interface SerfJoin {
+  readonly ltime: number | bigint;
+  readonly node: string;
+}
+
+/** A leave intent: `00 + {LTime, Node, Prune}`. Send it before the self-dead to show as "left". */
+export function encodeSerfLeave(leave: SerfLeave): Uint8Array {
+  return new MsgpackWriter().byte(SerfMessageType.leave).struct({ LTime: leave.ltime, Node: leave.node, Prune: leave.prune }).finish();
+}
+
+/** A join intent: `01 + {LTime, Node}`. */
+export function encodeSerfJoin(join: SerfJoin): Uint8Array {
+  return new MsgpackWriter().byte(SerfMessageType.join).struct({ LTime: join.ltime, Node: join.node }).finish();
+}
+
+export type SerfMessage =
+  | { readonly type: 'leave'; readonly ltime: number; readonly node: string; readonly prune: boolean }
+  | { readonly type: 'join'; readonly ltime: number; readonly node: string }
+  | { readonly type: 'other'; readonly serfType: number };
+
+/**
+ * Reads a memberlist user payload as a Serf message. Intents are decoded; other Serf types are
+ * reported by number only (Serf ignores types it does not know, and so may we). LTimes beyond
+ * 2^53 are clamped. Throws WireError for an empty payload or a malformed intent.
+ */
+export function decodeSerfMessage(payload: Uint8Array): SerfMessage {
+  if (payload.length === 0) throw new WireError('truncated', 'empty Serf message');
+  const type = payload[0]!;
+  if (type !== SerfMessageType.leave && type !== SerfMessageType.join) return { type: 'other', serfType: type };
+  const what = type === SerfMessageType.leave ? 'serf leave' : 'serf join';
+  const s = asStruct(readObject(payload, 1, what).value, what);
+  const ltime = uint64Field(s, 'LTime', what);
+  const node = textField(s, 'Node', what);
+  return type === SerfMessageType.leave ? { type: 'leave', ltime, node, prune: boolField(s, 'Prune', what) } : { type: 'join', ltime, node };
+}
+
+export interface SerfUserState {
+  /** The member Lamport clock: a leave intent must carry a larger one to be believed. */
+  readonly ltime: number;
+  readonly eventLTime: number;
+  readonly queryLTime: number;
+}
+
+/** The clocks in Serf's push/pull user state (`02 + {LTime, EventLTime, QueryLTime, ...}`); null if unparsable. */
+export function parseSerfUserState(userState: Uint8Array): SerfUserState | null {
+  if (userState.length === 0 || userState[0] !== SerfMessageType.pushPull) return null;
+  try {
+    const s: Struct = asStruct(readObject(userState, 1, 'serf state').value, 'serf state');
+    return {
+      ltime: uint64Field(s, 'LTime', 'serf state'),
+      eventLTime: uint64Field(s, 'EventLTime', 'serf state'),
+      queryLTime: uint64Field(s, 'QueryLTime', 'serf state'),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Just the member LTime of Serf's push/pull user state; null if unparsable. */
+export function serfStateLTime(userState: Uint8Array): number | null {
+  return parseSerfUserState(userState)?.ltime ?? null;
+}

@@ -1,0 +1,98 @@
+/** Serf 0.9.4's layer (spec §9): tags, join/leave intents, the LTime in push/pull user state. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  WireError,
+  decodeSerfMessage,
+  decodeTags,
+  encodeSerfJoin,
+  encodeSerfLeave,
+  encodeTags,
+  parseSerfUserState,
+  serfStateLTime,
+} from '../../src/wire/index.js';
+import { MsgpackWriter } from '../../src/wire/msgpack.js';
+import { RUNS, hex, toHex } from './helpers.js';
+
+describe('tags', () => {
+  it('round-trip any string map', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ maxLength: 10 }).filter((k) => k !== '__proto__'), fc.string({ maxLength: 20 }), { maxKeys: 8 }), (tags) => {
+        expect(decodeTags(encodeTags(tags))).toEqual(tags);
+      }),
+      RUNS,
+    );
+  });
+
+  it('legacy Meta without 0xFF is the role; empty Meta is no tags', () => {
+    expect(decodeTags(new TextEncoder().encode('web'))).toEqual({ role: 'web' });
+    expect(decodeTags(new Uint8Array(0))).toEqual({});
+  });
+
+  it('refuses tags over 512 bytes when encoding and malformed maps when decoding', () => {
+    expect(encodeTags({ k: 'v'.repeat(500) }).length).toBeLessThanOrEqual(512);
+    expect(() => encodeTags({ k: 'v'.repeat(510) })).toThrow(/512/);
+    expect(() => decodeTags(hex('ff 81 a1 6b 07'))).toThrow(WireError);
+    expect(() => decodeTags(hex('ff 93'))).toThrow(WireError);
+    expect(() => decodeTags(hex('ff 81 a1'))).toThrow(WireError);
+  });
+});
+
+describe('intents', () => {
+  it('leave: 00 + {LTime, Node, Prune}; join: 01 + {LTime, Node}', () => {
+    expect(toHex(encodeSerfLeave({ ltime: 5, node: 'a', prune: false }))).toBe('0083a54c54696d6505a44e6f6465a161a55072756e65c2');
+    expect(toHex(encodeSerfJoin({ ltime: 300, node: 'a' }))).toBe('0182a54c54696d65cd012ca44e6f6465a161');
+    expect(decodeSerfMessage(encodeSerfLeave({ ltime: 5, node: 'a', prune: true }))).toEqual({ type: 'leave', ltime: 5, node: 'a', prune: true });
+    expect(decodeSerfMessage(encodeSerfJoin({ ltime: 300, node: 'a' }))).toEqual({ type: 'join', ltime: 300, node: 'a' });
+  });
+
+  it('uint64 LTimes beyond 2^53 decode clamped, without crashing', () => {
+    const big = encodeSerfJoin({ ltime: 0xffffffffffffffffn, node: 'a' });
+    expect(decodeSerfMessage(big)).toEqual({ type: 'join', ltime: Number.MAX_SAFE_INTEGER, node: 'a' });
+  });
+
+  it('other Serf types are reported by number, never thrown', () => {
+    for (const type of [2, 3, 4, 5, 6, 7, 8, 9, 200]) expect(decodeSerfMessage(Uint8Array.of(type, 0xc1))).toEqual({ type: 'other', serfType: type });
+  });
+
+  it('empty or malformed intents are WireErrors', () => {
+    for (const bad of [new Uint8Array(0), Uint8Array.of(0), hex('00 91 01'), hex('01 81 a5 4c54696d65 a1 31'), hex('00 81 a5 4c54696d65 ff')]) {
+      expect(() => decodeSerfMessage(bad)).toThrow(WireError);
+    }
+  });
+});
+
+describe('push/pull user state', () => {
+  const state = (ltime: number | bigint) =>
+    new MsgpackWriter()
+      .byte(2)
+      .struct({ EventLTime: 4, LTime: ltime, QueryLTime: 9 })
+      .finish();
+
+  it('reads the clocks from 02 + {LTime, EventLTime, QueryLTime, ...}', () => {
+    expect(parseSerfUserState(state(17))).toEqual({ ltime: 17, eventLTime: 4, queryLTime: 9 });
+    expect(serfStateLTime(state(17))).toBe(17);
+    expect(serfStateLTime(state(1n << 60n))).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it('reads through the other fields Serf sends', () => {
+    const w = new MsgpackWriter().byte(2).mapHeader(6);
+    w.text('EventLTime').uint(3);
+    w.text('Events').byte(0xdc).u16(512);
+    for (let i = 0; i < 512; i++) {
+      if (i === 3) w.mapHeader(2).text('Events').byte(0x91).mapHeader(2).text('Name').text('deploy').text('Payload').nil().text('LTime').uint(3);
+      else w.nil();
+    }
+    w.text('LTime').uint(42);
+    w.text('LeftMembers').byte(0x91).text('gone');
+    w.text('QueryLTime').uint(1);
+    w.text('StatusLTimes').mapHeader(1).text('a').uint(42);
+    expect(parseSerfUserState(w.finish())).toEqual({ ltime: 42, eventLTime: 3, queryLTime: 1 });
+  });
+
+  it('null for anything else', () => {
+    for (const bad of [new Uint8Array(0), Uint8Array.of(1, 0x80), Uint8Array.of(2), Uint8Array.of(2, 0x91, 1), hex('02 81 a5 4c54696d65 a1 31')]) {
+      expect(parseSerfUserState(bad)).toBeNull();
+    }
+  });
+});
