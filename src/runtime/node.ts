@@ -72,8 +72,8 @@ export interface HearsayNodeEvents {
   alive: [Member];
   failed: [Member];
   left: [Member];
-  /** A user payload (a Serf message or a hearsay broadcast) and where it came from. */
-  message: [Uint8Array, Address];
+  /** A broadcast payload (a Serf user event of any name) and who relayed it to us. */
+  message: [Uint8Array, Address, string];
   /** Something worth logging: dropped or conflicting updates, internal errors. */
   notice: ['debug' | 'warn', string];
 }
@@ -164,6 +164,20 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     });
   }
 
+  /**
+   * Sends `payload` to every member, as a Serf user event named `name` (Serf agents show it
+   * as one; hearsay nodes emit 'message'). Delivery is best effort, like Serf's: gossiped with
+   * the retransmit limit and relayed by every node that receives it, once.
+   */
+  broadcast(payload: Uint8Array, name = 'hearsay'): void {
+    this.#assertOpen();
+    const event = this.#serf.userEvent(name, payload);
+    if (event.bytes.length > this.#core.config.udpBufferSize - 64) {
+      throw new OptionError(`a broadcast of ${payload.length} bytes does not fit in one packet: keep it under about ${this.#core.config.udpBufferSize - 128} bytes`);
+    }
+    this.#driver.step({ kind: 'broadcast', key: event.key, payload: event.bytes });
+  }
+
   /** Replaces this node's tags and announces them. */
   setTags(tags: Record<string, string>): void {
     this.#assertOpen();
@@ -231,8 +245,11 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   }
 
   #onUser(payload: Uint8Array, from: Address): void {
-    if (this.#serf.observe(payload)) return;
-    this.emit('message', payload, from);
+    const arrival = this.#serf.observe(payload);
+    if (arrival.kind !== 'event' || !arrival.fresh) return;
+    // Pass it on, as Serf does, so that it reaches everyone whoever first heard it.
+    this.#driver.step({ kind: 'broadcast', key: arrival.key, payload });
+    this.emit('message', arrival.payload, from, arrival.name);
   }
 }
 

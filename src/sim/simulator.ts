@@ -19,6 +19,7 @@ import {
   type StreamMessage,
   type SwimConfig,
 } from '../core/index.js';
+import { encodePacket, encodeStream } from '../wire/index.js';
 import { EventQueue } from './event-queue.js';
 import { Observer, type GroundTruth } from './observer.js';
 import type { SimOptions, SimResult } from './scenario.js';
@@ -77,6 +78,7 @@ export class Simulation implements GroundTruth {
   readonly #backlog = new Map<number, SimEvent[]>();
   readonly #group: Int32Array;
   readonly #streams = new Map<number, SimStream>();
+  readonly #wireBytes: boolean;
   readonly #links = new Map<number, { loss?: number; delayMs?: number; jitterMs?: number }>();
   #nextStream = 1;
   #nextRequest = 1;
@@ -101,6 +103,7 @@ export class Simulation implements GroundTruth {
       jitterMs: options.jitterMs ?? 1,
     };
     this.#rng = createRandom(this.options.seed);
+    this.#wireBytes = (options.byteCounting ?? 'wire') === 'wire';
     this.#profiles = [];
     for (let i = 0; i < n; i++) {
       const profile: MemberProfile = { name: `n${i}`, host: simHost(i), port: SIM_PORT, meta: EMPTY_META, vsn: DEFAULT_VSN };
@@ -407,9 +410,13 @@ export class Simulation implements GroundTruth {
 
   #sendPacket(from: number, to: Address, messages: readonly Message[], crc: boolean): void {
     this.packets++;
-    let size = compoundOverhead(messages.length) + (crc ? 5 : 0);
-    for (const message of messages) size += memberlistSize(message);
-    this.bytes += size;
+    if (this.#wireBytes) {
+      this.bytes += encodePacket(messages, { crc, compress: true }).length;
+    } else {
+      let size = compoundOverhead(messages.length) + (crc ? 5 : 0);
+      for (const message of messages) size += memberlistSize(message);
+      this.bytes += size;
+    }
     const target = this.#byHost.get(to.host);
     if (target === undefined || !this.reachable(from, target)) return;
     const loss = this.#link(from, target)?.loss ?? this.options.loss;
@@ -426,7 +433,7 @@ export class Simulation implements GroundTruth {
 
   #openStream(from: number, localId: number, to: Address, message: StreamMessage, timeoutMs: number, expectReply: boolean): void {
     this.packets++;
-    this.bytes += streamSize(message);
+    this.bytes += this.#streamBytes(message);
     const target = this.#byHost.get(to.host);
     const id = this.#nextStream++;
     const source = this.#profiles[from]!;
@@ -458,9 +465,13 @@ export class Simulation implements GroundTruth {
     }
   }
 
+  #streamBytes(message: StreamMessage): number {
+    return this.#wireBytes ? encodeStream(message, { compress: true }).length : streamSize(message);
+  }
+
   #reply(from: number, id: number, message: StreamMessage): void {
     this.packets++;
-    this.bytes += streamSize(message);
+    this.bytes += this.#streamBytes(message);
     const stream = this.#streams.get(id);
     if (!stream || stream.done || !this.reachable(from, stream.initiator)) return;
     this.#events.push({ at: this.now + this.#delay(from, stream.initiator), kind: 'streamReply', stream: id, message });
@@ -508,7 +519,7 @@ export function summarize(sim: Simulation, options: SimOptions, wallMs: number):
     refutations,
     msgs_per_node_per_s: sim.packets / sim.options.nodes / durationS,
     bytes_per_node_per_s: sim.bytes / sim.options.nodes / durationS,
-    bytes_are_estimates: true,
+    bytes_are_estimates: (options.byteCounting ?? 'wire') !== 'wire',
     events_processed: sim.eventsProcessed,
     wall_ms: Math.round(wallMs),
   };

@@ -10,6 +10,20 @@ import { WireError } from './errors.js';
 
 /** The raw bytes for a host in text form. Throws a RangeError for anything but an IP literal. */
 export function encodeHost(host: string): Uint8Array {
+  let bytes = hostBytes.get(host);
+  if (!bytes) {
+    bytes = parseHost(host);
+    if (hostBytes.size >= HOST_CACHE_SIZE) hostBytes.clear();
+    hostBytes.set(host, bytes);
+  }
+  return bytes;
+}
+
+/** Hosts repeat endlessly (every packet names its source): their bytes are kept, read-only. */
+const HOST_CACHE_SIZE = 4096;
+const hostBytes = new Map<string, Uint8Array>();
+
+function parseHost(host: string): Uint8Array {
   const family = isIP(host);
   if (family === 4) return parseIPv4(host);
   if (family === 6 && !host.includes('%')) return parseIPv6(host);

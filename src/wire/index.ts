@@ -33,11 +33,13 @@ export {
   decodeTags,
   encodeSerfLeave,
   encodeSerfJoin,
+  encodeSerfUserEvent,
   decodeSerfMessage,
   parseSerfUserState,
   serfStateLTime,
   type SerfLeave,
   type SerfJoin,
+  type SerfUserEvent,
   type SerfMessage,
   type SerfUserState,
 } from './serf.js';

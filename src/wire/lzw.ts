@@ -38,6 +38,38 @@ class Sink {
   }
 }
 
+/*
+ * The encoder's dictionary, (code << 8 | byte) → code, as a flat array stamped with a generation
+ * instead of a Map: clearing is a counter increment, and lookups cost an index. Every packet the
+ * simulator counts goes through here, so it matters. Compression runs to completion synchronously,
+ * so one shared table serves every call.
+ */
+const KEYS = (MAX_CODE + 1) << 8;
+const tableCodes = new Uint16Array(KEYS);
+const tableStamps = new Uint32Array(KEYS);
+let generation = 0;
+
+function newTable() {
+  const table = {
+    get(key: number): number | undefined {
+      return tableStamps[key] === generation ? tableCodes[key] : undefined;
+    },
+    set(key: number, code: number): void {
+      tableStamps[key] = generation;
+      tableCodes[key] = code;
+    },
+    clear(): void {
+      generation = (generation + 1) >>> 0;
+      if (generation === 0) {
+        tableStamps.fill(0);
+        generation = 1;
+      }
+    },
+  };
+  table.clear();
+  return table;
+}
+
 export function lzwCompress(input: Uint8Array): Uint8Array {
   const out = new Sink(input.length / 2 + 16);
   let bits = 0;
@@ -45,7 +77,7 @@ export function lzwCompress(input: Uint8Array): Uint8Array {
   let width = 9;
   let hi = EOF;
   let overflow = 1 << width;
-  const table = new Map<number, number>(); // (code << 8 | byte) → code
+  const table = newTable(); // (code << 8 | byte) → code
 
   const write = (code: number): void => {
     bits |= code << nBits;

@@ -99,6 +99,19 @@ export class MsgpackWriter {
   }
 
   text(value: string): this {
+    const n = value.length;
+    // Field names and member names are ASCII: write them straight in, skipping TextEncoder.
+    if (n < 0x10000) {
+      let ascii = true;
+      for (let i = 0; i < n && ascii; i++) ascii = value.charCodeAt(i) < 0x80;
+      if (ascii) {
+        if (n < 32) this.byte(0xa0 | n);
+        else this.byte(0xda).u16(n);
+        this.#ensure(n);
+        for (let i = 0; i < n; i++) this.#buf[this.#len++] = value.charCodeAt(i);
+        return this;
+      }
+    }
     return this.raw(utf8(value));
   }
 

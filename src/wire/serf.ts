@@ -1,5 +1,5 @@
 import { WireError } from './errors.js';
-import { MsgpackWriter, asStruct, boolField, fromUtf8, readObject, textField, uint64Field, type Struct } from './msgpack.js';
+import { MsgpackWriter, asStruct, boolField, bytesField, fromUtf8, readObject, textField, uint64Field, type Struct } from './msgpack.js';
 
 /*
  * The parts of Serf 0.9.4's layer a foreign node needs (spec §9): tags in Meta, the join and leave
@@ -72,9 +72,26 @@ export function encodeSerfJoin(join: SerfJoin): Uint8Array {
   return new MsgpackWriter().byte(SerfMessageType.join).struct({ LTime: join.ltime, Node: join.node }).finish();
 }
 
+export interface SerfUserEvent {
+  readonly ltime: number | bigint;
+  readonly name: string;
+  readonly payload: Uint8Array;
+  /** Coalesce: Serf may deliver only the newest event of a name. */
+  readonly coalesce: boolean;
+}
+
+/** A user event (`serf event`): `03 + {CC, LTime, Name, Payload}`. */
+export function encodeSerfUserEvent(event: SerfUserEvent): Uint8Array {
+  return new MsgpackWriter()
+    .byte(SerfMessageType.userEvent)
+    .struct({ CC: event.coalesce, LTime: event.ltime, Name: event.name, Payload: event.payload })
+    .finish();
+}
+
 export type SerfMessage =
   | { readonly type: 'leave'; readonly ltime: number; readonly node: string; readonly prune: boolean }
   | { readonly type: 'join'; readonly ltime: number; readonly node: string }
+  | { readonly type: 'event'; readonly ltime: number; readonly name: string; readonly payload: Uint8Array; readonly coalesce: boolean }
   | { readonly type: 'other'; readonly serfType: number };
 
 /**
@@ -85,6 +102,16 @@ export type SerfMessage =
 export function decodeSerfMessage(payload: Uint8Array): SerfMessage {
   if (payload.length === 0) throw new WireError('truncated', 'empty Serf message');
   const type = payload[0]!;
+  if (type === SerfMessageType.userEvent) {
+    const s = asStruct(readObject(payload, 1, 'serf event').value, 'serf event');
+    return {
+      type: 'event',
+      ltime: uint64Field(s, 'LTime', 'serf event'),
+      name: textField(s, 'Name', 'serf event'),
+      payload: bytesField(s, 'Payload', 'serf event') ?? new Uint8Array(0),
+      coalesce: boolField(s, 'CC', 'serf event'),
+    };
+  }
   if (type !== SerfMessageType.leave && type !== SerfMessageType.join) return { type: 'other', serfType: type };
   const what = type === SerfMessageType.leave ? 'serf leave' : 'serf join';
   const s = asStruct(readObject(payload, 1, what).value, what);

@@ -73,6 +73,16 @@ describe.skipIf(!HAVE_SERF).each([
     expect(node.member(agents[0]!.name)!.tags).toEqual({});
   });
 
+  it('user events cross both ways: `serf event` reaches hearsay, a hearsay broadcast reaches Serf', async () => {
+    const got: string[] = [];
+    node.on('message', (payload, _from, name) => got.push(`${name}:${Buffer.from(payload).toString()}`));
+    await agents[1]!.event('deploy', 'v42');
+    await waitFor('the Serf event at hearsay', () => got.includes('deploy:v42'), 15_000);
+    // Serf agents relay events they have not seen; the agent's own log shows the one from hearsay.
+    node.broadcast(Buffer.from('from-hearsay'), 'greeting');
+    await waitFor('the agent to log the hearsay event', () => agents[2]!.log().includes('greeting'), 15_000);
+  });
+
   it('6. a Serf agent joins through the hearsay node', async () => {
     const late = await startSerfAgent({ name: `serf-${mode}-late`, join: [`127.0.0.1:${node.address.port}`], ...agentKey });
     agents.push(late);

@@ -55,6 +55,29 @@ describe('nodes in one process', () => {
     await waitFor('c failed at a', () => a.member('c')?.status === 'failed');
   });
 
+  it('a broadcast reaches every other node exactly once', async () => {
+    const seed = await createNode({ name: 'b0', bind: '127.0.0.1:0', config: FAST });
+    nodes.push(seed);
+    for (let i = 1; i < 6; i++) nodes.push(await createNode({ name: `b${i}`, bind: '127.0.0.1:0', join: [`127.0.0.1:${seed.address.port}`], config: FAST }));
+    await waitFor('6 alive everywhere', () => nodes.every((n) => n.members().filter((m) => m.status === 'alive').length === 6));
+    const received = new Map<string, string[]>();
+    for (const node of nodes) {
+      received.set(node.name, []);
+      node.on('message', (payload, _from, name) => received.get(node.name)!.push(`${name}:${Buffer.from(payload).toString()}`));
+    }
+    nodes[2]!.broadcast(Buffer.from('hello'));
+    nodes[4]!.broadcast(Buffer.from('deploy v2'), 'deploy');
+    await waitFor('every other node to get both', () =>
+      nodes.every((n) => n === nodes[2] || n === nodes[4] || received.get(n.name)!.length === 2),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    for (const node of nodes) {
+      const expected = [node !== nodes[2] && 'hearsay:hello', node !== nodes[4] && 'deploy:deploy v2'].filter(Boolean);
+      expect(received.get(node.name)!.sort()).toEqual(expected.sort());
+    }
+    expect(() => nodes[0]!.broadcast(new Uint8Array(2000))).toThrow(/does not fit in one packet/);
+  });
+
   it('rejects a join with no reachable seed, and a bad address, with clear errors', async () => {
     const lonely = await createNode({ name: 'lonely', bind: '127.0.0.1:0', config: FAST });
     nodes.push(lonely);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { decodePacket, encodePacket, encodeStream, Keyring, StreamDecoder } from '../../src/wire/index.js';
+import { decodePacket, decodeSerfMessage, encodePacket, encodeStream, Keyring, StreamDecoder } from '../../src/wire/index.js';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'serf');
 const manifest = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as {
@@ -25,6 +25,8 @@ describe.each(manifest.fixtures)('$file', ({ file, transport, encrypted, plainte
     if (transport === 'udp') {
       const messages = decodePacket(bytes, options);
       expect(messages.length).toBeGreaterThan(0);
+      // Serf's own user messages read as Serf messages (intents and events decoded).
+      for (const m of messages) if (m.type === 'user') expect(() => decodeSerfMessage(m.payload)).not.toThrow();
       const plain = encrypted ? Buffer.from(plaintextHex!, 'hex') : bytes;
       const crc = plain[0] === 12;
       const compressed = (crc ? plain[5] : plain[0]) === 9;

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  encodeSerfUserEvent,
   WireError,
   decodeSerfMessage,
   decodeTags,
@@ -52,7 +53,16 @@ describe('intents', () => {
   });
 
   it('other Serf types are reported by number, never thrown', () => {
-    for (const type of [2, 3, 4, 5, 6, 7, 8, 9, 200]) expect(decodeSerfMessage(Uint8Array.of(type, 0xc1))).toEqual({ type: 'other', serfType: type });
+    for (const type of [2, 4, 5, 6, 7, 8, 9, 200]) expect(decodeSerfMessage(Uint8Array.of(type, 0xc1))).toEqual({ type: 'other', serfType: type });
+  });
+
+  it('user events round-trip, and match the bytes of the captured `serf event`', () => {
+    const event = { ltime: 5, name: 'deploy', payload: Uint8Array.of(1, 2, 3), coalesce: false };
+    expect(decodeSerfMessage(encodeSerfUserEvent(event))).toEqual({ type: 'event', ...event });
+    // 03 + {CC: false, LTime, Name, Payload}, keys in Go's sorted order.
+    expect(toHex(encodeSerfUserEvent(event))).toBe(
+      toHex(hex('03 84 a2 4343 c2 a5 4c54696d65 05 a4 4e616d65 a6 6465706c6f79 a7 5061796c6f6164 a3 010203')),
+    );
   });
 
   it('empty or malformed intents are WireErrors', () => {
