@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { HearsayError } from '../core/index.js';
+import { agentCommand } from './agent-command.js';
 import { simCommand } from './sim-command.js';
 
 /** Exit codes: 0 success, 1 failure, 2 usage error. */
@@ -15,6 +16,7 @@ function program(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   root.addCommand(simCommand().exitOverride());
+  root.addCommand(agentCommand().exitOverride());
   return root;
 }
 

@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
-import { CONFIG_KEYS, HearsayError, type SwimConfig } from '../core/index.js';
+import { HearsayError } from '../core/index.js';
 import { simulate, type SimOptions, type SimResult } from '../sim/index.js';
 import {
   collect,
-  parseCount,
   parseCrash,
   parseDuration,
   parseLink,
@@ -14,38 +13,7 @@ import {
   parseRestart,
   parseSeed,
 } from './parse.js';
-
-/** `probeIntervalMs` → `--probe-interval`; `indirectChecks` → `--indirect-checks`. */
-export function flagFor(key: keyof SwimConfig): string {
-  return key
-    .replace(/Ms$/, '')
-    .replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/** Adds one flag per protocol setting (durations take units, counts whole numbers). */
-export function addTimingOptions(command: Command): Command {
-  for (const key of CONFIG_KEYS) {
-    const flag = flagFor(key);
-    if (key === 'disableTcpPings') {
-      command.addOption(new Option(`--${flag}`, 'never fall back to TCP pings'));
-    } else if (key.endsWith('Ms')) {
-      command.addOption(new Option(`--${flag} <duration>`, `override ${key.replace(/Ms$/, '')}`).argParser(parseDuration));
-    } else {
-      command.addOption(new Option(`--${flag} <n>`, `override ${key}`).argParser(parseCount));
-    }
-  }
-  return command;
-}
-
-/** The protocol overrides present among parsed options. */
-export function timingOverrides(options: Record<string, unknown>): Partial<SwimConfig> {
-  const overrides: Record<string, unknown> = {};
-  for (const key of CONFIG_KEYS) {
-    const camel = flagFor(key).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    if (options[camel] !== undefined) overrides[key] = options[camel];
-  }
-  return overrides as Partial<SwimConfig>;
-}
+import { addTimingOptions, timingOverrides } from './timing-options.js';
 
 interface SimFlags {
   nodes: number;

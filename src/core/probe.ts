@@ -169,6 +169,8 @@ export class Prober {
     ctx.stats.rttSumMs += rtt;
     ctx.stats.rttCount++;
     ctx.stats.lastRttMs = rtt;
+    const slot = ctx.table.slotOfNameId(pending.nameId);
+    if (slot >= 0) ctx.emit({ kind: 'rtt', member: ctx.table.nameAt(slot), ms: rtt });
   }
 
   onPing(from: Address, ping: PingMessage): void {

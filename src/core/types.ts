@@ -204,6 +204,8 @@ export type Output =
   | { readonly kind: 'joined'; readonly request: number; readonly contacted: number; readonly errors: readonly string[] }
   /** The leave announcement has gone out (`timedOut` false) or the timeout expired first. */
   | { readonly kind: 'left'; readonly timedOut: boolean }
+  /** A probe was answered: the round-trip time to that member (for metrics). */
+  | { readonly kind: 'rtt'; readonly member: string; readonly ms: number }
   /** Something a driver may log: a dropped or rejected message, a conflict. */
   | { readonly kind: 'notice'; readonly level: 'debug' | 'warn'; readonly text: string };
 

@@ -76,6 +76,8 @@ export interface HearsayNodeEvents {
   message: [Uint8Array, Address, string];
   /** Something worth logging: dropped or conflicting updates, internal errors. */
   notice: ['debug' | 'warn', string];
+  /** A probe of `member` was answered after `ms` milliseconds. */
+  rtt: [string, number];
 }
 
 const DEFAULT_BIND = '0.0.0.0:7946';
@@ -238,6 +240,9 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
         break;
       case 'notice':
         this.emit('notice', output.level, output.text);
+        break;
+      case 'rtt':
+        this.emit('rtt', output.member, output.ms);
         break;
       default:
         break;

@@ -382,6 +382,7 @@ export class Simulation implements GroundTruth {
         case 'message':
         case 'joined':
         case 'notice':
+        case 'rtt':
           break;
       }
     }

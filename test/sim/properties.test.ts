@@ -40,7 +40,7 @@ describe('simulated SWIM: properties over seeds (fast-check, fixed seeds)', () =
           const crash = Math.min(crashes, nodes - 2);
           const crashAtMs = 15_000;
           const bound = detectionBoundMs(lan, nodes);
-          const sim = buildSimulation({ nodes, loss, seed, start, crash, crashAtMs, durationMs: crashAtMs + bound });
+          const sim = buildSimulation({ nodes, loss, seed, start, crash, crashAtMs, durationMs: crashAtMs + bound, byteCounting: 'estimate' });
           runUntilDetected(sim, crashAtMs + bound);
           const reports = sim.observer.crashReports;
           expect(reports).toHaveLength(crash);
@@ -63,7 +63,7 @@ describe('simulated SWIM: properties over seeds (fast-check, fixed seeds)', () =
         // Without the TCP fallback every lost UDP round trip counts, so suspicions do happen.
         fc.boolean(),
         (loss, seed, disableTcpPings) => {
-          const sim = buildSimulation({ nodes: 100, loss, seed, durationMs: 600_000, config: { disableTcpPings } });
+          const sim = buildSimulation({ nodes: 100, loss, seed, durationMs: 600_000, config: { disableTcpPings }, byteCounting: 'estimate' });
           sim.runUntil(600_000);
           expect(sim.observer.falsePositives).toBe(0);
           expect(sim.observer.converged).toBe(true);

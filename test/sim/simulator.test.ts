@@ -36,6 +36,7 @@ describe('simulator', () => {
         nodes: 100,
         seed,
         start: 'converged',
+        byteCounting: 'estimate',
         durationMs: 20_000 + victims.length * 15_000 + 15_000,
         crash: victims,
         crashAtMs: 20_000,

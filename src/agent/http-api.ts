@@ -1,0 +1,120 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import { HearsayError } from '../core/index.js';
+import { JoinError, type HearsayNode, type Member } from '../runtime/index.js';
+import { openApiDocument } from './openapi.js';
+
+/** Detection protocols the agent knows of, and which of them this build can run. */
+export const PROTOCOLS = ['swim', 'heartbeat', 'hybrid'] as const;
+export const AVAILABLE_PROTOCOLS = ['swim'] as const;
+
+export interface ApiOptions {
+  node: HearsayNode;
+  metrics: Registry;
+  /** When set, every request needs `Authorization: Bearer <token>`. */
+  token: string | undefined;
+  /** Leaves the cluster and then stops the agent. */
+  leave: () => Promise<void>;
+}
+
+/** A member as the API shows it (the meta bytes are left out: tags carry what they hold). */
+export function memberJson(member: Member) {
+  const { name, address, port, status, incarnation, tags, since } = member;
+  return { name, address, port, status, incarnation, tags, since: new Date(since).toISOString() };
+}
+
+/** A request the API refuses: status and message become `{"error": message}`. */
+class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The agent's HTTP control API (JSON), documented at /openapi.json. */
+export function createApi(options: ApiOptions): FastifyInstance {
+  const { node, metrics, token } = options;
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
+    if (error instanceof ApiError) return reply.code(error.statusCode).send({ error: error.message });
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send({ error: 'send JSON (Content-Type: application/json)' });
+    if (error.statusCode && error.statusCode < 500) return reply.code(error.statusCode).send({ error: error.message });
+    if (error instanceof HearsayError) return reply.code(400).send({ error: error.message });
+    return reply.code(500).send({ error: error.message });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: `no route ${request.method} ${request.url}: see GET /openapi.json` });
+  });
+  if (token) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.headers.authorization !== `Bearer ${token}`) {
+        await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong bearer token: send Authorization: Bearer <token>' });
+      }
+    });
+  }
+
+  app.get('/v1/members', async () => node.members().map(memberJson));
+  app.get('/v1/self', async () => memberJson(node.self));
+  app.get('/v1/suspects', async () => node.members().filter((m) => m.status === 'suspect').map(memberJson));
+
+  app.post('/v1/join', async (request) => {
+    const addrs = (request.body as { addrs?: unknown } | null)?.addrs;
+    if (!Array.isArray(addrs) || addrs.length === 0 || !addrs.every((a) => typeof a === 'string')) {
+      throw new ApiError(400, 'body must be {"addrs": ["host:port", …]} with at least one address');
+    }
+    try {
+      return { joined: await node.join(addrs as string[]) };
+    } catch (error) {
+      if (error instanceof JoinError) throw new ApiError(502, error.message);
+      throw error;
+    }
+  });
+
+  app.post('/v1/leave', async (_request, reply) => {
+    // Answer first: leaving ends with the agent stopping.
+    await reply.send({ left: true });
+    setImmediate(() => void options.leave());
+    return reply;
+  });
+
+  app.get('/v1/protocol', async () => ({ protocol: 'swim', available: AVAILABLE_PROTOCOLS }));
+  app.put('/v1/protocol', async (request) => {
+    const protocol = (request.body as { protocol?: unknown } | null)?.protocol;
+    if (typeof protocol !== 'string') throw new ApiError(400, 'body must be {"protocol": "swim"}');
+    if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
+      throw new ApiError(400, `unknown protocol "${protocol}": known ones are ${PROTOCOLS.join(', ')}`);
+    }
+    if (!(AVAILABLE_PROTOCOLS as readonly string[]).includes(protocol)) {
+      throw new ApiError(409, `protocol "${protocol}" is not available in this version: available: ${AVAILABLE_PROTOCOLS.join(', ')}`);
+    }
+    return { protocol };
+  });
+
+  app.get('/v1/events', (request, reply) => {
+    reply.hijack();
+    const out = reply.raw;
+    out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    out.write(': membership events of this node\n\n');
+    const types = ['join', 'update', 'suspect', 'alive', 'failed', 'left'] as const;
+    const listeners = types.map((type) => {
+      const listener = (member: Member) => out.write(`event: ${type}\ndata: ${JSON.stringify(memberJson(member))}\n\n`);
+      node.on(type, listener);
+      return [type, listener] as const;
+    });
+    const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), 15_000);
+    request.raw.on('close', () => {
+      clearInterval(keepAlive);
+      for (const [type, listener] of listeners) node.off(type, listener);
+    });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metrics.contentType);
+    return metrics.metrics();
+  });
+  app.get('/openapi.json', async () => openApiDocument);
+  return app;
+}

@@ -1,0 +1,122 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { HearsayNode } from '../runtime/index.js';
+import type { CoreStats } from '../core/index.js';
+
+/** Core counters exported as Prometheus counters: name, help, and the stat it follows. */
+const CORE_COUNTERS: [string, string, keyof CoreStats][] = [
+  ['hearsay_probes_total', 'Probes sent', 'probes'],
+  ['hearsay_probes_failed_total', 'Probes that got no ack by their deadline', 'probesFailed'],
+  ['hearsay_indirect_pings_total', 'Indirect ping requests sent to helpers', 'indirectPings'],
+  ['hearsay_relayed_pings_total', 'Indirect pings relayed for other members', 'relayedPings'],
+  ['hearsay_tcp_pings_total', 'TCP fallback pings', 'tcpPings'],
+  ['hearsay_nacks_sent_total', 'Nacks sent as a helper', 'nacksSent'],
+  ['hearsay_nacks_received_total', 'Nacks received for our probes', 'nacksReceived'],
+  ['hearsay_suspicions_total', 'Suspicions raised (first suspicion of a member here)', 'suspicionsRaised'],
+  ['hearsay_refutations_total', 'Times this node refuted a rumour about itself', 'refutations'],
+  ['hearsay_failures_declared_total', 'Members this node declared failed', 'failuresDeclared'],
+  ['hearsay_push_pulls_total', 'Push/pull exchanges started', 'pushPulls'],
+  ['hearsay_messages_ignored_total', 'Messages ignored as stale, misaddressed or conflicting', 'messagesIgnored'],
+];
+
+/**
+ * The node's metrics in a registry of its own. Counters follow the node's cumulative stats: at
+ * each scrape each grows by what the stat grew since the previous one.
+ */
+export function createMetrics(node: HearsayNode): Registry {
+  const registry = new Registry();
+  const seen = new Map<string, number>();
+  const advance = (counter: Counter<string>, key: string, value: number, labels: Record<string, string> = {}) => {
+    const delta = value - (seen.get(key) ?? 0);
+    if (delta > 0) counter.inc(labels, delta);
+    seen.set(key, value);
+  };
+
+  for (const [name, help, stat] of CORE_COUNTERS) {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        advance(this, name, node.stats.core[stat] as number);
+      },
+    });
+  }
+
+  new Gauge({
+    name: 'hearsay_members',
+    help: 'Members in this node’s list, by status',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      const counts: Record<string, number> = { alive: 0, suspect: 0, failed: 0, left: 0 };
+      for (const member of node.members()) counts[member.status]!++;
+      for (const [status, count] of Object.entries(counts)) this.set({ status }, count);
+    },
+  });
+  new Gauge({
+    name: 'hearsay_health_score',
+    help: 'Lifeguard local health score (0 is healthy); probe timing is scaled by score + 1',
+    registers: [registry],
+    collect() {
+      this.set(node.stats.healthScore);
+    },
+  });
+  new Gauge({
+    name: 'hearsay_broadcast_queue_depth',
+    help: 'Updates waiting to be gossiped',
+    registers: [registry],
+    collect() {
+      this.set(node.stats.broadcastQueue);
+    },
+  });
+  new Counter({
+    name: 'hearsay_packets_total',
+    help: 'UDP packets, by direction',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      const { traffic } = node.stats;
+      advance(this, 'packets-in', traffic.packetsIn, { direction: 'in' });
+      advance(this, 'packets-out', traffic.packetsOut, { direction: 'out' });
+    },
+  });
+  new Counter({
+    name: 'hearsay_bytes_total',
+    help: 'UDP bytes, by direction',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      const { traffic } = node.stats;
+      advance(this, 'bytes-in', traffic.bytesIn, { direction: 'in' });
+      advance(this, 'bytes-out', traffic.bytesOut, { direction: 'out' });
+    },
+  });
+  new Counter({
+    name: 'hearsay_messages_total',
+    help: 'Messages inside UDP packets, by direction and message type',
+    labelNames: ['direction', 'type'],
+    registers: [registry],
+    collect() {
+      const { traffic } = node.stats;
+      for (const [type, count] of Object.entries(traffic.messagesIn)) advance(this, `in-${type}`, count ?? 0, { direction: 'in', type });
+      for (const [type, count] of Object.entries(traffic.messagesOut)) advance(this, `out-${type}`, count ?? 0, { direction: 'out', type });
+    },
+  });
+  new Counter({
+    name: 'hearsay_dropped_total',
+    help: 'Packets and streams dropped, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      for (const [reason, count] of Object.entries(node.stats.traffic.dropped)) advance(this, `drop-${reason}`, count, { reason });
+    },
+  });
+  const rtt = new Histogram({
+    name: 'hearsay_probe_rtt_seconds',
+    help: 'Round-trip time of answered probes',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  node.on('rtt', (_member, ms) => rtt.observe(ms / 1000));
+  return registry;
+}
