@@ -27,6 +27,7 @@ function runUntilDetected(sim: Simulation, limit: number): void {
   }
 }
 
+// Byte counting by the real encoder is left to the scenario tests: it would triple these runs.
 describe('simulated SWIM: properties over seeds (fast-check, fixed seeds)', () => {
   it('every surviving node marks every crashed node failed within the derived bound', () => {
     fc.assert(
@@ -84,7 +85,7 @@ describe('simulated SWIM: properties over seeds (fast-check, fixed seeds)', () =
           const min = minSuspicionTimeout(lan.suspicionMult, nodes, lan.probeIntervalMs);
           const forMs = Math.max(1, Math.floor(fraction * min) - 1);
           const atMs = 10_000;
-          const sim = buildSimulation({ nodes, loss, seed, start: 'converged', pauses: [{ name: 'n1', atMs, forMs }] });
+          const sim = buildSimulation({ nodes, loss, seed, start: 'converged', pauses: [{ name: 'n1', atMs, forMs }], byteCounting: 'estimate' });
           // Long enough for every suspicion that the pause started to have run out.
           sim.runUntil(atMs + forMs + detectionBoundMs(lan, nodes) / lan.awarenessMaxMultiplier);
           expect(sim.observer.failedVerdicts[1]).toBe(0);
@@ -109,7 +110,7 @@ describe('simulated SWIM: properties over seeds (fast-check, fixed seeds)', () =
           // After the heal every node tries a failed member within one reconnect interval, and
           // each such exchange makes both sides refute; three intervals leave ample room.
           const settleBound = 3 * lan.reconnectIntervalMs;
-          const options: SimOptions = { nodes, loss, seed, start: 'converged', partitions: [{ atMs, healAtMs, groups: [half] }] };
+          const options: SimOptions = { nodes, loss, seed, start: 'converged', partitions: [{ atMs, healAtMs, groups: [half] }], byteCounting: 'estimate' };
           const sim = buildSimulation(options);
           sim.runUntil(healAtMs);
           // Probes across the cut fail within seconds, so the views have diverged by the heal.
