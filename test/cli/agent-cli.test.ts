@@ -1,0 +1,59 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createNode, type HearsayNode } from '../../src/index.js';
+
+const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const nodes: HearsayNode[] = [];
+afterAll(async () => {
+  await Promise.all(nodes.map((n) => n.shutdown()));
+});
+
+describe('hearsay agent', () => {
+  it('runs until SIGTERM, then leaves gracefully and exits 0', async () => {
+    const child = spawn(process.execPath, [cli, 'agent', '--name', 'signalled', '--bind', '127.0.0.1:0', '--http', '127.0.0.1:0', '--tag', 'role=test']);
+    let log = '';
+    child.stderr.on('data', (chunk) => (log += chunk));
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!log.includes('agent ready')) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`agent did not start: ${log}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const ready = JSON.parse(log.split('\n').find((line) => line.includes('agent ready'))!);
+      expect(ready.gossip).toMatch(/^127\.0\.0\.1:\d+$/);
+      const self = await (await fetch(`http://${ready.http}/v1/self`)).json();
+      expect(self).toMatchObject({ name: 'signalled', tags: { role: 'test' } });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(log).toMatch(/leaving gracefully/);
+      expect(log).toMatch(/agent stopped/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('exits 2 with a precise message when its port is taken', async () => {
+    const holder = await createNode({ name: 'holder', bind: '127.0.0.1:0' });
+    nodes.push(holder);
+    const run = spawnSync(process.execPath, [cli, 'agent', '--bind', `127.0.0.1:${holder.address.port}`], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/already in use: choose another port/);
+  });
+
+  it.each([
+    [['--encrypt', 'AAAA'], /decodes to 3 bytes: it must be 16, 24 or 32/],
+    [['--bind', 'here:there'], /is not an address/],
+    [['--tag', 'novalue'], /is not a tag: use key=value/],
+    [['--protocol', 'tcp'], /Allowed choices are swim, heartbeat, hybrid/],
+    [['--protocol', 'heartbeat'], /not available in this version/],
+    [['--config', '/nonexistent/agent.json'], /cannot read config file/],
+    [['--http', '0.0.0.0:0'], /give --http-token/],
+  ])('exits 2 for %j', (args, message) => {
+    const run = spawnSync(process.execPath, [cli, 'agent', '--bind', '127.0.0.1:0', ...args], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.stderr).toMatch(message);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+});
