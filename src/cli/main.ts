@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { HearsayError } from '../core/index.js';
 import { agentCommand } from './agent-command.js';
+import { clusterCommand } from './cluster/index.js';
+import { membersCommand } from './members-command.js';
 import { simCommand } from './sim-command.js';
 
 /** Exit codes: 0 success, 1 failure, 2 usage error. */
@@ -17,6 +19,7 @@ function program(): Command {
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   root.addCommand(simCommand().exitOverride());
   root.addCommand(agentCommand().exitOverride());
+  root.addCommand(membersCommand().exitOverride()).addCommand(clusterCommand().exitOverride());
   return root;
 }
 

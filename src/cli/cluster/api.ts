@@ -1,0 +1,102 @@
+import { InvalidArgumentError } from 'commander';
+import { CommandFailure } from './failure.js';
+
+/** A member as the agent's HTTP API gives it. */
+export interface Member {
+  name: string;
+  address: string;
+  port: number;
+  status: 'alive' | 'suspect' | 'failed' | 'left' | string;
+  incarnation: number;
+  tags: Record<string, string>;
+  since?: unknown;
+}
+
+/** `127.0.0.1:17946`, `localhost:17946`, `[::1]:17946` or `http://host:port` → `http://host:port`. */
+export function parseHttpAddress(text: string): string {
+  const trimmed = text.trim();
+  const withScheme = /^https?:\/\//.test(trimmed) ? trimmed : `http://${trimmed}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new InvalidArgumentError(`"${text}" is not an address: use HOST:PORT, like 127.0.0.1:17946`);
+  }
+  if (url.port === '' || (url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.username !== '') {
+    throw new InvalidArgumentError(`"${text}" is not an address: use HOST:PORT, like 127.0.0.1:17946`);
+  }
+  return `${url.protocol}//${url.host}`;
+}
+
+/** Why a fetch failed, in a few words (connection refused, timed out, …). */
+function reason(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code === 'ECONNREFUSED') return 'connection refused';
+  if (cause?.code) return cause.code;
+  if (cause?.message === 'bad port') return 'a port fetch refuses to connect to';
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'no answer in time';
+  return cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
+
+/** The agent at that address cannot be reached, or answered with an error. */
+export class AgentUnreachable extends CommandFailure {
+  override name = 'AgentUnreachable';
+  constructor(
+    readonly base: string,
+    readonly why: string,
+  ) {
+    super(`cannot reach the agent at ${base} (${why}): is \`hearsay agent\` running there? (--http HOST:PORT)`);
+  }
+}
+
+/** GET a JSON document from an agent. */
+export async function getJson(base: string, path: string, timeoutMs = 2_000): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+  } catch (error) {
+    throw new AgentUnreachable(base, reason(error));
+  }
+  const text = await response.text().catch(() => '');
+  if (!response.ok) {
+    let detail = text.slice(0, 200);
+    try {
+      detail = (JSON.parse(text) as { error?: string }).error ?? detail;
+    } catch {
+      // not JSON: keep the text
+    }
+    throw new CommandFailure(`the agent at ${base} answered GET ${path} with HTTP ${response.status}${detail ? `: ${detail}` : ''}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CommandFailure(`the agent at ${base} answered GET ${path} with something that is not JSON: ${text.slice(0, 80)}`);
+  }
+}
+
+function isMember(value: unknown): value is Member {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  return typeof m.name === 'string' && typeof m.status === 'string';
+}
+
+/** GET /v1/members. */
+export async function fetchMembers(base: string, timeoutMs?: number): Promise<Member[]> {
+  const body = await getJson(base, '/v1/members', timeoutMs);
+  if (!Array.isArray(body) || !body.every(isMember)) {
+    throw new CommandFailure(`the agent at ${base} answered GET /v1/members with something that is not a list of members`);
+  }
+  return body;
+}
+
+/** GET /v1/self. */
+export async function fetchSelf(base: string, timeoutMs?: number): Promise<Member> {
+  const body = await getJson(base, '/v1/self', timeoutMs);
+  if (!isMember(body)) throw new CommandFailure(`the agent at ${base} answered GET /v1/self with something that is not a member`);
+  return body;
+}
+
+/** A member as `cluster members --json` gives it (no `since`: it differs between observers). */
+export function memberSummary(m: Member): Pick<Member, 'name' | 'address' | 'port' | 'status' | 'incarnation' | 'tags'> {
+  return { name: m.name, address: m.address, port: m.port, status: m.status, incarnation: m.incarnation, tags: m.tags ?? {} };
+}

@@ -1,0 +1,21 @@
+/**
+ * A command that could not do its job (exit code 1), as opposed to a usage error (exit code 2,
+ * thrown as a HearsayError or rejected by commander). The message says what went wrong and what
+ * to do about it; it is printed as `hearsay: message`, without a stack trace.
+ */
+export class CommandFailure extends Error {
+  override name = 'CommandFailure';
+}
+
+/** Wraps a command action: a CommandFailure becomes `hearsay: message` on stderr and exit code 1. */
+export function failing<A extends unknown[]>(action: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await action(...args);
+    } catch (error) {
+      if (!(error instanceof CommandFailure)) throw error;
+      process.stderr.write(`hearsay: ${error.message}\n`);
+      process.exitCode = 1;
+    }
+  };
+}

@@ -1,0 +1,96 @@
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import type { Member } from './api.js';
+import { byName } from './state.js';
+
+export type Colors = ReturnType<typeof pc.createColors>;
+
+/** Colours for stdout: on for a terminal (and FORCE_COLOR), off for pipes (and NO_COLOR). */
+export const defaultColors: Colors = pc;
+
+/** The colour of a member status. */
+export function paintStatus(status: string, c: Colors): (text: string) => string {
+  switch (status) {
+    case 'alive':
+      return c.green;
+    case 'suspect':
+      return c.yellow;
+    case 'failed':
+      return c.red;
+    case 'left':
+      return c.blue;
+    default:
+      return c.dim;
+  }
+}
+
+/** A alive, S suspect, F failed, L left, ? anything else (or not listed). */
+export function statusLetter(status: string | undefined): string {
+  switch (status) {
+    case 'alive':
+      return 'A';
+    case 'suspect':
+      return 'S';
+    case 'failed':
+      return 'F';
+    case 'left':
+      return 'L';
+    default:
+      return '?';
+  }
+}
+
+/** `role=web,dc=x`, or `-`. */
+export function formatTags(tags: Record<string, string> | undefined): string {
+  const entries = Object.entries(tags ?? {});
+  return entries.length === 0 ? '-' : entries.map(([k, v]) => `${k}=${v}`).join(',');
+}
+
+/** How long ago `since` was (epoch milliseconds or an ISO date); `-` if unknown. */
+export function formatSince(since: unknown, now: number): string {
+  const at = typeof since === 'number' ? since : typeof since === 'string' ? Date.parse(since) : Number.NaN;
+  if (!Number.isFinite(at)) return '-';
+  const s = Math.max(0, Math.round((now - at) / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m ago`;
+  return `${Math.floor(s / 86_400)}d ago`;
+}
+
+/** One node's view as a table: name, address, status (coloured), incarnation, tags, since. */
+export function membersTable(members: Member[], c: Colors = defaultColors, now = Date.now()): string {
+  const table = new Table({
+    head: ['Name', 'Address', 'Status', 'Incarnation', 'Tags', 'Since'].map((h) => c.bold(h)),
+    style: { head: [], border: [], compact: true },
+  });
+  for (const m of [...members].sort((a, b) => byName(a.name, b.name))) {
+    table.push([m.name, `${m.address}:${m.port}`, paintStatus(m.status, c)(m.status), String(m.incarnation), formatTags(m.tags), formatSince(m.since, now)]);
+  }
+  return table.toString();
+}
+
+/** One observer's view: up with its members, or down (and why). */
+export interface ObserverView {
+  node: string;
+  up: boolean;
+  members: Member[];
+  /** Why it is down: killed, not running, not answering. */
+  reason?: string;
+}
+
+/** `Node: NAME`, a rule, then the node's table (or that it is down), for each node. */
+export function clusterTables(views: ObserverView[], c: Colors = defaultColors, now = Date.now()): string {
+  return views
+    .map((view) => {
+      const title = `Node: ${view.node}`;
+      const body = view.up ? membersTable(view.members, c, now) : c.red(`down${view.reason ? ` (${view.reason})` : ''}`);
+      const width = Math.max(title.length, ...stripAnsi(body).split('\n').map((line) => line.length));
+      return `${c.bold(title)}\n${'─'.repeat(width)}\n${body}\n`;
+    })
+    .join('\n');
+}
+
+/** Text without ANSI escape sequences. */
+export function stripAnsi(text: string): string {
+  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+}
