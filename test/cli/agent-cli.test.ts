@@ -34,6 +34,28 @@ describe('hearsay agent', () => {
     }
   });
 
+  it('keeps retrying an unreachable seed with backoff, saying so, while it serves its API', async () => {
+    const gone = await createNode({ name: 'gone', bind: '127.0.0.1:0' });
+    const port = gone.address.port;
+    await gone.shutdown();
+    const child = spawn(process.execPath, [cli, 'agent', '--name', 'patient', '--bind', '127.0.0.1:0', '--http', '127.0.0.1:0', '--join', `127.0.0.1:${port}`]);
+    let log = '';
+    child.stderr.on('data', (chunk) => (log += chunk));
+    try {
+      const deadline = Date.now() + 15_000;
+      while ((log.match(/no seed reachable yet, retrying/g) ?? []).length < 2) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no retries logged: ${log}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const retries = log.split('\n').filter((line) => line.includes('retrying')).map((line) => JSON.parse(line).retryInMs);
+      expect(retries.slice(0, 2)).toEqual([1000, 2000]);
+      const ready = JSON.parse(log.split('\n').find((line) => line.includes('agent ready'))!);
+      expect((await fetch(`http://${ready.http}/v1/self`)).status).toBe(200);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('exits 2 with a precise message when its port is taken', async () => {
     const holder = await createNode({ name: 'holder', bind: '127.0.0.1:0' });
     nodes.push(holder);
