@@ -10,3 +10,4 @@ export { retransmitLimit } from './broadcast-queue.js';
 export { minSuspicionTimeout, expectedConfirmations, suspicionTimeout } from './suspicion.js';
 export { pushPullScale } from './push-pull.js';
 export type { CoreStats } from './stats.js';
+export { PhiAccrual, phiOf, PHI_DEFAULTS, type PhiAccrualOptions } from './phi-accrual.js';

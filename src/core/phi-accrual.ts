@@ -1,0 +1,92 @@
+/**
+ * The phi accrual failure detector (Hayashibara et al. 2004) as Akka implements it: a window of
+ * heartbeat inter-arrival times, fitted with a normal distribution, gives the suspicion level
+ * phi = −log10(1 − F(time since the last heartbeat)). A member is judged unavailable when phi
+ * passes a threshold (8 by default, as in Akka and Cassandra: roughly a 1e−8 chance that the
+ * heartbeat is only late). Pure: the caller supplies every time.
+ */
+export interface PhiAccrualOptions {
+  /** Level of phi above which a member is judged unavailable. */
+  threshold: number;
+  /** Inter-arrival samples kept. */
+  maxSamples: number;
+  /** Floor of the standard deviation, so that a very regular history does not make phi jumpy. */
+  minStdDeviationMs: number;
+  /** Added to the mean: pauses this long (GC, a busy network) are not yet suspicious. */
+  acceptablePauseMs: number;
+  /** Assumed interval before any sample exists; the history starts at this ± a quarter. */
+  firstHeartbeatEstimateMs: number;
+}
+
+export const PHI_DEFAULTS: Readonly<PhiAccrualOptions> = {
+  threshold: 8,
+  maxSamples: 1000,
+  minStdDeviationMs: 100,
+  acceptablePauseMs: 3000,
+  firstHeartbeatEstimateMs: 1000,
+};
+
+export class PhiAccrual {
+  readonly #options: PhiAccrualOptions;
+  readonly #samples: number[] = [];
+  #sum = 0;
+  #squares = 0;
+  #last: number | undefined;
+
+  constructor(options: Partial<PhiAccrualOptions> = {}) {
+    this.#options = { ...PHI_DEFAULTS, ...options };
+  }
+
+  /** The number of inter-arrival samples in the window. */
+  get samples(): number {
+    return this.#samples.length;
+  }
+
+  /** Records a heartbeat arriving at `now`. */
+  heartbeat(now: number): void {
+    if (this.#last === undefined) {
+      // Akka's bootstrap: two samples around the estimate, so phi is defined from the start.
+      const estimate = this.#options.firstHeartbeatEstimateMs;
+      this.#add(estimate - estimate / 4);
+      this.#add(estimate + estimate / 4);
+    } else {
+      this.#add(now - this.#last);
+    }
+    this.#last = now;
+  }
+
+  /** The suspicion level at `now`; 0 before the first heartbeat. */
+  phi(now: number): number {
+    if (this.#last === undefined) return 0;
+    const n = this.#samples.length;
+    const mean = this.#sum / n;
+    const variance = Math.max(0, this.#squares / n - mean * mean);
+    const stdDeviation = Math.max(Math.sqrt(variance), this.#options.minStdDeviationMs);
+    return phiOf(now - this.#last, mean + this.#options.acceptablePauseMs, stdDeviation);
+  }
+
+  isAvailable(now: number): boolean {
+    return this.phi(now) < this.#options.threshold;
+  }
+
+  #add(interval: number): void {
+    this.#samples.push(interval);
+    this.#sum += interval;
+    this.#squares += interval * interval;
+    if (this.#samples.length > this.#options.maxSamples) {
+      const dropped = this.#samples.shift()!;
+      this.#sum -= dropped;
+      this.#squares -= dropped * dropped;
+    }
+  }
+}
+
+/**
+ * −log10(1 − F(elapsed)) for a normal distribution, with Akka's logistic approximation of its
+ * cumulative distribution (error below 1e−4), evaluated on the side that keeps precision.
+ */
+export function phiOf(elapsedMs: number, meanMs: number, stdDeviationMs: number): number {
+  const y = (elapsedMs - meanMs) / stdDeviationMs;
+  const e = Math.exp(-y * (1.5976 + 0.070566 * y * y));
+  return elapsedMs > meanMs ? -Math.log10(e / (1 + e)) : Math.max(0, -Math.log10(1 - 1 / (1 + e)));
+}
