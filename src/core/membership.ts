@@ -302,9 +302,13 @@ export class Membership {
   }
 }
 
-/** memberlist ignores alive messages whose protocol range is empty or inverted. */
+/**
+ * memberlist ignores alive messages whose protocol range is empty or inverted. Version bytes
+ * must also be exactly six long: memberlist 0.2.2 (Serf 0.9.4) panics on 1–5 of them, and an
+ * empty set breaks every later push/pull, so such a record is never taken in nor passed on.
+ */
 function validVersions(vsn: Uint8Array): boolean {
-  if (vsn.length < 3) return true;
+  if (vsn.length !== 6) return false;
   const [pmin, pmax] = [vsn[0]!, vsn[1]!];
   return pmin !== 0 && pmax !== 0 && pmin <= pmax;
 }

@@ -184,6 +184,15 @@ describe('updates about an unknown member', () => {
     h.gossip(alive({ ...B, vsn: Uint8Array.of(0, 5, 2, 2, 5, 4) }, 1));
     expect(h.node.member('b')).toBeUndefined();
   });
+
+  it.each([0, 1, 3, 5, 7])('an alive with %i version bytes (not 6) is ignored and never passed on', (length) => {
+    const h = new Harness();
+    const mark = h.mark();
+    h.gossip(alive({ ...B, vsn: new Uint8Array(length).fill(2) }, 1));
+    expect(h.node.member('b')).toBeUndefined();
+    expect(queuedUpdates(h).filter((m) => about(m) === 'b')).toEqual([]);
+    expect(h.events(mark)).toEqual([]);
+  });
 });
 
 describe('conflicting addresses', () => {
