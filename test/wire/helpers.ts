@@ -1,7 +1,8 @@
 /** Shared fixtures and fast-check generators for the wire tests. */
 import fc from 'fast-check';
 import type { MemberProfile, Message, PushNodeState, Source, Status } from '../../src/core/types.js';
-import { decodeHost, type WireStreamMessage } from '../../src/wire/index.js';
+import { expect } from 'vitest';
+import { decodeHost, WireError, type WireErrorReason, type WireStreamMessage } from '../../src/wire/index.js';
 
 /** Bytes from spaced hex, as the spec writes them. */
 export function hex(text: string): Uint8Array {
@@ -13,6 +14,17 @@ export function hex(text: string): Uint8Array {
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
 }
+
+/** The reason a decoder refused, or 'accepted'; anything but a WireError fails the test. */
+export const reason = (fn: () => unknown): WireErrorReason | 'accepted' => {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(WireError);
+    return (error as WireError).reason;
+  }
+  return 'accepted';
+};
 
 /** Property runs are seeded so a failure reproduces. */
 export const SEED = 0x5eed;

@@ -2,18 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ENCRYPTION_OVERHEAD, Keyring, WireError, encryptedLength } from '../../src/wire/index.js';
-import { RUNS } from './helpers.js';
-
-const reason = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(WireError);
-    return (error as WireError).reason;
-  }
-  return 'accepted';
-};
+import { ENCRYPTION_OVERHEAD, Keyring, encryptedLength } from '../../src/wire/index.js';
+import { RUNS, reason } from './helpers.js';
 
 describe('Keyring', () => {
   it('takes 16, 24 and 32-byte keys and says which lengths are allowed otherwise', () => {

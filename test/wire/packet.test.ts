@@ -18,21 +18,11 @@ import {
   encodePacket,
   type WireErrorReason,
 } from '../../src/wire/index.js';
-import { RUNS, message, profile } from './helpers.js';
+import { RUNS, message, profile, reason } from './helpers.js';
 
 const ping: Message = { type: 'ping', seqNo: 1, node: 'n' };
 const nack: Message = { type: 'nack', seqNo: 2 };
 const alive: Message = { type: 'alive', incarnation: 1, profile: profile('node-a', '10.0.0.1') };
-
-const reason = (fn: () => unknown): WireErrorReason | 'accepted' => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(WireError);
-    return (error as WireError).reason;
-  }
-  return 'accepted';
-};
 
 function withCrc(buf: Uint8Array): Uint8Array {
   const out = new Uint8Array(5 + buf.length);

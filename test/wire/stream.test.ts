@@ -9,25 +9,13 @@ import type { PushPullMessage } from '../../src/core/types.js';
 import {
   Keyring,
   StreamDecoder,
-  WireError,
   compressMessage,
   encodeStream,
   encodeStreamBody,
-  type WireErrorReason,
   type WireStreamMessage,
 } from '../../src/wire/index.js';
 import { MsgpackWriter } from '../../src/wire/msgpack.js';
-import { RUNS, VSN, chunkings, hex, profile, split, streamMessage } from './helpers.js';
-
-const reason = (fn: () => unknown): WireErrorReason | 'accepted' => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(WireError);
-    return (error as WireError).reason;
-  }
-  return 'accepted';
-};
+import { RUNS, VSN, chunkings, hex, profile, split, streamMessage, reason } from './helpers.js';
 
 function decodeAll(bytes: Uint8Array, decoder = new StreamDecoder()): WireStreamMessage | null {
   decoder.push(bytes);
