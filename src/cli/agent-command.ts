@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { pino } from 'pino';
-import { readConfigFile, startAgent, type AgentOptions } from '../agent/agent.js';
+import type { AgentOptions } from '../agent/agent.js';
 import { collect, parseProbability } from './parse.js';
 import { addTimingOptions, timingOverrides } from './timing-options.js';
 
@@ -59,6 +58,9 @@ export function agentCommand(): Command {
     .option('--config <file.json>', 'options from a JSON file (flags win)');
   addTimingOptions(command);
   command.action(async (flags: AgentFlags) => {
+    // Loaded here, not at the top: the server stack is only needed to run an agent, and every
+    // other command (sim, members, cluster) would otherwise pay for loading it.
+    const [{ pino }, { readConfigFile, startAgent }] = await Promise.all([import('pino'), import('../agent/agent.js')]);
     const options = mergeOptions(flags.config ? await readConfigFile(flags.config) : {}, flags);
     const log = pino({ level: options.logLevel ?? 'info', base: { node: options.name } }, pino.destination(2));
     const agent = await startAgent(options, log);
