@@ -41,6 +41,21 @@ export interface SwimConfig {
   reconnectIntervalMs: number;
   /** How long failed members are tried again before they are given up (Serf's ReconnectTimeout). */
   reconnectTimeoutMs: number;
+  /** Heartbeat detector: period of the own-counter bump and the table send (van Renesse's X). */
+  heartbeatIntervalMs: number;
+  /** Heartbeat detector: random live members that receive the table every period (M). */
+  heartbeatFanout: number;
+  /** Heartbeat detector: silence (no rise of a member's heartbeat) before it is suspect. */
+  suspectAfterMs: number;
+  /** Heartbeat detector: silence before a member is failed (T_fail). */
+  failAfterMs: number;
+  /** Heartbeat detector: a failed member is kept as a tombstone this long, then forgotten. */
+  cleanupAfterMs: number;
+  /**
+   * Heartbeat detector: 0 judges by the fixed thresholds above; a positive value judges by phi
+   * accrual, suspect when phi ≥ phiThreshold and failed when also silent for failAfterMs.
+   */
+  phiThreshold: number;
 }
 
 export type ProfileName = 'lan' | 'local' | 'wan';
@@ -64,6 +79,12 @@ const lan: SwimConfig = {
   packetOverheadBytes: 0,
   reconnectIntervalMs: 30_000,
   reconnectTimeoutMs: 24 * 3600_000,
+  heartbeatIntervalMs: 1000,
+  heartbeatFanout: 3,
+  suspectAfterMs: 5000,
+  failAfterMs: 10_000,
+  cleanupAfterMs: 60_000,
+  phiThreshold: 0,
 };
 
 export const PROFILES: Readonly<Record<ProfileName, Readonly<SwimConfig>>> = {
@@ -116,6 +137,12 @@ const MINIMUMS: Record<keyof SwimConfig, number | 'boolean'> = {
   packetOverheadBytes: 0,
   reconnectIntervalMs: 0,
   reconnectTimeoutMs: 0,
+  heartbeatIntervalMs: 1,
+  heartbeatFanout: 1,
+  suspectAfterMs: 1,
+  failAfterMs: 1,
+  cleanupAfterMs: 0,
+  phiThreshold: 0,
 };
 
 export const CONFIG_KEYS = Object.keys(MINIMUMS) as (keyof SwimConfig)[];
@@ -147,6 +174,11 @@ export function resolveConfig(profile: ProfileName = 'lan', overrides: Partial<S
   if (config.probeTimeoutMs > config.probeIntervalMs) {
     throw new ConfigError(
       `probeTimeoutMs (${config.probeTimeoutMs}) must not exceed probeIntervalMs (${config.probeIntervalMs})`,
+    );
+  }
+  if (config.failAfterMs < config.suspectAfterMs) {
+    throw new ConfigError(
+      `failAfterMs (${config.failAfterMs}) must not be less than suspectAfterMs (${config.suspectAfterMs})`,
     );
   }
   return config;

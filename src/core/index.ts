@@ -11,3 +11,5 @@ export { minSuspicionTimeout, expectedConfirmations, suspicionTimeout } from './
 export { pushPullScale } from './push-pull.js';
 export type { CoreStats } from './stats.js';
 export { PhiAccrual, phiOf, PHI_DEFAULTS, type PhiAccrualOptions } from './phi-accrual.js';
+export { HeartbeatDetector, splitHeartbeats } from './heartbeat.js';
+export { heartbeatEntrySize, heartbeatsOverhead } from './message-size.js';

@@ -1,5 +1,5 @@
 import type { NodeContext } from './context.js';
-import { ALIVE, FAILED, LEFT, STATUS_NAMES, SUSPECT } from './member-table.js';
+import { ALIVE, FAILED, LEFT, STATUS_NAMES, SUSPECT, type StatusCode } from './member-table.js';
 import { expectedConfirmations, minSuspicionTimeout, Suspicion } from './suspicion.js';
 import type { TimerHandle } from './timers.js';
 import type {
@@ -28,6 +28,7 @@ export class Membership {
   #profile: MemberProfile;
   #incarnation: number;
   #leaving = false;
+  #localVerdicts = false;
   #onLeaveSent: (() => void) | undefined;
 
   constructor(ctx: NodeContext, profile: MemberProfile, incarnation: number) {
@@ -51,6 +52,29 @@ export class Membership {
 
   get leaving(): boolean {
     return this.#leaving;
+  }
+
+  /**
+   * For the heartbeat detector, where each node judges for itself: suspect and dead rumours
+   * (gossiped, or pushed as suspect/failed records) are ignored; graceful leaves still apply.
+   */
+  useLocalVerdicts(): void {
+    this.#localVerdicts = true;
+  }
+
+  /** Sets a member's status from a local verdict, with its event, and tells no one. */
+  setVerdict(slot: number, status: StatusCode, event: MemberEventType): void {
+    const ctx = this.#ctx;
+    if (status === SUSPECT) ctx.stats.suspicionsRaised++;
+    if (status === FAILED) ctx.stats.failuresDeclared++;
+    ctx.table.setStatus(slot, status, ctx.now);
+    this.#event(event, slot);
+  }
+
+  /** Drops a member from the table (a tombstone whose time is up), silently. */
+  forget(slot: number): void {
+    this.#stopSuspicion(this.#ctx.table.nameIdAt(slot));
+    this.#ctx.table.removeAt(slot);
   }
 
   /** Adds members known from elsewhere (a snapshot) as alive, without events or gossip. */
@@ -152,6 +176,7 @@ export class Membership {
   }
 
   onSuspect(message: SuspectMessage): void {
+    if (this.#localVerdicts) return;
     const ctx = this.#ctx;
     const { table } = ctx;
     if (this.#isStaleRumourAboutSelf(message.node, message.incarnation)) return;
@@ -190,6 +215,7 @@ export class Membership {
   }
 
   onDead(message: DeadMessage): void {
+    if (this.#localVerdicts && message.from !== message.node) return;
     const ctx = this.#ctx;
     const { table } = ctx;
     if (this.#isStaleRumourAboutSelf(message.node, message.incarnation)) return;

@@ -1,4 +1,4 @@
-import type { MemberProfile, Message, StreamMessage } from './types.js';
+import type { HeartbeatEntry, MemberProfile, Message, StreamMessage } from './types.js';
 
 /**
  * The exact size of a message as memberlist encodes it (type byte + go-msgpack map with sorted
@@ -48,7 +48,28 @@ export function memberlistSize(message: Message): number {
     }
     case 'user':
       return 1 + message.payload.length;
+    case 'heartbeats': {
+      let size = heartbeatsOverhead(message.entries.length);
+      for (const entry of message.entries) size += heartbeatEntrySize(entry);
+      return size;
+    }
   }
+}
+
+/** A heartbeats message without its entries: type byte, `{Entries: [...]}` map and array headers. */
+export function heartbeatsOverhead(entries: number): number {
+  return 1 + 1 + field('Entries', arrayHeader(entries));
+}
+
+/** One entry of a heartbeats message: the push/pull record's fields plus Generation and Heartbeat. */
+export function heartbeatEntrySize(entry: HeartbeatEntry): number {
+  return recordSize(entry.profile) + field('Generation', uint(entry.generation)) + field('Heartbeat', uint(entry.heartbeat));
+}
+
+function arrayHeader(length: number): number {
+  if (length < 16) return 1;
+  if (length < 65536) return 3;
+  return 5;
 }
 
 /** Bytes a compound packet adds: its header, and a length prefix per part. */

@@ -2,6 +2,7 @@ import { Awareness } from './awareness.js';
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.js';
 import type { SwimConfig } from './config.js';
 import type { NodeContext, StreamHandlers } from './context.js';
+import { HeartbeatDetector } from './heartbeat.js';
 import { ALIVE, FAILED, LEFT, MemberTable, Registry, SUSPECT } from './member-table.js';
 import { Membership } from './membership.js';
 import { memberlistSize } from './message-size.js';
@@ -49,6 +50,12 @@ export interface MemberNodeOptions {
    * the node behaves as a long-running member of that cluster (simulations start converged).
    */
   readonly members?: readonly { readonly profile: MemberProfile; readonly incarnation: number }[];
+  /**
+   * The failure detector: SWIM's probes (default) or gossiped heartbeats (src/core/heartbeat.ts).
+   * With `heartbeat` the prober does not run, verdicts are local (suspect and dead rumours are
+   * ignored), and `incarnation` is the node's generation: a restart must start a larger one.
+   */
+  readonly detector?: 'swim' | 'heartbeat';
 }
 
 /**
@@ -71,6 +78,7 @@ export class MemberNode implements NodeContext {
 
   readonly #membership: Membership;
   readonly #prober: Prober;
+  readonly #heartbeats: HeartbeatDetector | undefined;
   readonly #pushPull: PushPull;
   readonly #reconnector: Reconnector;
   readonly #streams = new Map<StreamId, StreamHandlers | null>();
@@ -95,8 +103,13 @@ export class MemberNode implements NodeContext {
     this.#prober = new Prober(this, this.#membership, () => this.#reapAndShuffle());
     this.#pushPull = new PushPull(this, this.#membership);
     this.#reconnector = new Reconnector(this, this.#pushPull);
+    if (options.detector === 'heartbeat') {
+      this.#membership.useLocalVerdicts();
+      this.#heartbeats = new HeartbeatDetector(this, this.#membership);
+    }
     if (options.members) this.preload(options.members);
-    this.#prober.start();
+    if (this.#heartbeats) this.#heartbeats.start();
+    else this.#prober.start();
     this.#pushPull.start();
     this.#reconnector.start();
   }
@@ -111,6 +124,16 @@ export class MemberNode implements NodeContext {
 
   get profile(): MemberProfile {
     return this.#membership.profile;
+  }
+
+  /** The failure detector in use. */
+  get detector(): 'swim' | 'heartbeat' {
+    return this.#heartbeats ? 'heartbeat' : 'swim';
+  }
+
+  /** The heartbeat detector's counter for a member (this node's own counter for itself). */
+  heartbeatOf(name: string): number | undefined {
+    return this.#heartbeats?.heartbeatOf(name);
   }
 
   get healthScore(): number {
@@ -261,6 +284,10 @@ export class MemberNode implements NodeContext {
         break;
       case 'user':
         this.emit({ kind: 'message', payload: message.payload, from });
+        break;
+      case 'heartbeats':
+        if (this.#heartbeats) this.#heartbeats.onHeartbeats(message);
+        else this.stats.messagesIgnored++;
         break;
     }
   }

@@ -99,6 +99,27 @@ export interface UserMessage {
   readonly payload: Uint8Array;
 }
 
+/** One member's line in a heartbeat table. */
+export interface HeartbeatEntry {
+  readonly profile: MemberProfile;
+  /** The member's generation (its incarnation in the table): a restart starts a larger one. */
+  readonly generation: number;
+  /** The highest heartbeat counter the sender has seen for that generation. */
+  readonly heartbeat: number;
+  /** The sender's local verdict; receivers use it only to not add or revive a failed member. */
+  readonly status: Status;
+}
+
+/**
+ * The heartbeat detector's gossip (van Renesse et al. 1998): the sender's whole table, or one
+ * part of it when it does not fit in one packet. Not a memberlist message: memberlist and Serf
+ * drop it as an unknown type.
+ */
+export interface HeartbeatsMessage {
+  readonly type: 'heartbeats';
+  readonly entries: readonly HeartbeatEntry[];
+}
+
 /** Messages that travel in UDP packets (several of them make a compound packet). */
 export type Message =
   | PingMessage
@@ -108,7 +129,8 @@ export type Message =
   | SuspectMessage
   | AliveMessage
   | DeadMessage
-  | UserMessage;
+  | UserMessage
+  | HeartbeatsMessage;
 
 export type MessageType = Message['type'];
 

@@ -75,12 +75,14 @@ export interface SimOptions {
   byteCounting?: 'wire' | 'estimate';
   /** Per-link loss and delay, overriding the defaults above for those pairs. */
   links?: LinkSpec[];
+  /** The failure detector of every node: SWIM (default) or gossiped heartbeats. */
+  detector?: 'swim' | 'heartbeat';
 }
 
 export interface SimResult {
   nodes: number;
   seed: number;
-  protocol: 'swim';
+  protocol: 'swim' | 'heartbeat';
   profile: ProfileName;
   duration_ms: number;
   loss: number;

@@ -72,6 +72,9 @@ export class Simulation implements GroundTruth {
   readonly #scheduledTick: Float64Array;
   readonly #crashed: Uint8Array;
   readonly #lastCrash: Float64Array;
+  /** The incarnation each node last started with (heartbeat mode: its generation). */
+  readonly #incarnation: Float64Array;
+  readonly #detector: 'swim' | 'heartbeat';
   /** The longest a suspicion can run: the largest suspicion timeout plus a health-scaled probe. */
   readonly #verdictLag: number;
   readonly #pausedUntil: Float64Array;
@@ -116,10 +119,19 @@ export class Simulation implements GroundTruth {
     this.#scheduledTick = new Float64Array(n).fill(Infinity);
     this.#crashed = new Uint8Array(n);
     this.#lastCrash = new Float64Array(n).fill(-Infinity);
+    this.#incarnation = new Float64Array(n);
+    this.#detector = options.detector ?? 'swim';
+    if (this.#detector !== 'swim' && this.#detector !== 'heartbeat') {
+      throw new ConfigError(`detector must be "swim" or "heartbeat", got "${String(this.#detector)}"`);
+    }
     const c = this.config;
+    // Heartbeat mode: a verdict about a previous run comes at most failAfter after the last rise
+    // of its heartbeat seen anywhere, plus the spread of the tables (generously 10 periods).
     this.#verdictLag =
-      c.suspicionMaxTimeoutMult * minSuspicionTimeout(c.suspicionMult, n, c.probeIntervalMs) +
-      c.awarenessMaxMultiplier * c.probeIntervalMs;
+      this.#detector === 'heartbeat'
+        ? c.failAfterMs + 10 * c.heartbeatIntervalMs
+        : c.suspicionMaxTimeoutMult * minSuspicionTimeout(c.suspicionMult, n, c.probeIntervalMs) +
+          c.awarenessMaxMultiplier * c.probeIntervalMs;
     this.#pausedUntil = new Float64Array(n);
     this.#group = new Int32Array(n);
     this.observer = new Observer(n, this, n);
@@ -156,6 +168,10 @@ export class Simulation implements GroundTruth {
     return this.isLive(index) ? this.#nodes[index]! : null;
   }
 
+  get detector(): 'swim' | 'heartbeat' {
+    return this.#detector;
+  }
+
   get random(): Random {
     return this.#rng;
   }
@@ -172,7 +188,17 @@ export class Simulation implements GroundTruth {
     if (this.isLive(index)) return;
     this.#crashed[index] = 0;
     this.#generation[index]!++;
+    // Heartbeat mode: a restart starts a larger generation (virtual ms + 1, and always above the
+    // last one), so that tombstones of the previous run do not hold it dead. SWIM keeps
+    // memberlist's behaviour: start at 1 and refute.
+    const incarnation =
+      this.#detector === 'heartbeat' && this.#generation[index]! > 1
+        ? Math.max(Math.floor(this.now) + 1, this.#incarnation[index]! + 1)
+        : 1;
+    this.#incarnation[index] = incarnation;
     const node = new MemberNode({
+      incarnation,
+      detector: this.#detector,
       profile: this.#profiles[index]!,
       config: this.config,
       random: createRandom(deriveSeed(this.options.seed, index * 1000 + this.#generation[index]!)),
@@ -499,7 +525,7 @@ export function summarize(sim: Simulation, options: SimOptions, wallMs: number):
   return {
     nodes: sim.options.nodes,
     seed: sim.options.seed,
-    protocol: 'swim',
+    protocol: sim.detector,
     profile: options.profile ?? 'lan',
     duration_ms: sim.options.durationMs,
     loss: sim.options.loss,

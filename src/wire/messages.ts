@@ -1,14 +1,16 @@
-import type { AckMessage, AliveMessage, MemberProfile, Message, PingMessage, Source } from '../core/types.js';
+import type { AckMessage, AliveMessage, HeartbeatEntry, HeartbeatsMessage, MemberProfile, Message, PingMessage, Source, Status } from '../core/types.js';
 import { decodeHost, encodeHost } from './address.js';
 import { WireError } from './errors.js';
 import {
   MsgpackWriter,
+  asStruct,
   boolField,
   bytesField,
   readStruct,
   textField,
   typedStruct,
   uintField,
+  uint64Field,
   type Struct,
 } from './msgpack.js';
 
@@ -28,7 +30,16 @@ export const WireType = {
   nack: 11,
   hasCrc: 12,
   err: 13,
+  /**
+   * hearsay's heartbeat table (not memberlist's: its types stop at 13, and memberlist and Serf
+   * drop a type they do not know). 0x40, far from memberlist's range so that it is not taken by a
+   * future memberlist type.
+   */
+  heartbeats: 64,
 } as const;
+
+const STATE_CODES: Record<Status, number> = { alive: 0, suspect: 1, failed: 2, left: 3 };
+const STATUSES: readonly Status[] = ['alive', 'suspect', 'failed', 'left'];
 
 const U16 = 0xffff;
 const U32 = 0xffffffff;
@@ -94,7 +105,48 @@ export function encodeMessage(m: Message): Uint8Array {
     }
     case 'user':
       return new MsgpackWriter(1 + m.payload.length).byte(WireType.user).bytes(m.payload).finish();
+    case 'heartbeats':
+      return encodeHeartbeats(m);
   }
+}
+
+/**
+ * `0x40 | {Entries: [{Addr, Generation, Heartbeat, Meta, Name, Port, State, Vsn}, …]}`, keys
+ * sorted as go-msgpack would write the Go structs.
+ */
+function encodeHeartbeats(m: HeartbeatsMessage): Uint8Array {
+  const w = new MsgpackWriter(16 + 96 * m.entries.length);
+  w.byte(WireType.heartbeats).mapHeader(1).text('Entries').arrayHeader(m.entries.length);
+  for (const entry of m.entries) {
+    w.struct({
+      ...profileFields(entry.profile),
+      Generation: checkUint(entry.generation, U32, 'generation'),
+      Heartbeat: checkUint(entry.heartbeat, Number.MAX_SAFE_INTEGER, 'heartbeat'),
+      State: STATE_CODES[entry.status],
+    });
+  }
+  return w.finish();
+}
+
+function decodeHeartbeats(s: Struct): HeartbeatsMessage {
+  const what = 'heartbeats';
+  const list = s['Entries'];
+  if (list === undefined || list === null) return { type: 'heartbeats', entries: [] };
+  if (!Array.isArray(list)) throw new WireError('malformed', `${what}.Entries: expected an array`);
+  const entries: HeartbeatEntry[] = [];
+  for (const item of list) {
+    const e = asStruct(item, `${what}.entry`);
+    const status = STATUSES[uintField(e, 'State', Number.MAX_SAFE_INTEGER, `${what}.entry`)];
+    // An unknown state is skipped, as memberlist's merge skips one in push/pull.
+    if (!status) continue;
+    entries.push({
+      profile: decodeProfile(e, 'Name', `${what}.entry`),
+      generation: uintField(e, 'Generation', U32, `${what}.entry`),
+      heartbeat: uint64Field(e, 'Heartbeat', `${what}.entry`),
+      status,
+    });
+  }
+  return { type: 'heartbeats', entries };
 }
 
 /** A push/pull record's fields (the key is `Name` there, `Node` in alive). */
@@ -156,6 +208,8 @@ export function decodeMessage(bytes: Uint8Array): Message {
       const s = readStruct(bytes, 1, 'alive').struct;
       return decodeAlive(s);
     }
+    case WireType.heartbeats:
+      return decodeHeartbeats(readStruct(bytes, 1, 'heartbeats').struct);
     case WireType.compound:
     case WireType.compress:
     case WireType.hasCrc:

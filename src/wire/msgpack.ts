@@ -121,6 +121,12 @@ export class MsgpackWriter {
     return this.byte(0xdf).u32(size);
   }
 
+  arrayHeader(size: number): this {
+    if (size < 16) return this.byte(0x90 | size);
+    if (size < 0x10000) return this.byte(0xdc).u16(size);
+    return this.byte(0xdd).u32(size);
+  }
+
   value(value: Exclude<FieldValue, undefined>): this {
     if (value === null) return this.nil();
     switch (typeof value) {

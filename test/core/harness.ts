@@ -109,6 +109,8 @@ export interface HarnessOptions {
   preload?: readonly MemberProfile[];
   /** Incarnation of the preloaded members (1 by default). */
   preloadIncarnation?: number;
+  /** The failure detector ('swim' by default). */
+  detector?: 'swim' | 'heartbeat';
 }
 
 interface Scheduled {
@@ -141,6 +143,7 @@ export class Harness {
       random: createRandom(options.seed ?? 1),
       now: this.now,
       ...(options.incarnation !== undefined ? { incarnation: options.incarnation } : {}),
+      ...(options.detector ? { detector: options.detector } : {}),
     });
     this.#guardAgainstRunawayTimers();
     if (options.preload) {

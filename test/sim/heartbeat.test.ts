@@ -1,0 +1,115 @@
+/**
+ * The heartbeat gossip detector in the simulator: detection bound, no false positives, and a
+ * restarted node accepted again through its higher generation.
+ */
+import { describe, expect, it } from 'vitest';
+import { resolveConfig, type SwimConfig } from '../../src/core/index.js';
+import { buildSimulation, simulate } from '../../src/sim/index.js';
+
+const N = 30;
+const config = resolveConfig('lan');
+
+/**
+ * The spread of a crashed node's last heartbeat. Every live node pushes its table to M random
+ * members each period, so the highest heartbeat value is spread like a rumour by push gossip:
+ * log_{M+1}(N) rounds to reach most nodes plus ln(N)/M rounds to mop up the last ones (Pittel's
+ * push bound, with fanout M); we round each up, double the total against 5% loss and unlucky
+ * draws, and add one period for the phase offset between senders. A node's verdict comes
+ * failAfter after the last rise it saw, which is at most the crash plus that spread.
+ */
+function spreadBoundMs(c: SwimConfig, nodes: number): number {
+  const m = c.heartbeatFanout;
+  const rounds = Math.ceil(Math.log(nodes) / Math.log(m + 1)) + Math.ceil(Math.log(nodes) / m);
+  return (2 * rounds + 1) * c.heartbeatIntervalMs;
+}
+
+describe('simulated heartbeat gossip detector', () => {
+  it('uses the heartbeat detector on every node, with no SWIM probes', () => {
+    const sim = buildSimulation({ nodes: 10, seed: 3, start: 'converged', detector: 'heartbeat', durationMs: 5000, byteCounting: 'estimate' });
+    sim.runUntil(5000);
+    for (let i = 0; i < 10; i++) {
+      expect(sim.node(i)!.detector).toBe('heartbeat');
+      expect(sim.node(i)!.stats.probes).toBe(0);
+      expect(sim.node(i)!.heartbeatOf(`n${i}`)).toBeGreaterThanOrEqual(4);
+    }
+  });
+
+  it.each([
+    [0, 11, 'converged'],
+    [0.02, 12, 'join'],
+    [0.05, 13, 'converged'],
+    [0.05, 14, 'join'],
+  ] as const)('at N = 30, loss %s (seed %s, %s): every crash is detected by all within failAfter + spread', (loss, seed, start) => {
+    const bound = config.failAfterMs + spreadBoundMs(config, N);
+    // N = 30, M = 3: ⌈log4 30⌉ + ⌈ln 30 / 3⌉ = 3 + 2 = 5 rounds → (2 × 5 + 1) × 1 s = 11 s.
+    expect(spreadBoundMs(config, N)).toBe(11_000);
+    const result = simulate({
+      nodes: N,
+      seed,
+      loss,
+      start,
+      detector: 'heartbeat',
+      crash: 3,
+      crashAtMs: 20_000,
+      crashEveryMs: 5000,
+      durationMs: 20_000 + 10_000 + bound + 1000,
+      byteCounting: 'estimate',
+    });
+    expect(result.protocol).toBe('heartbeat');
+    expect(result.crashes).toHaveLength(3);
+    for (const crash of result.crashes) {
+      expect(crash.all_failed_ms).not.toBeNull();
+      expect(crash.all_failed_ms!).toBeLessThanOrEqual(bound);
+      // The last rise anyone sees comes from a table sent at most one period before the crash.
+      expect(crash.first_suspect_ms!).toBeGreaterThanOrEqual(config.suspectAfterMs - config.heartbeatIntervalMs - 10);
+    }
+    expect(result.false_positives).toBe(0);
+  });
+
+  it.each([
+    [0.05, 21, 0],
+    [0.05, 22, 8],
+  ] as const)('has no false positives over 5 virtual minutes at N = 30, loss %s (seed %s, phi %s)', (loss, seed, phiThreshold) => {
+    const result = simulate({
+      nodes: N,
+      seed,
+      loss,
+      start: 'join',
+      detector: 'heartbeat',
+      config: { phiThreshold },
+      durationMs: 300_000,
+      byteCounting: 'estimate',
+    });
+    expect(result.false_positives).toBe(0);
+    expect(result.converged_at_end).toBe(true);
+  });
+
+  it.each([
+    ['before the verdicts', 25_000],
+    ['while tombstones stand', 50_000],
+    ['after the tombstones are forgotten', 120_000],
+  ] as const)('accepts a restarted node again (restart %s)', (_, restartAt) => {
+    const sim = buildSimulation({
+      nodes: N,
+      seed: 5,
+      loss: 0.02,
+      start: 'converged',
+      detector: 'heartbeat',
+      crash: ['n7'],
+      crashAtMs: 20_000,
+      restarts: [{ name: 'n7', atMs: restartAt }],
+      durationMs: restartAt + 30_000,
+      byteCounting: 'estimate',
+    });
+    sim.runUntil(restartAt + 30_000);
+    const restarted = sim.node(7)!;
+    expect(restarted.incarnation).toBeGreaterThan(restartAt);
+    for (let i = 0; i < N; i++) {
+      const member = sim.node(i)!.member('n7');
+      expect(member?.status).toBe('alive');
+      expect(member?.incarnation).toBe(restarted.incarnation);
+    }
+    expect(sim.observer.converged).toBe(true);
+    expect(sim.observer.falsePositives).toBe(0);
+  });
+});
