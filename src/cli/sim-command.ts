@@ -35,6 +35,7 @@ interface SimFlags {
   link?: { between: [string, string]; loss: number; delayMs?: number; jitterMs?: number }[];
   json?: boolean;
   byteCounting: 'wire' | 'estimate';
+  protocol: 'swim' | 'heartbeat';
   [key: string]: unknown;
 }
 
@@ -48,6 +49,11 @@ export function simCommand(): Command {
     .addOption(new Option('--delay <duration>', 'one-way network delay').argParser(parseDuration).default(1, '1ms'))
     .addOption(new Option('--jitter <duration>', 'extra random delay, up to this much').argParser(parseDuration).default(1, '1ms'))
     .addOption(new Option('--profile <name>', 'memberlist timing profile').choices(['lan', 'local', 'wan']).default('lan'))
+    .addOption(
+      new Option('--protocol <name>', 'failure detector: swim, or heartbeat gossip (tune with --heartbeat-interval, --heartbeat-fanout, --suspect-after, --fail-after, --cleanup-after, --phi-threshold)')
+        .choices(['swim', 'heartbeat'])
+        .default('swim'),
+    )
     .addOption(
       new Option('--start <how>', 'join: everyone joins through n0; converged: everyone starts knowing everyone')
         .choices(['join', 'converged'])
@@ -96,6 +102,7 @@ export function simOptionsFrom(flags: SimFlags): SimOptions {
     start: flags.start,
     joinWindowMs: flags.joinWindow,
     byteCounting: flags.byteCounting,
+    detector: flags.protocol,
     pauses: flags.pause ?? [],
     restarts: flags.restart ?? [],
     leaves: flags.leave ?? [],
@@ -127,7 +134,7 @@ const seconds = (ms: number | null): string => (ms === null ? 'never' : `${(ms /
 
 export function humanSummary(r: SimResult): string {
   const lines = [
-    `Simulated ${r.nodes} nodes (${r.profile} profile, seed ${r.seed}) for ${seconds(r.duration_ms)} of virtual time, loss ${(r.loss * 100).toFixed(1)}%, start: ${r.start}`,
+    `Simulated ${r.nodes} nodes (${r.protocol}, ${r.profile} profile, seed ${r.seed}) for ${seconds(r.duration_ms)} of virtual time, loss ${(r.loss * 100).toFixed(1)}%, start: ${r.start}`,
     `  converged at:           ${seconds(r.converged_at_ms)}${r.converged_at_end ? `, and for good from ${seconds(r.settled_at_ms)}` : ' (not converged at the end)'}`,
   ];
   if (r.crashes.length > 0) {
@@ -137,8 +144,12 @@ export function humanSummary(r: SimResult): string {
     }
     lines.push(
       `  mean first suspicion:   ${seconds(r.mean_first_suspect_ms)}`,
-      `    SWIM's expectation:   ${seconds(r.expected_first_suspect_ms)} (e/(e−1) probe periods to the first probe + one probe)`,
-      `    continuous-time:      ${seconds(r.expected_first_suspect_continuous_ms)} ((N−1)/(L+1) periods to the first probe + one probe)`,
+      ...(r.expected_first_suspect_ms === null
+        ? []
+        : [
+            `    SWIM's expectation:   ${seconds(r.expected_first_suspect_ms)} (e/(e−1) probe periods to the first probe + one probe)`,
+            `    continuous-time:      ${seconds(r.expected_first_suspect_continuous_ms)} ((N−1)/(L+1) periods to the first probe + one probe)`,
+          ]),
       `  mean full detection:    ${seconds(r.mean_all_failed_ms)}`,
     );
   }

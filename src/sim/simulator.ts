@@ -508,6 +508,7 @@ export class Simulation implements GroundTruth {
 /** A summary of a finished simulation, in the shape `hearsay sim --json` prints. */
 export function summarize(sim: Simulation, options: SimOptions, wallMs: number): SimResult {
   const { observer, config } = sim;
+  const swim = sim.detector === 'swim';
   const durationS = sim.options.durationMs / 1000;
   const crashes = observer.crashReports.map((c) => ({ ...c }));
   const mean = (values: (number | null)[]): number | null => {
@@ -536,10 +537,11 @@ export function summarize(sim: Simulation, options: SimOptions, wallMs: number):
     crashes,
     leaves: observer.leaveReports.map((l) => ({ ...l })),
     mean_first_suspect_ms: mean(crashes.map((c) => c.first_suspect_ms)),
-    expected_first_suspect_ms: mean(crashes.map((c) => swimFirstSuspicionMs(config, c.group_size, c.live_nodes))),
-    expected_first_suspect_continuous_ms: mean(
-      crashes.map((c) => roundRobinFirstSuspicionMs(config, c.group_size, c.live_nodes)),
-    ),
+    // SWIM's expectations say nothing about heartbeat gossip, whose suspicion is a fixed silence.
+    expected_first_suspect_ms: swim ? mean(crashes.map((c) => swimFirstSuspicionMs(config, c.group_size, c.live_nodes))) : null,
+    expected_first_suspect_continuous_ms: swim
+      ? mean(crashes.map((c) => roundRobinFirstSuspicionMs(config, c.group_size, c.live_nodes)))
+      : null,
     mean_all_failed_ms: mean(crashes.map((c) => c.all_failed_ms)),
     false_positives: observer.falsePositives,
     suspicions,

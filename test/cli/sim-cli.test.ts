@@ -42,6 +42,16 @@ describe('hearsay sim', () => {
     expect(result.converged_at_end).toBe(true);
   });
 
+  it('runs the heartbeat gossip detector with --protocol heartbeat', () => {
+    const run = hearsay('sim', '--nodes', '30', '--protocol', 'heartbeat', '--crash', '1', '--crash-at', '10s', '--duration', '40s', '--fail-after', '8s', '--json');
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.protocol).toBe('heartbeat');
+    expect(result.crashes[0].all_failed_ms).not.toBeNull();
+    expect(result.expected_first_suspect_ms).toBeNull();
+    expect(result.false_positives).toBe(0);
+  });
+
   it('prints a human summary by default', () => {
     const run = hearsay('sim', '--nodes', '20', '--crash', '1', '--crash-at', '5s', '--duration', '30s');
     expect(run.code).toBe(0);
@@ -59,6 +69,7 @@ describe('hearsay sim', () => {
     [['sim', '--nodes', '5', '--crash', 'n7'], /no simulated node named "n7"/],
     [['sim', '--probe-timeout', '2s'], /probeTimeoutMs \(2000\) must not exceed probeIntervalMs \(1000\)/],
     [['sim', '--bogus'], /unknown option '--bogus'/],
+    [['sim', '--protocol', 'hybrid'], /Allowed choices are swim, heartbeat/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ])('exits 2 with a precise message for %j', (args, message) => {
     const run = hearsay(...args);
