@@ -56,6 +56,10 @@ export interface SwimConfig {
    * accrual, suspect when phi ≥ phiThreshold and failed when also silent for failAfterMs.
    */
   phiThreshold: number;
+  /** Hybrid detector: direct heartbeats to every member while the live members are at most this many (H). */
+  hybridThreshold: number;
+  /** Direct heartbeats (hybrid, pinned members): an ack counts as a sign of life only within this round trip. */
+  rttBoundMs: number;
 }
 
 export type ProfileName = 'lan' | 'local' | 'wan';
@@ -85,6 +89,8 @@ const lan: SwimConfig = {
   failAfterMs: 10_000,
   cleanupAfterMs: 60_000,
   phiThreshold: 0,
+  hybridThreshold: 100,
+  rttBoundMs: 500,
 };
 
 export const PROFILES: Readonly<Record<ProfileName, Readonly<SwimConfig>>> = {
@@ -143,6 +149,8 @@ const MINIMUMS: Record<keyof SwimConfig, number | 'boolean'> = {
   failAfterMs: 1,
   cleanupAfterMs: 0,
   phiThreshold: 0,
+  hybridThreshold: 100,
+  rttBoundMs: 500,
 };
 
 export const CONFIG_KEYS = Object.keys(MINIMUMS) as (keyof SwimConfig)[];

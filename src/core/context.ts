@@ -40,4 +40,6 @@ export interface NodeContext {
   /** Queues an update about a member for dissemination. */
   broadcast(key: string, message: Message, onDone?: () => void): void;
   notice(level: 'debug' | 'warn', text: string): void;
+  /** A fresh ping sequence number (probes and direct heartbeats share one sequence). */
+  nextSeqNo(): number;
 }

@@ -5,10 +5,16 @@ import { heartbeatEntrySize, heartbeatsOverhead } from './message-size.js';
 import { PhiAccrual } from './phi-accrual.js';
 import { protocolMax, randomMembers } from './probe.js';
 import type { TimerHandle } from './timers.js';
-import type { HeartbeatEntry, HeartbeatsMessage } from './types.js';
+import type { HeartbeatEntry, HeartbeatsMessage, Message, PingMessage } from './types.js';
 
 /** memberlist's CRC wrapper: a type byte and a CRC-32. Counted so a packet fits either way. */
 const CRC_BYTES = 5;
+/** memberlist's compound framing, used when the protocol switch rides along. */
+const COMPOUND_HEADER_BYTES = 2;
+const COMPOUND_PART_BYTES = 2;
+
+/** Gossiped tables only, or direct heartbeats to all while the cluster is small. */
+export type HeartbeatMode = 'gossip' | 'hybrid';
 
 /** What this node knows of one member's heartbeat, for the member's current generation. */
 interface Track {
@@ -16,33 +22,74 @@ interface Track {
   readonly generation: number;
   /** The highest heartbeat seen for that generation. */
   heartbeat: number;
-  /** Local time at which `heartbeat` last rose (or the track began). */
+  /** Local time of the last sign of life: a rise of `heartbeat`, or a direct heartbeat. */
   risenAt: number;
-  /** Phi accrual over rise times, in phi mode only. */
+  /** Phi accrual over those times, in phi mode only. */
   readonly phi: PhiAccrual | undefined;
   timer: TimerHandle | undefined;
   timerAt: number;
 }
 
+/** A direct heartbeat (a ping) waiting for its ack. */
+interface DirectPing {
+  readonly nameId: number;
+  readonly sentAt: number;
+}
+
 /**
- * Gossip-style heartbeat failure detection (van Renesse, Minsky, Hayden 1998). Every period each
- * node bumps its own counter and sends its whole table — name, address, generation, heartbeat,
- * local status — to a few random live members. A receiver keeps the highest (generation,
- * heartbeat) per member and when it rose; a member whose heartbeat stops rising is suspect
- * after suspectAfterMs and failed after failAfterMs (or, with phiThreshold > 0, suspect when
- * phi ≥ phiThreshold and failed when also silent for failAfterMs). Verdicts are local: they are
- * never gossiped. A failed member stays as a tombstone for cleanupAfterMs, so that an old table
- * cannot bring it back; only a higher generation (a restart) can.
+ * Heartbeat failure detection in two flavours.
+ *
+ * `gossip` (van Renesse, Minsky, Hayden 1998): every period each node bumps its own counter
+ * and sends its whole table — name, address, generation, heartbeat, local status — to a few
+ * random live members. A receiver keeps the highest (generation, heartbeat) per member and when
+ * it rose.
+ *
+ * `hybrid`: while the live members number at most hybridThreshold, every node instead sends a
+ * direct heartbeat (a ping) to every other live member each period, O(n²) messages in all; the
+ * ping itself and an ack back within rttBoundMs are signs of life, and the ack measures the
+ * round-trip time. Above the threshold it gossips as above.
+ *
+ * In both, pinned members also get a direct heartbeat every period, whatever the size. A
+ * member with no sign of life is suspect after suspectAfterMs and failed after failAfterMs (or,
+ * with phiThreshold > 0, suspect when phi ≥ phiThreshold and failed when also silent for
+ * failAfterMs). Verdicts are local: they are never gossiped. A failed member stays as a
+ * tombstone for cleanupAfterMs, so that an old table cannot bring it back; only a higher
+ * generation (a restart) can.
  */
 export class HeartbeatDetector {
   readonly #ctx: NodeContext;
   readonly #membership: Membership;
   readonly #tracks = new Map<number, Track>();
+  readonly #direct = new Map<number, DirectPing>();
+  readonly #extra: () => readonly Message[];
+  #mode: HeartbeatMode;
+  #pinned: readonly string[] = [];
   #heartbeat = 0;
+  #tickTimer: TimerHandle | undefined;
 
-  constructor(ctx: NodeContext, membership: Membership) {
+  /** `extra` gives messages to add to every heartbeat packet (the protocol switch in force). */
+  constructor(ctx: NodeContext, membership: Membership, mode: HeartbeatMode, extra: () => readonly Message[]) {
     this.#ctx = ctx;
     this.#membership = membership;
+    this.#mode = mode;
+    this.#extra = extra;
+  }
+
+  get mode(): HeartbeatMode {
+    return this.#mode;
+  }
+
+  set mode(mode: HeartbeatMode) {
+    this.#mode = mode;
+  }
+
+  /** Members that get a direct heartbeat every period, whatever the mode and size. */
+  set pinned(names: readonly string[]) {
+    this.#pinned = [...new Set(names)];
+  }
+
+  get pinned(): readonly string[] {
+    return this.#pinned;
   }
 
   /** This node's own heartbeat counter. */
@@ -58,18 +105,55 @@ export class HeartbeatDetector {
     return id < 0 ? undefined : this.#tracks.get(id)?.heartbeat;
   }
 
+  /** Whether heartbeats currently go directly to every live member (hybrid below its threshold). */
+  get allToAll(): boolean {
+    const { table, config } = this.#ctx;
+    return this.#mode === 'hybrid' && table.count(ALIVE) + table.count(SUSPECT) <= config.hybridThreshold;
+  }
+
   /** Starts the periodic send after a random stagger within one period. */
   start(): void {
     const ctx = this.#ctx;
-    ctx.timers.schedule(ctx.now + ctx.rng.float() * ctx.config.heartbeatIntervalMs, () => this.#tick());
+    this.#tickTimer = ctx.timers.schedule(ctx.now + ctx.rng.float() * ctx.config.heartbeatIntervalMs, () => this.#tick());
+  }
+
+  /** Stops sending and judging (another detector takes over); what was learned is dropped. */
+  stop(): void {
+    const { timers } = this.#ctx;
+    timers.cancel(this.#tickTimer);
+    this.#tickTimer = undefined;
+    for (const track of this.#tracks.values()) timers.cancel(track.timer);
+    this.#tracks.clear();
+    this.#direct.clear();
   }
 
   #tick(): void {
     const ctx = this.#ctx;
-    const { table, config } = ctx;
-    ctx.timers.schedule(ctx.now + config.heartbeatIntervalMs, () => this.#tick());
+    const { config } = ctx;
+    this.#tickTimer = ctx.timers.schedule(ctx.now + config.heartbeatIntervalMs, () => this.#tick());
     if (this.#membership.leaving) return;
     this.#heartbeat++;
+    for (const [seqNo, ping] of this.#direct) if (ctx.now - ping.sentAt > config.rttBoundMs) this.#direct.delete(seqNo);
+    if (this.allToAll) {
+      // Every member gets a track (and so a deadline) even before its first sign of life.
+      const selfId = ctx.table.registry.findNameId(ctx.selfName);
+      for (let slot = 0; slot < ctx.table.size; slot++) if (ctx.table.nameIdAt(slot) !== selfId) this.#sync(slot);
+      for (const slot of this.#liveSlots()) this.#sendDirect(slot);
+      return;
+    }
+    this.#gossipTable();
+    for (const slot of this.#pinnedSlots()) this.#sendDirect(slot);
+  }
+
+  /** Sends the whole table to heartbeatFanout random live members. */
+  #gossipTable(): void {
+    const ctx = this.#ctx;
+    const { table, config } = ctx;
+    const targets = randomMembers(ctx, config.heartbeatFanout, (s) => {
+      const status = table.statusAt(s);
+      return status === ALIVE || status === SUSPECT;
+    });
+    if (targets.length === 0) return;
     const selfId = table.registry.findNameId(ctx.selfName);
     const entries: HeartbeatEntry[] = new Array(table.size);
     for (let slot = 0; slot < table.size; slot++) {
@@ -81,22 +165,106 @@ export class HeartbeatDetector {
         status: STATUS_NAMES[table.statusAt(slot)]!,
       };
     }
-    const targets = randomMembers(ctx, config.heartbeatFanout, (s) => {
-      const status = table.statusAt(s);
-      return status === ALIVE || status === SUSPECT;
-    });
-    if (targets.length === 0) return;
-    const messages = splitHeartbeats(entries, config.udpBufferSize - config.packetOverheadBytes - CRC_BYTES);
+    const extra = this.#extra();
+    let extraSize = extra.length ? COMPOUND_HEADER_BYTES + COMPOUND_PART_BYTES : 0;
+    for (const message of extra) extraSize += ctx.sizer(message) + COMPOUND_PART_BYTES;
+    const budget = config.udpBufferSize - config.packetOverheadBytes - CRC_BYTES - extraSize;
+    const messages = splitHeartbeats(entries, budget);
     for (const slot of targets) {
       const profile = table.profileAt(slot);
       const to = { host: profile.host, port: profile.port };
       const crc = protocolMax(profile.vsn) >= 5;
-      for (const message of messages) ctx.sendPacket(to, [message], crc);
+      for (const message of messages) {
+        ctx.stats.heartbeatTablesSent++;
+        ctx.sendPacket(to, extra.length ? [message, ...extra] : [message], crc);
+      }
     }
+  }
+
+  /** A ping whose ack, back within rttBoundMs, is a sign of life and a round-trip sample. */
+  #sendDirect(slot: number): void {
+    const ctx = this.#ctx;
+    const { table } = ctx;
+    const profile = table.profileAt(slot);
+    const seqNo = ctx.nextSeqNo();
+    this.#direct.set(seqNo, { nameId: table.nameIdAt(slot), sentAt: ctx.now });
+    ctx.stats.directHeartbeatsSent++;
+    const ping: PingMessage = { type: 'ping', seqNo, node: profile.name, source: ctx.selfSource };
+    const extra = this.#extra();
+    const to = { host: profile.host, port: profile.port };
+    if (extra.length) ctx.sendPacket(to, [ping, ...extra], protocolMax(profile.vsn) >= 5);
+    else ctx.sendMessage(to, ping, false);
+  }
+
+  #liveSlots(): number[] {
+    const { table } = this.#ctx;
+    const selfId = table.registry.findNameId(this.#ctx.selfName);
+    const slots: number[] = [];
+    for (let slot = 0; slot < table.size; slot++) {
+      const status = table.statusAt(slot);
+      if ((status === ALIVE || status === SUSPECT) && table.nameIdAt(slot) !== selfId) slots.push(slot);
+    }
+    return slots;
+  }
+
+  #pinnedSlots(): number[] {
+    const { table } = this.#ctx;
+    const slots: number[] = [];
+    for (const name of this.#pinned) {
+      const slot = table.find(name);
+      if (slot < 0 || name === this.#ctx.selfName) continue;
+      const status = table.statusAt(slot);
+      if (status === ALIVE || status === SUSPECT) slots.push(slot);
+    }
+    return slots;
+  }
+
+  /** An ack to a direct heartbeat: false when the sequence number is not one of them. */
+  onAck(seqNo: number): boolean {
+    const ctx = this.#ctx;
+    const ping = this.#direct.get(seqNo);
+    if (!ping) return false;
+    this.#direct.delete(seqNo);
+    const rtt = ctx.now - ping.sentAt;
+    if (rtt > ctx.config.rttBoundMs) {
+      ctx.stats.directAcksLate++;
+      return true;
+    }
+    ctx.stats.directAcks++;
+    const slot = ctx.table.slotOfNameId(ping.nameId);
+    if (slot < 0) return true;
+    ctx.emit({ kind: 'rtt', member: ctx.table.nameAt(slot), ms: rtt });
+    this.#signOfLife(slot);
+    return true;
+  }
+
+  /** A ping from a member (a direct heartbeat, or a SWIM probe during a switch) shows it alive. */
+  onPing(sourceName: string | undefined): void {
+    if (!sourceName) return;
+    const slot = this.#ctx.table.find(sourceName);
+    if (slot >= 0) this.#signOfLife(slot);
+  }
+
+  #signOfLife(slot: number): void {
+    const ctx = this.#ctx;
+    const status = ctx.table.statusAt(slot);
+    // A failed member is not revived by its old generation: only a restart (a higher one) is.
+    if (status === FAILED || status === LEFT) return;
+    const track = this.#sync(slot);
+    this.#rise(slot, track, status);
+  }
+
+  #rise(slot: number, track: Track, status: number): void {
+    const ctx = this.#ctx;
+    track.risenAt = ctx.now;
+    track.phi?.heartbeat(ctx.now);
+    if (status === SUSPECT) this.#membership.setVerdict(slot, ALIVE, 'alive');
+    this.#arm(ctx.table.nameIdAt(slot), track);
   }
 
   /** Merges a received table (or part of one). */
   onHeartbeats(message: HeartbeatsMessage): void {
+    this.#ctx.stats.heartbeatTablesReceived++;
     for (const entry of message.entries) this.#merge(entry);
   }
 
@@ -125,10 +293,7 @@ export class HeartbeatDetector {
     // A failed member is not revived by its old generation, however high the heartbeat.
     if (status === FAILED || status === LEFT) return;
     track.heartbeat = entry.heartbeat;
-    track.risenAt = ctx.now;
-    track.phi?.heartbeat(ctx.now);
-    if (status === SUSPECT) this.#membership.setVerdict(slot, ALIVE, 'alive');
-    this.#arm(table.nameIdAt(slot), track);
+    this.#rise(slot, track, status);
   }
 
   /**

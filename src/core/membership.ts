@@ -58,8 +58,23 @@ export class Membership {
    * For the heartbeat detector, where each node judges for itself: suspect and dead rumours
    * (gossiped, or pushed as suspect/failed records) are ignored; graceful leaves still apply.
    */
-  useLocalVerdicts(): void {
-    this.#localVerdicts = true;
+  useLocalVerdicts(on: boolean): void {
+    if (on === this.#localVerdicts) return;
+    this.#localVerdicts = on;
+    const ctx = this.#ctx;
+    if (on) {
+      // Running SWIM suspicions end; the heartbeat detector judges suspects afresh.
+      for (const running of this.#suspicions.values()) ctx.timers.cancel(running.timer);
+      this.#suspicions.clear();
+      return;
+    }
+    // Back to SWIM: members suspected locally become SWIM suspicions of this node, told to the
+    // cluster, so that a live one refutes and a dead one fails after the suspicion timeout.
+    const { table } = ctx;
+    for (let slot = 0; slot < table.size; slot++) {
+      if (table.statusAt(slot) !== SUSPECT) continue;
+      this.#suspect(slot, { type: 'suspect', node: table.nameAt(slot), incarnation: table.incarnationAt(slot), from: ctx.selfName });
+    }
   }
 
   /** Sets a member's status from a local verdict, with its event, and tells no one. */
@@ -198,11 +213,20 @@ export class Membership {
       return;
     }
 
-    ctx.broadcast(message.node, message);
     ctx.stats.suspicionsRaised++;
+    this.#suspect(slot, message);
+  }
+
+  /** Marks a member suspect (with its event when it was alive) and starts its suspicion timer. */
+  #suspect(slot: number, message: SuspectMessage): void {
+    const ctx = this.#ctx;
+    const { table } = ctx;
+    const nameId = table.nameIdAt(slot);
+    ctx.broadcast(message.node, message);
     table.setIncarnation(slot, message.incarnation);
+    const wasAlive = table.statusAt(slot) === ALIVE;
     table.setStatus(slot, SUSPECT, ctx.now);
-    this.#event('suspect', slot);
+    if (wasAlive) this.#event('suspect', slot);
 
     const nodes = table.size;
     const min = minSuspicionTimeout(ctx.config.suspicionMult, nodes, ctx.config.probeIntervalMs);

@@ -53,6 +53,10 @@ export function memberlistSize(message: Message): number {
       for (const entry of message.entries) size += heartbeatEntrySize(entry);
       return size;
     }
+    case 'protocolSwitch':
+      return (
+        1 + 1 + field('Epoch', uint(message.epoch)) + field('Origin', raw(utf8Length(message.origin))) + field('Protocol', 1)
+      );
   }
 }
 

@@ -19,6 +19,8 @@ import type {
   Message,
   MessageSizer,
   Output,
+  Protocol,
+  ProtocolSwitchMessage,
   Random,
   Source,
   StreamId,
@@ -51,12 +53,21 @@ export interface MemberNodeOptions {
    */
   readonly members?: readonly { readonly profile: MemberProfile; readonly incarnation: number }[];
   /**
-   * The failure detector: SWIM's probes (default) or gossiped heartbeats (src/core/heartbeat.ts).
-   * With `heartbeat` the prober does not run, verdicts are local (suspect and dead rumours are
-   * ignored), and `incarnation` is the node's generation: a restart must start a larger one.
+   * The failure detector: SWIM's probes (default), gossiped heartbeats or the hybrid
+   * (src/core/heartbeat.ts). With a heartbeat detector the prober does not run, verdicts are
+   * local (suspect and dead rumours are ignored), and `incarnation` is the node's generation:
+   * a restart must start a larger one. A `setProtocol` input switches the whole cluster later.
    */
-  readonly detector?: 'swim' | 'heartbeat';
+  readonly detector?: Protocol;
+  /** Members monitored by direct heartbeats in heartbeat and hybrid modes, whatever the size. */
+  readonly pinned?: readonly string[];
 }
+
+/** Broadcast-queue key of the protocol switch (member names never hold a NUL). */
+const SWITCH_KEY = '\u0000protocol';
+
+/** Weight of a new round-trip sample in a member's smoothed RTT (TCP's SRTT uses 1/8). */
+const RTT_GAIN = 1 / 8;
 
 /**
  * One member's protocol state machine: SWIM with Lifeguard over memberlist's rules, with no
@@ -78,7 +89,13 @@ export class MemberNode implements NodeContext {
 
   readonly #membership: Membership;
   readonly #prober: Prober;
-  readonly #heartbeats: HeartbeatDetector | undefined;
+  #heartbeats: HeartbeatDetector | undefined;
+  #protocol: Protocol = 'swim';
+  #switchEpoch = 0;
+  #switchOrigin = '';
+  #pinned: readonly string[] = [];
+  readonly #rtt = new Map<number, number>();
+  #seqNo = 0;
   readonly #pushPull: PushPull;
   readonly #reconnector: Reconnector;
   readonly #streams = new Map<StreamId, StreamHandlers | null>();
@@ -103,13 +120,10 @@ export class MemberNode implements NodeContext {
     this.#prober = new Prober(this, this.#membership, () => this.#reapAndShuffle());
     this.#pushPull = new PushPull(this, this.#membership);
     this.#reconnector = new Reconnector(this, this.#pushPull);
-    if (options.detector === 'heartbeat') {
-      this.#membership.useLocalVerdicts();
-      this.#heartbeats = new HeartbeatDetector(this, this.#membership);
-    }
+    this.#pinned = options.pinned ?? [];
     if (options.members) this.preload(options.members);
-    if (this.#heartbeats) this.#heartbeats.start();
-    else this.#prober.start();
+    if ((options.detector ?? 'swim') === 'swim') this.#prober.start();
+    else this.#applyProtocol(options.detector!);
     this.#pushPull.start();
     this.#reconnector.start();
   }
@@ -127,8 +141,23 @@ export class MemberNode implements NodeContext {
   }
 
   /** The failure detector in use. */
-  get detector(): 'swim' | 'heartbeat' {
-    return this.#heartbeats ? 'heartbeat' : 'swim';
+  get detector(): Protocol {
+    return this.#protocol;
+  }
+
+  /** The switch in force: its epoch (0: the configured detector) and the node that asked for it. */
+  get protocolSwitch(): { readonly epoch: number; readonly origin: string } {
+    return { epoch: this.#switchEpoch, origin: this.#switchOrigin };
+  }
+
+  /** Members monitored by direct heartbeats (heartbeat and hybrid modes). */
+  get pinned(): readonly string[] {
+    return this.#pinned;
+  }
+
+  /** Whether heartbeats now go directly to every member (the hybrid below its threshold). */
+  get allToAll(): boolean {
+    return this.#heartbeats?.allToAll ?? false;
   }
 
   /** The heartbeat detector's counter for a member (this node's own counter for itself). */
@@ -181,6 +210,13 @@ export class MemberNode implements NodeContext {
         // Prefixed so that an application key can never replace a member's update.
         this.broadcast(`user:${input.key}`, { type: 'user', payload: input.payload });
         break;
+      case 'setProtocol':
+        this.#switchTo({ type: 'protocolSwitch', protocol: input.protocol, epoch: this.#switchEpoch + 1, origin: this.selfName });
+        break;
+      case 'pin':
+        this.#pinned = [...new Set(input.names)];
+        if (this.#heartbeats) this.#heartbeats.pinned = this.#pinned;
+        break;
     }
     this.timers.runDue(this.now);
     return this.drain();
@@ -213,13 +249,19 @@ export class MemberNode implements NodeContext {
 
   members(): Member[] {
     const result: Member[] = [];
-    for (let slot = 0; slot < this.table.size; slot++) result.push(this.#membership.member(slot));
+    for (let slot = 0; slot < this.table.size; slot++) result.push(this.#member(slot));
     return result;
   }
 
   member(name: string): Member | undefined {
     const slot = this.table.find(name);
-    return slot < 0 ? undefined : this.#membership.member(slot);
+    return slot < 0 ? undefined : this.#member(slot);
+  }
+
+  #member(slot: number): Member {
+    const member = this.#membership.member(slot);
+    const rttMs = this.#rtt.get(this.table.nameIdAt(slot));
+    return rttMs === undefined ? member : { ...member, rttMs };
   }
 
   // ——— NodeContext ———
@@ -227,7 +269,13 @@ export class MemberNode implements NodeContext {
   emit(output: Output): void {
     // Events emitted while the membership is being built (the node's own join) precede the reconnector.
     if (output.kind === 'event') this.#reconnector?.observe(output.event);
+    if (output.kind === 'rtt') this.#sampleRtt(output.member, output.ms);
     this.#outputs.push(output);
+  }
+
+  nextSeqNo(): number {
+    this.#seqNo = (this.#seqNo + 1) >>> 0;
+    return this.#seqNo;
   }
 
   notice(level: 'debug' | 'warn', text: string): void {
@@ -263,12 +311,13 @@ export class MemberNode implements NodeContext {
     switch (message.type) {
       case 'ping':
         this.#prober.onPing(from, message);
+        if (message.node === '' || message.node === this.selfName) this.#heartbeats?.onPing(message.source?.name);
         break;
       case 'indirectPing':
         this.#prober.onIndirectPing(from, message);
         break;
       case 'ack':
-        this.#prober.onAck(message.seqNo);
+        if (!this.#prober.onAck(message.seqNo) && !this.#heartbeats?.onAck(message.seqNo)) this.stats.messagesIgnored++;
         break;
       case 'nack':
         this.#prober.onNack(message.seqNo);
@@ -286,10 +335,82 @@ export class MemberNode implements NodeContext {
         this.emit({ kind: 'message', payload: message.payload, from });
         break;
       case 'heartbeats':
-        if (this.#heartbeats) this.#heartbeats.onHeartbeats(message);
-        else this.stats.messagesIgnored++;
+        if (this.#heartbeats) {
+          this.#heartbeats.onHeartbeats(message);
+        } else {
+          this.stats.messagesIgnored++;
+          // A heartbeat table reaching a SWIM node after a switch: its sender missed the switch.
+          if (this.#switchEpoch > 0) this.sendPacket(from, [this.#switchMessage()], false);
+        }
+        break;
+      case 'protocolSwitch':
+        this.#onProtocolSwitch(from, message);
         break;
     }
+  }
+
+  #switchMessage(): ProtocolSwitchMessage {
+    return { type: 'protocolSwitch', protocol: this.#protocol, epoch: this.#switchEpoch, origin: this.#switchOrigin };
+  }
+
+  /**
+   * A switch spreads like a membership update, and the highest (epoch, origin) wins. A sender
+   * still on an older switch is answered with this node's, so that a node that missed the
+   * gossip (paused, partitioned) catches up at its next heartbeat.
+   */
+  #onProtocolSwitch(from: Address, message: ProtocolSwitchMessage): void {
+    const epoch = this.#switchEpoch;
+    if (message.epoch > epoch || (message.epoch === epoch && message.origin > this.#switchOrigin)) {
+      this.#switchTo(message);
+    } else if (epoch > 0 && (message.epoch < epoch || message.origin < this.#switchOrigin)) {
+      this.sendPacket(from, [this.#switchMessage()], false);
+    }
+  }
+
+  #switchTo(message: ProtocolSwitchMessage): void {
+    this.#switchEpoch = message.epoch;
+    this.#switchOrigin = message.origin;
+    this.broadcast(SWITCH_KEY, message);
+    this.#applyProtocol(message.protocol);
+    this.stats.protocolSwitches++;
+    this.#outputs.push({ kind: 'protocol', protocol: message.protocol, epoch: message.epoch, origin: message.origin });
+  }
+
+  /**
+   * Hands failure detection to another detector, keeping the table. SWIM suspicions end when a
+   * heartbeat detector starts, which then counts every member's silence from now; on the way
+   * back, members suspected by heartbeats become SWIM suspicions (see Membership).
+   */
+  #applyProtocol(protocol: Protocol): void {
+    const was = this.#heartbeats ? this.#protocol : 'swim';
+    this.#protocol = protocol;
+    if (protocol === 'swim') {
+      if (was === 'swim') return;
+      this.#heartbeats!.stop();
+      this.#heartbeats = undefined;
+      this.#membership.useLocalVerdicts(false);
+      this.#prober.start();
+      return;
+    }
+    const mode = protocol === 'hybrid' ? 'hybrid' : 'gossip';
+    if (this.#heartbeats) {
+      this.#heartbeats.mode = mode;
+      return;
+    }
+    this.#prober.stop();
+    this.#membership.useLocalVerdicts(true);
+    this.#heartbeats = new HeartbeatDetector(this, this.#membership, mode, () =>
+      this.#switchEpoch > 0 ? [this.#switchMessage()] : [],
+    );
+    this.#heartbeats.pinned = this.#pinned;
+    this.#heartbeats.start();
+  }
+
+  #sampleRtt(name: string, ms: number): void {
+    const nameId = this.table.registry.findNameId(name);
+    if (nameId < 0) return;
+    const smoothed = this.#rtt.get(nameId);
+    this.#rtt.set(nameId, smoothed === undefined ? ms : smoothed + RTT_GAIN * (ms - smoothed));
   }
 
   #receiveStream(from: Address, stream: StreamId, message: StreamMessage): void {

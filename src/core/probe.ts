@@ -34,7 +34,7 @@ export class Prober {
   readonly #pending = new Map<number, PendingProbe>();
   readonly #relays = new Map<number, Relay>();
   #index = 0;
-  #seqNo = 0;
+  #tickTimer: TimerHandle | undefined;
   #reap: () => void;
 
   constructor(ctx: NodeContext, membership: Membership, reap: () => void) {
@@ -46,12 +46,24 @@ export class Prober {
   /** Starts probing after a random stagger within one interval. */
   start(): void {
     const ctx = this.#ctx;
-    ctx.timers.schedule(ctx.now + ctx.rng.float() * ctx.config.probeIntervalMs, () => this.#tick());
+    this.#tickTimer = ctx.timers.schedule(ctx.now + ctx.rng.float() * ctx.config.probeIntervalMs, () => this.#tick());
+  }
+
+  /**
+   * Stops probing (another detector takes over) and drops the probes in flight. Pings from
+   * others are still answered and indirect pings still relayed.
+   */
+  stop(): void {
+    const { timers } = this.#ctx;
+    timers.cancel(this.#tickTimer);
+    this.#tickTimer = undefined;
+    for (const pending of this.#pending.values()) for (const timer of pending.timers) timers.cancel(timer);
+    this.#pending.clear();
   }
 
   #tick(): void {
     const ctx = this.#ctx;
-    ctx.timers.schedule(ctx.now + ctx.awareness.scale(ctx.config.probeIntervalMs), () => this.#tick());
+    this.#tickTimer = ctx.timers.schedule(ctx.now + ctx.awareness.scale(ctx.config.probeIntervalMs), () => this.#tick());
     if (this.#membership.leaving) return;
     const slot = this.#nextTarget();
     if (slot >= 0) this.#probe(slot);
@@ -87,7 +99,7 @@ export class Prober {
     const { table, config } = ctx;
     const profile = table.profileAt(slot);
     const nameId = table.nameIdAt(slot);
-    const seqNo = this.#nextSeqNo();
+    const seqNo = ctx.nextSeqNo();
     const ping: PingMessage = { type: 'ping', seqNo, node: profile.name, source: ctx.selfSource };
     const target = { host: profile.host, port: profile.port };
     ctx.stats.probes++;
@@ -185,7 +197,7 @@ export class Prober {
 
   onIndirectPing(from: Address, request: IndirectPingMessage): void {
     const ctx = this.#ctx;
-    const seqNo = this.#nextSeqNo();
+    const seqNo = ctx.nextSeqNo();
     const requester = replyAddress(from, request.source);
     const port = request.target.port || ctx.selfSource.port;
     ctx.stats.relayedPings++;
@@ -203,19 +215,18 @@ export class Prober {
     this.#relays.set(seqNo, { requesterSeqNo: request.seqNo, requester, timer });
   }
 
-  onAck(seqNo: number): void {
+  /** Handles an ack to one of this node's probes or relayed pings; false when it is neither. */
+  onAck(seqNo: number): boolean {
     if (this.#pending.has(seqNo)) {
       this.#acked(seqNo);
-      return;
+      return true;
     }
     const relay = this.#relays.get(seqNo);
-    if (relay) {
-      this.#relays.delete(seqNo);
-      this.#ctx.timers.cancel(relay.timer);
-      this.#ctx.sendMessage(relay.requester, { type: 'ack', seqNo: relay.requesterSeqNo }, false);
-      return;
-    }
-    this.#ctx.stats.messagesIgnored++;
+    if (!relay) return false;
+    this.#relays.delete(seqNo);
+    this.#ctx.timers.cancel(relay.timer);
+    this.#ctx.sendMessage(relay.requester, { type: 'ack', seqNo: relay.requesterSeqNo }, false);
+    return true;
   }
 
   onNack(seqNo: number): void {
@@ -228,10 +239,6 @@ export class Prober {
     pending.nacks++;
   }
 
-  #nextSeqNo(): number {
-    this.#seqNo = (this.#seqNo + 1) >>> 0;
-    return this.#seqNo;
-  }
 }
 
 /**

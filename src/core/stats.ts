@@ -19,6 +19,15 @@ export interface CoreStats {
   rttSumMs: number;
   rttCount: number;
   lastRttMs: number;
+  /** Heartbeat tables (or table parts) sent and received: gossip-style heartbeat traffic. */
+  heartbeatTablesSent: number;
+  heartbeatTablesReceived: number;
+  /** Direct heartbeats (pings) sent, and their acks back within / after the RTT bound. */
+  directHeartbeatsSent: number;
+  directAcks: number;
+  directAcksLate: number;
+  /** Failure detector changes this node went through (its own and adopted ones). */
+  protocolSwitches: number;
 }
 
 export function createStats(): CoreStats {
@@ -38,5 +47,11 @@ export function createStats(): CoreStats {
     rttSumMs: 0,
     rttCount: 0,
     lastRttMs: 0,
+    heartbeatTablesSent: 0,
+    heartbeatTablesReceived: 0,
+    directHeartbeatsSent: 0,
+    directAcks: 0,
+    directAcksLate: 0,
+    protocolSwitches: 0,
   };
 }

@@ -33,7 +33,20 @@ export interface Member extends MemberProfile {
   readonly status: Status;
   /** Local time (ms) of the last status change. */
   readonly since: number;
+  /**
+   * Smoothed round-trip time (ms) measured by this node's probes (SWIM) or direct heartbeats
+   * (hybrid, pinned members); absent while none has been measured.
+   */
+  readonly rttMs?: number;
 }
+
+/**
+ * The failure detectors: SWIM's probes; gossiped heartbeat tables; and the hybrid, which sends
+ * direct heartbeats to every member while the cluster is small and gossips tables above that.
+ */
+export type Protocol = 'swim' | 'heartbeat' | 'hybrid';
+
+export const PROTOCOLS: readonly Protocol[] = ['swim', 'heartbeat', 'hybrid'];
 
 /** Who sent a ping or indirect ping, so that the answer goes back to the right socket. */
 export interface Source {
@@ -120,6 +133,18 @@ export interface HeartbeatsMessage {
   readonly entries: readonly HeartbeatEntry[];
 }
 
+/**
+ * A cluster-wide switch of failure detector. The highest (epoch, origin) wins everywhere; epoch
+ * 0 is the configured detector and never travels. Not a memberlist message either.
+ */
+export interface ProtocolSwitchMessage {
+  readonly type: 'protocolSwitch';
+  readonly protocol: Protocol;
+  readonly epoch: number;
+  /** The node that asked for the switch (breaks ties between concurrent switches). */
+  readonly origin: string;
+}
+
 /** Messages that travel in UDP packets (several of them make a compound packet). */
 export type Message =
   | PingMessage
@@ -130,7 +155,8 @@ export type Message =
   | AliveMessage
   | DeadMessage
   | UserMessage
-  | HeartbeatsMessage;
+  | HeartbeatsMessage
+  | ProtocolSwitchMessage;
 
 export type MessageType = Message['type'];
 
@@ -185,7 +211,11 @@ export type Input =
    * Disseminate an application payload (a `user` message) like a membership update: piggybacked
    * and gossiped up to the retransmit limit. A later broadcast with the same key replaces it.
    */
-  | { readonly kind: 'broadcast'; readonly key: string; readonly payload: Uint8Array };
+  | { readonly kind: 'broadcast'; readonly key: string; readonly payload: Uint8Array }
+  /** Switch the failure detector of the whole cluster (spread by gossip; see `Protocol`). */
+  | { readonly kind: 'setProtocol'; readonly protocol: Protocol }
+  /** Replace the members this node monitors directly in heartbeat and hybrid modes. */
+  | { readonly kind: 'pin'; readonly names: readonly string[] };
 
 /** A membership change, as the application sees it. */
 export type MemberEventType = 'join' | 'update' | 'suspect' | 'alive' | 'failed' | 'left';
@@ -228,6 +258,8 @@ export type Output =
   | { readonly kind: 'left'; readonly timedOut: boolean }
   /** A probe was answered: the round-trip time to that member (for metrics). */
   | { readonly kind: 'rtt'; readonly member: string; readonly ms: number }
+  /** The failure detector changed, here or by a switch that reached this node. */
+  | { readonly kind: 'protocol'; readonly protocol: Protocol; readonly epoch: number; readonly origin: string }
   /** Something a driver may log: a dropped or rejected message, a conflict. */
   | { readonly kind: 'notice'; readonly level: 'debug' | 'warn'; readonly text: string };
 

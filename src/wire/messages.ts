@@ -1,4 +1,4 @@
-import type { AckMessage, AliveMessage, HeartbeatEntry, HeartbeatsMessage, MemberProfile, Message, PingMessage, Source, Status } from '../core/types.js';
+import { PROTOCOLS, type AckMessage, type AliveMessage, type HeartbeatEntry, type HeartbeatsMessage, type MemberProfile, type Message, type PingMessage, type Protocol, type Source, type Status } from '../core/types.js';
 import { decodeHost, encodeHost } from './address.js';
 import { WireError } from './errors.js';
 import {
@@ -36,7 +36,11 @@ export const WireType = {
    * future memberlist type.
    */
   heartbeats: 64,
+  /** hearsay's cluster-wide failure detector switch, beside the heartbeat table. */
+  protocolSwitch: 65,
 } as const;
+
+const PROTOCOL_CODES: Record<Protocol, number> = { swim: 0, heartbeat: 1, hybrid: 2 };
 
 const STATE_CODES: Record<Status, number> = { alive: 0, suspect: 1, failed: 2, left: 3 };
 const STATUSES: readonly Status[] = ['alive', 'suspect', 'failed', 'left'];
@@ -107,6 +111,13 @@ export function encodeMessage(m: Message): Uint8Array {
       return new MsgpackWriter(1 + m.payload.length).byte(WireType.user).bytes(m.payload).finish();
     case 'heartbeats':
       return encodeHeartbeats(m);
+    case 'protocolSwitch':
+      // `0x41 | {Epoch, Origin, Protocol}`, Protocol as 0 swim, 1 heartbeat, 2 hybrid.
+      return typedStruct(WireType.protocolSwitch, {
+        Epoch: checkUint(m.epoch, U32, 'epoch'),
+        Origin: m.origin,
+        Protocol: PROTOCOL_CODES[m.protocol],
+      });
   }
 }
 
@@ -210,6 +221,13 @@ export function decodeMessage(bytes: Uint8Array): Message {
     }
     case WireType.heartbeats:
       return decodeHeartbeats(readStruct(bytes, 1, 'heartbeats').struct);
+    case WireType.protocolSwitch: {
+      const what = 'protocolSwitch';
+      const s = readStruct(bytes, 1, what).struct;
+      const protocol = PROTOCOLS[uintField(s, 'Protocol', U32, what)];
+      if (protocol === undefined) throw new WireError('malformed', `${what}.Protocol: unknown detector`);
+      return { type: what, protocol, epoch: uintField(s, 'Epoch', U32, what), origin: textField(s, 'Origin', what) };
+    }
     case WireType.compound:
     case WireType.compress:
     case WireType.hasCrc:

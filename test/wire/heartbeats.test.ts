@@ -1,12 +1,13 @@
 /**
- * hearsay's heartbeat table message (type 0x40): round trips, the exact layout, and agreement
- * of the core's size arithmetic with the encoder.
+ * hearsay's own messages — the heartbeat table (type 0x40) and the protocol switch (0x41):
+ * round trips, the exact layout, and agreement of the core's size arithmetic with the encoder.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitHeartbeats } from '../../src/core/heartbeat.js';
 import { compoundOverhead, memberlistSize } from '../../src/core/message-size.js';
-import type { HeartbeatEntry, HeartbeatsMessage, Message, Status } from '../../src/core/types.js';
+import type { HeartbeatEntry, HeartbeatsMessage, Message, ProtocolSwitchMessage, Status } from '../../src/core/types.js';
+import { WireError } from '../../src/wire/errors.js';
 import { decodeMessage, decodePacket, encodeMessage, encodePacket, WireType } from '../../src/wire/index.js';
 import { hex, memberProfile, profile, RUNS, toHex } from './helpers.js';
 
@@ -22,9 +23,11 @@ const heartbeats: fc.Arbitrary<HeartbeatsMessage> = fc
   .map((entries) => ({ type: 'heartbeats' as const, entries }));
 
 describe('heartbeats message (type 0x40)', () => {
-  it('uses type byte 64, outside memberlist’s 0..13', () => {
+  it('uses type bytes 64 and 65, outside memberlist’s 0..13', () => {
     expect(WireType.heartbeats).toBe(64);
-    expect(Math.max(...Object.entries(WireType).filter(([k]) => k !== 'heartbeats').map(([, v]) => v))).toBe(13);
+    expect(WireType.protocolSwitch).toBe(65);
+    const hearsayOwn = new Set(['heartbeats', 'protocolSwitch']);
+    expect(Math.max(...Object.entries(WireType).filter(([k]) => !hearsayOwn.has(k)).map(([, v]) => v))).toBe(13);
   });
 
   it('encodes {Entries: [{Addr, Generation, Heartbeat, Meta, Name, Port, State, Vsn}]} with sorted keys', () => {
@@ -98,5 +101,43 @@ describe('heartbeats message (type 0x40)', () => {
       }),
       { ...RUNS, numRuns: 100 },
     );
+  });
+});
+
+describe('protocol switch message (type 0x41)', () => {
+  const protocolSwitch: fc.Arbitrary<ProtocolSwitchMessage> = fc.record({
+    type: fc.constant('protocolSwitch' as const),
+    protocol: fc.constantFrom('swim' as const, 'heartbeat' as const, 'hybrid' as const),
+    epoch: fc.oneof(fc.constantFrom(0, 1, 127, 128, 65535, 65536, 0xffffffff), fc.nat()),
+    origin: fc.string({ maxLength: 40 }),
+  });
+
+  it('encodes {Epoch, Origin, Protocol} with sorted keys and the detector as a small int', () => {
+    const m: Message = { type: 'protocolSwitch', protocol: 'hybrid', epoch: 300, origin: 'n1' };
+    const expected = hex(`
+      41 83 a5 45706f6368 cd 012c
+            a6 4f726967696e a2 6e31
+            a8 50726f746f636f6c 02`);
+    expect(toHex(encodeMessage(m))).toBe(toHex(expected));
+    expect(decodeMessage(expected)).toEqual(m);
+    expect(memberlistSize(m)).toBe(expected.length);
+  });
+
+  it('round-trips in compounds, and its size is exact', () => {
+    fc.assert(
+      fc.property(protocolSwitch, heartbeats, fc.boolean(), (m, table, crc) => {
+        expect(decodeMessage(encodeMessage(m))).toEqual(m);
+        expect(encodeMessage(m).length).toBe(memberlistSize(m));
+        expect(decodePacket(encodePacket([table, m], { crc, compress: false }))).toEqual([table, m]);
+      }),
+      RUNS,
+    );
+  });
+
+  it('refuses an unknown detector code', () => {
+    const bytes = encodeMessage({ type: 'protocolSwitch', protocol: 'swim', epoch: 1, origin: 'a' });
+    bytes[bytes.length - 1] = 7;
+    expect(() => decodeMessage(bytes)).toThrow(WireError);
+    expect(() => decodeMessage(bytes)).toThrow(/unknown detector/);
   });
 });
