@@ -149,8 +149,8 @@ const MINIMUMS: Record<keyof SwimConfig, number | 'boolean'> = {
   failAfterMs: 1,
   cleanupAfterMs: 0,
   phiThreshold: 0,
-  hybridThreshold: 100,
-  rttBoundMs: 500,
+  hybridThreshold: 1,
+  rttBoundMs: 1,
 };
 
 export const CONFIG_KEYS = Object.keys(MINIMUMS) as (keyof SwimConfig)[];

@@ -111,9 +111,13 @@ export class HeartbeatDetector {
     return this.#mode === 'hybrid' && table.count(ALIVE) + table.count(SUSPECT) <= config.hybridThreshold;
   }
 
-  /** Starts the periodic send after a random stagger within one period. */
+  /**
+   * Starts judging every member known now (silence counts from now) and the periodic send
+   * after a random stagger within one period.
+   */
   start(): void {
     const ctx = this.#ctx;
+    this.trackAll();
     this.#tickTimer = ctx.timers.schedule(ctx.now + ctx.rng.float() * ctx.config.heartbeatIntervalMs, () => this.#tick());
   }
 
@@ -135,9 +139,7 @@ export class HeartbeatDetector {
     this.#heartbeat++;
     for (const [seqNo, ping] of this.#direct) if (ctx.now - ping.sentAt > config.rttBoundMs) this.#direct.delete(seqNo);
     if (this.allToAll) {
-      // Every member gets a track (and so a deadline) even before its first sign of life.
-      const selfId = ctx.table.registry.findNameId(ctx.selfName);
-      for (let slot = 0; slot < ctx.table.size; slot++) if (ctx.table.nameIdAt(slot) !== selfId) this.#sync(slot);
+      this.trackAll();
       for (const slot of this.#liveSlots()) this.#sendDirect(slot);
       return;
     }
@@ -194,6 +196,13 @@ export class HeartbeatDetector {
     const to = { host: profile.host, port: profile.port };
     if (extra.length) ctx.sendPacket(to, [ping, ...extra], protocolMax(profile.vsn) >= 5);
     else ctx.sendMessage(to, ping, false);
+  }
+
+  /** Every member gets a track, and so a deadline, even before its first sign of life. */
+  trackAll(): void {
+    const { table } = this.#ctx;
+    const selfId = table.registry.findNameId(this.#ctx.selfName);
+    for (let slot = 0; slot < table.size; slot++) if (table.nameIdAt(slot) !== selfId) this.#sync(slot);
   }
 
   #liveSlots(): number[] {

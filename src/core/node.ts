@@ -245,6 +245,7 @@ export class MemberNode implements NodeContext {
   /** Adds members known from a snapshot as alive, silently (simulations start converged). */
   preload(members: readonly { readonly profile: MemberProfile; readonly incarnation: number }[]): void {
     this.#membership.preload(members);
+    this.#heartbeats?.trackAll();
   }
 
   members(): Member[] {

@@ -21,6 +21,7 @@ import {
   type Message,
   type Output,
   type ProfileName,
+  type Protocol,
   type StreamId,
   type StreamMessage,
   type SwimConfig,
@@ -43,6 +44,17 @@ export function members(count: number, prefix = 'm', extra: Partial<MemberProfil
   }
   return result;
 }
+
+/** Heartbeat detector timings for the fake clock, with push/pull and reconnects out of the way. */
+export const HEARTBEAT_CONFIG: Partial<SwimConfig> = {
+  pushPullIntervalMs: 0,
+  reconnectIntervalMs: 0,
+  heartbeatIntervalMs: 1000,
+  heartbeatFanout: 3,
+  suspectAfterMs: 5000,
+  failAfterMs: 10_000,
+  cleanupAfterMs: 60_000,
+};
 
 export function addressOf(p: { host: string; port: number }): Address {
   return { host: p.host, port: p.port };
@@ -110,7 +122,9 @@ export interface HarnessOptions {
   /** Incarnation of the preloaded members (1 by default). */
   preloadIncarnation?: number;
   /** The failure detector ('swim' by default). */
-  detector?: 'swim' | 'heartbeat';
+  detector?: Protocol;
+  /** Members monitored by direct heartbeats (heartbeat and hybrid modes). */
+  pinned?: readonly string[];
 }
 
 interface Scheduled {
@@ -144,6 +158,7 @@ export class Harness {
       now: this.now,
       ...(options.incarnation !== undefined ? { incarnation: options.incarnation } : {}),
       ...(options.detector ? { detector: options.detector } : {}),
+      ...(options.pinned ? { pinned: options.pinned } : {}),
     });
     this.#guardAgainstRunawayTimers();
     if (options.preload) {

@@ -5,17 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, PhiAccrual, PROFILES, resolveConfig, type HeartbeatEntry, type MemberProfile, type Status, type SwimConfig } from '../../src/core/index.js';
 import { encodePacket } from '../../src/wire/index.js';
-import { Harness, members, profileOf } from './harness.js';
+import { Harness, HEARTBEAT_CONFIG, members, profileOf } from './harness.js';
 
-const CONFIG: Partial<SwimConfig> = {
-  pushPullIntervalMs: 0,
-  reconnectIntervalMs: 0,
-  heartbeatIntervalMs: 1000,
-  heartbeatFanout: 3,
-  suspectAfterMs: 5000,
-  failAfterMs: 10_000,
-  cleanupAfterMs: 60_000,
-};
+const CONFIG = HEARTBEAT_CONFIG;
 
 function entry(profile: MemberProfile, generation: number, heartbeat: number, status: Status = 'alive'): HeartbeatEntry {
   return { profile, generation, heartbeat, status };
