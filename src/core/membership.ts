@@ -191,7 +191,10 @@ export class Membership {
   }
 
   onSuspect(message: SuspectMessage): void {
-    if (this.#localVerdicts) return;
+    if (this.#localVerdicts) {
+      this.#refuteLocalVerdict(message.node, message.incarnation);
+      return;
+    }
     const ctx = this.#ctx;
     const { table } = ctx;
     if (this.#isStaleRumourAboutSelf(message.node, message.incarnation)) return;
@@ -239,7 +242,10 @@ export class Membership {
   }
 
   onDead(message: DeadMessage): void {
-    if (this.#localVerdicts && message.from !== message.node) return;
+    if (this.#localVerdicts && message.from !== message.node) {
+      this.#refuteLocalVerdict(message.node, message.incarnation);
+      return;
+    }
     const ctx = this.#ctx;
     const { table } = ctx;
     if (this.#isStaleRumourAboutSelf(message.node, message.incarnation)) return;
@@ -322,6 +328,15 @@ export class Membership {
     if (node !== this.#ctx.selfName || this.#leaving || incarnation >= this.#incarnation) return false;
     this.#ctx.broadcast(this.#profile.name, this.#selfAlive());
     return true;
+  }
+
+  /**
+   * With local verdicts the only rumours are peers' push/pull records. One that holds this node
+   * suspect or failed starts a new generation, which overrides that peer's tombstone: this is how
+   * the sides of a healed partition take each other back before their tombstones expire.
+   */
+  #refuteLocalVerdict(node: string, incarnation: number): void {
+    if (node === this.#ctx.selfName && !this.#leaving && incarnation >= this.#incarnation) this.#refute(incarnation);
   }
 
   /** Someone says this node is suspect, failed or differently announced: outbid them. */

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, PhiAccrual, PROFILES, resolveConfig, type HeartbeatEntry, type MemberProfile, type Status, type SwimConfig } from '../../src/core/index.js';
 import { encodePacket } from '../../src/wire/index.js';
-import { Harness, HEARTBEAT_CONFIG, members, profileOf } from './harness.js';
+import { Harness, HEARTBEAT_CONFIG, members, Network, profileOf } from './harness.js';
 
 const CONFIG = HEARTBEAT_CONFIG;
 
@@ -279,5 +279,31 @@ describe('heartbeat detector: configuration and selection', () => {
     const mark = h.mark();
     h.advanceTo(5000);
     expect(h.sent('heartbeats', mark)).toHaveLength(0);
+  });
+});
+
+describe('heartbeat detector: a healed partition', () => {
+  it('the two sides take each other back long before their tombstones expire', () => {
+    const net = new Network();
+    const config = { ...CONFIG, cleanupAfterMs: 600_000, reconnectIntervalMs: 5000 };
+    const nodes = [0, 1, 2, 3, 4, 5].map((i) =>
+      net.add(new Harness({ name: `n${i}`, host: `10.0.0.${i + 1}`, seed: i + 1, detector: 'heartbeat', config })),
+    );
+    for (const h of nodes) h.node.preload(nodes.filter((x) => x !== h).map((x) => ({ profile: x.self, incarnation: 1 })));
+    const side = (h: Harness) => nodes.indexOf(h) < 3;
+    net.advanceTo(5000);
+    net.drop = (from, to) => side(from) !== side(net.byAddress(to)!);
+    net.advanceTo(40_000);
+    for (const h of nodes) {
+      expect(h.node.members().filter((m) => m.status === 'failed')).toHaveLength(3);
+    }
+    net.drop = () => false;
+    const marks = nodes.map((h) => h.mark());
+    net.advanceTo(160_000);
+    for (const h of nodes) {
+      // Back as a new generation (a join), everyone alive; the tombstones had 10 minutes to go.
+      expect([h.name, h.node.members().filter((m) => m.status === 'alive').length]).toEqual([h.name, 6]);
+      expect(h.events(marks[nodes.indexOf(h)], 'join').length).toBe(3);
+    }
   });
 });
