@@ -3,8 +3,8 @@ import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { CONFIG_KEYS, HearsayError, isProfileName, type ProfileName, type SwimConfig } from '../core/index.js';
-import { createNode, formatAddress, JoinError, OptionError, parseAddress, type HearsayNode } from '../runtime/index.js';
-import { AVAILABLE_PROTOCOLS, createApi, PROTOCOLS } from './http-api.js';
+import { createNode, formatAddress, JoinError, OptionError, parseAddress, PROTOCOLS, type HearsayNode, type Protocol } from '../runtime/index.js';
+import { createApi } from './http-api.js';
 import { createMetrics } from './metrics.js';
 
 /** Everything an agent can be told, from flags or a JSON config file (flags win). */
@@ -18,7 +18,10 @@ export interface AgentOptions {
   http?: string;
   /** Required when the HTTP API listens beyond loopback. */
   httpToken?: string;
+  /** The failure detector to start with; a PUT /v1/protocol on any agent switches the whole cluster later. */
   protocol?: string;
+  /** Members monitored by direct heartbeats in heartbeat and hybrid modes. */
+  pinned?: string[];
   profile?: ProfileName;
   config?: Partial<SwimConfig>;
   /** Base64 key (as `serf keygen` prints). */
@@ -56,7 +59,7 @@ export async function readConfigFile(path: string): Promise<AgentOptions> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new OptionError(`config file ${path} must hold a JSON object`);
   }
-  const known = ['name', 'bind', 'advertise', 'join', 'http', 'httpToken', 'protocol', 'profile', 'config', 'encrypt', 'keyringFile', 'tags', 'dropRate', 'logLevel'];
+  const known = ['name', 'bind', 'advertise', 'join', 'http', 'httpToken', 'protocol', 'pinned', 'profile', 'config', 'encrypt', 'keyringFile', 'tags', 'dropRate', 'logLevel'];
   for (const key of Object.keys(parsed)) {
     if (!known.includes(key)) throw new OptionError(`config file ${path}: unknown key "${key}"; known keys are ${known.join(', ')}`);
   }
@@ -95,10 +98,7 @@ async function keysFrom(options: AgentOptions): Promise<string[] | undefined> {
 /** Starts a node and its HTTP API; joins in the background, retrying with backoff. */
 export async function startAgent(options: AgentOptions, log: Logger): Promise<Agent> {
   const protocol = options.protocol ?? 'swim';
-  if (!(PROTOCOLS as readonly string[]).includes(protocol)) throw new OptionError(`unknown protocol "${protocol}": known ones are ${PROTOCOLS.join(', ')}`);
-  if (!(AVAILABLE_PROTOCOLS as readonly string[]).includes(protocol)) {
-    throw new OptionError(`protocol "${protocol}" is not available in this version: available: ${AVAILABLE_PROTOCOLS.join(', ')}`);
-  }
+  if (!(PROTOCOLS as readonly string[]).includes(protocol)) throw new OptionError(`unknown protocol "${protocol}": use ${PROTOCOLS.join(', ')}`);
   if (options.profile !== undefined && !isProfileName(options.profile)) throw new OptionError(`unknown profile "${options.profile}": use lan, local or wan`);
   const bind = parseAddress(options.bind ?? '0.0.0.0:7946');
   const join = (options.join ?? []).map((seed) => formatAddress(parseAddress(seed)));
@@ -117,6 +117,8 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
     tags: options.tags ?? {},
     ...(keys ? { keys } : {}),
     dropRate: options.dropRate ?? 0,
+    protocol: protocol as Protocol,
+    ...(options.pinned ? { pinned: options.pinned } : {}),
   });
   const httpAddress = httpGiven ?? { host: '127.0.0.1', port: node.address.port + 10_000 };
   if (httpAddress.port > 65535) {
@@ -168,6 +170,11 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
     node.on(type, (member) => log.info({ event: type, member: member.name, incarnation: member.incarnation }, `member ${type}`));
   }
   node.on('notice', (level, text) => (level === 'warn' ? log.warn(text) : log.debug(text)));
+  node.on('protocol', (switched, epoch, origin) => {
+    log.info({ protocol: switched, epoch, origin }, 'failure detector switched');
+    warnIfHeartbeats(log, switched);
+  });
+  warnIfHeartbeats(log, node.protocol);
   log.info(
     { node: node.name, gossip: formatAddress(node.address), advertise: formatAddress(node.advertised), http: `${isIP(http.host) === 6 ? `[${http.host}]` : http.host}:${http.port}`, protocol },
     'agent ready',
@@ -194,4 +201,13 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
   }
 
   return { node, http, leave, close, stopped };
+}
+
+/** Heartbeat modes judge members by messages only hearsay sends; mixed clusters must know. */
+function warnIfHeartbeats(log: Logger, protocol: Protocol): void {
+  if (protocol === 'swim') return;
+  log.warn(
+    { protocol },
+    `${protocol} detection needs every member to run hearsay: Serf and memberlist agents drop heartbeats and will be judged failed (switch back with PUT /v1/protocol {"protocol": "swim"})`,
+  );
 }

@@ -1,12 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { HearsayError } from '../core/index.js';
-import { JoinError, type HearsayNode, type Member } from '../runtime/index.js';
+import { JoinError, PROTOCOLS, type HearsayNode, type Member, type Protocol } from '../runtime/index.js';
 import { openApiDocument } from './openapi.js';
-
-/** Detection protocols the agent knows of, and which of them this build can run. */
-export const PROTOCOLS = ['swim', 'heartbeat', 'hybrid'] as const;
-export const AVAILABLE_PROTOCOLS = ['swim'] as const;
 
 export interface ApiOptions {
   node: HearsayNode;
@@ -19,8 +15,23 @@ export interface ApiOptions {
 
 /** A member as the API shows it (the meta bytes are left out: tags carry what they hold). */
 export function memberJson(member: Member) {
-  const { name, address, port, status, incarnation, tags, since } = member;
-  return { name, address, port, status, incarnation, tags, since: new Date(since).toISOString() };
+  const { name, address, port, status, incarnation, tags, since, rttMs } = member;
+  return {
+    name,
+    address,
+    port,
+    status,
+    incarnation,
+    tags,
+    since: new Date(since).toISOString(),
+    // Microseconds are as precise as the millisecond samples it smooths deserve.
+    ...(rttMs === undefined ? {} : { rttMs: Math.round(rttMs * 1000) / 1000 }),
+  };
+}
+
+/** The switch in force as the API shows it; `origin` is null for the detector the agent started with. */
+export function protocolJson(protocol: Protocol, epoch: number, origin: string) {
+  return { protocol, epoch, origin: epoch === 0 ? null : origin };
 }
 
 /** A request the API refuses: status and message become `{"error": message}`. */
@@ -80,34 +91,50 @@ export function createApi(options: ApiOptions): FastifyInstance {
     return reply;
   });
 
-  app.get('/v1/protocol', async () => ({ protocol: 'swim', available: AVAILABLE_PROTOCOLS }));
+  app.get('/v1/protocol', async () => ({
+    ...protocolJson(node.protocol, node.protocolSwitch.epoch, node.protocolSwitch.origin),
+    allToAll: node.allToAll,
+    pinned: node.pinned,
+  }));
   app.put('/v1/protocol', async (request) => {
-    const protocol = (request.body as { protocol?: unknown } | null)?.protocol;
-    if (typeof protocol !== 'string') throw new ApiError(400, 'body must be {"protocol": "swim"}');
+    const body = request.body as Record<string, unknown> | null;
+    const protocol = typeof body === 'object' && body !== null ? body.protocol : undefined;
+    if (typeof protocol !== 'string') throw new ApiError(400, `body must be {"protocol": "${PROTOCOLS.join('" | "')}"}`);
     if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
-      throw new ApiError(400, `unknown protocol "${protocol}": known ones are ${PROTOCOLS.join(', ')}`);
+      throw new ApiError(400, `unknown protocol "${protocol}": use ${PROTOCOLS.join(', ')}`);
     }
-    if (!(AVAILABLE_PROTOCOLS as readonly string[]).includes(protocol)) {
-      throw new ApiError(409, `protocol "${protocol}" is not available in this version: available: ${AVAILABLE_PROTOCOLS.join(', ')}`);
+    // Always a new switch, even to the detector in use: it then reaches nodes started with another.
+    node.setProtocol(protocol as Protocol);
+    return protocolJson(node.protocol, node.protocolSwitch.epoch, node.protocolSwitch.origin);
+  });
+  app.put('/v1/pinned', async (request) => {
+    const names = (request.body as { names?: unknown } | null)?.names;
+    if (!Array.isArray(names) || !names.every((name) => typeof name === 'string' && name.length > 0)) {
+      throw new ApiError(400, 'body must be {"names": ["member", …]} (an empty list unpins all)');
     }
-    return { protocol };
+    node.pin(names as string[]);
+    return { pinned: node.pinned };
   });
 
   app.get('/v1/events', (request, reply) => {
     reply.hijack();
     const out = reply.raw;
     out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    out.write(': membership events of this node\n\n');
+    out.write(': membership and protocol events of this node\n\n');
+    const send = (type: string, data: object) => out.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
     const types = ['join', 'update', 'suspect', 'alive', 'failed', 'left'] as const;
     const listeners = types.map((type) => {
-      const listener = (member: Member) => out.write(`event: ${type}\ndata: ${JSON.stringify(memberJson(member))}\n\n`);
+      const listener = (member: Member) => send(type, memberJson(member));
       node.on(type, listener);
       return [type, listener] as const;
     });
+    const onProtocol = (protocol: Protocol, epoch: number, origin: string) => send('protocol', protocolJson(protocol, epoch, origin));
+    node.on('protocol', onProtocol);
     const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), 15_000);
     request.raw.on('close', () => {
       clearInterval(keepAlive);
       for (const [type, listener] of listeners) node.off(type, listener);
+      node.off('protocol', onProtocol);
     });
   });
 

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { HearsayNode } from '../runtime/index.js';
+import { PROTOCOLS, type HearsayNode } from '../runtime/index.js';
 import type { CoreStats } from '../core/index.js';
 
 /** Core counters exported as Prometheus counters: name, help, and the stat it follows. */
@@ -16,6 +16,12 @@ const CORE_COUNTERS: [string, string, keyof CoreStats][] = [
   ['hearsay_failures_declared_total', 'Members this node declared failed', 'failuresDeclared'],
   ['hearsay_push_pulls_total', 'Push/pull exchanges started', 'pushPulls'],
   ['hearsay_messages_ignored_total', 'Messages ignored as stale, misaddressed or conflicting', 'messagesIgnored'],
+  ['hearsay_heartbeat_tables_sent_total', 'Heartbeat tables (or table parts) gossiped', 'heartbeatTablesSent'],
+  ['hearsay_heartbeat_tables_received_total', 'Heartbeat tables (or table parts) received', 'heartbeatTablesReceived'],
+  ['hearsay_direct_heartbeats_total', 'Direct heartbeats sent (hybrid, pinned members)', 'directHeartbeatsSent'],
+  ['hearsay_direct_acks_total', 'Direct heartbeats acknowledged within the RTT bound', 'directAcks'],
+  ['hearsay_direct_acks_late_total', 'Direct heartbeats acknowledged after the RTT bound (not a sign of life)', 'directAcksLate'],
+  ['hearsay_protocol_switches_total', 'Failure detector switches this node went through (its own and adopted ones)', 'protocolSwitches'],
 ];
 
 /**
@@ -51,6 +57,23 @@ export function createMetrics(node: HearsayNode): Registry {
       const counts: Record<string, number> = { alive: 0, suspect: 0, failed: 0, left: 0 };
       for (const member of node.members()) counts[member.status]!++;
       for (const [status, count] of Object.entries(counts)) this.set({ status }, count);
+    },
+  });
+  new Gauge({
+    name: 'hearsay_protocol',
+    help: 'The failure detector in use: 1 for it, 0 for the others',
+    labelNames: ['protocol'],
+    registers: [registry],
+    collect() {
+      for (const protocol of PROTOCOLS) this.set({ protocol }, protocol === node.protocol ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'hearsay_protocol_epoch',
+    help: 'Epoch of the detector switch in force (0: the detector the agent started with)',
+    registers: [registry],
+    collect() {
+      this.set(node.protocolSwitch.epoch);
     },
   });
   new Gauge({
@@ -113,7 +136,7 @@ export function createMetrics(node: HearsayNode): Registry {
   });
   const rtt = new Histogram({
     name: 'hearsay_probe_rtt_seconds',
-    help: 'Round-trip time of answered probes',
+    help: 'Round-trip time of answered probes and direct heartbeats',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });

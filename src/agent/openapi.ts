@@ -1,4 +1,6 @@
 /** The HTTP control API, described for clients and served at GET /openapi.json. */
+import { PROTOCOLS } from '../runtime/index.js';
+
 const member = {
   type: 'object',
   required: ['name', 'address', 'port', 'status', 'incarnation', 'tags', 'since'],
@@ -10,6 +12,18 @@ const member = {
     incarnation: { type: 'integer' },
     tags: { type: 'object', additionalProperties: { type: 'string' } },
     since: { type: 'string', format: 'date-time', description: 'last status change, as this node saw it' },
+    rttMs: { type: 'number', description: 'smoothed round-trip time this node measured (SWIM probes, direct heartbeats); absent until measured' },
+  },
+} as const;
+
+const protocols = [...PROTOCOLS];
+const protocolSwitch = {
+  type: 'object',
+  required: ['protocol', 'epoch', 'origin'],
+  properties: {
+    protocol: { type: 'string', enum: protocols },
+    epoch: { type: 'integer', description: 'the switch in force; the highest (epoch, origin) wins cluster-wide; 0 is the detector the agent started with' },
+    origin: { type: 'string', nullable: true, description: 'the node that asked for the switch; null at epoch 0' },
   },
 } as const;
 
@@ -25,7 +39,7 @@ export const openApiDocument = {
   openapi: '3.0.3',
   info: { title: 'hearsay agent', version: '1', description: 'Control and observe one hearsay cluster member.' },
   components: {
-    schemas: { Member: member, Error: error },
+    schemas: { Member: member, ProtocolSwitch: protocolSwitch, Error: error },
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
   },
   security: [{ bearer: [] }, {}],
@@ -46,14 +60,41 @@ export const openApiDocument = {
     },
     '/v1/leave': { post: { summary: 'Leave gracefully, then stop the agent', responses: { '200': { description: 'leaving', ...json({ type: 'object', properties: { left: { type: 'boolean' } } }) }, ...errors } } },
     '/v1/protocol': {
-      get: { summary: 'The failure detection protocol in use', responses: { '200': { description: 'protocol', ...json({ type: 'object', properties: { protocol: { type: 'string' }, available: { type: 'array', items: { type: 'string' } } } }) } } },
+      get: {
+        summary: 'The failure detector in use, the switch that set it, and how heartbeats go',
+        responses: {
+          '200': {
+            description: 'protocol',
+            ...json({
+              allOf: [
+                { $ref: '#/components/schemas/ProtocolSwitch' },
+                {
+                  type: 'object',
+                  properties: {
+                    allToAll: { type: 'boolean', description: 'hybrid below its threshold: direct heartbeats to every member' },
+                    pinned: { type: 'array', items: { type: 'string' }, description: 'members monitored by direct heartbeats' },
+                  },
+                },
+              ],
+            }),
+          },
+          ...errors,
+        },
+      },
       put: {
-        summary: 'Switch protocol at run time',
-        requestBody: { required: true, ...json({ type: 'object', required: ['protocol'], properties: { protocol: { type: 'string', enum: ['swim', 'heartbeat', 'hybrid'] } } }) },
-        responses: { '200': { description: 'switched' }, '409': { description: 'not available in this version', ...json({ $ref: '#/components/schemas/Error' }) }, ...errors },
+        summary: 'Switch the failure detector of the whole cluster (spread by gossip; the membership is kept)',
+        requestBody: { required: true, ...json({ type: 'object', required: ['protocol'], properties: { protocol: { type: 'string', enum: protocols } } }) },
+        responses: { '200': { description: 'the new switch, spreading', ...json({ $ref: '#/components/schemas/ProtocolSwitch' }) }, ...errors },
       },
     },
-    '/v1/events': { get: { summary: 'Server-Sent Events: one per membership event (event: join|update|suspect|alive|failed|left, data: Member)', responses: { '200': { description: 'event stream', content: { 'text/event-stream': {} } } } } },
+    '/v1/pinned': {
+      put: {
+        summary: 'Replace the members this node monitors by direct heartbeats (heartbeat and hybrid modes; this node only)',
+        requestBody: { required: true, ...json({ type: 'object', required: ['names'], properties: { names: { type: 'array', items: { type: 'string' } } } }) },
+        responses: { '200': { description: 'pinned', ...json({ type: 'object', properties: { pinned: { type: 'array', items: { type: 'string' } } } }) }, ...errors },
+      },
+    },
+    '/v1/events': { get: { summary: 'Server-Sent Events: event: join|update|suspect|alive|failed|left with data: Member; event: protocol with data: ProtocolSwitch', responses: { '200': { description: 'event stream', content: { 'text/event-stream': {} } } } } },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format', content: { 'text/plain': {} } } } } },
     '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3 document' } } } },
   },

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AgentOptions } from '../agent/agent.js';
+import { PROTOCOLS } from '../core/index.js';
 import { collect, parseProbability } from './parse.js';
 import { addTimingOptions, timingOverrides } from './timing-options.js';
 
@@ -11,6 +12,7 @@ interface AgentFlags {
   http?: string;
   httpToken?: string;
   protocol?: string;
+  pin?: string[];
   profile?: 'lan' | 'local' | 'wan';
   encrypt?: string;
   keyringFile?: string;
@@ -34,6 +36,7 @@ export function mergeOptions(file: AgentOptions, flags: AgentFlags): AgentOption
     if (flags[key] !== undefined) (merged as Record<string, unknown>)[key] = flags[key];
   }
   if (flags.join) merged.join = flags.join;
+  if (flags.pin) merged.pinned = flags.pin;
   if (flags.tag) merged.tags = { ...file.tags, ...Object.fromEntries(flags.tag) };
   merged.config = { ...file.config, ...timingOverrides(flags) };
   return merged;
@@ -48,7 +51,8 @@ export function agentCommand(): Command {
     .addOption(new Option('--join <host:port>', 'seed to join through (repeatable); retried with backoff until it answers').argParser(collect(String)))
     .option('--http <host:port>', 'HTTP API address (default 127.0.0.1 on the gossip port + 10000)')
     .option('--http-token <token>', 'require Authorization: Bearer <token> (mandatory beyond loopback)')
-    .addOption(new Option('--protocol <name>', 'failure detection protocol').choices(['swim', 'heartbeat', 'hybrid']))
+    .addOption(new Option('--protocol <name>', 'failure detector to start with; PUT /v1/protocol switches the whole cluster later').choices(PROTOCOLS))
+    .addOption(new Option('--pin <name>', 'member to monitor by direct heartbeats in heartbeat and hybrid modes (repeatable)').argParser(collect(String)))
     .addOption(new Option('--profile <name>', 'memberlist timing profile').choices(['lan', 'local', 'wan']))
     .option('--encrypt <base64key>', 'AES key (16, 24 or 32 bytes, base64; serf keygen makes one)')
     .option('--keyring-file <path>', 'JSON array of base64 keys, the primary first')

@@ -1,5 +1,6 @@
 import ms from 'ms';
 import { InvalidArgumentError } from 'commander';
+import { PROTOCOLS, type Protocol } from '../core/index.js';
 
 /** `500ms`, `1s`, `2m`, `1.5h`, or a bare number of milliseconds. */
 export function parseDuration(text: string): number {
@@ -96,4 +97,17 @@ export function parseLink(text: string): { between: [string, string]; loss: numb
   if (parts[3] !== undefined) link.delayMs = parseDuration(parts[3]);
   if (parts[4] !== undefined) link.jitterMs = parseDuration(parts[4]);
   return link;
+}
+
+/** `PROTOCOL@AT[=NAME]`, e.g. `heartbeat@30s=n3`: at 30 s, n3 switches the cluster to heartbeat gossip. */
+export function parseSwitch(text: string): { protocol: Protocol; atMs: number; via?: string } {
+  const match = /^([^@\s]+)@([^=]+)(?:=(.+))?$/.exec(text.trim());
+  if (!match) throw new InvalidArgumentError(`"${text}" is not a switch: use PROTOCOL@AT[=NAME], like heartbeat@30s`);
+  const protocol = match[1] as Protocol;
+  if (!PROTOCOLS.includes(protocol)) {
+    throw new InvalidArgumentError(`"${match[1]}" is not a protocol: use ${PROTOCOLS.join(', ')}`);
+  }
+  const change: { protocol: Protocol; atMs: number; via?: string } = { protocol, atMs: parseDuration(match[2]!) };
+  if (match[3] !== undefined) change.via = match[3].trim();
+  return change;
 }

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { HearsayError } from '../core/index.js';
+import { HearsayError, PROTOCOLS, type Protocol } from '../core/index.js';
 import { simulate, type SimOptions, type SimResult } from '../sim/index.js';
 import {
   collect,
@@ -12,8 +12,9 @@ import {
   parseProbability,
   parseRestart,
   parseSeed,
+  parseSwitch,
 } from './parse.js';
-import { addTimingOptions, timingOverrides } from './timing-options.js';
+import { addHeartbeatAliases, addTimingOptions, timingOverrides } from './timing-options.js';
 
 interface SimFlags {
   nodes: number;
@@ -33,9 +34,10 @@ interface SimFlags {
   restart?: { name: string; atMs: number }[];
   leave?: { name: string; atMs: number }[];
   link?: { between: [string, string]; loss: number; delayMs?: number; jitterMs?: number }[];
+  switch?: { protocol: Protocol; atMs: number; via?: string }[];
   json?: boolean;
   byteCounting: 'wire' | 'estimate';
-  protocol: 'swim' | 'heartbeat';
+  protocol: Protocol;
   [key: string]: unknown;
 }
 
@@ -50,9 +52,17 @@ export function simCommand(): Command {
     .addOption(new Option('--jitter <duration>', 'extra random delay, up to this much').argParser(parseDuration).default(1, '1ms'))
     .addOption(new Option('--profile <name>', 'memberlist timing profile').choices(['lan', 'local', 'wan']).default('lan'))
     .addOption(
-      new Option('--protocol <name>', 'failure detector: swim, or heartbeat gossip (tune with --heartbeat-interval, --heartbeat-fanout, --suspect-after, --fail-after, --cleanup-after, --phi-threshold)')
-        .choices(['swim', 'heartbeat'])
+      new Option(
+        '--protocol <name>',
+        'failure detector: swim; heartbeat gossip; or hybrid, direct heartbeats to all up to --hybrid-threshold members (tune with --period, --fanout, --suspect-after, --fail-after, --cleanup-after, --phi)',
+      )
+        .choices(PROTOCOLS)
         .default('swim'),
+    )
+    .addOption(
+      new Option('--switch <PROTOCOL@AT[=NAME]>', 'at AT, NAME (default: the first running node) switches the whole cluster to PROTOCOL (repeatable)').argParser(
+        collect(parseSwitch),
+      ),
     )
     .addOption(
       new Option('--start <how>', 'join: everyone joins through n0; converged: everyone starts knowing everyone')
@@ -78,6 +88,7 @@ export function simCommand(): Command {
         .default('wire'),
     )
     .option('--json', 'print exactly one JSON object on stdout');
+  addHeartbeatAliases(command);
   addTimingOptions(command);
   command.action((flags: SimFlags) => {
     const options = simOptionsFrom(flags);
@@ -107,6 +118,7 @@ export function simOptionsFrom(flags: SimFlags): SimOptions {
     restarts: flags.restart ?? [],
     leaves: flags.leave ?? [],
     links: flags.link ?? [],
+    switches: flags.switch ?? [],
     partitions: (flags.partition ?? []).map((p) => ({
       atMs: p.atMs,
       healAtMs: p.atMs + p.forMs,
@@ -121,6 +133,7 @@ export function simOptionsFrom(flags: SimFlags): SimOptions {
     ...(flags.restart ?? []).map((r) => r.name),
     ...(flags.leave ?? []).map((l) => l.name),
     ...(flags.link ?? []).flatMap((l) => l.between),
+    ...(flags.switch ?? []).flatMap((s) => (s.via === undefined ? [] : [s.via])),
     ...(flags.partition ?? []).flatMap((p) => p.names ?? []),
     ...(Array.isArray(flags.crash) ? flags.crash : []),
   ]) {
@@ -156,12 +169,22 @@ export function humanSummary(r: SimResult): string {
   for (const l of r.leaves) {
     lines.push(`  left:                   ${l.name} at ${seconds(l.at_ms)}, known as left everywhere after ${seconds(l.all_left_ms)}`);
   }
+  for (const s of r.switches) {
+    lines.push(
+      s.epoch === null
+        ? `  switch to ${s.protocol}:`.padEnd(26) + `asked of ${s.via} at ${seconds(s.at_ms)}, which was not running`
+        : `  switch to ${s.protocol}:`.padEnd(26) + `via ${s.via} at ${seconds(s.at_ms)}, adopted everywhere after ${seconds(s.all_switched_ms)}`,
+    );
+  }
+  const load = r.load_per_round;
   lines.push(
     `  false positives:        ${r.false_positives}`,
     `  suspicions / refuted:   ${r.suspicions} / ${r.refutations}`,
     `  load per node:          ${r.msgs_per_node_per_s.toFixed(2)} msgs/s, ${r.bytes_per_node_per_s.toFixed(0)} bytes/s (${
       r.bytes_are_estimates ? 'estimated from message sizes, before compression' : 'memberlist wire encoding, compressed, unencrypted'
     })`,
+    `  load per ${seconds(r.round_ms)} round:`.padEnd(26) +
+      `${load.messages.toFixed(0)} detector messages (${load.tables.toFixed(0)} tables in ${load.table_packets.toFixed(0)} packets, ${load.pings.toFixed(0)} pings, ${load.acks.toFixed(0)} acks); ${load.packets.toFixed(0)} packets in all`,
     `  wall time:              ${r.wall_ms} ms for ${r.events_processed} events`,
     '',
   );

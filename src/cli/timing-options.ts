@@ -24,12 +24,48 @@ export function addTimingOptions(command: Command): Command {
   return command;
 }
 
-/** The protocol overrides present among parsed options. */
+/** The heartbeat detector's settings by the names of van Renesse's paper and issue 5, as flags. */
+const HEARTBEAT_ALIASES = { period: 'heartbeatIntervalMs', fanout: 'heartbeatFanout', phi: 'phiThreshold' } as const;
+
+/**
+ * Adds `--period <duration>`, `--fanout <n>` and `--phi [threshold]` (8 when bare): the same
+ * settings as `--heartbeat-interval`, `--heartbeat-fanout` and `--phi-threshold`, which they
+ * may not be given with.
+ */
+export function addHeartbeatAliases(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--period <duration>', 'heartbeat period X (same as --heartbeat-interval)')
+        .argParser(parseDuration)
+        .conflicts(camelFlag('heartbeatIntervalMs')),
+    )
+    .addOption(
+      new Option('--fanout <n>', 'members that get the heartbeat table each period, M (same as --heartbeat-fanout)')
+        .argParser(parseCount)
+        .conflicts(camelFlag('heartbeatFanout')),
+    )
+    .addOption(
+      new Option('--phi [threshold]', 'judge by phi accrual at this threshold, 8 when bare (same as --phi-threshold)')
+        .argParser(parseCount)
+        .preset('8')
+        .conflicts(camelFlag('phiThreshold')),
+    );
+}
+
+/** The attribute commander stores a setting's flag under: `probeIntervalMs` → `probeInterval`. */
+function camelFlag(key: keyof SwimConfig): string {
+  return flagFor(key).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The protocol overrides present among parsed options (the aliases above included). */
 export function timingOverrides(options: Record<string, unknown>): Partial<SwimConfig> {
   const overrides: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
-    const camel = flagFor(key).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const camel = camelFlag(key);
     if (options[camel] !== undefined) overrides[key] = options[camel];
+  }
+  for (const [alias, key] of Object.entries(HEARTBEAT_ALIASES)) {
+    if (options[alias] !== undefined) overrides[key] = options[alias];
   }
   return overrides as Partial<SwimConfig>;
 }

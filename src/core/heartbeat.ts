@@ -394,7 +394,7 @@ export class HeartbeatDetector {
   #suspectAt(track: Track): number {
     const { config } = this.#ctx;
     if (!track.phi) return track.risenAt + config.suspectAfterMs;
-    return track.risenAt + phiCrossing(track.phi, track.risenAt, config.phiThreshold);
+    return track.risenAt + track.phi.silenceToReach(config.phiThreshold);
   }
 
   /** Fixed: failAfterMs of silence. Phi: phi at the threshold and failAfterMs of silence. */
@@ -403,25 +403,6 @@ export class HeartbeatDetector {
     const silent = track.risenAt + config.failAfterMs;
     return track.phi ? Math.max(silent, this.#suspectAt(track)) : silent;
   }
-}
-
-/**
- * The silence after which phi first reaches `threshold` (phi grows with silence), to within
- * 1/1024 ms, found by doubling then bisection; the returned value always satisfies it.
- */
-function phiCrossing(phi: PhiAccrual, since: number, threshold: number): number {
-  let hi = 1;
-  while (phi.phi(since + hi) < threshold) {
-    hi *= 2;
-    if (hi > 1e12) return Infinity;
-  }
-  let lo = 0;
-  while (hi - lo > 1 / 1024) {
-    const mid = (lo + hi) / 2;
-    if (phi.phi(since + mid) >= threshold) hi = mid;
-    else lo = mid;
-  }
-  return hi;
 }
 
 /**

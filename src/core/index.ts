@@ -10,6 +10,6 @@ export { retransmitLimit } from './broadcast-queue.js';
 export { minSuspicionTimeout, expectedConfirmations, suspicionTimeout } from './suspicion.js';
 export { pushPullScale } from './push-pull.js';
 export type { CoreStats } from './stats.js';
-export { PhiAccrual, phiOf, PHI_DEFAULTS, type PhiAccrualOptions } from './phi-accrual.js';
+export { PhiAccrual, phiOf, elapsedForPhi, PHI_DEFAULTS, type PhiAccrualOptions } from './phi-accrual.js';
 export { HeartbeatDetector, splitHeartbeats } from './heartbeat.js';
 export { heartbeatEntrySize, heartbeatsOverhead } from './message-size.js';

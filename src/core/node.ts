@@ -211,7 +211,7 @@ export class MemberNode implements NodeContext {
         this.broadcast(`user:${input.key}`, { type: 'user', payload: input.payload });
         break;
       case 'setProtocol':
-        this.#switchTo({ type: 'protocolSwitch', protocol: input.protocol, epoch: this.#switchEpoch + 1, origin: this.selfName });
+        this.#switchTo({ type: 'protocolSwitch', protocol: input.protocol, epoch: this.#nextSwitchEpoch(), origin: this.selfName });
         break;
       case 'pin':
         this.#pinned = [...new Set(input.names)];
@@ -348,6 +348,14 @@ export class MemberNode implements NodeContext {
         this.#onProtocolSwitch(from, message);
         break;
     }
+  }
+
+  /**
+   * A hybrid logical clock in seconds: above every epoch seen, and at least the clock. A node
+   * that missed earlier switches (restarted, cut off) still outbids them when asked later.
+   */
+  #nextSwitchEpoch(): number {
+    return Math.max(this.#switchEpoch + 1, Math.floor(this.now / 1000));
   }
 
   #switchMessage(): ProtocolSwitchMessage {

@@ -65,6 +65,19 @@ export class PhiAccrual {
     return phiOf(now - this.#last, mean + this.#options.acceptablePauseMs, stdDeviation);
   }
 
+  /**
+   * The silence (ms since the last heartbeat) at which phi reaches `threshold`, in closed form;
+   * Infinity before the first heartbeat.
+   */
+  silenceToReach(threshold: number): number {
+    if (this.#last === undefined) return Infinity;
+    const n = this.#samples.length;
+    const mean = this.#sum / n;
+    const variance = Math.max(0, this.#squares / n - mean * mean);
+    const stdDeviation = Math.max(Math.sqrt(variance), this.#options.minStdDeviationMs);
+    return Math.max(0, elapsedForPhi(threshold, mean + this.#options.acceptablePauseMs, stdDeviation));
+  }
+
   isAvailable(now: number): boolean {
     return this.phi(now) < this.#options.threshold;
   }
@@ -89,4 +102,20 @@ export function phiOf(elapsedMs: number, meanMs: number, stdDeviationMs: number)
   const y = (elapsedMs - meanMs) / stdDeviationMs;
   const e = Math.exp(-y * (1.5976 + 0.070566 * y * y));
   return elapsedMs > meanMs ? -Math.log10(e / (1 + e)) : Math.max(0, -Math.log10(1 - 1 / (1 + e)));
+}
+
+/**
+ * The inverse of `phiOf`: phi = θ means e/(1+e) = 10^−θ, that is y·(1.5976 + 0.070566·y²) =
+ * ln(10^θ − 1), a cubic with one real root (its slope is positive everywhere), found by
+ * Cardano's formula.
+ */
+export function elapsedForPhi(threshold: number, meanMs: number, stdDeviationMs: number): number {
+  const a = 0.070566;
+  const b = 1.5976;
+  const target = Math.log(Math.expm1(threshold * Math.LN10));
+  const p = b / a;
+  const q = -target / a;
+  const root = Math.sqrt((q * q) / 4 + (p * p * p) / 27);
+  const y = Math.cbrt(-q / 2 + root) + Math.cbrt(-q / 2 - root);
+  return meanMs + y * stdDeviationMs;
 }

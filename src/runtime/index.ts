@@ -3,3 +3,4 @@ export { createNode, HearsayNode, type Member, type NodeOptions, type NodeStats,
 export { BindError, JoinError, OptionError, ShutdownError } from './errors.js';
 export { parseAddress, formatAddress } from './address.js';
 export type { TrafficStats } from './traffic.js';
+export { PROTOCOLS, type Protocol } from '../core/index.js';

@@ -6,6 +6,7 @@ import {
   DEFAULT_VSN,
   HearsayError,
   MemberNode,
+  PROTOCOLS,
   resolveConfig,
   type Address,
   type CoreStats,
@@ -13,6 +14,7 @@ import {
   type MemberEventType,
   type Output,
   type ProfileName,
+  type Protocol,
   type Status,
   type SwimConfig,
 } from '../core/index.js';
@@ -36,6 +38,8 @@ export interface Member {
   meta: Uint8Array;
   /** Wall-clock time (ms since the epoch) of the last status change, as this node saw it. */
   since: number;
+  /** Smoothed round-trip time (ms) this node measured to the member; absent until measured. */
+  rttMs?: number;
 }
 
 export interface NodeOptions {
@@ -56,6 +60,13 @@ export interface NodeOptions {
   keys?: (Uint8Array | string)[];
   /** Drop this fraction of incoming packets on purpose (experiments). */
   dropRate?: number;
+  /**
+   * The failure detector to start with (default 'swim'). Heartbeat and hybrid need every member
+   * to run hearsay: Serf and memberlist nodes send no heartbeats and would be judged failed.
+   */
+  protocol?: Protocol;
+  /** Members this node monitors by direct heartbeats in heartbeat and hybrid modes, whatever the cluster size. */
+  pinned?: string[];
 }
 
 export interface NodeStats {
@@ -76,8 +87,10 @@ export interface HearsayNodeEvents {
   message: [Uint8Array, Address, string];
   /** Something worth logging: dropped or conflicting updates, internal errors. */
   notice: ['debug' | 'warn', string];
-  /** A probe of `member` was answered after `ms` milliseconds. */
+  /** A probe or direct heartbeat of `member` was answered after `ms` milliseconds. */
   rtt: [string, number];
+  /** The failure detector changed: this node's own switch, or one that reached it by gossip. */
+  protocol: [Protocol, number, string];
 }
 
 const DEFAULT_BIND = '0.0.0.0:7946';
@@ -140,6 +153,41 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   member(name: string): Member | undefined {
     const member = this.#core.member(name);
     return member && publicMember(member);
+  }
+
+  /** The failure detector in use. */
+  get protocol(): Protocol {
+    return this.#core.detector;
+  }
+
+  /** The switch in force: its epoch (0: the detector this node was started with) and who asked for it. */
+  get protocolSwitch(): { readonly epoch: number; readonly origin: string } {
+    return this.#core.protocolSwitch;
+  }
+
+  /** Members monitored by direct heartbeats in heartbeat and hybrid modes. */
+  get pinned(): readonly string[] {
+    return this.#core.pinned;
+  }
+
+  /** Whether heartbeats now go directly to every member (hybrid, while the cluster is small). */
+  get allToAll(): boolean {
+    return this.#core.allToAll;
+  }
+
+  /**
+   * Switches the failure detector of the whole cluster, keeping the membership: the switch
+   * spreads by gossip and the latest one wins everywhere (see the README). Emits 'protocol'.
+   */
+  setProtocol(protocol: Protocol): void {
+    this.#assertOpen();
+    this.#driver.step({ kind: 'setProtocol', protocol: checkProtocol(protocol) });
+  }
+
+  /** Replaces the members this node monitors directly (heartbeat and hybrid modes); local to this node. */
+  pin(names: string[]): void {
+    this.#assertOpen();
+    this.#driver.step({ kind: 'pin', names: checkNames(names) });
   }
 
   get stats(): NodeStats {
@@ -244,6 +292,9 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       case 'rtt':
         this.emit('rtt', output.member, output.ms);
         break;
+      case 'protocol':
+        this.emit('protocol', output.protocol, output.epoch, output.origin);
+        break;
       default:
         break;
     }
@@ -268,6 +319,8 @@ export async function createNode(options: NodeOptions = {}): Promise<HearsayNode
   if (!(dropRate >= 0 && dropRate <= 1)) throw new OptionError(`dropRate must be within 0 … 1, got ${dropRate}`);
   const meta = metaFor(options.tags ?? {});
   const config = resolveConfig(options.profile ?? 'lan', { ...options.config, packetOverheadBytes: keyring ? 29 : 0 });
+  const detector = checkProtocol(options.protocol ?? 'swim');
+  const pinned = checkNames(options.pinned ?? []);
 
   const listeners = await listen(bind.host, bind.port);
   let advertise: Address;
@@ -282,6 +335,9 @@ export async function createNode(options: NodeOptions = {}): Promise<HearsayNode
     config,
     random: createRandom(randomInt(2 ** 31)),
     now: Date.now(),
+    incarnation: startingIncarnation(),
+    detector,
+    pinned,
   });
   const node = new HearsayNode(core, listeners, keyring, dropRate);
   if (options.join && options.join.length > 0) {
@@ -293,6 +349,33 @@ export async function createNode(options: NodeOptions = {}): Promise<HearsayNode
     }
   }
   return node;
+}
+
+/**
+ * Seconds since the Unix epoch. With heartbeat detection the incarnation is the node's
+ * generation, and peers hold a failed generation dead until its tombstone expires: a restarted
+ * node must start above every incarnation it had before. Seconds grow across restarts without
+ * any saved state and fit memberlist's uint32 until 2106; only a restart within the same
+ * second as the previous start (or after more refutations than seconds since) is not larger.
+ */
+function startingIncarnation(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function checkProtocol(protocol: unknown): Protocol {
+  if (!(PROTOCOLS as readonly unknown[]).includes(protocol)) {
+    throw new OptionError(`unknown protocol ${JSON.stringify(protocol)}: use ${PROTOCOLS.join(', ')}`);
+  }
+  return protocol as Protocol;
+}
+
+function checkNames(names: unknown): string[] {
+  if (!Array.isArray(names) || !names.every((name) => typeof name === 'string')) {
+    throw new OptionError('pinned members must be a list of member names');
+  }
+  const bad = names.find((name: string) => name.length === 0 || name.length > 255);
+  if (bad !== undefined) throw new OptionError(`pinned member name "${bad.slice(0, 40)}" must be 1 to 255 characters`);
+  return names;
 }
 
 function keyringFrom(keys: (Uint8Array | string)[]): Keyring {
@@ -339,6 +422,7 @@ function publicMember(member: CoreMember): Member {
     tags: tagsOf(member.meta),
     meta: member.meta,
     since: member.since,
+    ...(member.rttMs === undefined ? {} : { rttMs: member.rttMs }),
   };
 }
 

@@ -19,7 +19,10 @@ export interface CrashReport {
   at_ms: number;
   /** From the crash to the first suspicion (or failure) of it by anyone; null if never. */
   first_suspect_ms: number | null;
-  /** From the crash until every live node had marked it failed; null if never. */
+  /**
+   * From the crash until every live node had marked it failed; null if never. Nodes started
+   * after the crash count only if they listed it alive.
+   */
   all_failed_ms: number | null;
   /** Nodes still live right after the crash. */
   live_nodes: number;
@@ -38,7 +41,12 @@ export interface LeaveReport {
 
 interface CrashTrack {
   readonly report: CrashReport;
+  /** Nodes whose current run marked it failed (or left). */
   readonly failedBy: Set<number>;
+  /** Nodes started after the crash that listed it alive: they too must mark it failed. */
+  readonly listedLate: Set<number>;
+  /** Nodes below this index have marked it failed or need not (scans resume here). */
+  checkedUpTo: number;
 }
 
 /**
@@ -56,6 +64,8 @@ export class Observer {
   /** Convergence counts only once this many distinct nodes have started. */
   readonly #expected: number;
   readonly #everStarted: Uint8Array;
+  /** When each node's current run started. */
+  readonly #startedAt: Float64Array;
   #startedCount = 0;
   #crashes = new Map<number, CrashTrack>();
   readonly crashReports: CrashReport[] = [];
@@ -68,6 +78,11 @@ export class Observer {
   readonly failedVerdicts: Int32Array;
   falsePositives = 0;
   readonly falsePositiveLog: { at_ms: number; observer: number; member: number }[] = [];
+  /**
+   * Times a node listed a crashed (or departed) member alive again after it had marked it
+   * failed (or left): what tombstones are there to prevent.
+   */
+  resurrections = 0;
 
   /** `expected` is how many nodes must be live before convergence can be declared. */
   constructor(n: number, truth: GroundTruth, expected: number) {
@@ -77,6 +92,7 @@ export class Observer {
     this.#seesAlive = new Uint8Array(n * n);
     this.#aliveLive = new Int32Array(n);
     this.#everStarted = new Uint8Array(n);
+    this.#startedAt = new Float64Array(n);
     this.failedVerdicts = new Int32Array(n);
   }
 
@@ -93,6 +109,10 @@ export class Observer {
       this.#everStarted[index] = 1;
       this.#startedCount++;
     }
+    this.#startedAt[index] = now;
+    // What the node's previous run had concluded is gone with it.
+    for (const track of this.#crashes.values()) track.failedBy.delete(index);
+    for (const track of this.#leaves.values()) track.leftBy.delete(index);
     const row = index * n;
     let count = 0;
     for (let j = 0; j < n; j++) if (this.#seesAlive[row + j] && this.#truth.isLive(j)) count++;
@@ -119,7 +139,7 @@ export class Observer {
       group_size: this.#liveCount + undetected,
     };
     this.crashReports.push(report);
-    this.#crashes.set(index, { report, failedBy: new Set() });
+    this.#crashes.set(index, { report, failedBy: new Set(), listedLate: new Set(), checkedUpTo: 0 });
     for (const track of this.#crashes.values()) this.#checkAllFailed(track, now);
   }
 
@@ -144,6 +164,7 @@ export class Observer {
     this.#aliveLive[index] = 0;
     this.#recount(now);
     for (const track of this.#leaves.values()) this.#checkAllLeft(track, now);
+    for (const track of this.#crashes.values()) this.#checkAllFailed(track, now);
   }
 
   event(observer: number, member: number, event: MemberEvent, now: number): void {
@@ -182,6 +203,14 @@ export class Observer {
         this.#checkAllFailed(track, now);
       }
     }
+    if (event.type === 'join' || event.type === 'alive') {
+      const track = this.#crashes.get(member);
+      if (track?.failedBy.has(observer) || this.#leaves.get(member)?.leftBy.has(observer)) this.resurrections++;
+      if (track && this.#startedAt[observer]! > track.report.at_ms && !track.listedLate.has(observer)) {
+        track.listedLate.add(observer);
+        track.checkedUpTo = Math.min(track.checkedUpTo, observer);
+      }
+    }
     if (event.type === 'failed') this.failedVerdicts[member]!++;
     const leave = this.#leaves.get(member);
     if (leave && event.type === 'failed') leave.report.failed_verdicts++;
@@ -207,9 +236,14 @@ export class Observer {
   }
 
   #checkAllFailed(track: CrashTrack, now: number): void {
-    if (track.report.all_failed_ms !== null || track.failedBy.size < this.#liveCount) return;
-    for (let k = 0; k < this.#n; k++) if (this.#truth.isLive(k) && !track.failedBy.has(k)) return;
-    track.report.all_failed_ms = now - track.report.at_ms;
+    const { report } = track;
+    if (report.all_failed_ms !== null) return;
+    for (; track.checkedUpTo < this.#n; track.checkedUpTo++) {
+      const k = track.checkedUpTo;
+      const mustFail = this.#truth.isLive(k) && (this.#startedAt[k]! <= report.at_ms || track.listedLate.has(k));
+      if (mustFail && !track.failedBy.has(k)) return;
+    }
+    report.all_failed_ms = now - report.at_ms;
   }
 
   #checkAllLeft(track: { report: LeaveReport; leftBy: Set<number> }, now: number): void {

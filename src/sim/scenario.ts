@@ -1,5 +1,7 @@
-import type { ProfileName, SwimConfig } from '../core/index.js';
+import type { ProfileName, Protocol, SwimConfig } from '../core/index.js';
+import type { RoundLoad } from './load.js';
 import type { CrashReport, LeaveReport } from './observer.js';
+import type { SwitchReport } from './switches.js';
 
 /** A node stops processing at `atMs` for `forMs`, then resumes with its backlog (SIGSTOP/SIGCONT). */
 export interface PauseSpec {
@@ -36,6 +38,13 @@ export interface LeaveSpec {
 export interface RestartSpec {
   name: string;
   atMs: number;
+}
+
+/** At `atMs` node `via` (default: the first running node) switches the cluster's failure detector. */
+export interface SwitchSpec {
+  atMs: number;
+  protocol: Protocol;
+  via?: string;
 }
 
 export interface SimOptions {
@@ -75,14 +84,17 @@ export interface SimOptions {
   byteCounting?: 'wire' | 'estimate';
   /** Per-link loss and delay, overriding the defaults above for those pairs. */
   links?: LinkSpec[];
-  /** The failure detector of every node: SWIM (default) or gossiped heartbeats. */
-  detector?: 'swim' | 'heartbeat';
+  /** The failure detector every node starts with: SWIM (default), gossiped heartbeats, or the hybrid. */
+  detector?: Protocol;
+  /** Run-time switches of the whole cluster's failure detector. */
+  switches?: SwitchSpec[];
 }
 
 export interface SimResult {
   nodes: number;
   seed: number;
-  protocol: 'swim' | 'heartbeat';
+  /** The detector every node started with (see `switches` for changes at run time). */
+  protocol: Protocol;
   profile: ProfileName;
   duration_ms: number;
   loss: number;
@@ -115,12 +127,20 @@ export interface SimResult {
    * restarted within the longest possible suspicion are about its previous run: not counted).
    */
   false_positives: number;
+  /** Times a live node listed a crashed (or departed) member alive again, or anew: what tombstones prevent. */
+  resurrections: number;
   suspicions: number;
   refutations: number;
+  /** Run-time switches of failure detector, and when every live node had adopted each. */
+  switches: SwitchReport[];
   msgs_per_node_per_s: number;
   bytes_per_node_per_s: number;
   /** False when bytes were counted by the real encoder; true for summed message sizes. */
   bytes_are_estimates: boolean;
+  /** The round of the starting detector: the heartbeat period, or SWIM's probe interval. */
+  round_ms: number;
+  /** Cluster-wide traffic per round, averaged over the whole run (see `RoundLoad`). */
+  load_per_round: RoundLoad;
   events_processed: number;
   wall_ms: number;
 }

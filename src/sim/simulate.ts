@@ -56,7 +56,17 @@ export function buildSimulation(options: SimOptions): Simulation {
     const index = sim.indexOf(restart.name);
     sim.at(restart.atMs, () => sim.restart(index));
   }
+  for (const change of options.switches ?? []) {
+    const via = change.via === undefined ? undefined : sim.indexOf(change.via);
+    sim.at(change.atMs, () => sim.switchProtocol(change.protocol, via ?? firstRunning(sim)));
+  }
   return sim;
+}
+
+/** The running node with the lowest index (n0 unless it crashed or is paused). */
+function firstRunning(sim: Simulation): number {
+  for (let i = 0; i < sim.options.nodes; i++) if (sim.node(i) && !sim.isPaused(i)) return i;
+  return 0;
 }
 
 function pickCrashes(sim: Simulation, crash: number | string[]): number[] {

@@ -7,6 +7,7 @@ import {
   memberlistSize,
   minSuspicionTimeout,
   compoundOverhead,
+  PROTOCOLS,
   Registry,
   resolveConfig,
   streamSize,
@@ -15,26 +16,29 @@ import {
   type MemberProfile,
   type Message,
   type Output,
+  type Protocol,
   type Random,
   type StreamMessage,
   type SwimConfig,
 } from '../core/index.js';
 import { encodePacket, encodeStream } from '../wire/index.js';
 import { EventQueue } from './event-queue.js';
+import { countPacket, emptyTraffic, loadPerRound, roundMs, type SimTraffic } from './load.js';
 import { Observer, type GroundTruth } from './observer.js';
 import type { SimOptions, SimResult } from './scenario.js';
+import { SwitchTracker } from './switches.js';
 
 const SIM_PORT = 7946;
 /** Serf's empty tags (0xFF + an empty msgpack map). */
 const EMPTY_META = Uint8Array.of(0xff, 0x80);
 
 type SimEvent =
-  | { at: number; order: number; kind: 'tick'; node: number; generation: number }
-  | { at: number; order: number; kind: 'packet'; node: number; from: Address; messages: readonly Message[] }
-  | { at: number; order: number; kind: 'streamOpen'; node: number; stream: number }
-  | { at: number; order: number; kind: 'streamReply'; stream: number; message: StreamMessage }
-  | { at: number; order: number; kind: 'streamEnd'; stream: number; reason: string }
-  | { at: number; order: number; kind: 'action'; run: () => void };
+  | { at: number; kind: 'tick'; node: number; generation: number }
+  | { at: number; kind: 'packet'; node: number; from: Address; messages: readonly Message[] }
+  | { at: number; kind: 'streamOpen'; node: number; stream: number }
+  | { at: number; kind: 'streamReply'; stream: number; message: StreamMessage }
+  | { at: number; kind: 'streamEnd'; stream: number; reason: string }
+  | { at: number; kind: 'action'; run: () => void };
 
 /** A stream exchange in flight between two simulated nodes. */
 interface SimStream {
@@ -66,17 +70,25 @@ export class Simulation implements GroundTruth {
   readonly #rng: Random;
   readonly #registry = new Registry();
   readonly #profiles: MemberProfile[];
+  /** Each node's address, shared by every packet it sends (addresses are immutable). */
+  readonly #addresses: Address[];
   readonly #byHost = new Map<string, number>();
   readonly #nodes: (MemberNode | null)[];
   readonly #generation: Int32Array;
   readonly #scheduledTick: Float64Array;
   readonly #crashed: Uint8Array;
   readonly #lastCrash: Float64Array;
-  /** The incarnation each node last started with (heartbeat mode: its generation). */
+  /** The incarnation each node last started with (heartbeat modes: its generation). */
   readonly #incarnation: Float64Array;
-  readonly #detector: 'swim' | 'heartbeat';
-  /** The longest a suspicion can run: the largest suspicion timeout plus a health-scaled probe. */
-  readonly #verdictLag: number;
+  /** The detector every node is configured with (and starts, or restarts, with). */
+  readonly #detector: Protocol;
+  /** Whether heartbeats judge, or have judged, in this run: restarts must then outbid tombstones. */
+  #heartbeatsUsed: boolean;
+  /**
+   * The longest a verdict about a crashed run can take (for any detector used in this run), so
+   * that one reaching a node restarted since is not counted as a false positive.
+   */
+  #verdictLag: number;
   readonly #pausedUntil: Float64Array;
   readonly #backlog = new Map<number, SimEvent[]>();
   readonly #group: Int32Array;
@@ -86,10 +98,11 @@ export class Simulation implements GroundTruth {
   #nextStream = 1;
   #nextRequest = 1;
   readonly observer: Observer;
+  readonly switches: SwitchTracker;
+  /** Everything sent so far; copy it to measure a stretch of time (see `loadPerRound`). */
+  readonly traffic: SimTraffic = emptyTraffic();
   now = 0;
   eventsProcessed = 0;
-  packets = 0;
-  bytes = 0;
 
   constructor(options: SimOptions) {
     const n = options.nodes;
@@ -108,9 +121,11 @@ export class Simulation implements GroundTruth {
     this.#rng = createRandom(this.options.seed);
     this.#wireBytes = (options.byteCounting ?? 'wire') === 'wire';
     this.#profiles = [];
+    this.#addresses = [];
     for (let i = 0; i < n; i++) {
       const profile: MemberProfile = { name: `n${i}`, host: simHost(i), port: SIM_PORT, meta: EMPTY_META, vsn: DEFAULT_VSN };
       this.#profiles.push(profile);
+      this.#addresses.push({ host: profile.host, port: profile.port });
       this.#byHost.set(profile.host, i);
       this.#registry.nameId(profile.name);
     }
@@ -121,20 +136,33 @@ export class Simulation implements GroundTruth {
     this.#lastCrash = new Float64Array(n).fill(-Infinity);
     this.#incarnation = new Float64Array(n);
     this.#detector = options.detector ?? 'swim';
-    if (this.#detector !== 'swim' && this.#detector !== 'heartbeat') {
-      throw new ConfigError(`detector must be "swim" or "heartbeat", got "${String(this.#detector)}"`);
+    if (!PROTOCOLS.includes(this.#detector)) {
+      throw new ConfigError(`detector must be one of ${PROTOCOLS.join(', ')}, got "${String(this.#detector)}"`);
     }
-    const c = this.config;
-    // Heartbeat mode: a verdict about a previous run comes at most failAfter after the last rise
-    // of its heartbeat seen anywhere, plus the spread of the tables (generously 10 periods).
-    this.#verdictLag =
-      this.#detector === 'heartbeat'
-        ? c.failAfterMs + 10 * c.heartbeatIntervalMs
-        : c.suspicionMaxTimeoutMult * minSuspicionTimeout(c.suspicionMult, n, c.probeIntervalMs) +
-          c.awarenessMaxMultiplier * c.probeIntervalMs;
+    this.#heartbeatsUsed = this.#detector !== 'swim';
+    this.#verdictLag = this.#verdictLagOf(this.#detector);
     this.#pausedUntil = new Float64Array(n);
     this.#group = new Int32Array(n);
     this.observer = new Observer(n, this, n);
+    this.switches = new SwitchTracker(n, (index) => this.isLive(index));
+  }
+
+  #verdictLagOf(protocol: Protocol): number {
+    const c = this.config;
+    if (protocol !== 'swim') {
+      // Heartbeat modes: a verdict about a previous run comes failAfter after the last rise of
+      // its heartbeat, whose last value push gossip spreads within log_{M+1}(N) + ln(N)/M rounds
+      // (doubled, plus a period, against loss; direct heartbeats are faster still).
+      const n = this.options.nodes;
+      const m = c.heartbeatFanout;
+      const rounds = Math.ceil(Math.log(n) / Math.log(m + 1)) + Math.ceil(Math.log(n) / m);
+      return c.failAfterMs + (2 * rounds + 1) * c.heartbeatIntervalMs;
+    }
+    // SWIM: the longest suspicion timeout plus a probe period at the worst local health.
+    return (
+      c.suspicionMaxTimeoutMult * minSuspicionTimeout(c.suspicionMult, this.options.nodes, c.probeIntervalMs) +
+      c.awarenessMaxMultiplier * c.probeIntervalMs
+    );
   }
 
   // ——— ground truth ———
@@ -168,7 +196,8 @@ export class Simulation implements GroundTruth {
     return this.isLive(index) ? this.#nodes[index]! : null;
   }
 
-  get detector(): 'swim' | 'heartbeat' {
+  /** The detector every node is configured with (a run-time switch may have changed it since). */
+  get detector(): Protocol {
     return this.#detector;
   }
 
@@ -188,11 +217,11 @@ export class Simulation implements GroundTruth {
     if (this.isLive(index)) return;
     this.#crashed[index] = 0;
     this.#generation[index]!++;
-    // Heartbeat mode: a restart starts a larger generation (virtual ms + 1, and always above the
-    // last one), so that tombstones of the previous run do not hold it dead. SWIM keeps
-    // memberlist's behaviour: start at 1 and refute.
+    // Heartbeat modes: a restart starts a larger generation (virtual ms + 1, and always above the
+    // last one), so that tombstones of the previous run do not hold it dead. A SWIM-only run
+    // keeps memberlist's behaviour: start at 1 and refute.
     const incarnation =
-      this.#detector === 'heartbeat' && this.#generation[index]! > 1
+      this.#heartbeatsUsed && this.#generation[index]! > 1
         ? Math.max(Math.floor(this.now) + 1, this.#incarnation[index]! + 1)
         : 1;
     this.#incarnation[index] = incarnation;
@@ -209,6 +238,7 @@ export class Simulation implements GroundTruth {
     this.#nodes[index] = node;
     this.observer.revived(index);
     this.observer.started(index, this.now);
+    this.switches.started(index);
     this.#handle(index, node.drain());
     this.#rearm(index);
     const live = seeds.filter((s) => s !== index && this.isLive(s));
@@ -241,6 +271,7 @@ export class Simulation implements GroundTruth {
     this.#backlog.delete(index);
     this.#pausedUntil[index] = 0;
     this.observer.crashed(index, node.name, this.now);
+    this.switches.check(this.now);
   }
 
   /** Announces a graceful leave; the node stops once the announcement has gone out. */
@@ -259,6 +290,7 @@ export class Simulation implements GroundTruth {
     this.#crashed[index] = 1;
     this.#backlog.delete(index);
     this.observer.departed(index, this.now);
+    this.switches.check(this.now);
   }
 
   /** Crash (if running) and start again with the same name and address, joining via a live node. */
@@ -271,6 +303,28 @@ export class Simulation implements GroundTruth {
     }
     this.#nodes[index] = null;
     this.startNode(index, seeds);
+  }
+
+  /**
+   * Asks node `via` to switch the whole cluster to `protocol` (the core spreads it by gossip);
+   * `switches.reports` follows it until every live node has adopted it. A node that is not
+   * running (crashed, paused) cannot be asked: the report says so.
+   */
+  switchProtocol(protocol: Protocol, via: number): void {
+    if (!PROTOCOLS.includes(protocol)) {
+      throw new ConfigError(`protocol must be one of ${PROTOCOLS.join(', ')}, got "${String(protocol)}"`);
+    }
+    const name = this.#profiles[via]!.name;
+    const node = this.node(via);
+    if (!node || this.isPaused(via)) {
+      this.switches.refused(name, protocol, this.now);
+      return;
+    }
+    if (protocol !== 'swim') this.#heartbeatsUsed = true;
+    this.#verdictLag = Math.max(this.#verdictLag, this.#verdictLagOf(protocol));
+    this.#step(via, { kind: 'setProtocol', protocol });
+    const { epoch, origin } = node.protocolSwitch;
+    this.switches.requested(via, name, protocol, epoch, origin, this.now);
   }
 
   pause(index: number, forMs: number): void {
@@ -386,9 +440,11 @@ export class Simulation implements GroundTruth {
   }
 
   #handle(index: number, outputs: Output[]): void {
+    let lastTableTo = '';
     for (const output of outputs) {
       switch (output.kind) {
         case 'packet':
+          lastTableTo = countPacket(this.traffic, output.messages, output.to.host, lastTableTo);
           this.#sendPacket(index, output.to, output.messages, output.crc);
           break;
         case 'openStream':
@@ -404,6 +460,9 @@ export class Simulation implements GroundTruth {
         }
         case 'left':
           this.at(this.now, () => this.#depart(index));
+          break;
+        case 'protocol':
+          this.switches.adopted(index, output.epoch, output.origin, this.now);
           break;
         case 'message':
         case 'joined':
@@ -436,41 +495,34 @@ export class Simulation implements GroundTruth {
   }
 
   #sendPacket(from: number, to: Address, messages: readonly Message[], crc: boolean): void {
-    this.packets++;
+    const traffic = this.traffic;
+    traffic.packets++;
     if (this.#wireBytes) {
-      this.bytes += encodePacket(messages, { crc, compress: true }).length;
+      traffic.bytes += encodePacket(messages, { crc, compress: true }).length;
     } else {
       let size = compoundOverhead(messages.length) + (crc ? 5 : 0);
       for (const message of messages) size += memberlistSize(message);
-      this.bytes += size;
+      traffic.bytes += size;
     }
     const target = this.#byHost.get(to.host);
     if (target === undefined || !this.reachable(from, target)) return;
     const loss = this.#link(from, target)?.loss ?? this.options.loss;
     if (loss > 0 && this.#rng.float() < loss) return;
-    const source = this.#profiles[from]!;
-    this.#events.push({
-      at: this.now + this.#delay(from, target),
-      kind: 'packet',
-      node: target,
-      from: { host: source.host, port: source.port },
-      messages,
-    });
+    this.#events.push({ at: this.now + this.#delay(from, target), kind: 'packet', node: target, from: this.#addresses[from]!, messages });
   }
 
   #openStream(from: number, localId: number, to: Address, message: StreamMessage, timeoutMs: number, expectReply: boolean): void {
-    this.packets++;
-    this.bytes += this.#streamBytes(message);
+    this.traffic.packets++;
+    this.traffic.bytes += this.#streamBytes(message);
     const target = this.#byHost.get(to.host);
     const id = this.#nextStream++;
-    const source = this.#profiles[from]!;
     const stream: SimStream = {
       initiator: from,
       generation: this.#generation[from]!,
       localId,
       target: target ?? -1,
       message,
-      from: { host: source.host, port: source.port },
+      from: this.#addresses[from]!,
       done: false,
     };
     this.#streams.set(id, stream);
@@ -497,8 +549,8 @@ export class Simulation implements GroundTruth {
   }
 
   #reply(from: number, id: number, message: StreamMessage): void {
-    this.packets++;
-    this.bytes += this.#streamBytes(message);
+    this.traffic.packets++;
+    this.traffic.bytes += this.#streamBytes(message);
     const stream = this.#streams.get(id);
     if (!stream || stream.done || !this.reachable(from, stream.initiator)) return;
     this.#events.push({ at: this.now + this.#delay(from, stream.initiator), kind: 'streamReply', stream: id, message });
@@ -507,9 +559,11 @@ export class Simulation implements GroundTruth {
 
 /** A summary of a finished simulation, in the shape `hearsay sim --json` prints. */
 export function summarize(sim: Simulation, options: SimOptions, wallMs: number): SimResult {
-  const { observer, config } = sim;
+  const { observer, config, traffic } = sim;
   const swim = sim.detector === 'swim';
-  const durationS = sim.options.durationMs / 1000;
+  const durationMs = sim.options.durationMs;
+  const durationS = durationMs / 1000;
+  const round = roundMs(config, sim.detector);
   const crashes = observer.crashReports.map((c) => ({ ...c }));
   const mean = (values: (number | null)[]): number | null => {
     const known = values.filter((v): v is number => v !== null);
@@ -544,11 +598,15 @@ export function summarize(sim: Simulation, options: SimOptions, wallMs: number):
       : null,
     mean_all_failed_ms: mean(crashes.map((c) => c.all_failed_ms)),
     false_positives: observer.falsePositives,
+    resurrections: observer.resurrections,
     suspicions,
     refutations,
-    msgs_per_node_per_s: sim.packets / sim.options.nodes / durationS,
-    bytes_per_node_per_s: sim.bytes / sim.options.nodes / durationS,
+    switches: sim.switches.reports.map((s) => ({ ...s })),
+    msgs_per_node_per_s: traffic.packets / sim.options.nodes / durationS,
+    bytes_per_node_per_s: traffic.bytes / sim.options.nodes / durationS,
     bytes_are_estimates: (options.byteCounting ?? 'wire') !== 'wire',
+    round_ms: round,
+    load_per_round: loadPerRound(emptyTraffic(), traffic, durationMs, round),
     events_processed: sim.eventsProcessed,
     wall_ms: Math.round(wallMs),
   };

@@ -56,6 +56,26 @@ describe('hearsay agent', () => {
     }
   });
 
+  it('starts with --protocol and --pin, warning that Serf nodes would be judged failed', async () => {
+    const child = spawn(process.execPath, [cli, 'agent', '--name', 'hybrid', '--bind', '127.0.0.1:0', '--http', '127.0.0.1:0', '--protocol', 'hybrid', '--pin', 'web-1']);
+    let log = '';
+    child.stderr.on('data', (chunk) => (log += chunk));
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!log.includes('agent ready')) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`agent did not start: ${log}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(log).toMatch(/hybrid detection needs every member to run hearsay: Serf and memberlist agents drop heartbeats and will be judged failed/);
+      const ready = JSON.parse(log.split('\n').find((line) => line.includes('agent ready'))!);
+      expect(ready.protocol).toBe('hybrid');
+      const protocol = await (await fetch(`http://${ready.http}/v1/protocol`)).json();
+      expect(protocol).toMatchObject({ protocol: 'hybrid', epoch: 0, pinned: ['web-1'] });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('exits 2 with a precise message when its port is taken', async () => {
     const holder = await createNode({ name: 'holder', bind: '127.0.0.1:0' });
     nodes.push(holder);
@@ -69,7 +89,7 @@ describe('hearsay agent', () => {
     [['--bind', 'here:there'], /is not an address/],
     [['--tag', 'novalue'], /is not a tag: use key=value/],
     [['--protocol', 'tcp'], /Allowed choices are swim, heartbeat, hybrid/],
-    [['--protocol', 'heartbeat'], /not available in this version/],
+    [['--pin', ''], /pinned member name "" must be 1 to 255 characters/],
     [['--config', '/nonexistent/agent.json'], /cannot read config file/],
     [['--http', '0.0.0.0:0'], /give --http-token/],
   ])('exits 2 for %j', (args, message) => {

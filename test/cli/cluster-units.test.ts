@@ -11,7 +11,7 @@ import { parseHttpAddress, type Member } from '../../src/cli/cluster/api.js';
 import { diffEvents, EventStreamParser } from '../../src/cli/cluster/events.js';
 import { groupEvents, matrixColumns, matrixLetters, renderMatrix } from '../../src/cli/cluster/matrix.js';
 import { checkPortRange, nextFreePort, portBusy, portsFor, requireFreePorts } from '../../src/cli/cluster/ports.js';
-import { clusterTables, formatSince, membersTable, stripAnsi, type ObserverView } from '../../src/cli/cluster/render.js';
+import { clusterTables, formatRtt, formatSince, membersTable, stripAnsi, type ObserverView } from '../../src/cli/cluster/render.js';
 import { fitLine } from '../../src/cli/cluster/screen.js';
 import { agentArgs } from '../../src/cli/cluster/spawn.js';
 import {
@@ -173,15 +173,15 @@ describe('port checks', () => {
 describe('tables', () => {
   it('shows one node’s members, sorted by name, with status, tags and age', () => {
     const table = membersTable(
-      [member('node-10', 'suspect'), member('node-2', 'alive', { tags: { role: 'web', dc: 'x' }, incarnation: 3 })],
+      [member('node-10', 'suspect'), member('node-2', 'alive', { tags: { role: 'web', dc: 'x' }, incarnation: 3, rttMs: 0.4183 })],
       plain,
       Date.parse('2026-01-01T00:01:05.000Z'),
     );
     const lines = table.split('\n');
-    expect(lines[1]).toMatch(/Name .*Address .*Status .*Incarnation .*Tags .*Since/);
+    expect(lines[1]).toMatch(/Name .*Address .*Status .*Incarnation .*Tags .*Since .*RTT/);
     expect(table.indexOf('node-2')).toBeLessThan(table.indexOf('node-10'));
-    expect(table).toMatch(/node-2 +│ 127\.0\.0\.1:7948 +│ alive +│ 3 +│ role=web,dc=x +│ 1m05s ago/);
-    expect(table).toMatch(/node-10 .*suspect/);
+    expect(table).toMatch(/node-2 +│ 127\.0\.0\.1:7948 +│ alive +│ 3 +│ role=web,dc=x +│ 1m05s ago +│ 0\.42ms +│/);
+    expect(table).toMatch(/node-10 .*suspect .*│ - +│$/m);
   });
 
   it('colours the status: green alive, yellow suspect, red failed', () => {
@@ -190,6 +190,12 @@ describe('tables', () => {
     expect(table).toContain(colour.yellow('suspect'));
     expect(table).toContain(colour.red('failed'));
     expect(stripAnsi(table)).not.toContain('\x1b');
+  });
+
+  it('formats a round-trip time, or - while there is none', () => {
+    expect(formatRtt(0.4183)).toBe('0.42ms');
+    expect(formatRtt(123.6)).toBe('124ms');
+    expect(formatRtt(undefined)).toBe('-');
   });
 
   it('formats since as an age, from an ISO date or epoch milliseconds', () => {

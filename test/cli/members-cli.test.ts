@@ -5,7 +5,7 @@ import { freeBasePort, hearsay } from './cluster-harness.js';
 
 /** What a real agent's GET /v1/members gives (see src/agent/http-api.ts). */
 const MEMBERS = [
-  { name: 'web-1', address: '127.0.0.1', port: 7946, status: 'alive', incarnation: 1, tags: { role: 'web' }, since: '2026-01-01T00:00:00.000Z' },
+  { name: 'web-1', address: '127.0.0.1', port: 7946, status: 'alive', incarnation: 1, tags: { role: 'web' }, since: '2026-01-01T00:00:00.000Z', rttMs: 0.912 },
   { name: 'db-1', address: '127.0.0.1', port: 7947, status: 'suspect', incarnation: 4, tags: {}, since: '2026-01-01T00:00:01.000Z' },
   { name: 'old-1', address: '127.0.0.1', port: 7948, status: 'failed', incarnation: 2, tags: {}, since: '2026-01-01T00:00:02.000Z' },
 ];
@@ -50,10 +50,10 @@ describe('hearsay members', () => {
     const run = await hearsay({}, ['members', '--http', `http://${addressOf(agent)}`]);
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines[1]).toMatch(/Name .*Address .*Status .*Incarnation .*Tags .*Since/);
+    expect(lines[1]).toMatch(/Name .*Address .*Status .*Incarnation .*Tags .*Since .*RTT/);
     expect(lines[3]).toMatch(/│ db-1 +│ 127\.0\.0\.1:7947 +│ suspect +│ 4 +│ - +│ \d+d ago +│/);
     expect(lines[4]).toMatch(/│ old-1 .*│ failed /);
-    expect(lines[5]).toMatch(/│ web-1 .*│ alive .*│ role=web /);
+    expect(lines[5]).toMatch(/│ web-1 .*│ alive .*│ role=web .*│ 0\.91ms +│$/);
     expect(run.stdout).not.toContain('\x1b[');
   });
 

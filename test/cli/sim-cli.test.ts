@@ -52,6 +52,39 @@ describe('hearsay sim', () => {
     expect(result.false_positives).toBe(0);
   });
 
+  it('runs the hybrid with the issue’s flags, in the same JSON shape as SWIM plus the load per round', () => {
+    const swim = JSON.parse(hearsay('sim', '--nodes', '10', '--duration', '10s', '--json').stdout);
+    const run = hearsay(
+      'sim', '--nodes', '20', '--protocol', 'hybrid', '--period', '1s', '--fanout', '3', '--suspect-after', '4s', '--fail-after', '8s',
+      '--cleanup-after', '30s', '--phi', '--start', 'converged', '--crash', 'n5', '--crash-at', '10s', '--duration', '30s', '--json',
+    );
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(Object.keys(result).sort()).toEqual(Object.keys(swim).sort());
+    expect(result.protocol).toBe('hybrid');
+    expect(result.round_ms).toBe(1000);
+    // All-to-all below the threshold: a ping and an ack per ordered pair and round (19 live for the last 20 s).
+    expect(result.load_per_round.tables).toBe(0);
+    expect(result.load_per_round.pings).toBeGreaterThan(19 * 18);
+    expect(result.load_per_round.pings).toBeLessThanOrEqual(20 * 19);
+    expect(result.crashes[0].all_failed_ms).toBeLessThanOrEqual(8000 + 2);
+    expect(result.false_positives).toBe(0);
+  });
+
+  it('switches the detector at run time with --switch and reports when every node had', () => {
+    const run = hearsay('sim', '--nodes', '20', '--start', 'converged', '--switch', 'heartbeat@10s=n3', '--switch', 'swim@20s', '--duration', '30s', '--json');
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.switches).toHaveLength(2);
+    expect(result.switches[0]).toMatchObject({ protocol: 'heartbeat', at_ms: 10_000, via: 'n3', epoch: 10 });
+    expect(result.switches[1]).toMatchObject({ protocol: 'swim', at_ms: 20_000, via: 'n0', epoch: 20 });
+    for (const change of result.switches) expect(change.all_switched_ms).toBeLessThan(2000);
+    expect(result.false_positives).toBe(0);
+    const human = hearsay('sim', '--nodes', '20', '--switch', 'heartbeat@10s', '--duration', '20s');
+    expect(human.stdout).toMatch(/switch to heartbeat: +via n0 at 10\.00 s, adopted everywhere after/);
+    expect(human.stdout).toMatch(/load per 1\.00 s round: +\d+ detector messages/);
+  });
+
   it('prints a human summary by default', () => {
     const run = hearsay('sim', '--nodes', '20', '--crash', '1', '--crash-at', '5s', '--duration', '30s');
     expect(run.code).toBe(0);
@@ -69,7 +102,16 @@ describe('hearsay sim', () => {
     [['sim', '--nodes', '5', '--crash', 'n7'], /no simulated node named "n7"/],
     [['sim', '--probe-timeout', '2s'], /probeTimeoutMs \(2000\) must not exceed probeIntervalMs \(1000\)/],
     [['sim', '--bogus'], /unknown option '--bogus'/],
-    [['sim', '--protocol', 'hybrid'], /Allowed choices are swim, heartbeat/],
+    [['sim', '--protocol', 'gossip'], /Allowed choices are swim, heartbeat, hybrid/],
+    [['sim', '--period', '1s', '--heartbeat-interval', '2s'], /option '--period <duration>' cannot be used with option '--heartbeat-interval <duration>'/],
+    [['sim', '--fanout', '2', '--heartbeat-fanout', '3'], /option '--fanout <n>' cannot be used with option '--heartbeat-fanout <n>'/],
+    [['sim', '--phi', '--phi-threshold', '8'], /option '--phi \[threshold\]' cannot be used with option '--phi-threshold <n>'/],
+    [['sim', '--phi', 'high'], /argument 'high' is invalid\. "high" is not a whole number/],
+    [['sim', '--period', 'soon'], /"soon" is not a duration/],
+    [['sim', '--fail-after', '2s'], /failAfterMs \(2000\) must not be less than suspectAfterMs \(5000\)/],
+    [['sim', '--switch', 'gossip@10s'], /"gossip" is not a protocol: use swim, heartbeat, hybrid/],
+    [['sim', '--switch', 'heartbeat'], /not a switch: use PROTOCOL@AT\[=NAME\]/],
+    [['sim', '--nodes', '5', '--switch', 'swim@1s=n9'], /no simulated node named "n9"/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ])('exits 2 with a precise message for %j', (args, message) => {
     const run = hearsay(...args);
@@ -83,5 +125,10 @@ describe('hearsay sim', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/--probe-interval <duration>/);
     expect(run.stdout).toMatch(/--crash <k\|names>/);
+    expect(run.stdout).toMatch(/--protocol <name>/);
+    expect(run.stdout).toMatch(/--period <duration>/);
+    expect(run.stdout).toMatch(/--phi \[threshold\]/);
+    expect(run.stdout).toMatch(/--hybrid-threshold <n>/);
+    expect(run.stdout).toMatch(/--switch <PROTOCOL@AT\[=NAME\]>/);
   });
 });

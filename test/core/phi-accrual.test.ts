@@ -4,7 +4,7 @@
  * the acceptable pause) and standard deviation (floored).
  */
 import { describe, expect, it } from 'vitest';
-import { PhiAccrual, phiOf } from '../../src/core/index.js';
+import { elapsedForPhi, PhiAccrual, phiOf } from '../../src/core/index.js';
 
 describe('phi of an elapsed time', () => {
   it.each([
@@ -66,5 +66,30 @@ describe('the detector', () => {
     expect(detector.samples).toBe(3);
     // The window holds 100, 100, 100: mean 100, sd floored at 1, so 100 ms after the last heartbeat phi = log10 2.
     expect(detector.phi(500)).toBeCloseTo(0.3010299956639812, 10);
+  });
+});
+
+describe('elapsedForPhi (the closed-form inverse)', () => {
+  it('gives the silence at which phiOf reaches the threshold, for thresholds 0.5 … 16', () => {
+    for (const threshold of [0.5, 1, 3, 8, 12, 16]) {
+      for (const [mean, std] of [[1000, 100], [4000, 250], [1250, 700]] as const) {
+        const at = elapsedForPhi(threshold, mean, std);
+        expect(phiOf(at, mean, std)).toBeCloseTo(threshold, 6);
+        expect(phiOf(at - 1, mean, std)).toBeLessThan(threshold);
+      }
+    }
+  });
+
+  it('PhiAccrual.silenceToReach agrees with phi() on a real history', () => {
+    const detector = new PhiAccrual({ threshold: 8 });
+    let last = 0;
+    for (let i = 0; i < 20; i++) {
+      last += i % 3 === 0 ? 1150 : 920;
+      detector.heartbeat(last);
+    }
+    const silence = detector.silenceToReach(8);
+    expect(detector.phi(last + silence)).toBeCloseTo(8, 6);
+    expect(detector.isAvailable(last + silence - 1)).toBe(true);
+    expect(new PhiAccrual().silenceToReach(8)).toBe(Infinity);
   });
 });

@@ -36,15 +36,16 @@ describe('protocol switch on one node', () => {
     expect(h.sent('ping').length).toBeGreaterThan(0);
     h.input({ kind: 'setProtocol', protocol: 'heartbeat' });
     expect(h.node.detector).toBe('heartbeat');
-    expect(h.node.protocolSwitch).toEqual({ epoch: 1, origin: 'self' });
-    expect(h.ofKind('protocol')).toMatchObject([{ protocol: 'heartbeat', epoch: 1, origin: 'self' }]);
+    // The epoch is a hybrid logical clock in seconds: 5 s into the run.
+    expect(h.node.protocolSwitch).toEqual({ epoch: 5, origin: 'self' });
+    expect(h.ofKind('protocol')).toMatchObject([{ protocol: 'heartbeat', epoch: 5, origin: 'self' }]);
     const mark = h.mark();
     h.advanceTo(8000);
     // No more SWIM probes; heartbeat tables carry the switch along.
     expect(h.sent('ping', mark)).toEqual([]);
     const tables = h.packets(mark).filter((p) => p.messages[0]?.type === 'heartbeats');
     expect(tables.length).toBeGreaterThan(0);
-    for (const p of tables) expect(p.messages).toContainEqual(switchMessage('heartbeat', 1, 'self'));
+    for (const p of tables) expect(p.messages).toContainEqual(switchMessage('heartbeat', 5, 'self'));
     for (const p of peers) expect(h.status(p.name)).toBe('alive');
     expect(h.node.stats.protocolSwitches).toBe(1);
   });
@@ -163,6 +164,23 @@ describe('protocol switch across a cluster', () => {
     net.drop = () => false;
     net.advanceTo(11_000);
     expect(cut.node.detector).toBe('heartbeat');
-    expect(cut.node.protocolSwitch).toEqual({ epoch: 1, origin: 'n0' });
+    expect(cut.node.protocolSwitch).toEqual({ epoch: 5, origin: 'n0' });
+  });
+
+  it('a node that missed earlier switches still wins when asked later', () => {
+    const { net, nodes } = cluster(5);
+    net.advanceTo(5000);
+    nodes[1]!.input({ kind: 'setProtocol', protocol: 'heartbeat' }, 5000);
+    net.advanceTo(20_000);
+    nodes[2]!.input({ kind: 'setProtocol', protocol: 'swim' }, 20_000);
+    net.advanceTo(30_000);
+    // A newcomer knows nothing of the epochs 5 and 20 it would have to outbid.
+    const late = net.add(new Harness({ name: 'late', host: '10.0.0.9', seed: 9, config: CONFIG, start: 30_000 }));
+    late.node.preload(nodes.map((x) => ({ profile: x.self, incarnation: 1 })));
+    for (const h of nodes) h.node.preload([{ profile: late.self, incarnation: 1 }]);
+    net.advanceTo(60_000);
+    late.input({ kind: 'setProtocol', protocol: 'hybrid' }, 60_000);
+    net.advanceTo(63_000);
+    for (const h of [...nodes, late]) expect([h.name, h.node.detector, h.node.protocolSwitch]).toEqual([h.name, 'hybrid', { epoch: 60, origin: 'late' }]);
   });
 });

@@ -1,29 +1,17 @@
 /**
- * The heartbeat gossip detector in the simulator: detection bound, no false positives, and a
- * restarted node accepted again through its higher generation.
+ * The heartbeat detectors in the simulator, scenario by scenario: detection bound, no false
+ * positives, a restarted node accepted again through its higher generation, and the hybrid's
+ * regime following the cluster size. The properties over seeds are in *-properties.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveConfig, type SwimConfig } from '../../src/core/index.js';
-import { buildSimulation, simulate } from '../../src/sim/index.js';
+import { resolveConfig } from '../../src/core/index.js';
+import { buildSimulation, loadPerRound, simulate } from '../../src/sim/index.js';
+import { spreadBoundMs } from './heartbeat-bounds.js';
 
 const N = 30;
 const config = resolveConfig('lan');
 
-/**
- * The spread of a crashed node's last heartbeat. Every live node pushes its table to M random
- * members each period, so the highest heartbeat value is spread like a rumour by push gossip:
- * log_{M+1}(N) rounds to reach most nodes plus ln(N)/M rounds to mop up the last ones (Pittel's
- * push bound, with fanout M); we round each up, double the total against 5% loss and unlucky
- * draws, and add one period for the phase offset between senders. A node's verdict comes
- * failAfter after the last rise it saw, which is at most the crash plus that spread.
- */
-function spreadBoundMs(c: SwimConfig, nodes: number): number {
-  const m = c.heartbeatFanout;
-  const rounds = Math.ceil(Math.log(nodes) / Math.log(m + 1)) + Math.ceil(Math.log(nodes) / m);
-  return (2 * rounds + 1) * c.heartbeatIntervalMs;
-}
-
-describe('simulated heartbeat gossip detector', () => {
+describe('simulated heartbeat detectors', () => {
   it('uses the heartbeat detector on every node, with no SWIM probes', () => {
     const sim = buildSimulation({ nodes: 10, seed: 3, start: 'converged', detector: 'heartbeat', durationMs: 5000, byteCounting: 'estimate' });
     sim.runUntil(5000);
@@ -110,6 +98,37 @@ describe('simulated heartbeat gossip detector', () => {
       expect(member?.incarnation).toBe(restarted.incarnation);
     }
     expect(sim.observer.converged).toBe(true);
+    expect(sim.observer.falsePositives).toBe(0);
+  });
+
+  it('runs the hybrid by the cluster size: gossiped tables above the threshold, direct heartbeats at or below it', () => {
+    // 24 nodes over a threshold of 20, until four crashes bring the live members down to 20.
+    const sim = buildSimulation({
+      nodes: 24,
+      seed: 9,
+      start: 'converged',
+      detector: 'hybrid',
+      config: { hybridThreshold: 20 },
+      crash: ['n20', 'n21', 'n22', 'n23'],
+      crashAtMs: 10_000,
+      byteCounting: 'estimate',
+    });
+    const loadBetween = (from: number, to: number) => {
+      sim.runUntil(from);
+      const before = { ...sim.traffic };
+      sim.runUntil(to);
+      return loadPerRound(before, sim.traffic, to - from, config.heartbeatIntervalMs);
+    };
+    const above = loadBetween(2000, 9000);
+    expect(above.tables).toBeCloseTo(24 * config.heartbeatFanout, 0);
+    expect(above.pings).toBe(0);
+    expect(sim.node(0)!.allToAll).toBe(false);
+    const below = loadBetween(40_000, 50_000);
+    expect(sim.node(0)!.allToAll).toBe(true);
+    expect(below.tables).toBe(0);
+    expect(below.pings).toBeCloseTo(20 * 19, 0);
+    expect(below.acks).toBeCloseTo(20 * 19, 0);
+    expect(sim.observer.crashReports.every((c) => c.all_failed_ms !== null)).toBe(true);
     expect(sim.observer.falsePositives).toBe(0);
   });
 });

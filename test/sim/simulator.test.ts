@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/core/index.js';
+import { ConfigError, type Protocol } from '../../src/core/index.js';
 import { buildSimulation, simulate, type SimOptions } from '../../src/sim/index.js';
 
 const withoutWallTime = (result: object) => ({ ...result, wall_ms: 0 });
@@ -113,5 +113,7 @@ describe('simulator', () => {
     expect(() => simulate({ nodes: 5, crash: 5 })).toThrow(/below the cluster size/);
     expect(() => simulate({ nodes: 5, pauses: [{ name: 'n9', atMs: 0, forMs: 1 }] })).toThrow(/no simulated node named "n9"/);
     expect(() => simulate({ nodes: 5, config: { probeTimeoutMs: 5_000 } })).toThrow(/must not exceed probeIntervalMs/);
+    expect(() => simulate({ nodes: 5, detector: 'gossip' as Protocol })).toThrow(/detector must be one of swim, heartbeat, hybrid/);
+    expect(() => simulate({ nodes: 5, switches: [{ atMs: 1000, protocol: 'heartbeat', via: 'n9' }] })).toThrow(/no simulated node named "n9"/);
   });
 });

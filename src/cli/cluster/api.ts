@@ -10,6 +10,8 @@ export interface Member {
   incarnation: number;
   tags: Record<string, string>;
   since?: unknown;
+  /** Smoothed round-trip time the agent measured to this member, when it has one. */
+  rttMs?: number;
 }
 
 /** `127.0.0.1:17946`, `localhost:17946`, `[::1]:17946` or `http://host:port` → `http://host:port`. */

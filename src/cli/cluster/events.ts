@@ -73,17 +73,21 @@ export async function followEvents(
       const { done, value } = await reader.read();
       if (done) return;
       for (const event of parser.push(decoder.decode(value, { stream: true }))) {
-        let name = '?';
-        try {
-          name = (JSON.parse(event.data) as Member).name ?? '?';
-        } catch {
-          // not a member: show the event with an unknown member
-        }
-        onEvent({ at: Date.now(), observer, type: event.type, member: name });
+        onEvent({ at: Date.now(), observer, type: event.type, member: subject(event) });
       }
     }
   } finally {
     reader.releaseLock();
+  }
+}
+
+/** What an event is about: the member's name, or for a protocol switch the new detector. */
+function subject(event: ServerEvent): string {
+  try {
+    const data = JSON.parse(event.data) as Partial<Member> & { protocol?: string };
+    return (event.type === 'protocol' ? data.protocol : data.name) ?? '?';
+  } catch {
+    return '?'; // not JSON: show the event with an unknown subject
   }
 }
 

@@ -57,14 +57,20 @@ export function formatSince(since: unknown, now: number): string {
   return `${Math.floor(s / 86_400)}d ago`;
 }
 
-/** One node's view as a table: name, address, status (coloured), incarnation, tags, since. */
+/** A round-trip time as `0.42ms` or `12ms`; `-` while unmeasured. */
+export function formatRtt(rttMs: unknown): string {
+  if (typeof rttMs !== 'number' || !Number.isFinite(rttMs)) return '-';
+  return rttMs < 10 ? `${rttMs.toFixed(2)}ms` : `${Math.round(rttMs)}ms`;
+}
+
+/** One node's view as a table: name, address, status (coloured), incarnation, tags, since, RTT. */
 export function membersTable(members: Member[], c: Colors = defaultColors, now = Date.now()): string {
   const table = new Table({
-    head: ['Name', 'Address', 'Status', 'Incarnation', 'Tags', 'Since'].map((h) => c.bold(h)),
+    head: ['Name', 'Address', 'Status', 'Incarnation', 'Tags', 'Since', 'RTT'].map((h) => c.bold(h)),
     style: { head: [], border: [], compact: true },
   });
   for (const m of [...members].sort((a, b) => byName(a.name, b.name))) {
-    table.push([m.name, `${m.address}:${m.port}`, paintStatus(m.status, c)(m.status), String(m.incarnation), formatTags(m.tags), formatSince(m.since, now)]);
+    table.push([m.name, `${m.address}:${m.port}`, paintStatus(m.status, c)(m.status), String(m.incarnation), formatTags(m.tags), formatSince(m.since, now), formatRtt(m.rttMs)]);
   }
   return table.toString();
 }
