@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { HearsayError } from '../core/index.js';
 import { agentCommand } from './agent-command.js';
 import { clusterCommand } from './cluster/index.js';
+import { experimentCommand } from './experiment-command.js';
 import { membersCommand } from './members-command.js';
 import { simCommand } from './sim-command.js';
 
@@ -20,6 +21,7 @@ function program(): Command {
   root.addCommand(simCommand().exitOverride());
   root.addCommand(agentCommand().exitOverride());
   root.addCommand(membersCommand().exitOverride()).addCommand(clusterCommand().exitOverride());
+  root.addCommand(experimentCommand().exitOverride());
   return root;
 }
 

@@ -14,6 +14,7 @@ import {
   type Address,
   type Input,
   type MemberProfile,
+  type MemberEvent,
   type Message,
   type Output,
   type Protocol,
@@ -101,6 +102,8 @@ export class Simulation implements GroundTruth {
   readonly switches: SwitchTracker;
   /** Everything sent so far; copy it to measure a stretch of time (see `loadPerRound`). */
   readonly traffic: SimTraffic = emptyTraffic();
+  /** Called with every membership event as it happens: which node saw what about which. */
+  readonly eventListeners: ((observer: number, member: number, event: MemberEvent, now: number) => void)[] = [];
   now = 0;
   eventsProcessed = 0;
 
@@ -455,7 +458,9 @@ export class Simulation implements GroundTruth {
           break;
         case 'event': {
           const member = this.#byHost.get(output.event.member.host);
-          if (member !== undefined) this.observer.event(index, member, output.event, this.now);
+          if (member === undefined) break;
+          this.observer.event(index, member, output.event, this.now);
+          for (const listener of this.eventListeners) listener(index, member, output.event, this.now);
           break;
         }
         case 'left':
