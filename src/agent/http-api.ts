@@ -1,7 +1,9 @@
+import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { HearsayError } from '../core/index.js';
-import { JoinError, PROTOCOLS, type HearsayNode, type Member, type Protocol } from '../runtime/index.js';
+import { JoinError, PROTOCOLS, type HearsayNode, type Member, type NodeStats, type Protocol } from '../runtime/index.js';
+import { LIVE_VIEW_HEADERS, LIVE_VIEW_HTML } from './live-view.js';
 import { openApiDocument } from './openapi.js';
 
 export interface ApiOptions {
@@ -34,6 +36,28 @@ export function protocolJson(protocol: Protocol, epoch: number, origin: string) 
   return { protocol, epoch, origin: epoch === 0 ? null : origin };
 }
 
+/** The node's counters that the live view shows; GET /metrics has them all. */
+export function statsJson(stats: NodeStats) {
+  const { core, traffic } = stats;
+  return {
+    healthScore: stats.healthScore,
+    broadcastQueue: stats.broadcastQueue,
+    probes: core.probes,
+    probesFailed: core.probesFailed,
+    suspicions: core.suspicionsRaised,
+    refutations: core.refutations,
+    failuresDeclared: core.failuresDeclared,
+    packetsIn: traffic.packetsIn,
+    packetsOut: traffic.packetsOut,
+    bytesIn: traffic.bytesIn,
+    bytesOut: traffic.bytesOut,
+    dropped: Object.values(traffic.dropped).reduce((sum, count) => sum + count, 0),
+  };
+}
+
+/** Routes served without the token: the live view's shell holds no data, and its own calls send the token. */
+const OPEN_ROUTES = new Set(['/', '/ui']);
+
 /** A request the API refuses: status and message become `{"error": message}`. */
 class ApiError extends Error {
   constructor(
@@ -61,12 +85,16 @@ export function createApi(options: ApiOptions): FastifyInstance {
   });
   if (token) {
     app.addHook('onRequest', async (request, reply) => {
+      if (OPEN_ROUTES.has(request.routeOptions.url ?? '')) return;
       if (request.headers.authorization !== `Bearer ${token}`) {
         await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong bearer token: send Authorization: Bearer <token>' });
       }
     });
   }
 
+  app.get('/', async (_request, reply) => reply.redirect('/ui'));
+  app.get('/ui', async (_request, reply) => reply.headers(LIVE_VIEW_HEADERS).send(LIVE_VIEW_HTML));
+  app.get('/v1/stats', async () => statsJson(node.stats));
   app.get('/v1/members', async () => node.members().map(memberJson));
   app.get('/v1/self', async () => memberJson(node.self));
   app.get('/v1/suspects', async () => node.members().filter((m) => m.status === 'suspect').map(memberJson));
@@ -116,9 +144,15 @@ export function createApi(options: ApiOptions): FastifyInstance {
     return { pinned: node.pinned };
   });
 
+  // Streams never end by themselves: end them, or close() would wait for their clients forever.
+  const eventStreams = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const stream of eventStreams) stream.end();
+  });
   app.get('/v1/events', (request, reply) => {
     reply.hijack();
     const out = reply.raw;
+    eventStreams.add(out);
     out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     out.write(': membership and protocol events of this node\n\n');
     const send = (type: string, data: object) => out.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -132,6 +166,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     node.on('protocol', onProtocol);
     const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), 15_000);
     request.raw.on('close', () => {
+      eventStreams.delete(out);
       clearInterval(keepAlive);
       for (const [type, listener] of listeners) node.off(type, listener);
       node.off('protocol', onProtocol);

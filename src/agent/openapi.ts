@@ -27,6 +27,26 @@ const protocolSwitch = {
   },
 } as const;
 
+const count = { type: 'integer', minimum: 0 } as const;
+const stats = {
+  type: 'object',
+  required: ['healthScore', 'broadcastQueue', 'probes', 'probesFailed', 'suspicions', 'refutations', 'failuresDeclared', 'packetsIn', 'packetsOut', 'bytesIn', 'bytesOut', 'dropped'],
+  properties: {
+    healthScore: { ...count, description: 'Lifeguard local health score (0 is healthy)' },
+    broadcastQueue: { ...count, description: 'updates waiting to be gossiped' },
+    probes: count,
+    probesFailed: { ...count, description: 'probes that got no ack by their deadline' },
+    suspicions: { ...count, description: 'suspicions raised here' },
+    refutations: { ...count, description: 'times this node refuted a rumour about itself' },
+    failuresDeclared: count,
+    packetsIn: count,
+    packetsOut: count,
+    bytesIn: count,
+    bytesOut: count,
+    dropped: { ...count, description: 'packets and streams dropped, all reasons (GET /metrics has them by reason)' },
+  },
+} as const;
+
 const error = { type: 'object', required: ['error'], properties: { error: { type: 'string' } } } as const;
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const errors = {
@@ -39,13 +59,22 @@ export const openApiDocument = {
   openapi: '3.0.3',
   info: { title: 'hearsay agent', version: '1', description: 'Control and observe one hearsay cluster member.' },
   components: {
-    schemas: { Member: member, ProtocolSwitch: protocolSwitch, Error: error },
+    schemas: { Member: member, ProtocolSwitch: protocolSwitch, Stats: stats, Error: error },
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
   },
   security: [{ bearer: [] }, {}],
   paths: {
+    '/': { get: { summary: 'Redirects to the live view', security: [], responses: { '302': { description: 'to /ui' } } } },
+    '/ui': {
+      get: {
+        summary: 'The live view: a web page of members, events and counters (its own calls send the token; the page itself needs none)',
+        security: [],
+        responses: { '200': { description: 'HTML page', content: { 'text/html': {} } } },
+      },
+    },
     '/v1/members': { get: { summary: 'This node’s membership list', responses: { '200': { description: 'members', ...json(members) }, ...errors } } },
     '/v1/self': { get: { summary: 'This node', responses: { '200': { description: 'this node', ...json({ $ref: '#/components/schemas/Member' }) }, ...errors } } },
+    '/v1/stats': { get: { summary: 'This node’s health score and counters (cumulative since start)', responses: { '200': { description: 'stats', ...json({ $ref: '#/components/schemas/Stats' }) }, ...errors } } },
     '/v1/suspects': { get: { summary: 'Members currently suspected', responses: { '200': { description: 'members', ...json(members) }, ...errors } } },
     '/v1/join': {
       post: {

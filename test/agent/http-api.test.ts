@@ -172,3 +172,14 @@ describe('agent options', () => {
     await expect(start({ name: 'bad', ...options })).rejects.toThrow(message);
   });
 });
+
+describe('closing the agent', () => {
+  it('ends open event streams rather than waiting for their clients', async () => {
+    const agent = await start({ name: 'watched' });
+    const response = await fetch(`http://127.0.0.1:${agent.http.port}/v1/events`);
+    const reader = response.body!.getReader();
+    await reader.read(); // the stream's opening comment
+    await agent.close();
+    expect((await reader.read()).done).toBe(true);
+  }, 10_000);
+});
