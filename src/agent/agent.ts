@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -6,6 +6,7 @@ import { CONFIG_KEYS, HearsayError, isProfileName, type ProfileName, type SwimCo
 import { createNode, formatAddress, JoinError, OptionError, parseAddress, PROTOCOLS, type HearsayNode, type Protocol } from '../runtime/index.js';
 import { createApi } from './http-api.js';
 import { createMetrics } from './metrics.js';
+import { attachQueryHandlers, parseQueryHandler } from './query-handlers.js';
 
 /** Everything an agent can be told, from flags or a JSON config file (flags win). */
 export interface AgentOptions {
@@ -31,6 +32,8 @@ export interface AgentOptions {
   tags?: Record<string, string>;
   dropRate?: number;
   logLevel?: string;
+  /** `NAME=COMMAND`: answer queries named NAME (`*`: any) with the output of a shell command. */
+  queryHandlers?: string[];
 }
 
 export interface Agent {
@@ -59,7 +62,7 @@ export async function readConfigFile(path: string): Promise<AgentOptions> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new OptionError(`config file ${path} must hold a JSON object`);
   }
-  const known = ['name', 'bind', 'advertise', 'join', 'http', 'httpToken', 'protocol', 'pinned', 'profile', 'config', 'encrypt', 'keyringFile', 'tags', 'dropRate', 'logLevel'];
+  const known = ['name', 'bind', 'advertise', 'join', 'http', 'httpToken', 'protocol', 'pinned', 'profile', 'config', 'encrypt', 'keyringFile', 'tags', 'dropRate', 'logLevel', 'queryHandlers'];
   for (const key of Object.keys(parsed)) {
     if (!known.includes(key)) throw new OptionError(`config file ${path}: unknown key "${key}"; known keys are ${known.join(', ')}`);
   }
@@ -107,6 +110,7 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
     throw new OptionError(`the HTTP API on ${options.http} would be reachable beyond this machine: give --http-token`);
   }
   const keys = await keysFrom(options);
+  const queryHandlers = (options.queryHandlers ?? []).map(parseQueryHandler);
 
   const node = await createNode({
     ...(options.name ? { name: options.name } : {}),
@@ -133,6 +137,7 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
   const close = () => {
     closing ??= (async () => {
       joining = false;
+      stopQueryHandlers?.();
       await api.close();
       await node.shutdown();
       log.info({ node: node.name }, 'agent stopped');
@@ -170,6 +175,16 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
     node.on(type, (member) => log.info({ event: type, member: member.name, incarnation: member.incarnation }, `member ${type}`));
   }
   node.on('notice', (level, text) => (level === 'warn' ? log.warn(text) : log.debug(text)));
+  const stopQueryHandlers = attachQueryHandlers(node, queryHandlers, log);
+  node.on('keys', (ring) => {
+    log.info({ keys: ring.length }, 'keyring changed by a key query');
+    // As Serf does: the keyring file follows rotations, so that a restart keeps the new keys.
+    if (options.keyringFile) {
+      writeFile(options.keyringFile, `${JSON.stringify(ring, null, 2)}\n`, { mode: 0o600 }).catch((error: Error) =>
+        log.error({ file: options.keyringFile, err: error.message }, 'cannot write the keyring file'),
+      );
+    }
+  });
   node.on('protocol', (switched, epoch, origin) => {
     log.info({ protocol: switched, epoch, origin }, 'failure detector switched');
     warnIfHeartbeats(log, switched);

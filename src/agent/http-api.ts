@@ -3,7 +3,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { HearsayError } from '../core/index.js';
 import { JoinError, PROTOCOLS, type HearsayNode, type Member, type NodeStats, type Protocol } from '../runtime/index.js';
+import { ApiError } from './api-error.js';
 import { LIVE_VIEW_HEADERS, LIVE_VIEW_HTML } from './live-view.js';
+import { registerQueryRoutes } from './query-routes.js';
 import { openApiDocument } from './openapi.js';
 
 export interface ApiOptions {
@@ -58,15 +60,6 @@ export function statsJson(stats: NodeStats) {
 /** Routes served without the token: the live view's shell holds no data, and its own calls send the token. */
 const OPEN_ROUTES = new Set(['/', '/ui']);
 
-/** A request the API refuses: status and message become `{"error": message}`. */
-class ApiError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** The agent's HTTP control API (JSON), documented at /openapi.json. */
 export function createApi(options: ApiOptions): FastifyInstance {
@@ -172,6 +165,8 @@ export function createApi(options: ApiOptions): FastifyInstance {
       node.off('protocol', onProtocol);
     });
   });
+
+  registerQueryRoutes(app, node);
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.contentType);

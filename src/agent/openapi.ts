@@ -55,6 +55,26 @@ const errors = {
 };
 const members = { type: 'array', items: { $ref: '#/components/schemas/Member' } };
 
+const keyResult = {
+  type: 'object',
+  properties: {
+    ok: { type: 'boolean', description: 'every member answered, without error' },
+    nodes: { type: 'integer', description: 'members alive when asked' },
+    responses: { type: 'integer' },
+    errors: { type: 'object', additionalProperties: { type: 'string' }, description: 'member → what went wrong there' },
+    keys: { type: 'object', additionalProperties: { type: 'integer' }, description: 'key → members holding it (listing)' },
+    primaryKeys: { type: 'object', additionalProperties: { type: 'integer' }, description: 'key → members using it as primary (listing)' },
+  },
+} as const;
+
+function keyOperation(summary: string) {
+  return {
+    summary,
+    requestBody: { required: true, ...json({ type: 'object', required: ['key'], properties: { key: { type: 'string', description: 'base64 of 16, 24 or 32 bytes' } } }) },
+    responses: { '200': { description: 'how each member fared', ...json(keyResult) }, ...errors },
+  };
+}
+
 export const openApiDocument = {
   openapi: '3.0.3',
   info: { title: 'hearsay agent', version: '1', description: 'Control and observe one hearsay cluster member.' },
@@ -123,6 +143,46 @@ export const openApiDocument = {
         responses: { '200': { description: 'pinned', ...json({ type: 'object', properties: { pinned: { type: 'array', items: { type: 'string' } } } }) }, ...errors },
       },
     },
+    '/v1/query': {
+      post: {
+        summary: 'Ask the cluster (a Serf query): acks and answers collected until the timeout',
+        requestBody: {
+          required: true,
+          ...json({
+            type: 'object',
+            required: ['name'],
+            properties: {
+              name: { type: 'string' },
+              payload: { type: 'string', description: 'UTF-8 text (or payloadBase64 for bytes)' },
+              payloadBase64: { type: 'string' },
+              timeoutMs: { type: 'number', description: 'default: gossip interval × 16 × ceil(log10(n + 1))' },
+              nodes: { type: 'array', items: { type: 'string' }, description: 'only these members answer' },
+              tags: { type: 'object', additionalProperties: { type: 'string' }, description: 'tag → RE2 regular expression the member must match' },
+              requestAck: { type: 'boolean', default: true },
+              relayFactor: { type: 'integer', minimum: 0, maximum: 5 },
+            },
+          }),
+        },
+        responses: {
+          '200': {
+            description: 'what came back',
+            ...json({
+              type: 'object',
+              properties: {
+                acks: { type: 'array', items: { type: 'string' } },
+                responses: { type: 'array', items: { type: 'object', properties: { from: { type: 'string' }, payload: { type: 'string' }, payloadBase64: { type: 'string' } } } },
+                elapsedMs: { type: 'number' },
+              },
+            }),
+          },
+          ...errors,
+        },
+      },
+    },
+    '/v1/keys': { get: { summary: 'Every member’s encryption keys, counted (serf keys -list)', responses: { '200': { description: 'key listing', ...json(keyResult) }, ...errors } } },
+    '/v1/keys/install': { post: keyOperation('Install a key on every member (serf keys -install)') },
+    '/v1/keys/use': { post: keyOperation('Make an installed key the primary on every member (serf keys -use)') },
+    '/v1/keys/remove': { post: keyOperation('Remove a key from every member; the primary cannot be removed (serf keys -remove)') },
     '/v1/events': { get: { summary: 'Server-Sent Events: event: join|update|suspect|alive|failed|left with data: Member; event: protocol with data: ProtocolSwitch', responses: { '200': { description: 'event stream', content: { 'text/event-stream': {} } } } } },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format', content: { 'text/plain': {} } } } } },
     '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3 document' } } } },

@@ -20,6 +20,7 @@ interface AgentFlags {
   dropRate?: number;
   logLevel?: string;
   config?: string;
+  queryHandler?: string[];
   [key: string]: unknown;
 }
 
@@ -37,6 +38,7 @@ export function mergeOptions(file: AgentOptions, flags: AgentFlags): AgentOption
   }
   if (flags.join) merged.join = flags.join;
   if (flags.pin) merged.pinned = flags.pin;
+  if (flags.queryHandler) merged.queryHandlers = flags.queryHandler;
   if (flags.tag) merged.tags = { ...file.tags, ...Object.fromEntries(flags.tag) };
   merged.config = { ...file.config, ...timingOverrides(flags) };
   return merged;
@@ -59,6 +61,7 @@ export function agentCommand(): Command {
     .addOption(new Option('--tag <key=value>', 'tag in the node meta (repeatable)').argParser(collect(parseTag)))
     .addOption(new Option('--drop-rate <p>', 'drop this fraction of incoming packets (experiments)').argParser(parseProbability))
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
+    .addOption(new Option('--query-handler <NAME=COMMAND>', 'answer queries named NAME (* for any) with the output of a shell command; payload on stdin (repeatable)').argParser(collect(String)))
     .option('--config <file.json>', 'options from a JSON file (flags win)');
   addTimingOptions(command);
   command.action(async (flags: AgentFlags) => {

@@ -4,7 +4,9 @@ import { HearsayError } from '../core/index.js';
 import { agentCommand } from './agent-command.js';
 import { clusterCommand } from './cluster/index.js';
 import { experimentCommand } from './experiment-command.js';
+import { keysCommand } from './keys-command.js';
 import { membersCommand } from './members-command.js';
+import { queryCommand } from './query-command.js';
 import { simCommand } from './sim-command.js';
 
 /** Exit codes: 0 success, 1 failure, 2 usage error. */
@@ -21,6 +23,7 @@ function program(): Command {
   root.addCommand(simCommand().exitOverride());
   root.addCommand(agentCommand().exitOverride());
   root.addCommand(membersCommand().exitOverride()).addCommand(clusterCommand().exitOverride());
+  root.addCommand(queryCommand().exitOverride()).addCommand(keysCommand().exitOverride());
   root.addCommand(experimentCommand().exitOverride());
   return root;
 }

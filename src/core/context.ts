@@ -31,6 +31,8 @@ export interface NodeContext {
   readonly selfSource: Source;
   /** The time of the input being handled. */
   readonly now: number;
+  /** The application's opaque state sent with every push/pull (Serf's user state). */
+  readonly userState: Uint8Array;
   emit(output: Output): void;
   /** Sends one message by UDP, with queued updates piggybacked in the space left. */
   sendMessage(to: Address, message: Message, crc: boolean): void;

@@ -93,6 +93,7 @@ export class MemberNode implements NodeContext {
   #protocol: Protocol = 'swim';
   #switchEpoch = 0;
   #switchOrigin = '';
+  userState: Uint8Array = new Uint8Array(0);
   #pinned: readonly string[] = [];
   readonly #rtt = new Map<number, number>();
   #seqNo = 0;
@@ -216,6 +217,13 @@ export class MemberNode implements NodeContext {
       case 'pin':
         this.#pinned = [...new Set(input.names)];
         if (this.#heartbeats) this.#heartbeats.pinned = this.#pinned;
+        break;
+      case 'setUserState':
+        this.userState = input.state;
+        break;
+      case 'send':
+        // memberlist's SendTo: no piggybacked gossip and no CRC, the receiver may be no member.
+        this.sendPacket(input.to, [{ type: 'user', payload: input.payload }], false);
         break;
     }
     this.timers.runDue(this.now);

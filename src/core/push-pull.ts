@@ -78,7 +78,7 @@ export class PushPull {
     for (let slot = 0; slot < table.size; slot++) {
       states[slot] = { profile: table.profileAt(slot), incarnation: table.incarnationAt(slot), status: STATUS_NAMES[table.statusAt(slot)]! };
     }
-    return { type: 'pushPull', join, states, userState: new Uint8Array(0) };
+    return { type: 'pushPull', join, states, userState: this.#ctx.userState };
   }
 
   /** Applies a remote state; returns why it was rejected, or null. */

@@ -215,7 +215,11 @@ export type Input =
   /** Switch the failure detector of the whole cluster (spread by gossip; see `Protocol`). */
   | { readonly kind: 'setProtocol'; readonly protocol: Protocol }
   /** Replace the members this node monitors directly in heartbeat and hybrid modes. */
-  | { readonly kind: 'pin'; readonly names: readonly string[] };
+  | { readonly kind: 'pin'; readonly names: readonly string[] }
+  /** Replace the application state sent with every push/pull (empty: none). */
+  | { readonly kind: 'setUserState'; readonly state: Uint8Array }
+  /** Send an application payload straight to an address, as one `user` message in a packet of its own. */
+  | { readonly kind: 'send'; readonly to: Address; readonly payload: Uint8Array };
 
 /** A membership change, as the application sees it. */
 export type MemberEventType = 'join' | 'update' | 'suspect' | 'alive' | 'failed' | 'left';

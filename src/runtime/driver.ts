@@ -27,8 +27,8 @@ export interface DriverOptions {
   readonly onOutput: (output: Output) => void;
   /** A user payload that arrived on a stream rather than in a packet. */
   readonly onStreamUser: (payload: Uint8Array, from: Address) => void;
-  /** A peer's push/pull state, before the core merges it (the Serf layer reads its clock). */
-  readonly onRemoteState: (message: StreamMessage) => void;
+  /** A peer's push/pull state, before the core merges it (the Serf layer reads its clocks and events). */
+  readonly onRemoteState: (message: StreamMessage, from: Address) => void;
   readonly clock?: () => number;
 }
 
@@ -227,7 +227,7 @@ export class Driver {
         finish({ kind: 'streamFailed', stream: id, reason: 'unexpected user message in answer' });
         return;
       }
-      if (reply.type === 'pushPull') this.#options.onRemoteState(reply);
+      if (reply.type === 'pushPull') this.#options.onRemoteState(reply, to);
       finish({ kind: 'streamReply', stream: id, message: reply });
     });
   }
@@ -275,7 +275,7 @@ export class Driver {
         socket.end();
         return;
       }
-      if (message.type === 'pushPull') this.#options.onRemoteState(message);
+      if (message.type === 'pushPull') this.#options.onRemoteState(message, from);
       this.step({ kind: 'stream', from, stream: id, message });
       // The core answers pushes and pings at once; anything else gets no answer.
       if (this.#inbound.get(id) === socket && !socket.writableEnded) socket.end();

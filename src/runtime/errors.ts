@@ -24,3 +24,8 @@ export class OptionError extends HearsayError {
 export class ShutdownError extends HearsayError {
   override name = 'ShutdownError';
 }
+
+/** A query answer that cannot be sent: a second answer, past the deadline, or too large. */
+export class QueryError extends HearsayError {
+  override name = 'QueryError';
+}

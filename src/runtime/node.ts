@@ -18,11 +18,12 @@ import {
   type Status,
   type SwimConfig,
 } from '../core/index.js';
-import { decodeTags, encodeTags, Keyring } from '../wire/index.js';
+import { decodeTags, encodeSerfKeyRequest, encodeTags, Keyring, MAX_QUERY_BYTES } from '../wire/index.js';
 import { formatAddress, parseAddress } from './address.js';
 import { Driver } from './driver.js';
 import { JoinError, OptionError, ShutdownError } from './errors.js';
-import { SerfLayer } from './serf-layer.js';
+import { tallyKeyResponses, type KeyOperationResult } from './key-results.js';
+import { SerfLayer, type IncomingQuery, type QueryOptions } from './serf-layer.js';
 import type { TrafficStats } from './traffic.js';
 import { closeListeners, listen, type Listeners } from './transport.js';
 
@@ -91,6 +92,18 @@ export interface HearsayNodeEvents {
   rtt: [string, number];
   /** The failure detector changed: this node's own switch, or one that reached it by gossip. */
   protocol: [Protocol, number, string];
+  /** A query (Serf's or a hearsay node's) this node passes the filters of; `query.respond()` answers it. */
+  query: [IncomingQuery];
+  /** A `serf keys` (or `installKey` …) query changed this node's keyring: the keys in base64, the primary first. */
+  keys: [string[]];
+}
+
+/** What a query collected by its deadline. */
+export interface QueryResult {
+  /** Members that acknowledged it (with `requestAck`). */
+  acks: string[];
+  /** Answers in arrival order. */
+  responses: { from: string; payload: Uint8Array }[];
 }
 
 const DEFAULT_BIND = '0.0.0.0:7946';
@@ -103,8 +116,11 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   readonly #core: MemberNode;
   readonly #driver: Driver;
   readonly #listeners: Listeners;
-  readonly #serf = new SerfLayer();
+  readonly #serf: SerfLayer;
+  readonly #keyring: Keyring | undefined;
   readonly #joins = new Map<number, (contacted: number, errors: readonly string[]) => void>();
+  /** Ends each query still collecting answers (at shutdown). */
+  readonly #pendingQueries = new Set<() => void>();
   #leaving: ((timedOut: boolean) => void) | undefined;
   #nextRequest = 1;
   #closed: Promise<void> | undefined;
@@ -114,6 +130,30 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     super();
     this.#core = core;
     this.#listeners = listeners;
+    this.#keyring = keyring;
+    this.#serf = new SerfLayer({
+      name: core.name,
+      address: { host: core.profile.host, port: core.profile.port },
+      tags: () => this.self.tags,
+      sendTo: (to, payload) => this.#driver.step({ kind: 'send', to, payload }),
+      broadcast: (key, payload) => this.#driver.step({ kind: 'broadcast', key, payload }),
+      peers: () =>
+        this.#core
+          .members()
+          .filter((member) => member.status === 'alive' && member.name !== this.name)
+          .map((member) => ({ name: member.name, address: { host: member.host, port: member.port } })),
+      member: (name) => {
+        const member = this.#core.member(name);
+        if (!member) return undefined;
+        const status = member.status === 'suspect' ? 'alive' : member.status;
+        return { name, host: member.host, port: member.port, tags: tagsOf(member.meta), status, vsn: member.vsn };
+      },
+      keyring,
+      keysChanged: () => this.emit('keys', this.keys!),
+      setUserState: (state) => this.#driver.step({ kind: 'setUserState', state }),
+      now: Date.now,
+      random: Math.random,
+    });
     this.#driver = new Driver({
       core,
       listeners,
@@ -121,8 +161,9 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       dropRate,
       onOutput: (output) => this.#onOutput(output),
       onStreamUser: (payload, from) => this.#onUser(payload, from),
-      onRemoteState: (message) => {
-        if (message.type === 'pushPull') this.#serf.observeState(message);
+      onRemoteState: (message, from) => {
+        if (message.type !== 'pushPull') return;
+        for (const event of this.#serf.observeState(message)) this.emit('message', event.payload, from, event.name);
       },
     });
     this.#driver.start();
@@ -228,6 +269,96 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     this.#driver.step({ kind: 'broadcast', key: event.key, payload: event.bytes });
   }
 
+  /**
+   * Asks every member (or those the filters pick) and collects acks and answers until the
+   * timeout, as `serf query` does; Serf agents take part. Members answer from their 'query'
+   * listeners. Resolves with what arrived in time.
+   */
+  query(name: string, payload: Uint8Array = new Uint8Array(0), options: QueryOptions = {}): Promise<QueryResult> {
+    this.#assertOpen();
+    if (!name) throw new OptionError('a query needs a name');
+    const relayFactor = options.relayFactor ?? 0;
+    if (!Number.isInteger(relayFactor) || relayFactor < 0 || relayFactor > 5) throw new OptionError(`relayFactor must be an integer within 0 … 5, got ${relayFactor}`);
+    const timeoutMs = options.timeoutMs ?? this.#defaultQueryTimeout();
+    if (!(timeoutMs > 0 && timeoutMs <= 3_600_000)) throw new OptionError(`a query timeout must be within 1 ms … 1 h, got ${timeoutMs}`);
+    const size = name.length * 3 + payload.length + 128 + 64 * (options.nodes?.length ?? 0);
+    if (size > MAX_QUERY_BYTES) throw new OptionError(`a query of about ${size} bytes is over Serf's limit of ${MAX_QUERY_BYTES}: shorten its name, payload or filters`);
+    const result: QueryResult = { acks: [], responses: [] };
+    const seen = { acks: new Set<string>(), responses: new Set<string>() };
+    const asked = this.#serf.ask(name, payload, { ...options, timeoutMs }, {
+      // Relays make duplicates on purpose: keep the first of each.
+      onAck: (from) => {
+        if (!seen.acks.has(from)) seen.acks.add(from), result.acks.push(from);
+      },
+      onResponse: (from, answer) => {
+        if (seen.responses.has(from)) return;
+        seen.responses.add(from);
+        result.responses.push({ from, payload: answer });
+        if (result.responses.length === options.expectedResponses) done();
+      },
+    });
+    let done = () => {};
+    const finished = new Promise<QueryResult>((resolve) => {
+      const timer = setTimeout(() => done(), timeoutMs);
+      done = () => {
+        clearTimeout(timer);
+        this.#pendingQueries.delete(done);
+        asked.finish();
+        resolve(result);
+      };
+      this.#pendingQueries.add(done);
+    });
+    if (asked.local) this.emit('query', asked.local);
+    return finished;
+  }
+
+  /** Serf's default: gossip interval × 16 × ceil(log10(n + 1)). */
+  #defaultQueryTimeout(): number {
+    const n = this.#core.members().filter((member) => member.status === 'alive' || member.status === 'suspect').length;
+    return this.#core.config.gossipIntervalMs * 16 * Math.max(1, Math.ceil(Math.log10(n + 1)));
+  }
+
+  /** This node's encryption keys in base64, the primary first; undefined without encryption. */
+  get keys(): string[] | undefined {
+    return this.#keyring?.keys.map((key) => Buffer.from(key).toString('base64'));
+  }
+
+  /** Installs a key on every member (Serf's `serf keys -install`); members answer how it went. */
+  installKey(key: string): Promise<KeyOperationResult> {
+    return this.#keyQuery('install-key', key);
+  }
+
+  /** Makes an installed key the primary on every member (`serf keys -use`). */
+  useKey(key: string): Promise<KeyOperationResult> {
+    return this.#keyQuery('use-key', key);
+  }
+
+  /** Removes a key from every member (`serf keys -remove`); the primary cannot be removed. */
+  removeKey(key: string): Promise<KeyOperationResult> {
+    return this.#keyQuery('remove-key', key);
+  }
+
+  /** Every member's keys, counted (`serf keys -list`). */
+  listKeys(): Promise<KeyOperationResult> {
+    return this.#keyQuery('list-keys');
+  }
+
+  async #keyQuery(operation: string, key?: string): Promise<KeyOperationResult> {
+    this.#assertOpen();
+    let payload: Uint8Array = new Uint8Array(0);
+    if (key !== undefined) {
+      const bytes = Buffer.from(key, 'base64');
+      if (![16, 24, 32].includes(bytes.length) || bytes.toString('base64') !== key) {
+        throw new OptionError('a key must be the base64 of 16, 24 or 32 bytes (as `serf keygen` prints)');
+      }
+      payload = encodeSerfKeyRequest(bytes);
+    }
+    const members = this.#core.members().filter((member) => member.status === 'alive' || member.status === 'suspect').length;
+    // Every live member answers a key query: no need to wait out the timeout once all have.
+    const { responses } = await this.query(`_serf_${operation}`, payload, { expectedResponses: members });
+    return tallyKeyResponses(members, responses);
+  }
+
   /** Replaces this node's tags and announces them. */
   setTags(tags: Record<string, string>): void {
     this.#assertOpen();
@@ -254,6 +385,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   /** Stops at once (peers will see a failure unless `leave()` came first) and frees every socket and timer. */
   shutdown(): Promise<void> {
     this.#closed ??= (async () => {
+      for (const done of this.#pendingQueries) done();
       this.#driver.close();
       this.#core.stop();
       for (const settle of this.#joins.values()) settle(0, ['node shut down']);
@@ -302,6 +434,10 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
 
   #onUser(payload: Uint8Array, from: Address): void {
     const arrival = this.#serf.observe(payload);
+    if (arrival.kind === 'query') {
+      this.emit('query', arrival.query);
+      return;
+    }
     if (arrival.kind !== 'event' || !arrival.fresh) return;
     // Pass it on, as Serf does, so that it reaches everyone whoever first heard it.
     this.#driver.step({ kind: 'broadcast', key: arrival.key, payload });

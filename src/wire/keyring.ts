@@ -36,11 +36,7 @@ export class Keyring {
   /** The first key is the primary: it encrypts. Every key is tried to decrypt. */
   constructor(keys: readonly Uint8Array[], options: KeyringOptions = {}) {
     if (keys.length === 0) throw new RangeError('a keyring needs at least one key');
-    for (const key of keys) {
-      if (!KEY_LENGTHS.includes(key.length)) {
-        throw new RangeError(`an encryption key must be 16, 24 or 32 bytes (AES-128/192/256), got ${key.length}`);
-      }
-    }
+    for (const key of keys) checkKeyLength(key);
     this.#keys = keys.map((key) => Uint8Array.from(key));
     this.#nonce = options.nonce ?? (() => randomBytes(NONCE_BYTES));
   }
@@ -51,6 +47,31 @@ export class Keyring {
 
   get primaryKey(): Uint8Array {
     return this.#keys[0]!.slice();
+  }
+
+  /** Installs a key for decryption (memberlist's AddKey); installing a known key changes nothing. */
+  addKey(key: Uint8Array): void {
+    checkKeyLength(key);
+    if (this.#indexOf(key) < 0) this.#keys.push(Uint8Array.from(key));
+  }
+
+  /** Makes an installed key the primary, the one that encrypts (memberlist's UseKey). */
+  useKey(key: Uint8Array): void {
+    const index = this.#indexOf(key);
+    if (index < 0) throw new RangeError('the requested key is not in the keyring: install it first');
+    const [primary] = this.#keys.splice(index, 1);
+    this.#keys.unshift(primary!);
+  }
+
+  /** Uninstalls a key; the primary cannot be removed (memberlist's RemoveKey). */
+  removeKey(key: Uint8Array): void {
+    const index = this.#indexOf(key);
+    if (index === 0) throw new RangeError('removing the primary key is not allowed: make another key the primary first');
+    if (index > 0) this.#keys.splice(index, 1);
+  }
+
+  #indexOf(key: Uint8Array): number {
+    return this.#keys.findIndex((known) => known.length === key.length && known.every((byte, i) => byte === key[i]));
   }
 
   /** Encrypts with the primary key; `aad` is the GCM additional data (empty on UDP in 0.2.2). */
@@ -94,6 +115,12 @@ export class Keyring {
       if (unpadded) return unpadded;
     }
     throw new WireError('decrypt', 'no installed key could decrypt the message');
+  }
+}
+
+function checkKeyLength(key: Uint8Array): void {
+  if (!KEY_LENGTHS.includes(key.length)) {
+    throw new RangeError(`an encryption key must be 16, 24 or 32 bytes (AES-128/192/256), got ${key.length}`);
   }
 }
 

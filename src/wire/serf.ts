@@ -120,14 +120,25 @@ export function decodeSerfMessage(payload: Uint8Array): SerfMessage {
   return type === SerfMessageType.leave ? { type: 'leave', ltime, node, prune: boolField(s, 'Prune', what) } : { type: 'join', ltime, node };
 }
 
+/** The events Serf remembers for one event LTime (one slot of its event buffer). */
+export interface SerfEventSlot {
+  readonly ltime: number;
+  readonly events: readonly { readonly name: string; readonly payload: Uint8Array }[];
+}
+
 export interface SerfUserState {
   /** The member Lamport clock: a leave intent must carry a larger one to be believed. */
   readonly ltime: number;
   readonly eventLTime: number;
   readonly queryLTime: number;
+  /** Recent user events: Serf replays them from every push/pull, so that a missed event arrives late rather than never. */
+  readonly events: readonly SerfEventSlot[];
 }
 
-/** The clocks in Serf's push/pull user state (`02 + {LTime, EventLTime, QueryLTime, ...}`); null if unparsable. */
+/**
+ * The clocks and recent events of Serf's push/pull user state (`02 + {LTime, EventLTime,
+ * QueryLTime, Events, ...}`); null if unparsable. Malformed event slots are skipped.
+ */
 export function parseSerfUserState(userState: Uint8Array): SerfUserState | null {
   if (userState.length === 0 || userState[0] !== SerfMessageType.pushPull) return null;
   try {
@@ -136,10 +147,51 @@ export function parseSerfUserState(userState: Uint8Array): SerfUserState | null 
       ltime: uint64Field(s, 'LTime', 'serf state'),
       eventLTime: uint64Field(s, 'EventLTime', 'serf state'),
       queryLTime: uint64Field(s, 'QueryLTime', 'serf state'),
+      events: Array.isArray(s.Events) ? s.Events.flatMap(eventSlot) : [],
     };
   } catch {
     return null;
   }
+}
+
+function eventSlot(raw: unknown): SerfEventSlot[] {
+  if (raw === null || raw === undefined) return [];
+  try {
+    const slot = asStruct(raw, 'serf event slot');
+    const events = Array.isArray(slot.Events) ? slot.Events : [];
+    return [
+      {
+        ltime: uint64Field(slot, 'LTime', 'serf event slot'),
+        events: events.map((event) => {
+          const e = asStruct(event, 'serf event slot event');
+          return { name: textField(e, 'Name', 'serf event'), payload: bytesField(e, 'Payload', 'serf event') ?? new Uint8Array(0) };
+        }),
+      },
+    ];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Serf's push/pull user state for a node that tracks no member intents: its clocks and its
+ * recent events (only the filled slots: Go reads any length into its slice). StatusLTimes and
+ * LeftMembers stay empty, which Serf merges as "nothing to say about members".
+ */
+export function encodeSerfUserState(state: SerfUserState): Uint8Array {
+  const w = new MsgpackWriter(128).byte(SerfMessageType.pushPull).mapHeader(6);
+  w.text('EventLTime').uint(state.eventLTime);
+  w.text('Events').arrayHeader(state.events.length);
+  for (const slot of state.events) {
+    w.mapHeader(2).text('Events').arrayHeader(slot.events.length);
+    for (const event of slot.events) w.mapHeader(2).text('Name').text(event.name).text('Payload').raw(event.payload);
+    w.text('LTime').uint(slot.ltime);
+  }
+  w.text('LTime').uint(state.ltime);
+  w.text('LeftMembers').nil();
+  w.text('QueryLTime').uint(state.queryLTime);
+  w.text('StatusLTimes').mapHeader(0);
+  return w.finish();
 }
 
 /** Just the member LTime of Serf's push/pull user state; null if unparsable. */

@@ -3,17 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createNode, type HearsayNode, type NodeOptions } from '../../src/index.js';
-
-/** Faster than LAN so that the tests take seconds: min suspicion 4 × 500 ms = 2 s. */
-const FAST = { probeIntervalMs: 500, probeTimeoutMs: 250, gossipIntervalMs: 100, pushPullIntervalMs: 5000, tcpTimeoutMs: 2000 };
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { FAST, waitFor } from './helpers.js';
 
 describe('nodes in one process', () => {
   const nodes: HearsayNode[] = [];

@@ -61,3 +61,112 @@ describe('Keyring', () => {
     expect(reason(() => keyring.decrypt(tampered, Uint8Array.of(0x0a)))).toBe('decrypt');
   });
 });
+
+describe('Keyring key management (memberlist AddKey / UseKey / RemoveKey, for `serf keys`)', () => {
+  const key = (length: number, fill: number) => new Uint8Array(length).fill(fill);
+  const [a, b, c] = [key(32, 1), key(16, 2), key(24, 3)];
+
+  it('addKey installs a key for decryption only, once, and validates its length', () => {
+    const ring = new Keyring([a]);
+    ring.addKey(b);
+    ring.addKey(b);
+    ring.addKey(Uint8Array.from(b)); // equal bytes, another array
+    ring.addKey(a);
+    expect(ring.keys).toEqual([a, b]);
+    expect(ring.primaryKey).toEqual(a);
+    for (const length of [0, 15, 17, 33]) expect(() => ring.addKey(new Uint8Array(length))).toThrow(/16, 24 or 32 bytes/);
+    expect(ring.keys).toEqual([a, b]);
+    // The ring keeps its own copy.
+    const d = key(16, 4);
+    ring.addKey(d);
+    d.fill(9);
+    expect(ring.keys[2]).toEqual(key(16, 4));
+  });
+
+  it('an added key decrypts but does not encrypt', () => {
+    const ring = new Keyring([a]);
+    const fromB = new Keyring([b]).encrypt(Uint8Array.of(1, 2));
+    expect(reason(() => ring.decrypt(fromB))).toBe('decrypt');
+    ring.addKey(b);
+    expect(ring.decrypt(fromB)).toEqual(Uint8Array.of(1, 2));
+    expect(new Keyring([a]).decrypt(ring.encrypt(Uint8Array.of(3)))).toEqual(Uint8Array.of(3));
+  });
+
+  it('useKey makes an installed key the primary: it encrypts, the old primary still decrypts', () => {
+    const ring = new Keyring([a, b, c]);
+    const oldBlob = ring.encrypt(Uint8Array.of(7));
+    ring.useKey(c);
+    // memberlist's installKeys: the primary first, the others in their order.
+    expect(ring.keys).toEqual([c, a, b]);
+    expect(ring.primaryKey).toEqual(c);
+    const blob = ring.encrypt(Uint8Array.of(8));
+    expect(new Keyring([c]).decrypt(blob)).toEqual(Uint8Array.of(8));
+    expect(reason(() => new Keyring([a]).decrypt(blob))).toBe('decrypt');
+    expect(ring.decrypt(oldBlob)).toEqual(Uint8Array.of(7));
+    ring.useKey(c); // already the primary: nothing changes
+    expect(ring.keys).toEqual([c, a, b]);
+  });
+
+  it('useKey throws for a key that is not installed, and leaves the ring alone', () => {
+    const ring = new Keyring([a, b]);
+    expect(() => ring.useKey(c)).toThrow(/not in the keyring/);
+    expect(() => ring.useKey(new Uint8Array(5))).toThrow(/not in the keyring/);
+    expect(ring.keys).toEqual([a, b]);
+  });
+
+  it('removeKey refuses the primary and removes the others: their messages no longer decrypt', () => {
+    const ring = new Keyring([a, b, c]);
+    expect(() => ring.removeKey(a)).toThrow(/primary/);
+    expect(() => ring.removeKey(Uint8Array.from(a))).toThrow(/primary/);
+    expect(ring.keys).toEqual([a, b, c]);
+    const fromB = new Keyring([b]).encrypt(Uint8Array.of(5));
+    expect(ring.decrypt(fromB)).toEqual(Uint8Array.of(5));
+    ring.removeKey(b);
+    expect(ring.keys).toEqual([a, c]);
+    expect(reason(() => ring.decrypt(fromB))).toBe('decrypt');
+    // After a rotation the old primary can go.
+    ring.useKey(c);
+    ring.removeKey(a);
+    expect(ring.keys).toEqual([c]);
+    expect(ring.primaryKey).toEqual(c);
+  });
+
+  it('removing an unknown key (of any length) is a no-op, as in memberlist', () => {
+    const ring = new Keyring([a, b]);
+    ring.removeKey(c);
+    ring.removeKey(new Uint8Array(7));
+    ring.removeKey(new Uint8Array(0));
+    expect(ring.keys).toEqual([a, b]);
+  });
+
+  it('any sequence of operations keeps a valid ring: the primary first, no duplicates', () => {
+    const keys = [a, b, c, key(16, 4), key(32, 5)];
+    const op = fc.tuple(fc.constantFrom('add' as const, 'use' as const, 'remove' as const), fc.nat({ max: keys.length - 1 }));
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+        const ring = new Keyring([a]);
+        const model: Uint8Array[] = [a];
+        const index = (k: Uint8Array) => model.findIndex((m) => m === k);
+        for (const [kind, i] of ops) {
+          const k = keys[i]!;
+          if (kind === 'add') {
+            ring.addKey(k);
+            if (index(k) < 0) model.push(k);
+          } else if (kind === 'use') {
+            if (index(k) < 0) expect(() => ring.useKey(k)).toThrow();
+            else ring.useKey(k), model.splice(index(k), 1), model.unshift(k);
+          } else if (index(k) === 0) {
+            expect(() => ring.removeKey(k)).toThrow();
+          } else {
+            ring.removeKey(k);
+            if (index(k) > 0) model.splice(index(k), 1);
+          }
+          expect(ring.keys).toEqual(model);
+        }
+        const blob = ring.encrypt(Uint8Array.of(1));
+        expect(new Keyring([model[0]!]).decrypt(blob)).toEqual(Uint8Array.of(1));
+      }),
+      RUNS,
+    );
+  });
+});

@@ -7,7 +7,19 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { decodePacket, decodeSerfMessage, encodePacket, encodeStream, Keyring, StreamDecoder } from '../../src/wire/index.js';
+import {
+  decodePacket,
+  decodeSerfMessage,
+  decodeSerfQuery,
+  decodeSerfQueryResponse,
+  encodePacket,
+  encodeSerfQuery,
+  encodeSerfQueryResponse,
+  encodeStream,
+  Keyring,
+  QueryFlag,
+  StreamDecoder,
+} from '../../src/wire/index.js';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'serf');
 const manifest = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as {
@@ -45,5 +57,24 @@ describe.each(manifest.fixtures)('$file', ({ file, transport, encrypted, plainte
         expect(Buffer.from(encodeStream(message!, { compress: true })).toString('hex')).toBe(bytes.toString('hex'));
       }
     }
+  });
+});
+
+describe('Serf queries captured from a real agent', () => {
+  const userPayloads = (file: string) => decodePacket(bytesOf(file)).flatMap((m) => (m.type === 'user' ? [m.payload] : []));
+
+  it('`serf query q hi` decodes and re-encodes to Serf’s bytes', () => {
+    const [payload] = userPayloads('udp-user-query.hex').filter((p) => p[0] === 4);
+    const query = decodeSerfQuery(payload!);
+    expect(query).toMatchObject({ name: 'q', payload: Buffer.from('hi'), filters: [], flags: QueryFlag.ack });
+    expect(query.timeoutMs).toBeGreaterThan(0);
+    expect(Buffer.from(encodeSerfQuery(query)).toString('hex')).toBe(Buffer.from(payload!).toString('hex'));
+  });
+
+  it('the response Serf sent straight to the asker decodes and re-encodes to the same bytes', () => {
+    const [payload] = userPayloads('udp-user-query-response.hex');
+    const response = decodeSerfQueryResponse(payload!);
+    expect(response.from.length).toBeGreaterThan(0);
+    expect(Buffer.from(encodeSerfQueryResponse(response)).toString('hex')).toBe(Buffer.from(payload!).toString('hex'));
   });
 });

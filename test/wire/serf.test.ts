@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   encodeSerfUserEvent,
+  encodeSerfUserState,
   WireError,
   decodeSerfMessage,
   decodeTags,
@@ -80,7 +81,7 @@ describe('push/pull user state', () => {
       .finish();
 
   it('reads the clocks from 02 + {LTime, EventLTime, QueryLTime, ...}', () => {
-    expect(parseSerfUserState(state(17))).toEqual({ ltime: 17, eventLTime: 4, queryLTime: 9 });
+    expect(parseSerfUserState(state(17))).toEqual({ ltime: 17, eventLTime: 4, queryLTime: 9, events: [] });
     expect(serfStateLTime(state(17))).toBe(17);
     expect(serfStateLTime(state(1n << 60n))).toBe(Number.MAX_SAFE_INTEGER);
   });
@@ -97,12 +98,45 @@ describe('push/pull user state', () => {
     w.text('LeftMembers').byte(0x91).text('gone');
     w.text('QueryLTime').uint(1);
     w.text('StatusLTimes').mapHeader(1).text('a').uint(42);
-    expect(parseSerfUserState(w.finish())).toEqual({ ltime: 42, eventLTime: 3, queryLTime: 1 });
+    expect(parseSerfUserState(w.finish())).toEqual({ ltime: 42, eventLTime: 3, queryLTime: 1, events: [{ ltime: 3, events: [{ name: 'deploy', payload: new Uint8Array(0) }] }] });
   });
 
   it('null for anything else', () => {
     for (const bad of [new Uint8Array(0), Uint8Array.of(1, 0x80), Uint8Array.of(2), Uint8Array.of(2, 0x91, 1), hex('02 81 a5 4c54696d65 a1 31')]) {
       expect(parseSerfUserState(bad)).toBeNull();
     }
+  });
+});
+
+describe('push/pull user state written by hearsay', () => {
+  it('round-trips clocks and recent events, with empty member intents', () => {
+    const state = {
+      ltime: 7,
+      eventLTime: 12,
+      queryLTime: 3,
+      events: [
+        { ltime: 11, events: [{ name: 'deploy', payload: Buffer.from('v1') }] },
+        { ltime: 12, events: [{ name: 'a', payload: new Uint8Array(0) }, { name: 'b', payload: Uint8Array.of(0, 255) }] },
+      ],
+    };
+    const bytes = encodeSerfUserState(state);
+    expect(bytes[0]).toBe(2);
+    const parsed = parseSerfUserState(bytes)!;
+    expect(parsed.ltime).toBe(7);
+    expect(parsed.eventLTime).toBe(12);
+    expect(parsed.queryLTime).toBe(3);
+    expect(parsed.events.map((slot) => ({ ltime: slot.ltime, events: slot.events.map((e) => `${e.name}:${Buffer.from(e.payload).toString('hex')}`) }))).toEqual([
+      { ltime: 11, events: ['deploy:7631'] },
+      { ltime: 12, events: ['a:', 'b:00ff'] },
+    ]);
+    // Serf reads LeftMembers as nil and StatusLTimes as an empty map: nothing said about members.
+    expect(toHex(bytes)).toContain(toHex(new MsgpackWriter().text('LeftMembers').nil().text('QueryLTime').uint(3).text('StatusLTimes').mapHeader(0).finish()));
+  });
+
+  it('skips malformed event slots but keeps the clocks', () => {
+    const w = new MsgpackWriter().byte(2).mapHeader(3);
+    w.text('EventLTime').uint(5).text('Events').arrayHeader(2).uint(9).mapHeader(1).text('LTime').uint(4);
+    w.text('LTime').uint(2);
+    expect(parseSerfUserState(w.finish())).toEqual({ ltime: 2, eventLTime: 5, queryLTime: 0, events: [{ ltime: 4, events: [] }] });
   });
 });

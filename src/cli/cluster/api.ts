@@ -51,11 +51,30 @@ export class AgentUnreachable extends CommandFailure {
   }
 }
 
-/** GET a JSON document from an agent. */
-export async function getJson(base: string, path: string, timeoutMs = 2_000): Promise<unknown> {
+export interface RequestOptions {
+  readonly method?: 'GET' | 'POST' | 'PUT';
+  /** Sent as JSON. */
+  readonly body?: unknown;
+  readonly timeoutMs?: number;
+  /** The agent's --http-token; default: $HEARSAY_HTTP_TOKEN. */
+  readonly token?: string;
+}
+
+/** Calls an agent's API and returns its JSON answer; failures say what went wrong where. */
+export async function requestJson(base: string, path: string, options: RequestOptions = {}): Promise<unknown> {
+  const method = options.method ?? 'GET';
+  const token = options.token ?? process.env.HEARSAY_HTTP_TOKEN;
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {
-    response = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    response = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      signal: AbortSignal.timeout(options.timeoutMs ?? 2_000),
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    });
   } catch (error) {
     throw new AgentUnreachable(base, reason(error));
   }
@@ -67,13 +86,19 @@ export async function getJson(base: string, path: string, timeoutMs = 2_000): Pr
     } catch {
       // not JSON: keep the text
     }
-    throw new CommandFailure(`the agent at ${base} answered GET ${path} with HTTP ${response.status}${detail ? `: ${detail}` : ''}`);
+    const hint = response.status === 401 ? ' (give --http-token or set HEARSAY_HTTP_TOKEN)' : '';
+    throw new CommandFailure(`the agent at ${base} answered ${method} ${path} with HTTP ${response.status}${detail ? `: ${detail}` : ''}${hint}`);
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new CommandFailure(`the agent at ${base} answered GET ${path} with something that is not JSON: ${text.slice(0, 80)}`);
+    throw new CommandFailure(`the agent at ${base} answered ${method} ${path} with something that is not JSON: ${text.slice(0, 80)}`);
   }
+}
+
+/** GET a JSON document from an agent. */
+export function getJson(base: string, path: string, timeoutMs = 2_000): Promise<unknown> {
+  return requestJson(base, path, { timeoutMs });
 }
 
 function isMember(value: unknown): value is Member {
