@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { PROTOCOLS, type HearsayNode } from '../runtime/index.js';
+import { PROTOCOLS, type HearsayNode, type SerfStats } from '../runtime/index.js';
 import type { CoreStats } from '../core/index.js';
+
 
 /** Core counters exported as Prometheus counters: name, help, and the stat it follows. */
 const CORE_COUNTERS: [string, string, keyof CoreStats][] = [
@@ -24,6 +25,17 @@ const CORE_COUNTERS: [string, string, keyof CoreStats][] = [
   ['hearsay_protocol_switches_total', 'Failure detector switches this node went through (its own and adopted ones)', 'protocolSwitches'],
 ];
 
+/** Serf-layer counters (queries, keys, events caught up by push/pull). */
+const SERF_COUNTERS: [string, string, keyof SerfStats][] = [
+  ['hearsay_queries_received_total', 'Distinct queries that reached this node (its own included)', 'queriesReceived'],
+  ['hearsay_queries_asked_total', 'Queries this node asked', 'queriesAsked'],
+  ['hearsay_query_acks_sent_total', 'Query acknowledgements sent', 'acksSent'],
+  ['hearsay_query_responses_sent_total', 'Query answers sent (application and internal queries)', 'responsesSent'],
+  ['hearsay_query_relays_total', 'Query answers relayed on for other members', 'relaysForwarded'],
+  ['hearsay_key_changes_total', 'Keyring changes made by key queries', 'keyChanges'],
+  ['hearsay_events_from_push_pull_total', 'Events first learnt from a peer’s push/pull state, not by gossip', 'eventsFromState'],
+];
+
 /**
  * The node's metrics in a registry of its own. Counters follow the node's cumulative stats: at
  * each scrape each grows by what the stat grew since the previous one.
@@ -44,6 +56,17 @@ export function createMetrics(node: HearsayNode): Registry {
       registers: [registry],
       collect() {
         advance(this, name, node.stats.core[stat] as number);
+      },
+    });
+  }
+
+  for (const [name, help, stat] of SERF_COUNTERS) {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        advance(this, name, node.stats.serf[stat]);
       },
     });
   }

@@ -23,7 +23,7 @@ import { formatAddress, parseAddress } from './address.js';
 import { Driver } from './driver.js';
 import { JoinError, OptionError, ShutdownError } from './errors.js';
 import { tallyKeyResponses, type KeyOperationResult } from './key-results.js';
-import { SerfLayer, type IncomingQuery, type QueryOptions } from './serf-layer.js';
+import { SerfLayer, type IncomingQuery, type QueryOptions, type SerfStats } from './serf-layer.js';
 import type { TrafficStats } from './traffic.js';
 import { closeListeners, listen, type Listeners } from './transport.js';
 
@@ -75,6 +75,8 @@ export interface NodeStats {
   traffic: TrafficStats;
   healthScore: number;
   broadcastQueue: number;
+  /** Serf-layer activity: queries, answers, relays, key changes, events caught up by push/pull. */
+  serf: SerfStats;
 }
 
 export interface HearsayNodeEvents {
@@ -237,6 +239,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       traffic: structuredClone(this.#driver.traffic),
       healthScore: this.#core.healthScore,
       broadcastQueue: this.#core.queue.length,
+      serf: { ...this.#serf.stats },
     };
   }
 

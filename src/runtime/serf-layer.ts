@@ -58,6 +58,23 @@ export interface SerfHost {
   random(): number;
 }
 
+/** What the Serf layer has done since the node started (cumulative). */
+export interface SerfStats {
+  /** Distinct queries that reached this node (its own included). */
+  queriesReceived: number;
+  /** Queries this node asked. */
+  queriesAsked: number;
+  acksSent: number;
+  /** Answers sent (application and internal queries). */
+  responsesSent: number;
+  /** Answers relayed on for other members. */
+  relaysForwarded: number;
+  /** Keyring changes made by key queries. */
+  keyChanges: number;
+  /** Events first learnt from a peer's push/pull state rather than by gossip. */
+  eventsFromState: number;
+}
+
 /** What a user payload turned out to be, for the node to act on. */
 export type SerfArrival =
   | { readonly kind: 'intent' }
@@ -140,6 +157,7 @@ export class IncomingQuery {
  * `observe`; sending goes through the host.
  */
 export class SerfLayer {
+  readonly stats: SerfStats = { queriesReceived: 0, queriesAsked: 0, acksSent: 0, responsesSent: 0, relaysForwarded: 0, keyChanges: 0, eventsFromState: 0 };
   #ltime = 0;
   #eventLTime = 0;
   #queryLTime = 0;
@@ -168,6 +186,7 @@ export class SerfLayer {
           return { kind: 'handled' };
         case SerfMessageType.relay: {
           const relay = decodeSerfRelay(payload);
+          this.stats.relaysForwarded++;
           this.#host.sendTo({ host: relay.host, port: relay.port }, relay.inner);
           return { kind: 'handled' };
         }
@@ -212,6 +231,7 @@ export class SerfLayer {
         if (arrival.fresh) fresh.push(arrival);
       }
     }
+    if (!message.join) this.stats.eventsFromState += fresh.length;
     // A joining node does not replay the cluster's past events (Serf's agent default, no -replay).
     return message.join ? [] : fresh;
   }
@@ -262,6 +282,7 @@ export class SerfLayer {
    */
   ask(name: string, payload: Uint8Array, options: QueryOptions & { timeoutMs: number }, collector: QueryCollector): AskedQuery {
     this.#queryLTime++;
+    this.stats.queriesAsked++;
     const query: SerfQuery = {
       ltime: this.#queryLTime,
       id: Math.floor(this.#host.random() * 2 ** 32),
@@ -293,16 +314,19 @@ export class SerfLayer {
       throw new QueryError(`a query answer of ${bytes.length} bytes encoded is over Serf's limit of ${MAX_QUERY_RESPONSE_BYTES}`);
     }
     this.#answer(query, response, bytes);
+    this.stats.responsesSent++;
   }
 
   #onQuery(payload: Uint8Array, query: SerfQuery): SerfArrival {
     this.#queryLTime = Math.max(this.#queryLTime, query.ltime);
     if (!this.#remember(queryKey(query))) return { kind: 'handled' };
+    this.stats.queriesReceived++;
     if ((query.flags & QueryFlag.noBroadcast) === 0) this.#host.broadcast(queryKey(query), payload);
     if (!this.#passes(query.filters)) return { kind: 'handled' };
     if ((query.flags & QueryFlag.ack) !== 0) {
       const ack = { ltime: query.ltime, id: query.id, from: this.#host.name, flags: QueryFlag.ack, payload: new Uint8Array(0) };
       this.#answer(query, ack, encodeSerfQueryResponse(ack));
+      this.stats.acksSent++;
     }
     if (query.name.startsWith(INTERNAL_PREFIX)) {
       this.#internal(query);
@@ -393,6 +417,7 @@ export class SerfLayer {
     } catch (error) {
       return failed((error as Error).message);
     }
+    this.stats.keyChanges++;
     this.#host.keysChanged();
     return { result: true, message: '', keys: [], primaryKey: '' };
   }

@@ -114,6 +114,11 @@ describe('queries and keys through the agent', () => {
     expect(JSON.parse(readFileSync(keyringFile, 'utf8'))).toEqual([KEY_2]);
     expect(agents[1]!.node.keys).toEqual([KEY_2]);
     expect((await post('/v1/keys/install', { key: 'short' })).status).toBe(400);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    // install, use, remove: three changes at this agent (the refused removal changed nothing).
+    expect(metrics).toMatch(/^hearsay_key_changes_total 3$/m);
+    expect(Number(/^hearsay_queries_asked_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(9);
+    expect(Number(/^hearsay_query_responses_sent_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     expect((await post('/v1/keys/use', {})).json.error).toMatch(/\{"key"/);
   });
 

@@ -32,6 +32,7 @@ describe('recent events in push/pull state', () => {
     const exchanges = c.stats.core.pushPulls;
     await waitFor('two more push/pulls at c', () => c.stats.core.pushPulls >= exchanges + 2);
     expect(heard).toEqual(['deploy=v7']);
+    expect(c.stats.serf.eventsFromState).toBe(1);
   });
 
   it('a node that joins later does not replay events from before it joined', async () => {
