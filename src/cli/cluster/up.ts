@@ -5,7 +5,7 @@ import { CommandFailure, failing } from './failure.js';
 import { launchNode, startFailure, stopStarted, waitReady, type Launched } from './launch.js';
 import { checkPortRange, portsFor, requireFreePorts } from './ports.js';
 import { agentRunning } from './spawn.js';
-import { HOST, hearsayHome, readState, removeState, writeState, type ClusterState } from './state.js';
+import { HOST, HTTP_OFFSET, hearsayHome, readState, removeState, writeState, type ClusterState } from './state.js';
 
 export function parsePort(text: string): number {
   const value = Number(text);
@@ -77,6 +77,7 @@ async function up(flags: UpFlags, agentFlags: string[]): Promise<void> {
 
   process.stdout.write(
     `Cluster of ${flags.size} node${flags.size === 1 ? '' : 's'} up on ${HOST}, ports ${flags.basePort}…${flags.basePort + flags.size - 1} ` +
-      `(HTTP +10000); recorded in ${home}\n`,
+      `(HTTP +10000); recorded in ${home}\n` +
+      `Live view of ${first!.name}: http://${HOST}:${first!.port + HTTP_OFFSET}/ (any node's HTTP port serves one)\n`,
   );
 }
