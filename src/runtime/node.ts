@@ -144,6 +144,10 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
           .members()
           .filter((member) => member.status === 'alive' && member.name !== this.name)
           .map((member) => ({ name: member.name, address: { host: member.host, port: member.port } })),
+      isMemberAddress: (address) =>
+        this.#core
+          .members()
+          .some((member) => (member.status === 'alive' || member.status === 'suspect') && member.port === address.port && member.host === address.host),
       member: (name) => {
         const member = this.#core.member(name);
         if (!member) return undefined;

@@ -46,6 +46,8 @@ export interface SerfHost {
   broadcast(key: string, payload: Uint8Array): void;
   /** Alive members other than this node: candidates to relay an answer. */
   peers(): readonly { name: string; address: Address }[];
+  /** Whether a live member (this node included) is at this address: the only places answers and relays go. */
+  isMemberAddress(address: Address): boolean;
   /** A member as a `_serf_conflict` answer describes it. */
   member(name: string): SerfConflictMember | undefined;
   readonly keyring: Keyring | undefined;
@@ -186,8 +188,11 @@ export class SerfLayer {
           return { kind: 'handled' };
         case SerfMessageType.relay: {
           const relay = decodeSerfRelay(payload);
+          const to = { host: relay.host, port: relay.port };
+          // Serf forwards to any address; forwarding only to members keeps this node from being a reflector.
+          if (!this.#host.isMemberAddress(to)) return { kind: 'handled' };
           this.stats.relaysForwarded++;
-          this.#host.sendTo({ host: relay.host, port: relay.port }, relay.inner);
+          this.#host.sendTo(to, relay.inner);
           return { kind: 'handled' };
         }
         default:
@@ -337,6 +342,8 @@ export class SerfLayer {
 
   #answer(query: SerfQuery, response: SerfQueryResponse, bytes: Uint8Array): void {
     const asker = { host: query.host, port: query.port };
+    // A forged query naming someone else's address would turn every member into a reflector.
+    if (!this.#host.isMemberAddress(asker)) return;
     this.#host.sendTo(asker, bytes);
     if (query.relayFactor === 0) return;
     const relayed = encodeSerfRelay(asker, query.sourceNode, encodeSerfQueryResponse(response));

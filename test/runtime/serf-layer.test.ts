@@ -69,6 +69,11 @@ class FakeHost implements SerfHost {
   peers(): readonly { name: string; address: Address }[] {
     return this.peerList;
   }
+  /** Addresses that are no member: answers and relays to them are refused. */
+  readonly strangers = new Set<string>();
+  isMemberAddress(address: Address): boolean {
+    return !this.strangers.has(`${address.host}:${address.port}`);
+  }
   member(name: string): SerfConflictMember | undefined {
     return this.members.get(name);
   }
@@ -462,6 +467,24 @@ describe('SerfLayer: relays and responses arriving', () => {
     expect(layer.observe(encodeSerfRelay({ host: 'fd00::5', port: 8000 }, 'dest', inner))).toEqual({ kind: 'handled' });
     expect(host.sent).toEqual([{ to: { host: 'fd00::5', port: 8000 }, payload: inner }]);
     expect(host.broadcasts).toHaveLength(0);
+  });
+
+  it('a relay towards an address that is no member is dropped (no reflection)', () => {
+    const { host, layer } = setup();
+    host.strangers.add('192.0.2.9:53');
+    const inner = encodeSerfQueryResponse({ ltime: 3, id: 4, from: 'x', flags: 0, payload: Uint8Array.of(1) });
+    expect(layer.observe(encodeSerfRelay({ host: '192.0.2.9', port: 53 }, 'victim', inner))).toEqual({ kind: 'handled' });
+    expect(host.sent).toEqual([]);
+    expect(layer.stats.relaysForwarded).toBe(0);
+  });
+
+  it('a query whose answer address is no member gets neither ack nor answer, but still spreads', () => {
+    const { host, layer } = setup();
+    host.strangers.add('192.0.2.9:53');
+    const query = incoming(layer.observe(encodeSerfQuery(makeQuery({ host: '192.0.2.9', port: 53, flags: QueryFlag.ack, relayFactor: 2 }))));
+    query.respond(utf8('hello'));
+    expect(host.sent).toEqual([]);
+    expect(host.broadcasts).toHaveLength(1);
   });
 
   it('a response to a query this node did not ask is ignored', () => {
