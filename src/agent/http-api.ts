@@ -5,6 +5,7 @@ import { HearsayError } from '../core/index.js';
 import { JoinError, PROTOCOLS, type HearsayNode, type Member, type NodeStats, type Protocol } from '../runtime/index.js';
 import { ApiError } from './api-error.js';
 import { LIVE_VIEW_HEADERS, LIVE_VIEW_HTML } from './live-view.js';
+import { registerCoordinateRoutes } from './coordinate-routes.js';
 import { registerQueryRoutes } from './query-routes.js';
 import { openApiDocument } from './openapi.js';
 
@@ -167,6 +168,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   });
 
   registerQueryRoutes(app, node);
+  registerCoordinateRoutes(app, node);
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.contentType);

@@ -55,6 +55,16 @@ const errors = {
 };
 const members = { type: 'array', items: { $ref: '#/components/schemas/Member' } };
 
+const coordinate = {
+  type: 'object',
+  properties: {
+    vec: { type: 'array', items: { type: 'number' }, description: 'Euclidean part, seconds (8 dimensions)' },
+    error: { type: 'number' },
+    adjustment: { type: 'number', description: 'seconds' },
+    height: { type: 'number', description: 'seconds' },
+  },
+} as const;
+
 const keyResult = {
   type: 'object',
   properties: {
@@ -183,6 +193,26 @@ export const openApiDocument = {
     '/v1/keys/install': { post: keyOperation('Install a key on every member (serf keys -install)') },
     '/v1/keys/use': { post: keyOperation('Make an installed key the primary on every member (serf keys -use)') },
     '/v1/keys/remove': { post: keyOperation('Remove a key from every member; the primary cannot be removed (serf keys -remove)') },
+    '/v1/coordinates': {
+      get: {
+        summary: 'This node’s network coordinate and every member’s it has heard (Vivaldi, as Serf’s)',
+        responses: { '200': { description: 'coordinates', ...json({ type: 'object', properties: { self: coordinate, members: { type: 'object', additionalProperties: coordinate } } }) }, ...errors },
+      },
+    },
+    '/v1/rtt': {
+      get: {
+        summary: 'A round trip estimated from coordinates, as `serf rtt` does',
+        parameters: [
+          { name: 'a', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'b', in: 'query', required: false, schema: { type: 'string' }, description: 'default: this node' },
+        ],
+        responses: {
+          '200': { description: 'estimate', ...json({ type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' }, rttMs: { type: 'number' } } }) },
+          '404': { description: 'no such member, or no coordinate for it yet', ...json({ $ref: '#/components/schemas/Error' }) },
+          ...errors,
+        },
+      },
+    },
     '/v1/events': { get: { summary: 'Server-Sent Events: event: join|update|suspect|alive|failed|left with data: Member; event: protocol with data: ProtocolSwitch', responses: { '200': { description: 'event stream', content: { 'text/event-stream': {} } } } } },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format', content: { 'text/plain': {} } } } } },
     '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3 document' } } } },

@@ -7,6 +7,7 @@ import { experimentCommand } from './experiment-command.js';
 import { keysCommand } from './keys-command.js';
 import { membersCommand } from './members-command.js';
 import { queryCommand } from './query-command.js';
+import { rttCommand } from './rtt-command.js';
 import { simCommand } from './sim-command.js';
 
 /** Exit codes: 0 success, 1 failure, 2 usage error. */
@@ -23,7 +24,7 @@ function program(): Command {
   root.addCommand(simCommand().exitOverride());
   root.addCommand(agentCommand().exitOverride());
   root.addCommand(membersCommand().exitOverride()).addCommand(clusterCommand().exitOverride());
-  root.addCommand(queryCommand().exitOverride()).addCommand(keysCommand().exitOverride());
+  root.addCommand(queryCommand().exitOverride()).addCommand(keysCommand().exitOverride()).addCommand(rttCommand().exitOverride());
   root.addCommand(experimentCommand().exitOverride());
   return root;
 }

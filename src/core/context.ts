@@ -33,6 +33,8 @@ export interface NodeContext {
   readonly now: number;
   /** The application's opaque state sent with every push/pull (Serf's user state). */
   readonly userState: Uint8Array;
+  /** The payload of this node's acks to UDP pings (Serf's network coordinate). */
+  readonly ackPayload: Uint8Array;
   emit(output: Output): void;
   /** Sends one message by UDP, with queued updates piggybacked in the space left. */
   sendMessage(to: Address, message: Message, crc: boolean): void;

@@ -3,7 +3,7 @@ import { ALIVE, FAILED, LEFT, STATUS_NAMES, SUSPECT } from './member-table.js';
 import type { Membership } from './membership.js';
 import { heartbeatEntrySize, heartbeatsOverhead } from './message-size.js';
 import { PhiAccrual } from './phi-accrual.js';
-import { protocolMax, randomMembers } from './probe.js';
+import { protocolMax, randomMembers, rttOutput } from './probe.js';
 import type { TimerHandle } from './timers.js';
 import type { HeartbeatEntry, HeartbeatsMessage, Message, PingMessage } from './types.js';
 
@@ -229,7 +229,7 @@ export class HeartbeatDetector {
   }
 
   /** An ack to a direct heartbeat: false when the sequence number is not one of them. */
-  onAck(seqNo: number): boolean {
+  onAck(seqNo: number, payload?: Uint8Array): boolean {
     const ctx = this.#ctx;
     const ping = this.#direct.get(seqNo);
     if (!ping) return false;
@@ -242,7 +242,7 @@ export class HeartbeatDetector {
     ctx.stats.directAcks++;
     const slot = ctx.table.slotOfNameId(ping.nameId);
     if (slot < 0) return true;
-    ctx.emit({ kind: 'rtt', member: ctx.table.nameAt(slot), ms: rtt });
+    ctx.emit(rttOutput(ctx.table.nameAt(slot), rtt, payload));
     this.#signOfLife(slot);
     return true;
   }

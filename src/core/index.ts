@@ -13,3 +13,16 @@ export type { CoreStats } from './stats.js';
 export { PhiAccrual, phiOf, elapsedForPhi, PHI_DEFAULTS, type PhiAccrualOptions } from './phi-accrual.js';
 export { HeartbeatDetector, splitHeartbeats } from './heartbeat.js';
 export { heartbeatEntrySize, heartbeatsOverhead } from './message-size.js';
+export {
+  DEFAULT_COORDINATE_CONFIG,
+  MAX_RTT_SECONDS,
+  CoordinateClient,
+  newCoordinate,
+  cloneCoordinate,
+  distanceBetween,
+  isValidCoordinate,
+  isCompatible,
+  type Coordinate,
+  type CoordinateConfig,
+  type CoordinateClientStats,
+} from './coordinate.js';

@@ -94,6 +94,7 @@ export class MemberNode implements NodeContext {
   #switchEpoch = 0;
   #switchOrigin = '';
   userState: Uint8Array = new Uint8Array(0);
+  ackPayload: Uint8Array = new Uint8Array(0);
   #pinned: readonly string[] = [];
   readonly #rtt = new Map<number, number>();
   #seqNo = 0;
@@ -218,6 +219,9 @@ export class MemberNode implements NodeContext {
         this.#pinned = [...new Set(input.names)];
         if (this.#heartbeats) this.#heartbeats.pinned = this.#pinned;
         break;
+      case 'setAckPayload':
+        this.ackPayload = input.payload;
+        break;
       case 'setUserState':
         this.userState = input.state;
         break;
@@ -326,7 +330,7 @@ export class MemberNode implements NodeContext {
         this.#prober.onIndirectPing(from, message);
         break;
       case 'ack':
-        if (!this.#prober.onAck(message.seqNo) && !this.#heartbeats?.onAck(message.seqNo)) this.stats.messagesIgnored++;
+        if (!this.#prober.onAck(message.seqNo, message.payload) && !this.#heartbeats?.onAck(message.seqNo, message.payload)) this.stats.messagesIgnored++;
         break;
       case 'nack':
         this.#prober.onNack(message.seqNo);

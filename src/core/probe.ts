@@ -2,7 +2,7 @@ import type { NodeContext } from './context.js';
 import { ALIVE, FAILED, LEFT, SUSPECT } from './member-table.js';
 import type { Membership } from './membership.js';
 import type { TimerHandle } from './timers.js';
-import type { Address, IndirectPingMessage, Message, PingMessage } from './types.js';
+import type { Address, IndirectPingMessage, Message, Output, PingMessage } from './types.js';
 
 interface PendingProbe {
   readonly nameId: number;
@@ -144,7 +144,7 @@ export class Prober {
       const ping: PingMessage = { type: 'ping', seqNo, node: profile.name, source: ctx.selfSource };
       ctx.openStream(target, ping, deadline - ctx.now, {
         onReply: (reply) => {
-          if (reply.type === 'ack' && reply.seqNo === seqNo) this.#acked(seqNo);
+          if (reply.type === 'ack' && reply.seqNo === seqNo) this.#acked(seqNo, undefined);
         },
         onFail: () => {},
       });
@@ -170,7 +170,7 @@ export class Prober {
     });
   }
 
-  #acked(seqNo: number): void {
+  #acked(seqNo: number, payload: Uint8Array | undefined): void {
     const ctx = this.#ctx;
     const pending = this.#pending.get(seqNo);
     if (!pending) return;
@@ -182,7 +182,7 @@ export class Prober {
     ctx.stats.rttCount++;
     ctx.stats.lastRttMs = rtt;
     const slot = ctx.table.slotOfNameId(pending.nameId);
-    if (slot >= 0) ctx.emit({ kind: 'rtt', member: ctx.table.nameAt(slot), ms: rtt });
+    if (slot >= 0) ctx.emit(rttOutput(ctx.table.nameAt(slot), rtt, payload));
   }
 
   onPing(from: Address, ping: PingMessage): void {
@@ -192,7 +192,8 @@ export class Prober {
       ctx.notice('warn', `ping for ${ping.node} reached ${ctx.selfName}`);
       return;
     }
-    ctx.sendMessage(replyAddress(from, ping.source), { type: 'ack', seqNo: ping.seqNo }, false);
+    const payload = ctx.ackPayload;
+    ctx.sendMessage(replyAddress(from, ping.source), payload.length > 0 ? { type: 'ack', seqNo: ping.seqNo, payload } : { type: 'ack', seqNo: ping.seqNo }, false);
   }
 
   onIndirectPing(from: Address, request: IndirectPingMessage): void {
@@ -216,9 +217,9 @@ export class Prober {
   }
 
   /** Handles an ack to one of this node's probes or relayed pings; false when it is neither. */
-  onAck(seqNo: number): boolean {
+  onAck(seqNo: number, payload?: Uint8Array): boolean {
     if (this.#pending.has(seqNo)) {
-      this.#acked(seqNo);
+      this.#acked(seqNo, payload);
       return true;
     }
     const relay = this.#relays.get(seqNo);
@@ -245,6 +246,11 @@ export class Prober {
  * Up to k distinct random slots passing `accept`, never this node, by at most 3n random draws
  * as memberlist's kRandomNodes does: O(k) work whatever the table size.
  */
+/** A round trip measured to `member`, with the ack's payload when it carried one. */
+export function rttOutput(member: string, ms: number, payload: Uint8Array | undefined): Output {
+  return payload && payload.length > 0 ? { kind: 'rtt', member, ms, payload } : { kind: 'rtt', member, ms };
+}
+
 export function randomMembers(ctx: NodeContext, k: number, accept: (slot: number) => boolean): number[] {
   const { table } = ctx;
   const chosen: number[] = [];

@@ -216,6 +216,8 @@ export type Input =
   | { readonly kind: 'setProtocol'; readonly protocol: Protocol }
   /** Replace the members this node monitors directly in heartbeat and hybrid modes. */
   | { readonly kind: 'pin'; readonly names: readonly string[] }
+  /** Replace the payload of every ack this node sends to a UDP ping (Serf's network coordinate; empty: none). */
+  | { readonly kind: 'setAckPayload'; readonly payload: Uint8Array }
   /** Replace the application state sent with every push/pull (empty: none). */
   | { readonly kind: 'setUserState'; readonly state: Uint8Array }
   /** Send an application payload straight to an address, as one `user` message in a packet of its own. */
@@ -260,8 +262,11 @@ export type Output =
   | { readonly kind: 'joined'; readonly request: number; readonly contacted: number; readonly errors: readonly string[] }
   /** The leave announcement has gone out (`timedOut` false) or the timeout expired first. */
   | { readonly kind: 'left'; readonly timedOut: boolean }
-  /** A probe was answered: the round-trip time to that member (for metrics). */
-  | { readonly kind: 'rtt'; readonly member: string; readonly ms: number }
+  /**
+   * A direct probe or direct heartbeat was answered: the round-trip time to that member, and the
+   * ack's payload if it carried one (Serf's network coordinate of the member).
+   */
+  | { readonly kind: 'rtt'; readonly member: string; readonly ms: number; readonly payload?: Uint8Array }
   /** The failure detector changed, here or by a switch that reached this node. */
   | { readonly kind: 'protocol'; readonly protocol: Protocol; readonly epoch: number; readonly origin: string }
   /** Something a driver may log: a dropped or rejected message, a conflict. */

@@ -18,7 +18,8 @@ import {
   type Status,
   type SwimConfig,
 } from '../core/index.js';
-import { decodeTags, encodeSerfKeyRequest, encodeTags, Keyring, MAX_QUERY_BYTES } from '../wire/index.js';
+import { CoordinateClient, DEFAULT_COORDINATE_CONFIG, distanceBetween, type Coordinate } from '../core/coordinate.js';
+import { decodeCoordinatePayload, decodeTags, encodeCoordinatePayload, encodeSerfKeyRequest, encodeTags, Keyring, MAX_QUERY_BYTES } from '../wire/index.js';
 import { formatAddress, parseAddress } from './address.js';
 import { Driver } from './driver.js';
 import { JoinError, OptionError, ShutdownError } from './errors.js';
@@ -120,6 +121,10 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   readonly #listeners: Listeners;
   readonly #serf: SerfLayer;
   readonly #keyring: Keyring | undefined;
+  /** This node's Vivaldi coordinate, refined from every direct ack that carries the member's. */
+  readonly #coordinates: CoordinateClient;
+  /** Members' coordinates as their latest acks carried them. */
+  readonly #memberCoordinates = new Map<string, Coordinate>();
   readonly #joins = new Map<number, (contacted: number, errors: readonly string[]) => void>();
   /** Ends each query still collecting answers (at shutdown). */
   readonly #pendingQueries = new Set<() => void>();
@@ -133,6 +138,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     this.#core = core;
     this.#listeners = listeners;
     this.#keyring = keyring;
+    this.#coordinates = new CoordinateClient(DEFAULT_COORDINATE_CONFIG, createRandom(randomInt(2 ** 31)));
     this.#serf = new SerfLayer({
       name: core.name,
       address: { host: core.profile.host, port: core.profile.port },
@@ -173,6 +179,8 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       },
     });
     this.#driver.start();
+    // Acks carry our coordinate, as Serf's do: Serf agents (and hearsay nodes) place us with it.
+    this.#driver.step({ kind: 'setAckPayload', payload: encodeCoordinatePayload(this.#coordinates.coordinate) });
   }
 
   get name(): string {
@@ -325,6 +333,33 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     return this.#core.config.gossipIntervalMs * 16 * Math.max(1, Math.ceil(Math.log10(n + 1)));
   }
 
+  /** This node's network coordinate (Vivaldi, as Serf's), refined by every direct probe. */
+  get coordinate(): Coordinate {
+    return this.#coordinates.coordinate;
+  }
+
+  /** A member's coordinate as its latest ack carried it (this node's own for itself); undefined if none came yet. */
+  coordinateOf(name: string): Coordinate | undefined {
+    if (name === this.name) return this.coordinate;
+    if (!this.#core.member(name)) {
+      this.#memberCoordinates.delete(name);
+      this.#coordinates.forgetNode(name);
+      return undefined;
+    }
+    const coordinate = this.#memberCoordinates.get(name);
+    return coordinate && { ...coordinate, vec: [...coordinate.vec] };
+  }
+
+  /**
+   * The round trip (ms) between two members estimated from their coordinates (as `serf rtt`
+   * does), `b` defaulting to this node; undefined while either coordinate is unknown.
+   */
+  estimateRtt(a: string, b: string = this.name): number | undefined {
+    const first = this.coordinateOf(a);
+    const second = this.coordinateOf(b);
+    return first && second ? distanceBetween(first, second) * 1000 : undefined;
+  }
+
   /** This node's encryption keys in base64, the primary first; undefined without encryption. */
   get keys(): string[] | undefined {
     return this.#keyring?.keys.map((key) => Buffer.from(key).toString('base64'));
@@ -430,6 +465,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
         break;
       case 'rtt':
         this.emit('rtt', output.member, output.ms);
+        if (output.payload) this.#observeCoordinate(output.member, output.payload, output.ms);
         break;
       case 'protocol':
         this.emit('protocol', output.protocol, output.epoch, output.origin);
@@ -437,6 +473,20 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       default:
         break;
     }
+  }
+
+  /** A member's coordinate from its ack, and the round trip it took: both refine ours. */
+  #observeCoordinate(member: string, payload: Uint8Array, ms: number): void {
+    let theirs: Coordinate;
+    try {
+      theirs = decodeCoordinatePayload(payload);
+      this.#coordinates.update(member, theirs, ms / 1000);
+    } catch {
+      // Not a coordinate we can use (another application's payload, a zero RTT): ours stays.
+      return;
+    }
+    this.#memberCoordinates.set(member, theirs);
+    this.#driver.step({ kind: 'setAckPayload', payload: encodeCoordinatePayload(this.#coordinates.coordinate) });
   }
 
   #onUser(payload: Uint8Array, from: Address): void {

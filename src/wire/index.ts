@@ -66,3 +66,4 @@ export {
   type SerfKeyResponse,
   type SerfConflictMember,
 } from './serf-query.js';
+export { COORDINATE_PING_VERSION, encodeCoordinatePayload, decodeCoordinatePayload } from './coordinate.js';

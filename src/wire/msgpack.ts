@@ -89,6 +89,15 @@ export class MsgpackWriter {
     return this.byte(0xcf).u32(Math.floor(value / 0x100000000)).u32(value >>> 0);
   }
 
+  /** A Go float64: 0xcb and the IEEE 754 bits, big-endian (go-msgpack never shortens floats). */
+  float64(value: number): this {
+    this.#ensure(9);
+    this.#buf[this.#len++] = 0xcb;
+    new DataView(this.#buf.buffer, this.#buf.byteOffset + this.#len, 8).setFloat64(0, value, false);
+    this.#len += 8;
+    return this;
+  }
+
   /** Old-spec raw: fixstr / str16 / str32, for strings and byte slices alike. */
   raw(value: Uint8Array): this {
     const n = value.length;

@@ -2,7 +2,8 @@
  * The agent's Serf-style queries and key management: POST /v1/query answered by --query-handler
  * commands (payload on stdin, Serf's environment, killed at the deadline), GET /v1/keys and
  * POST /v1/keys/install|use|remove with the keyring file following the rotation, the CLI's
- * `hearsay query` and `hearsay keys` against it, and every bad request refused precisely.
+ * `hearsay query` and `hearsay keys` against it, coordinates and `hearsay rtt`, and every bad
+ * request refused precisely.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,7 +31,7 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): 
   }
 }
 
-describe('queries and keys through the agent', () => {
+describe('queries, keys and coordinates through the agent', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'hearsay-query-api-'));
   const keyringFile = join(scratch, 'keyring.json');
   const agents: Agent[] = [];
@@ -120,6 +121,26 @@ describe('queries and keys through the agent', () => {
     expect(Number(/^hearsay_queries_asked_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(9);
     expect(Number(/^hearsay_query_responses_sent_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     expect((await post('/v1/keys/use', {})).json.error).toMatch(/\{"key"/);
+  });
+
+  it('GET /v1/coordinates and /v1/rtt, and `hearsay rtt`, estimate from the acks’ coordinates', async () => {
+    await waitFor('a coordinate for qb at qa', () => agents[0]!.node.coordinateOf('qb') !== undefined);
+    const coordinates: AnyJson = await (await fetch(`${base}/v1/coordinates`)).json();
+    expect(coordinates.self.vec).toHaveLength(8);
+    expect(Object.keys(coordinates.members).sort()).toEqual(['qa', 'qb']);
+    const estimate: AnyJson = await (await fetch(`${base}/v1/rtt?a=qb`)).json();
+    expect(estimate).toMatchObject({ a: 'qb', b: 'qa' });
+    expect(estimate.rttMs).toBeGreaterThan(0);
+    expect((await fetch(`${base}/v1/rtt`)).status).toBe(400);
+    const unknown = await fetch(`${base}/v1/rtt?a=nobody`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as AnyJson).error).toMatch(/no member named nobody/);
+    const http = `127.0.0.1:${agents[0]!.http.port}`;
+    const out = await run(process.execPath, [CLI, 'rtt', '--http', http, 'qb', 'qa']);
+    expect(out.stdout).toMatch(/^Estimated qb <-> qa rtt: \d+\.\d{3} ms\n$/);
+    const missing = await run(process.execPath, [CLI, 'rtt', '--http', http, 'nobody']).catch((error) => error);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/HTTP 404: no member named nobody/);
   });
 
   it('`hearsay query` and `hearsay keys` print what came back and exit 0, 1 or 2', async () => {

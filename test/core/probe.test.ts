@@ -34,6 +34,30 @@ function nextProbeOfT(h: Harness) {
   return h.probes(mark).find((p) => p.node === 't')!;
 }
 
+describe('ack payloads (Serf’s network coordinates ride on them)', () => {
+  it('acks to UDP pings carry the payload set by setAckPayload; an empty one is left out', () => {
+    const h = new Harness();
+    h.input({ kind: 'setAckPayload', payload: Uint8Array.of(1, 0x80) });
+    let mark = h.mark();
+    h.packet({ host: '10.0.0.7', port: 7000 }, { type: 'ping', seqNo: 40, node: 'self' });
+    expect(h.packets(mark)[0]!.messages[0]).toEqual({ type: 'ack', seqNo: 40, payload: Uint8Array.of(1, 0x80) });
+    h.input({ kind: 'setAckPayload', payload: new Uint8Array(0) });
+    mark = h.mark();
+    h.packet({ host: '10.0.0.7', port: 7000 }, { type: 'ping', seqNo: 41, node: 'self' });
+    expect(h.packets(mark)[0]!.messages[0]).toEqual({ type: 'ack', seqNo: 41 });
+  });
+
+  it('the payload of a direct probe’s ack comes out with its round-trip time', () => {
+    const h = new Harness({ seed: 3, preload: [T] });
+    const probe = nextProbeOfT(h);
+    const mark = h.mark();
+    h.advanceBy(7);
+    h.packet(addressOf(T), { type: 'ack', seqNo: probe.seqNo, payload: Uint8Array.of(1, 2, 3) });
+    const rtt = h.outputs(mark).map((r) => r.output).find((o) => o.kind === 'rtt');
+    expect(rtt).toEqual({ kind: 'rtt', member: 't', ms: 7, payload: Uint8Array.of(1, 2, 3) });
+  });
+});
+
 describe('answering pings', () => {
   it('a ping for this node is acked with the same seqNo to SourceAddr:SourcePort', () => {
     const h = new Harness();

@@ -3,7 +3,8 @@
  * encrypted, on 127.0.0.1: `serf query` acked and answered by a hearsay node, filters honoured,
  * a hearsay query acked by the agents, and a full key rotation driven by `serf keys` and then
  * by hearsay's own key operations, with the cluster intact afterwards; and a hearsay event
- * replayed from its push/pull state to an agent joining with -replay. Skipped without `serf`.
+ * replayed from its push/pull state to an agent joining with -replay; and network coordinates
+ * both ways (`serf rtt` to the hearsay node, hearsay's estimates of the agents). Skipped without `serf`.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ const HAVE_SERF = serfAvailable();
 const FIRST_KEY = Buffer.alloc(32, 3).toString('base64');
 const SECOND_KEY = Buffer.alloc(16, 5).toString('base64');
 
-describe.skipIf(!HAVE_SERF)('Serf queries, `serf keys` and event replay with a hearsay member', () => {
+describe.skipIf(!HAVE_SERF)('Serf queries, `serf keys`, event replay and coordinates with a hearsay member', () => {
   let agents: SerfAgent[] = [];
   let node: HearsayNode;
   const keyEvents: string[][] = [];
@@ -118,6 +119,27 @@ describe.skipIf(!HAVE_SERF)('Serf queries, `serf keys` and event replay with a h
     while (!text().includes('r1') && Date.now() < deadline) await sleep(100);
     // Once, and Serf's handler gets the payload plus a newline on stdin.
     expect(text()).toBe('r1\n');
+  });
+
+  it('coordinates travel both ways: `serf rtt` places the hearsay node, and hearsay places the agents', async () => {
+    // Coordinates ride on direct probe acks: a few probe rounds give each side some.
+    const deadline = Date.now() + 20_000;
+    while (agents.some((a) => node.estimateRtt(a.name) === undefined) && Date.now() < deadline) await sleep(200);
+    for (const agent of agents) {
+      const ms = node.estimateRtt(agent.name)!;
+      expect(ms).toBeGreaterThan(0);
+      expect(ms).toBeLessThan(100);
+    }
+    let out = '';
+    while (Date.now() < deadline) {
+      out = await agents[0]!.cli(['rtt', node.name]).catch((error: Error) => error.message);
+      if (/Estimated/.test(out)) break;
+      await sleep(500);
+    }
+    const match = /Estimated (\S+) <-> (\S+) rtt: ([\d.]+) ms/.exec(out);
+    expect(match, out).not.toBeNull();
+    expect([match![1], match![2]].sort()).toEqual([agents[0]!.name, node.name].sort());
+    expect(Number(match![3])).toBeLessThan(100);
   });
 });
 
