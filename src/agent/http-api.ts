@@ -2,7 +2,8 @@ import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { HearsayError } from '../core/index.js';
-import { JoinError, PROTOCOLS, type HearsayNode, type Member, type NodeStats, type Protocol } from '../runtime/index.js';
+import { formatAddress, JoinError, PROTOCOLS, type HearsayNode, type IncomingQuery, type Member, type NodeStats, type Protocol } from '../runtime/index.js';
+import type { Address } from '../core/index.js';
 import { ApiError } from './api-error.js';
 import { LIVE_VIEW_HEADERS, LIVE_VIEW_HTML } from './live-view.js';
 import { registerCoordinateRoutes } from './coordinate-routes.js';
@@ -158,12 +159,19 @@ export function createApi(options: ApiOptions): FastifyInstance {
     });
     const onProtocol = (protocol: Protocol, epoch: number, origin: string) => send('protocol', protocolJson(protocol, epoch, origin));
     node.on('protocol', onProtocol);
+    const onMessage = (payload: Uint8Array, from: Address, name: string) =>
+      send('user', { name, payload: Buffer.from(payload).toString('utf8'), payloadBase64: Buffer.from(payload).toString('base64'), from: formatAddress(from) });
+    node.on('message', onMessage);
+    const onQuery = (query: IncomingQuery) => send('query', { name: query.name, from: query.from, ltime: query.ltime, payload: Buffer.from(query.payload).toString('utf8') });
+    node.on('query', onQuery);
     const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), 15_000);
     request.raw.on('close', () => {
       eventStreams.delete(out);
       clearInterval(keepAlive);
       for (const [type, listener] of listeners) node.off(type, listener);
       node.off('protocol', onProtocol);
+      node.off('message', onMessage);
+      node.off('query', onQuery);
     });
   });
 

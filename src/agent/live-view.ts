@@ -193,6 +193,8 @@ function logEvent(type, data) {
   const entry = element('li');
   entry.append(element('span', 'muted', new Date().toLocaleTimeString() + ' '), element('span', 'type ' + type, type));
   if (type === 'protocol') entry.append(' → ' + data.protocol + ' (epoch ' + data.epoch + (data.origin ? ', by ' + data.origin : '') + ')');
+  else if (type === 'user') entry.append(' ' + data.name + ': ' + data.payload + ' (relayed by ' + data.from + ')');
+  else if (type === 'query') entry.append(' ' + data.name + ' from ' + data.from + (data.payload ? ': ' + data.payload : ''));
   else entry.append(' ' + data.name + ' ' + data.address + ':' + data.port + ' · ' + data.status + ' · incarnation ' + data.incarnation);
   const log = byId('events');
   log.prepend(entry);
@@ -259,7 +261,7 @@ async function readEvents(body, onEvent) {
 function onEvent(type, data) {
   logEvent(type, data);
   if (type === 'protocol') renderProtocol(data);
-  void refreshSoon();
+  if (type !== 'user' && type !== 'query') void refreshSoon();
 }
 
 // Each (re)start gets a generation; a loop that sees a newer one stops.

@@ -213,7 +213,7 @@ export const openApiDocument = {
         },
       },
     },
-    '/v1/events': { get: { summary: 'Server-Sent Events: event: join|update|suspect|alive|failed|left with data: Member; event: protocol with data: ProtocolSwitch', responses: { '200': { description: 'event stream', content: { 'text/event-stream': {} } } } } },
+    '/v1/events': { get: { summary: 'Server-Sent Events: event: join|update|suspect|alive|failed|left with data: Member; event: protocol with data: ProtocolSwitch; event: user with data: {name, payload, payloadBase64, from} (a broadcast / Serf user event); event: query with data: {name, from, ltime, payload}', responses: { '200': { description: 'event stream', content: { 'text/event-stream': {} } } } } },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format', content: { 'text/plain': {} } } } } },
     '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3 document' } } } },
   },

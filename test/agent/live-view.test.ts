@@ -173,6 +173,13 @@ describe.skipIf(!existsSync(CHROMIUM))('the live view in Chromium', () => {
     expect(await page.evaluate('window.hearsayInjected')).toBeUndefined();
   });
 
+  it('broadcasts and queries that reach the agent show in the log', async () => {
+    bravo.node.broadcast(Buffer.from('v3'), 'deploy');
+    await page.locator('#events li', { hasText: /user deploy: v3 \(relayed by 127\.0\.0\.1:\d+\)/ }).first().waitFor();
+    void bravo.node.query('uptime', Buffer.from('now'), { timeoutMs: 300 });
+    await page.locator('#events li', { hasText: /query uptime from bravo: now/ }).first().waitFor();
+  });
+
   it('a crashed member turns failed in the table, and the log shows it', async () => {
     await charlie.close();
     await row(page, 'charlie', 'failed').waitFor();
