@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Argument, Command, Option } from 'commander';
-import { EXPERIMENTS, replotExperiment, runExperiment } from '../experiments/index.js';
+import { EXPERIMENT_NAMES, type ExperimentName } from '../experiments/names.js';
 import { parseDuration, parsePositiveCount, parseProbability, parseSeed } from './parse.js';
 
 interface ExperimentFlags {
@@ -18,7 +18,7 @@ interface ExperimentFlags {
 export function experimentCommand(): Command {
   const command = new Command('experiment')
     .description('run a research experiment on the simulator and write CSV, SVG/PNG plots and a Markdown report')
-    .addArgument(new Argument('<name>', 'the experiment').choices(Object.keys(EXPERIMENTS)))
+    .addArgument(new Argument('<name>', 'the experiment').choices(EXPERIMENT_NAMES))
     .addOption(new Option('--out <dir>', 'where to write the results (default: experiments-out/<name>)'))
     .addOption(new Option('--seeds <k>', 'seeds per point: base … base+k−1 (default 3; 2 with --quick)').argParser(parsePositiveCount))
     .addOption(new Option('--seed-base <n>', 'the first seed').argParser(parseSeed).default(1))
@@ -28,18 +28,20 @@ export function experimentCommand(): Command {
     .addOption(new Option('--nodes <n>', 'stress only: cluster size (default 100; 20 with --quick)').argParser(parsePositiveCount))
     .addOption(new Option('--loss <p>', 'stress only: packet loss (default 0.1)').argParser(parseProbability))
     .addOption(new Option('--budget <duration>', 'stress only: no new search round after this much wall time').argParser(parseDuration).default(20 * 60_000, '20m'))
-    .action(async (name: string, flags: ExperimentFlags) => {
+    .action(async (name: ExperimentName, flags: ExperimentFlags) => {
       if (name !== 'stress') {
         for (const flag of ['nodes', 'loss'] as const) {
           if (flags[flag] !== undefined) command.error(`error: --${flag} applies to the stress experiment only, not to "${name}"`, { exitCode: 2 });
         }
       }
       const out = flags.out ?? `experiments-out/${name}`;
-      if (flags.replot) return replotExperiment(EXPERIMENTS[name]!, out);
+      // Loaded here: the plotting stack (vega, resvg) would otherwise weigh on every command, the agent's too.
+      const { EXPERIMENTS, replotExperiment, runExperiment } = await import('../experiments/index.js');
+      if (flags.replot) return replotExperiment(EXPERIMENTS[name], out);
       const quick = flags.quick ?? false;
       const count = flags.seeds ?? (quick ? 2 : 3);
       const seeds = Array.from({ length: count }, (_, i) => flags.seedBase + i);
-      await runExperiment(EXPERIMENTS[name]!, {
+      await runExperiment(EXPERIMENTS[name], {
         settings: { quick, seeds, nodes: flags.nodes ?? (quick ? 20 : 100), loss: flags.loss ?? 0.1, searchBudgetMs: flags.budget },
         out,
         workers: flags.workers,

@@ -11,11 +11,14 @@ import { WorkerPool } from './pool.js';
 import { Progress } from './progress.js';
 import { formatDuration, markdownReport, type RunFacts } from './report.js';
 import { stress } from './stress.js';
+import type { ExperimentName } from './names.js';
 import type { Experiment, Row, RunSettings, Task } from './types.js';
 
 export type { Experiment, RunSettings, Row, Task } from './types.js';
 
-export const EXPERIMENTS: Readonly<Record<string, Experiment>> = {
+export { EXPERIMENT_NAMES, type ExperimentName } from './names.js';
+
+export const EXPERIMENTS: Readonly<Record<ExperimentName, Experiment>> = {
   convergence,
   detection,
   'false-positives': falsePositives,
