@@ -4,7 +4,7 @@ import type { SwimConfig } from './config.js';
 import type { MemberTable } from './member-table.js';
 import type { CoreStats } from './stats.js';
 import type { Timers } from './timers.js';
-import type { Address, Message, MessageSizer, Output, Random, Source, StreamMessage } from './types.js';
+import type { Address, Message, MessageSizer, Output, Protocol, Random, Source, StreamMessage } from './types.js';
 
 /** Callbacks for the answer to a stream this node opened. */
 export interface StreamHandlers {
@@ -31,6 +31,8 @@ export interface NodeContext {
   readonly selfSource: Source;
   /** The time of the input being handled. */
   readonly now: number;
+  /** The failure detector in use. */
+  readonly detector: Protocol;
   /** The application's opaque state sent with every push/pull (Serf's user state). */
   readonly userState: Uint8Array;
   /** The payload of this node's acks to UDP pings (Serf's network coordinate). */

@@ -140,11 +140,11 @@ export class HeartbeatDetector {
     for (const [seqNo, ping] of this.#direct) if (ctx.now - ping.sentAt > config.rttBoundMs) this.#direct.delete(seqNo);
     if (this.allToAll) {
       this.trackAll();
-      for (const slot of this.#liveSlots()) this.#sendDirect(slot);
+      for (const slot of this.#shuffled(this.#liveSlots())) this.#sendDirect(slot);
       return;
     }
     this.#gossipTable();
-    for (const slot of this.#pinnedSlots()) this.#sendDirect(slot);
+    for (const slot of this.#shuffled(this.#pinnedSlots())) this.#sendDirect(slot);
   }
 
   /** Sends the whole table to heartbeatFanout random live members. */
@@ -203,6 +203,20 @@ export class HeartbeatDetector {
     const { table } = this.#ctx;
     const selfId = table.registry.findNameId(this.#ctx.selfName);
     for (let slot = 0; slot < table.size; slot++) if (table.nameIdAt(slot) !== selfId) this.#sync(slot);
+  }
+
+  /**
+   * A random order for the period's direct heartbeats. Queued updates ride on the first pings
+   * sent until their transmit limit is spent: in table order those would always be the same few
+   * members, and an update would never reach the rest.
+   */
+  #shuffled(slots: number[]): number[] {
+    const { rng } = this.#ctx;
+    for (let i = slots.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [slots[i], slots[j]] = [slots[j]!, slots[i]!];
+    }
+    return slots;
   }
 
   #liveSlots(): number[] {

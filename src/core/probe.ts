@@ -193,7 +193,13 @@ export class Prober {
       return;
     }
     const payload = ctx.ackPayload;
-    ctx.sendMessage(replyAddress(from, ping.source), payload.length > 0 ? { type: 'ack', seqNo: ping.seqNo, payload } : { type: 'ack', seqNo: ping.seqNo }, false);
+    const ack: Message = payload.length > 0 ? { type: 'ack', seqNo: ping.seqNo, payload } : { type: 'ack', seqNo: ping.seqNo };
+    const to = replyAddress(from, ping.source);
+    // Under the heartbeat detectors every member pings in rounds of its own fixed phase: updates
+    // piggybacked on acks would spend their transmit budget on whoever pings first after they
+    // arrive, round after round, and never reach the rest. Shuffled pings and gossip carry them.
+    if (ctx.detector === 'swim') ctx.sendMessage(to, ack, false);
+    else ctx.sendPacket(to, [ack], false);
   }
 
   onIndirectPing(from: Address, request: IndirectPingMessage): void {

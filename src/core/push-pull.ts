@@ -23,12 +23,15 @@ export class PushPull {
     this.#membership = membership;
   }
 
-  /** The first exchange comes at a random point of the first (size-scaled) period. */
+  /**
+   * As memberlist's pushPullTrigger: a random stagger within one interval, then a full
+   * (size-scaled) period before the first exchange — so it comes 1 to 2 intervals after start.
+   */
   start(): void {
     const ctx = this.#ctx;
     if (ctx.config.pushPullIntervalMs <= 0) return;
-    const stagger = ctx.rng.float() * this.#interval();
-    ctx.timers.schedule(ctx.now + stagger, () => this.#tick());
+    const stagger = ctx.rng.float() * ctx.config.pushPullIntervalMs;
+    ctx.timers.schedule(ctx.now + stagger, () => ctx.timers.schedule(ctx.now + this.#interval(), () => this.#tick()));
   }
 
   #interval(): number {

@@ -13,6 +13,7 @@ import {
   PORT,
   profileOf,
   sameAddress,
+  HEARTBEAT_CONFIG,
   type HarnessOptions,
 } from './harness.js';
 
@@ -55,6 +56,20 @@ describe('ack payloads (Serf’s network coordinates ride on them)', () => {
     h.packet(addressOf(T), { type: 'ack', seqNo: probe.seqNo, payload: Uint8Array.of(1, 2, 3) });
     const rtt = h.outputs(mark).map((r) => r.output).find((o) => o.kind === 'rtt');
     expect(rtt).toEqual({ kind: 'rtt', member: 't', ms: 7, payload: Uint8Array.of(1, 2, 3) });
+  });
+});
+
+describe('piggybacking on acks', () => {
+  it('SWIM acks carry queued updates; under the heartbeat detectors acks go out bare', () => {
+    for (const detector of ['swim', 'hybrid'] as const) {
+      const h = new Harness({ detector, config: HEARTBEAT_CONFIG, preload: members(3) });
+      h.gossip({ type: 'alive', incarnation: 7, profile: profileOf('m1', '10.0.1.1') });
+      const mark = h.mark();
+      h.packet({ host: '10.0.0.7', port: 7000 }, { type: 'ping', seqNo: 50, node: 'self' });
+      const ack = h.packets(mark).find((p) => p.messages.some((m) => m.type === 'ack'))!;
+      if (detector === 'swim') expect(ack.messages.map((m) => m.type)).toEqual(['ack', 'alive']);
+      else expect(ack.messages).toEqual([{ type: 'ack', seqNo: 50 }]);
+    }
   });
 });
 
