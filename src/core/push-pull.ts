@@ -24,14 +24,15 @@ export class PushPull {
   }
 
   /**
-   * As memberlist's pushPullTrigger: a random stagger within one interval, then a full
-   * (size-scaled) period before the first exchange — so it comes 1 to 2 intervals after start.
+   * The first exchange comes at a random point of the first (size-scaled) period, so that the
+   * cluster exchanges at its steady rate from the start. memberlist waits a stagger and then
+   * one more period (1 to 2 periods): at 10,000 members, over five minutes without any.
    */
   start(): void {
     const ctx = this.#ctx;
     if (ctx.config.pushPullIntervalMs <= 0) return;
-    const stagger = ctx.rng.float() * ctx.config.pushPullIntervalMs;
-    ctx.timers.schedule(ctx.now + stagger, () => ctx.timers.schedule(ctx.now + this.#interval(), () => this.#tick()));
+    const stagger = ctx.rng.float() * this.#interval();
+    ctx.timers.schedule(ctx.now + stagger, () => this.#tick());
   }
 
   #interval(): number {
