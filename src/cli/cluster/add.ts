@@ -32,7 +32,7 @@ async function add(flags: { peer?: string; wait: number }): Promise<void> {
   const name = nextNodeName(state);
   const taken = new Set(state.nodes.flatMap((n) => [n.port, n.port + HTTP_OFFSET]));
   const port = await nextFreePort(Math.max(state.base_port - 1, ...state.nodes.map((n) => n.port)) + 1, taken);
-  const launched = launchNode(home, name, port, [`${HOST}:${peer.port}`], state.agent_flags);
+  const launched = launchNode(home, name, port, [`${HOST}:${peer.port}`], state.agent_flags, peer.name);
   state.nodes.push(launched.record);
   writeState(home, state);
 

@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { fetchSelf } from './api.js';
 import { CommandFailure } from './failure.js';
 import { logTail, spawnAgent, stopAgent } from './spawn.js';
-import { HOST, HTTP_OFFSET, logPath, type NodeRecord } from './state.js';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { HOST, HTTP_OFFSET, keyringDir, keyringPath, logPath, type NodeRecord } from './state.js';
 
 /** An agent just started, not yet known to be ready. */
 export interface Launched {
@@ -12,13 +13,29 @@ export interface Launched {
   exit?: string;
 }
 
+/**
+ * An encrypted cluster's key goes to each agent as a keyring file of its own rather than as
+ * `--encrypt`: a rotation (`hearsay keys`) rewrites the files, and an agent added later starts
+ * from its peer's current keys instead of the key the cluster was started with.
+ */
+function keyringFlags(home: string, name: string, flags: string[], peer: string | undefined): string[] {
+  const at = flags.indexOf('--encrypt');
+  if (at < 0 || flags.includes('--keyring-file')) return flags;
+  const path = keyringPath(home, name);
+  mkdirSync(keyringDir(home), { recursive: true, mode: 0o700 });
+  const peerFile = peer === undefined ? undefined : keyringPath(home, peer);
+  if (peerFile && existsSync(peerFile)) copyFileSync(peerFile, path);
+  else writeFileSync(path, `${JSON.stringify([flags[at + 1]])}\n`, { mode: 0o600 });
+  return [...flags.slice(0, at), ...flags.slice(at + 2), '--keyring-file', path];
+}
+
 /** Starts one agent, printing `Starting node: NAME ADDR with peers [SEEDS]` like the seed tool. */
-export function launchNode(home: string, name: string, port: number, seeds: string[], flags: string[]): Launched {
+export function launchNode(home: string, name: string, port: number, seeds: string[], flags: string[], peer?: string): Launched {
   const bind = `${HOST}:${port}`;
   const http = `${HOST}:${port + HTTP_OFFSET}`;
   const log = logPath(home, name);
   process.stdout.write(`Starting node: ${name} ${bind} with peers [${seeds.join(' ')}]\n`);
-  const child = spawnAgent({ name, bind, http, join: seeds, flags, log });
+  const child = spawnAgent({ name, bind, http, join: seeds, flags: keyringFlags(home, name, flags, peer), log });
   if (child.pid === undefined) throw new CommandFailure(`could not start ${name}: ${process.execPath} did not start`);
   const launched: Launched = {
     record: { name, pid: child.pid, port, http, log, seed: seeds[0] ?? null, down: false, started_at: new Date().toISOString() },

@@ -44,6 +44,9 @@ export function hearsayHome(env: NodeJS.ProcessEnv = process.env): string {
 export const statePath = (home: string): string => join(home, 'cluster.json');
 export const logDir = (home: string): string => join(home, 'logs');
 export const logPath = (home: string, name: string): string => join(logDir(home), `${name}.log`);
+export const keyringDir = (home: string): string => join(home, 'keys');
+/** Each agent's keyring file, when the cluster is encrypted: key rotations rewrite it. */
+export const keyringPath = (home: string, name: string): string => join(keyringDir(home), `${name}.json`);
 
 /** The recorded cluster, or null if none is recorded. */
 export function readState(home: string): ClusterState | null {
@@ -86,8 +89,8 @@ export function writeState(home: string, state: ClusterState): void {
 }
 
 /**
- * Removes cluster.json and, unless kept, the log files of the recorded nodes; then the logs
- * folder and the state directory if nothing else is left in them. Never removes files it did
+ * Removes cluster.json, the agents' keyring files and, unless kept, the log files of the
+ * recorded nodes; then the folders and the state directory if nothing else is left in them. Never removes files it did
  * not create, so a HEARSAY_HOME that holds other things survives.
  */
 export function removeState(home: string, state: ClusterState | null, keepLogs = false): void {
@@ -101,7 +104,11 @@ export function removeState(home: string, state: ClusterState | null, keepLogs =
       }
     }
   }
+  if (existsSync(keyringDir(home))) {
+    for (const file of readdirSync(keyringDir(home))) if (/^node-\d+\.json$/.test(file)) rmSync(join(keyringDir(home), file), { force: true });
+  }
   removeIfEmpty(logDir(home));
+  removeIfEmpty(keyringDir(home));
   removeIfEmpty(home);
 }
 
