@@ -34,6 +34,7 @@ const SERF_COUNTERS: [string, string, keyof SerfStats][] = [
   ['hearsay_query_relays_total', 'Query answers relayed on for other members', 'relaysForwarded'],
   ['hearsay_key_changes_total', 'Keyring changes made by key queries', 'keyChanges'],
   ['hearsay_events_from_push_pull_total', 'Events first learnt from a peer’s push/pull state, not by gossip', 'eventsFromState'],
+  ['hearsay_serf_messages_malformed_total', 'Serf messages (events, queries, relays, intents) that could not be decoded, dropped', 'malformed'],
 ];
 
 /**

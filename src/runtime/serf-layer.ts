@@ -75,6 +75,8 @@ export interface SerfStats {
   keyChanges: number;
   /** Events first learnt from a peer's push/pull state rather than by gossip. */
   eventsFromState: number;
+  /** Serf messages that could not be decoded, dropped. */
+  malformed: number;
 }
 
 /** What a user payload turned out to be, for the node to act on. */
@@ -159,7 +161,7 @@ export class IncomingQuery {
  * `observe`; sending goes through the host.
  */
 export class SerfLayer {
-  readonly stats: SerfStats = { queriesReceived: 0, queriesAsked: 0, acksSent: 0, responsesSent: 0, relaysForwarded: 0, keyChanges: 0, eventsFromState: 0 };
+  readonly stats: SerfStats = { queriesReceived: 0, queriesAsked: 0, acksSent: 0, responsesSent: 0, relaysForwarded: 0, keyChanges: 0, eventsFromState: 0, malformed: 0 };
   #ltime = 0;
   #eventLTime = 0;
   #queryLTime = 0;
@@ -199,6 +201,7 @@ export class SerfLayer {
           return this.#onMessage(payload);
       }
     } catch {
+      this.stats.malformed++;
       return { kind: 'other' };
     }
   }

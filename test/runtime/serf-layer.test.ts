@@ -640,6 +640,7 @@ describe('SerfLayer: malformed input', () => {
       Uint8Array.of(0),
     ];
     for (const payload of bad) expect(layer.observe(payload)).toEqual({ kind: 'other' });
+    expect(layer.stats.malformed).toBe(bad.length);
     // Hostile fields in an otherwise good query: Addr of 5 bytes, ID over uint32, Filters not an array.
     const fields = (overrides: Record<string, (w: MsgpackWriter) => unknown>) => {
       const all: Record<string, (w: MsgpackWriter) => unknown> = {
@@ -674,6 +675,8 @@ describe('SerfLayer: malformed input', () => {
     expect(layer.observe(encodeSerfJoin({ ltime: 3, node: 'x' }))).toEqual({ kind: 'intent' });
     expect(layer.ltime).toBe(3);
     for (const type of [2, 6, 7, 8, 10, 255]) expect(layer.observe(Uint8Array.of(type, 0x80))).toEqual({ kind: 'other' });
+    // Types this layer does not read are not malformed: Serf itself ignores them.
+    expect(layer.stats.malformed).toBe(0);
   });
 
   it('never throws, whatever the bytes', () => {
