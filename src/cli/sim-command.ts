@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { HearsayError, PROTOCOLS, type Protocol } from '../core/index.js';
 import { simulate, type SimOptions, type SimResult } from '../sim/index.js';
 import {
@@ -35,10 +35,20 @@ interface SimFlags {
   leave?: { name: string; atMs: number }[];
   link?: { between: [string, string]; loss: number; delayMs?: number; jitterMs?: number }[];
   switch?: { protocol: Protocol; atMs: number; via?: string }[];
+  pin?: { observer: string; members: string[] }[];
   json?: boolean;
   byteCounting: 'wire' | 'estimate';
   protocol: Protocol;
   [key: string]: unknown;
+}
+
+/** `n0=n5,n7`: n0 monitors n5 and n7 directly. */
+function parsePin(text: string): { observer: string; members: string[] } {
+  const match = /^([^=\s]+)=([^=\s]+)$/.exec(text.trim());
+  if (!match) throw new InvalidArgumentError(`"${text}" is not a pin: use NAME=M1,M2, like n0=n5,n7`);
+  const members = match[2]!.split(',').filter((name) => name !== '');
+  if (members.length === 0) throw new InvalidArgumentError(`"${text}" names no member to monitor`);
+  return { observer: match[1]!, members };
 }
 
 export function simCommand(): Command {
@@ -62,6 +72,11 @@ export function simCommand(): Command {
     .addOption(
       new Option('--switch <PROTOCOL@AT[=NAME]>', 'at AT, NAME (default: the first running node) switches the whole cluster to PROTOCOL (repeatable)').argParser(
         collect(parseSwitch),
+      ),
+    )
+    .addOption(
+      new Option('--pin <NAME=M1,M2>', 'NAME monitors M1, M2 … by direct heartbeats under the heartbeat detectors, whatever the size (repeatable)').argParser(
+        collect(parsePin),
       ),
     )
     .addOption(
@@ -119,6 +134,7 @@ export function simOptionsFrom(flags: SimFlags): SimOptions {
     leaves: flags.leave ?? [],
     links: flags.link ?? [],
     switches: flags.switch ?? [],
+    pinned: Object.fromEntries((flags.pin ?? []).map((p) => [p.observer, p.members])),
     partitions: (flags.partition ?? []).map((p) => ({
       atMs: p.atMs,
       healAtMs: p.atMs + p.forMs,
@@ -134,6 +150,7 @@ export function simOptionsFrom(flags: SimFlags): SimOptions {
     ...(flags.leave ?? []).map((l) => l.name),
     ...(flags.link ?? []).flatMap((l) => l.between),
     ...(flags.switch ?? []).flatMap((s) => (s.via === undefined ? [] : [s.via])),
+    ...(flags.pin ?? []).flatMap((p) => [p.observer, ...p.members]),
     ...(flags.partition ?? []).flatMap((p) => p.names ?? []),
     ...(Array.isArray(flags.crash) ? flags.crash : []),
   ]) {

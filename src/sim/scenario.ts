@@ -88,6 +88,11 @@ export interface SimOptions {
   detector?: Protocol;
   /** Run-time switches of the whole cluster's failure detector. */
   switches?: SwitchSpec[];
+  /**
+   * Members each node monitors by direct heartbeats under the heartbeat detectors, whatever the
+   * cluster size (`{ n0: ['n5', 'n7'] }`): the seed design's sensors of a node's choosing.
+   */
+  pinned?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface SimResult {

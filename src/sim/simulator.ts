@@ -83,6 +83,8 @@ export class Simulation implements GroundTruth {
   readonly #incarnation: Float64Array;
   /** The detector every node is configured with (and starts, or restarts, with). */
   readonly #detector: Protocol;
+  /** Members each node monitors by direct heartbeats, by node index (kept across restarts). */
+  readonly #pinned: (string[] | undefined)[];
   /** Whether heartbeats judge, or have judged, in this run: restarts must then outbid tombstones. */
   #heartbeatsUsed: boolean;
   /**
@@ -138,6 +140,7 @@ export class Simulation implements GroundTruth {
     this.#crashed = new Uint8Array(n);
     this.#lastCrash = new Float64Array(n).fill(-Infinity);
     this.#incarnation = new Float64Array(n);
+    this.#pinned = pinnedByIndex(options.pinned ?? {}, n);
     this.#detector = options.detector ?? 'swim';
     if (!PROTOCOLS.includes(this.#detector)) {
       throw new ConfigError(`detector must be one of ${PROTOCOLS.join(', ')}, got "${String(this.#detector)}"`);
@@ -237,6 +240,7 @@ export class Simulation implements GroundTruth {
       now: this.now,
       registry: this.#registry,
       ...(members ? { members } : {}),
+      ...(this.#pinned[index] ? { pinned: this.#pinned[index] } : {}),
     });
     this.#nodes[index] = node;
     this.observer.revived(index);
@@ -563,6 +567,22 @@ export class Simulation implements GroundTruth {
 }
 
 /** A summary of a finished simulation, in the shape `hearsay sim --json` prints. */
+/** Checks the `pinned` option's names and files the lists by node index. */
+function pinnedByIndex(pinned: Readonly<Record<string, readonly string[]>>, n: number): (string[] | undefined)[] {
+  const byIndex = new Array<string[] | undefined>(n);
+  const indexOf = (name: string) => {
+    const match = /^n(\d+)$/.exec(name);
+    const index = match ? Number(match[1]) : -1;
+    if (index < 0 || index >= n) throw new ConfigError(`pinned: no simulated node named "${name}" (names are n0 … n${n - 1})`);
+    return index;
+  };
+  for (const [observer, members] of Object.entries(pinned)) {
+    for (const member of members) indexOf(member);
+    byIndex[indexOf(observer)] = [...members];
+  }
+  return byIndex;
+}
+
 export function summarize(sim: Simulation, options: SimOptions, wallMs: number): SimResult {
   const { observer, config, traffic } = sim;
   const swim = sim.detector === 'swim';

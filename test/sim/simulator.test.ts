@@ -117,3 +117,22 @@ describe('simulator', () => {
     expect(() => simulate({ nodes: 5, switches: [{ atMs: 1000, protocol: 'heartbeat', via: 'n9' }] })).toThrow(/no simulated node named "n9"/);
   });
 });
+
+describe('pinned members in the simulator', () => {
+  it('a node pins members it then heartbeats directly, across a restart; other nodes send none', () => {
+    const sim = buildSimulation({ nodes: 30, seed: 4, start: 'converged', detector: 'heartbeat', byteCounting: 'estimate', pinned: { n0: ['n5', 'n7'] } });
+    sim.runUntil(10_500);
+    expect(sim.node(0)!.pinned).toEqual(['n5', 'n7']);
+    // One direct heartbeat per pinned member per 1 s period.
+    expect(sim.node(0)!.stats.directHeartbeatsSent).toBeGreaterThanOrEqual(18);
+    expect(sim.node(1)!.stats.directHeartbeatsSent).toBe(0);
+    expect(sim.node(0)!.member('n5')!.rttMs).toBeGreaterThan(0);
+    sim.restart(0);
+    expect(sim.node(0)!.pinned).toEqual(['n5', 'n7']);
+  });
+
+  it('refuses names that are no simulated node', () => {
+    expect(() => buildSimulation({ nodes: 5, pinned: { n0: ['n9'] } })).toThrow(ConfigError);
+    expect(() => buildSimulation({ nodes: 5, pinned: { x: ['n1'] } })).toThrow(/no simulated node named "x"/);
+  });
+});
