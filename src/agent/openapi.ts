@@ -153,6 +153,16 @@ export const openApiDocument = {
         responses: { '200': { description: 'pinned', ...json({ type: 'object', properties: { pinned: { type: 'array', items: { type: 'string' } } } }) }, ...errors },
       },
     },
+    '/v1/event': {
+      post: {
+        summary: 'Broadcast a user event to every member (serf event); it arrives as event: user on their streams',
+        requestBody: {
+          required: true,
+          ...json({ type: 'object', required: ['name'], properties: { name: { type: 'string' }, payload: { type: 'string', description: 'UTF-8 text (or payloadBase64 for bytes)' }, payloadBase64: { type: 'string' } } }),
+        },
+        responses: { '200': { description: 'queued for gossip', ...json({ type: 'object', properties: { sent: { type: 'boolean' }, name: { type: 'string' }, bytes: { type: 'integer' } } }) }, ...errors },
+      },
+    },
     '/v1/query': {
       post: {
         summary: 'Ask the cluster (a Serf query): acks and answers collected until the timeout',

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { HearsayError } from '../core/index.js';
 import { agentCommand } from './agent-command.js';
 import { clusterCommand } from './cluster/index.js';
+import { eventCommand } from './event-command.js';
 import { experimentCommand } from './experiment-command.js';
 import { keysCommand } from './keys-command.js';
 import { membersCommand } from './members-command.js';
@@ -24,7 +25,7 @@ function program(): Command {
   root.addCommand(simCommand().exitOverride());
   root.addCommand(agentCommand().exitOverride());
   root.addCommand(membersCommand().exitOverride()).addCommand(clusterCommand().exitOverride());
-  root.addCommand(queryCommand().exitOverride()).addCommand(keysCommand().exitOverride()).addCommand(rttCommand().exitOverride());
+  root.addCommand(eventCommand().exitOverride()).addCommand(queryCommand().exitOverride()).addCommand(keysCommand().exitOverride()).addCommand(rttCommand().exitOverride());
   root.addCommand(experimentCommand().exitOverride());
   return root;
 }

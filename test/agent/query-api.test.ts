@@ -1,5 +1,6 @@
 /**
- * The agent's Serf-style queries and key management: POST /v1/query answered by --query-handler
+ * The agent's Serf-style events, queries and key management: POST /v1/event and `hearsay event`,
+ * POST /v1/query answered by --query-handler
  * commands (payload on stdin, Serf's environment, killed at the deadline), GET /v1/keys and
  * POST /v1/keys/install|use|remove with the keyring file following the rotation, the CLI's
  * `hearsay query` and `hearsay keys` against it, coordinates and `hearsay rtt`, and every bad
@@ -80,6 +81,21 @@ describe('queries, keys and coordinates through the agent', () => {
     expect(quiet.json).toMatchObject({ acks: ['qa'], responses: [] });
     const slow = await post('/v1/query', { name: 'slow', nodes: ['qa'], requestAck: false, timeoutMs: 500 });
     expect(slow.json).toMatchObject({ acks: [], responses: [] });
+  });
+
+  it('POST /v1/event and `hearsay event` broadcast a user event that the other agent receives', async () => {
+    const got: string[] = [];
+    agents[1]!.node.on('message', (payload, _from, name) => got.push(`${name}=${Buffer.from(payload).toString()}`));
+    const { status, json } = await post('/v1/event', { name: 'deploy', payload: 'v1' });
+    expect(status).toBe(200);
+    expect(json).toEqual({ sent: true, name: 'deploy', bytes: 2 });
+    const cli = await run(process.execPath, [CLI, 'event', '--http', `127.0.0.1:${agents[0]!.http.port}`, 'deploy', 'v2']);
+    expect(cli.stdout).toBe("Event 'deploy' dispatched (2 bytes)\n");
+    await waitFor('both events at qb', () => got.includes('deploy=v1') && got.includes('deploy=v2'));
+    expect((await post('/v1/event', { payload: 'x' })).json.error).toMatch(/name must be a non-empty string/);
+    const large = await post('/v1/event', { name: 'big', payloadBase64: Buffer.alloc(2000).toString('base64') });
+    expect(large.status).toBe(400);
+    expect(large.json.error).toMatch(/does not fit in one packet/);
   });
 
   it('refuses bad query requests with 400 and a precise message', async () => {
