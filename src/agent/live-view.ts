@@ -323,6 +323,23 @@ byId('protocol-form').addEventListener('submit', async (event) => {
   }
 });
 
+byId('event-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const outcome = byId('event-outcome');
+  const name = byId('event-name').value.trim();
+  if (!name) return;
+  outcome.className = 'muted';
+  try {
+    const response = await api('/v1/event', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, payload: byId('event-payload').value }) });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.error || 'HTTP ' + response.status);
+    outcome.textContent = 'event ' + body.name + ' sent (' + body.bytes + ' bytes); it spreads by gossip';
+  } catch (error) {
+    outcome.className = 'error';
+    outcome.textContent = error instanceof Unauthorized ? 'the agent needs its token' : 'event failed: ' + error.message;
+  }
+});
+
 takeTokenFromFragment();
 setInterval(() => void refreshSoon(), POLL_MS);
 start();
@@ -385,6 +402,15 @@ const BODY = `
   </section>
   <section>
     <h2>Events (newest first)</h2>
+    <div class="row">
+      <form id="event-form" autocomplete="off">
+        <label for="event-name">broadcast an event</label>
+        <input id="event-name" placeholder="name" aria-label="event name" required>
+        <input id="event-payload" placeholder="payload" aria-label="event payload">
+        <button type="submit">Send</button>
+      </form>
+      <span id="event-outcome" class="muted"></span>
+    </div>
     <ol id="events"></ol>
   </section>
 </main>`;
