@@ -46,8 +46,7 @@
  *   allow ≥ 30 s there.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
-import net from 'node:net';
+import { freePort } from '../../src/bench/bench-processes.js';
 
 /** The Serf binary; `SERF_BIN` overrides. */
 export const SERF_BIN: string = process.env.SERF_BIN ?? 'serf';
@@ -156,50 +155,8 @@ export function serfAvailable(): boolean {
 // ---------------------------------------------------------------------------------------------
 // Ports
 
-const handedOut = new Set<number>();
-
-function listenTcp(port: number): Promise<net.Server | undefined> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(undefined));
-    server.listen({ port, host: LOOPBACK, exclusive: true }, () => resolve(server));
-  });
-}
-
-function bindUdp(port: number): Promise<dgram.Socket | undefined> {
-  return new Promise((resolve) => {
-    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: false });
-    socket.once('error', () => {
-      socket.close();
-      resolve(undefined);
-    });
-    socket.bind({ port, address: LOOPBACK, exclusive: true }, () => resolve(socket));
-  });
-}
-
-const closeTcp = (s: net.Server): Promise<void> => new Promise((resolve) => s.close(() => resolve()));
-const closeUdp = (s: dgram.Socket): Promise<void> => new Promise((resolve) => s.close(() => resolve()));
-
-/**
- * A port number on 127.0.0.1 that is free for both TCP and UDP right now (the kernel picks the
- * TCP port, then UDP is bound on the same number). Never returns the same number twice in this
- * process, so agents started together do not collide with each other.
- */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const tcp = await listenTcp(0);
-    if (tcp === undefined) continue;
-    const port = (tcp.address() as net.AddressInfo).port;
-    const udp = await bindUdp(port);
-    await closeTcp(tcp);
-    if (udp === undefined) continue;
-    await closeUdp(udp);
-    if (handedOut.has(port)) continue;
-    handedOut.add(port);
-    return port;
-  }
-  throw new Error('freePort: no port free for both TCP and UDP on 127.0.0.1 after 100 attempts');
-}
+/** Free TCP+UDP ports on 127.0.0.1, never the same twice in this process (shared with the bench). */
+export { freePort };
 
 // ---------------------------------------------------------------------------------------------
 // Process tracking and cleanup
