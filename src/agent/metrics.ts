@@ -2,7 +2,6 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PROTOCOLS, type HearsayNode, type SerfStats } from '../runtime/index.js';
 import type { CoreStats } from '../core/index.js';
 
-
 /** Core counters exported as Prometheus counters: name, help, and the stat it follows. */
 const CORE_COUNTERS: [string, string, keyof CoreStats][] = [
   ['hearsay_probes_total', 'Probes sent', 'probes'],
@@ -50,27 +49,18 @@ export function createMetrics(node: HearsayNode): Registry {
     seen.set(key, value);
   };
 
-  for (const [name, help, stat] of CORE_COUNTERS) {
+  /** A counter that follows one cumulative stat of the node. */
+  const follow = (name: string, help: string, read: () => number) =>
     new Counter({
       name,
       help,
       registers: [registry],
       collect() {
-        advance(this, name, node.stats.core[stat] as number);
+        advance(this, name, read());
       },
     });
-  }
-
-  for (const [name, help, stat] of SERF_COUNTERS) {
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        advance(this, name, node.stats.serf[stat]);
-      },
-    });
-  }
+  for (const [name, help, stat] of CORE_COUNTERS) follow(name, help, () => node.stats.core[stat] as number);
+  for (const [name, help, stat] of SERF_COUNTERS) follow(name, help, () => node.stats.serf[stat]);
 
   new Gauge({
     name: 'hearsay_members',
