@@ -1,10 +1,8 @@
-import { Command, Option } from 'commander';
-import { parseHttpAddress, requestJson } from './cluster/api.js';
+import { Command } from 'commander';
+import { addAgentOptions, requestJson, tokenOf, type AgentFlags } from './cluster/api.js';
 import { CommandFailure, failing } from './cluster/failure.js';
 
-interface KeysFlags {
-  http: string;
-  httpToken?: string;
+interface KeysFlags extends AgentFlags {
   list?: boolean;
   install?: string;
   use?: string;
@@ -28,14 +26,12 @@ function isKeyResult(value: unknown): value is KeyResult {
 
 /** `hearsay keys`: Serf's `serf keys` (cluster-wide keyring management) through an agent. */
 export function keysCommand(): Command {
-  return new Command('keys')
+  return addAgentOptions(new Command('keys'))
     .description('manage the encryption keyring of every member through an agent, as `serf keys` does (Serf agents take part)')
     .option('--list', 'list every key in the cluster, with how many members hold it and use it as primary')
     .option('--install <key>', 'install a key on every member (it decrypts; it does not encrypt yet)')
     .option('--use <key>', 'make an installed key the primary on every member')
     .option('--remove <key>', 'remove a key from every member (not the primary)')
-    .addOption(new Option('--http <host:port>', 'the agent’s HTTP API').argParser(parseHttpAddress).default('http://127.0.0.1:17946', '127.0.0.1:17946'))
-    .option('--http-token <token>', 'the agent’s --http-token (default: $HEARSAY_HTTP_TOKEN)')
     .option('--json', 'print the API’s JSON answer')
     .showHelpAfterError('(run with --help for usage)')
     .action(
@@ -43,7 +39,7 @@ export function keysCommand(): Command {
         const chosen = (['list', 'install', 'use', 'remove'] as const).filter((action) => flags[action] !== undefined);
         if (chosen.length !== 1) command.error('give exactly one of --list, --install <key>, --use <key>, --remove <key>', { exitCode: 2 });
         const action = chosen[0]!;
-        const options = { timeoutMs: 60_000, ...(flags.httpToken ? { token: flags.httpToken } : {}) };
+        const options = { timeoutMs: 60_000, ...tokenOf(flags) };
         const result =
           action === 'list'
             ? await requestJson(flags.http, '/v1/keys', options)

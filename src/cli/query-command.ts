@@ -1,11 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseHttpAddress, requestJson } from './cluster/api.js';
+import { addAgentOptions, requestJson, tokenOf, type AgentFlags } from './cluster/api.js';
 import { CommandFailure, failing } from './cluster/failure.js';
 import { collect, parseCount, parseDuration } from './parse.js';
 
-interface QueryFlags {
-  http: string;
-  httpToken?: string;
+interface QueryFlags extends AgentFlags {
   timeout?: number;
   node?: string[];
   tag?: [string, string][];
@@ -32,12 +30,10 @@ function isAnswer(value: unknown): value is QueryAnswer {
 
 /** `hearsay query`: Serf's `serf query` through an agent's HTTP API. */
 export function queryCommand(): Command {
-  return new Command('query')
+  return addAgentOptions(new Command('query'))
     .description('ask the cluster through an agent (a Serf query): prints the acks and answers that came back in time')
     .argument('<name>', 'query name (members answer from their query handlers)')
     .argument('[payload]', 'payload text', '')
-    .addOption(new Option('--http <host:port>', 'the agent’s HTTP API').argParser(parseHttpAddress).default('http://127.0.0.1:17946', '127.0.0.1:17946'))
-    .option('--http-token <token>', 'the agent’s --http-token (default: $HEARSAY_HTTP_TOKEN)')
     .addOption(new Option('--timeout <duration>', 'how long to collect answers (default: the agent’s, gossip interval × 16 × ceil(log10(n+1)))').argParser(parseDuration))
     .addOption(new Option('--node <name>', 'only this member answers (repeatable)').argParser(collect(String)))
     .addOption(new Option('--tag <key=regexp>', 'only members whose tag matches answer (repeatable)').argParser(collect(parseTagFilter)))
@@ -61,7 +57,7 @@ export function queryCommand(): Command {
           method: 'POST',
           body,
           timeoutMs: (flags.timeout ?? 60_000) + 5_000,
-          ...(flags.httpToken ? { token: flags.httpToken } : {}),
+          ...tokenOf(flags),
         });
         if (!isAnswer(answer)) throw new CommandFailure(`the agent at ${flags.http} answered POST /v1/query with something that is not a query result`);
         if (flags.json) {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CommandFailure } from './failure.js';
 
 /** A member as the agent's HTTP API gives it. */
@@ -97,8 +97,26 @@ export async function requestJson(base: string, path: string, options: RequestOp
 }
 
 /** GET a JSON document from an agent. */
-export function getJson(base: string, path: string, timeoutMs = 2_000): Promise<unknown> {
-  return requestJson(base, path, { timeoutMs });
+export function getJson(base: string, path: string, timeoutMs = 2_000, token?: string): Promise<unknown> {
+  return requestJson(base, path, { timeoutMs, ...(token ? { token } : {}) });
+}
+
+/** How a command reaches one agent: `--http` and `--http-token` (parsed onto these flags). */
+export interface AgentFlags {
+  http: string;
+  httpToken?: string;
+}
+
+/** Adds `--http` and `--http-token` to a command that talks to one agent. */
+export function addAgentOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--http <host:port>', 'the agent’s HTTP API').argParser(parseHttpAddress).default('http://127.0.0.1:17946', '127.0.0.1:17946'))
+    .option('--http-token <token>', 'the agent’s --http-token (default: $HEARSAY_HTTP_TOKEN)');
+}
+
+/** The request options `--http-token` asks for. */
+export function tokenOf(flags: AgentFlags): Pick<RequestOptions, 'token'> {
+  return flags.httpToken ? { token: flags.httpToken } : {};
 }
 
 function isMember(value: unknown): value is Member {
@@ -108,8 +126,8 @@ function isMember(value: unknown): value is Member {
 }
 
 /** GET /v1/members. */
-export async function fetchMembers(base: string, timeoutMs?: number): Promise<Member[]> {
-  const body = await getJson(base, '/v1/members', timeoutMs);
+export async function fetchMembers(base: string, timeoutMs?: number, token?: string): Promise<Member[]> {
+  const body = await getJson(base, '/v1/members', timeoutMs, token);
   if (!Array.isArray(body) || !body.every(isMember)) {
     throw new CommandFailure(`the agent at ${base} answered GET /v1/members with something that is not a list of members`);
   }
