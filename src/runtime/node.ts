@@ -153,7 +153,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       isMemberAddress: (address) =>
         this.#core
           .members()
-          .some((member) => (member.status === 'alive' || member.status === 'suspect') && member.port === address.port && member.host === address.host),
+          .some((member) => isLive(member) && member.port === address.port && member.host === address.host),
       member: (name) => {
         const member = this.#core.member(name);
         if (!member) return undefined;
@@ -327,9 +327,14 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     return finished;
   }
 
+  /** Members alive or suspect, this node included: those that hear and answer queries. */
+  #liveCount(): number {
+    return this.#core.members().filter(isLive).length;
+  }
+
   /** Serf's default: gossip interval × 16 × ceil(log10(n + 1)). */
   #defaultQueryTimeout(): number {
-    const n = this.#core.members().filter((member) => member.status === 'alive' || member.status === 'suspect').length;
+    const n = this.#liveCount();
     return this.#core.config.gossipIntervalMs * 16 * Math.max(1, Math.ceil(Math.log10(n + 1)));
   }
 
@@ -395,7 +400,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       }
       payload = encodeSerfKeyRequest(bytes);
     }
-    const members = this.#core.members().filter((member) => member.status === 'alive' || member.status === 'suspect').length;
+    const members = this.#liveCount();
     // Every live member answers a key query: no need to wait out the timeout once all have.
     const { responses } = await this.query(`_serf_${operation}`, payload, { expectedResponses: members });
     return tallyKeyResponses(members, responses);
@@ -617,6 +622,10 @@ function publicMember(member: CoreMember): Member {
     since: member.since,
     ...(member.rttMs === undefined ? {} : { rttMs: member.rttMs }),
   };
+}
+
+function isLive(member: CoreMember): boolean {
+  return member.status === 'alive' || member.status === 'suspect';
 }
 
 /** Tags from meta bytes; meta that is not Serf's tag map (another application's) gives none. */
