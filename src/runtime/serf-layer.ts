@@ -213,8 +213,11 @@ export class SerfLayer {
       case 'join':
         this.#ltime = Math.max(this.#ltime, message.ltime);
         return { kind: 'intent' };
-      case 'event':
-        return this.#onEvent(message.ltime, message.name, message.payload);
+      case 'event': {
+        const arrival = this.#onEvent(message.ltime, message.name, message.payload);
+        if (arrival.fresh) this.#publishState();
+        return arrival;
+      }
       case 'other':
         return { kind: 'other' };
     }
@@ -239,6 +242,7 @@ export class SerfLayer {
         if (arrival.fresh) fresh.push(arrival);
       }
     }
+    if (fresh.length > 0) this.#publishState();
     if (!message.join) this.stats.eventsFromState += fresh.length;
     // A joining node does not replay the cluster's past events (Serf's agent default, no -replay).
     return message.join ? [] : fresh;
@@ -258,6 +262,11 @@ export class SerfLayer {
     let slot = this.#recentEvents[index];
     if (!slot || slot.ltime !== ltime) this.#recentEvents[index] = slot = { ltime, events: [] };
     slot.events.push({ name, payload });
+    return true;
+  }
+
+  /** Hands the host the state to send with push/pulls: once per change, not once per event filed. */
+  #publishState(): void {
     this.#host.setUserState(
       encodeSerfUserState({
         ltime: this.#ltime,
@@ -266,7 +275,6 @@ export class SerfLayer {
         events: this.#recentEvents.filter((recent) => recent !== undefined),
       }),
     );
-    return true;
   }
 
   /** A leave intent for `node`, stamped after everything seen so far. */
@@ -281,6 +289,7 @@ export class SerfLayer {
     const key = eventKey(this.#eventLTime, name, payload);
     this.#remember(key);
     this.#keepRecent(this.#eventLTime, name, payload);
+    this.#publishState();
     return { bytes: encodeSerfUserEvent({ ltime: this.#eventLTime, name, payload, coalesce: false }), key };
   }
 
