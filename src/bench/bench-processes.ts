@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,15 +113,6 @@ export function installCleanup(): void {
       process.stderr.write(`\n${signal}: stopping every agent started\n`);
       process.exit(code);
     });
-  }
-}
-
-/** The last lines of an agent's log, indented, for failure messages. */
-export function logTail(logPath: string, lines = 15): string {
-  try {
-    return readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-lines).map((line) => `    ${line}`).join('\n');
-  } catch (error) {
-    return `    (no log: ${(error as Error).message})`;
   }
 }
 

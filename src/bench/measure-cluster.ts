@@ -4,7 +4,8 @@
  * fails naming the agent that did not get there, with its view and its log.
  */
 import net from 'node:net';
-import { BenchFailure, killAgent, LOOPBACK, logTail, makeTempDir, removeTempDir, signalAgent, sleep } from './bench-processes.js';
+import { logTail } from '../cli/cluster/spawn.js';
+import { BenchFailure, killAgent, LOOPBACK, makeTempDir, removeTempDir, signalAgent, sleep } from './bench-processes.js';
 import type { BenchAgent, BenchSystem, MemberStatus } from './bench-systems.js';
 import { cpuSecondsBetween, cpuSnapshot, loopbackSent, residentBytes, type SentCounts } from './proc-stats.js';
 
