@@ -1,6 +1,6 @@
 import { decodeHost, encodeHost } from './address.js';
 import { WireError } from './errors.js';
-import { MsgpackWriter, asStruct, boolField, bytesField, readObject, textField, uint64Field, uintField, type Struct } from './msgpack.js';
+import { MsgpackWriter, asStruct, boolField, bytesField, fromUtf8, readObject, readStruct, textField, uint64Field, uintField, type Struct } from './msgpack.js';
 import { SerfMessageType } from './serf.js';
 
 /*
@@ -132,10 +132,10 @@ function decodeFilter(raw: unknown): QueryFilter {
     if (!Array.isArray(value) || !value.every((name) => name instanceof Uint8Array)) {
       throw new WireError('malformed', 'serf node filter: expected a list of names');
     }
-    return { kind: 'nodes', names: value.map((name: Uint8Array) => new TextDecoder().decode(name)) };
+    return { kind: 'nodes', names: value.map((name: Uint8Array) => fromUtf8(name)) };
   }
   if (type === FILTER_TAG) {
-    const s = asStruct(readObject(raw, 1, 'serf tag filter').value, 'serf tag filter');
+    const s = readStruct(raw, 1, 'serf tag filter').struct;
     return { kind: 'tag', tag: textField(s, 'Tag', 'serf tag filter'), expr: textField(s, 'Expr', 'serf tag filter') };
   }
   return { kind: 'unknown', type };
@@ -228,7 +228,7 @@ export function decodeSerfKeyResponse(payload: Uint8Array): SerfKeyResponse {
   return {
     result: boolField(s, 'Result', what),
     message: textField(s, 'Message', what),
-    keys: ((keys as Uint8Array[] | null | undefined) ?? []).map((key) => new TextDecoder().decode(key)),
+    keys: ((keys as Uint8Array[] | null | undefined) ?? []).map((key) => fromUtf8(key)),
     primaryKey: textField(s, 'PrimaryKey', what),
   };
 }
@@ -264,5 +264,5 @@ export function encodeSerfConflictResponse(member: SerfConflictMember | undefine
 function structAfterType(payload: Uint8Array, what: string, type?: number): Struct {
   if (payload.length === 0) throw new WireError('truncated', `${what}: empty`);
   if (type !== undefined && payload[0] !== type) throw new WireError('malformed', `${what}: expected type byte ${type}, got ${payload[0]}`);
-  return asStruct(readObject(payload, 1, what).value, what);
+  return readStruct(payload, 1, what).struct;
 }
