@@ -137,7 +137,7 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
   const close = () => {
     closing ??= (async () => {
       joining = false;
-      stopQueryHandlers?.();
+      stopQueryHandlers();
       await api.close();
       await node.shutdown();
       log.info({ node: node.name }, 'agent stopped');

@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fetchSelf } from './api.js';
 import { CommandFailure } from './failure.js';
 import { logTail, spawnAgent, stopAgent } from './spawn.js';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { HOST, HTTP_OFFSET, keyringDir, keyringPath, logPath, type NodeRecord } from './state.js';
 
 /** An agent just started, not yet known to be ready. */
