@@ -87,10 +87,19 @@ export function agentRunning(pid: number, name: string): boolean {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
+/**
+ * Whether the PID is still the agent, or still on its way out: a process being killed shows an
+ * empty command line for a moment before it becomes a zombie.
+ */
+function agentOrExiting(pid: number, name: string): boolean {
+  const args = commandLine(pid);
+  return args !== null && (args.length === 0 || agentRunning(pid, name));
+}
+
 /** Waits until the agent is gone, up to `ms`; whether it is gone. */
 export async function waitGone(pid: number, name: string, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (agentRunning(pid, name)) {
+  while (agentOrExiting(pid, name)) {
     if (Date.now() >= deadline) return false;
     await sleep(50);
   }
