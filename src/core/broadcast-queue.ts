@@ -72,6 +72,22 @@ export class BroadcastQueue {
     return taken;
   }
 
+  /**
+   * Keeps the `retain` updates sent the fewest times (the newest among equals), as memberlist's
+   * Prune does, and drops the rest; returns how many were dropped.
+   */
+  prune(retain: number): number {
+    const items = this.#items;
+    if (items.length <= retain) return 0;
+    items.sort((a, b) => a.transmits - b.transmits || b.order - a.order);
+    const dropped = items.splice(retain);
+    for (const item of dropped) {
+      this.#byKey.delete(item.key);
+      item.onDone?.();
+    }
+    return dropped.length;
+  }
+
   clear(): void {
     this.#byKey.clear();
     this.#items = [];

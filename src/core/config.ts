@@ -60,6 +60,24 @@ export interface SwimConfig {
   hybridThreshold: number;
   /** Direct heartbeats (hybrid, pinned members): an ack counts as a sign of life only within this round trip. */
   rttBoundMs: number;
+  /** Members the table holds at most, tombstones included; new ones beyond it are dropped. */
+  maxMembers: number;
+  /** New members one UDP packet may introduce (an honest one piggybacks a few alives). */
+  maxNewMembersPerPacket: number;
+  /** New members one push/pull may introduce, except the answer to this node's own join (up to maxMembers). */
+  maxNewMembersPerPushPull: number;
+  /** Replies (acks, relayed pings and acks, protocol-switch answers) one incoming packet may cause. */
+  maxRepliesPerPacket: number;
+  /** Indirect pings relayed for others per second, all requesters together (also the burst). */
+  relayRate: number;
+  /** Indirect pings relayed per second for one requesting address (also the burst). */
+  relayRatePerSource: number;
+  /** A protocol switch whose epoch is further ahead of the local clock than this is refused. */
+  maxEpochAheadMs: number;
+  /** The broadcast queue holds at most max(this, 2 × members) updates (Serf's MinQueueDepth); the most sent go first. */
+  broadcastQueueDepth: number;
+  /** A member forgotten after it left is remembered this long: alives no newer than its last are replays (0: off). */
+  departedMemoryMs: number;
 }
 
 export type ProfileName = 'lan' | 'local' | 'wan';
@@ -91,6 +109,15 @@ const lan: SwimConfig = {
   phiThreshold: 0,
   hybridThreshold: 100,
   rttBoundMs: 500,
+  maxMembers: 50_000,
+  maxNewMembersPerPacket: 64,
+  maxNewMembersPerPushPull: 4096,
+  maxRepliesPerPacket: 4,
+  relayRate: 100,
+  relayRatePerSource: 10,
+  maxEpochAheadMs: 3600_000,
+  broadcastQueueDepth: 4096,
+  departedMemoryMs: 3600_000,
 };
 
 export const PROFILES: Readonly<Record<ProfileName, Readonly<SwimConfig>>> = {
@@ -151,6 +178,15 @@ const MINIMUMS: Record<keyof SwimConfig, number | 'boolean'> = {
   phiThreshold: 0,
   hybridThreshold: 1,
   rttBoundMs: 1,
+  maxMembers: 1,
+  maxNewMembersPerPacket: 1,
+  maxNewMembersPerPushPull: 1,
+  maxRepliesPerPacket: 1,
+  relayRate: 1,
+  relayRatePerSource: 1,
+  maxEpochAheadMs: 0,
+  broadcastQueueDepth: 1,
+  departedMemoryMs: 0,
 };
 
 export const CONFIG_KEYS = Object.keys(MINIMUMS) as (keyof SwimConfig)[];

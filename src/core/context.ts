@@ -48,4 +48,17 @@ export interface NodeContext {
   notice(level: 'debug' | 'warn', text: string): void;
   /** A fresh ping sequence number (probes and direct heartbeats share one sequence). */
   nextSeqNo(): number;
+  /** Counts something refused (`count` of them), by reason (CoreStats.dropped). */
+  drop(reason: string, count?: number): void;
+  /**
+   * Whether one more member may be added: the table has room and the input being handled (a
+   * packet, a push/pull) has not introduced its share of new members yet. Counts the refusal.
+   */
+  admitMember(): boolean;
+  /** Sets how many new members the rest of the input being handled may introduce. */
+  limitNewMembers(count: number): void;
+  /** Whether the packet being handled may cause one more reply (ack, relayed ping…). Counts the refusal. */
+  allowReply(): boolean;
+  /** Removes a member from the table and everything kept about it. */
+  forget(slot: number): void;
 }

@@ -65,6 +65,21 @@ export const DEFAULT_COORDINATE_CONFIG: Readonly<CoordinateConfig> = Object.free
 /** Serf refuses RTT observations above this many seconds. */
 export const MAX_RTT_SECONDS = 10;
 
+/**
+ * The largest magnitude of any component (vector, height, adjustment, error) of another node's
+ * coordinate that is taken: ten times the largest round trip. Serf takes any finite value; one
+ * of 1e300 overflows the update and resets this node's coordinate, and a negative error or
+ * height turns the spring's weight against it.
+ */
+export const MAX_COORDINATE_SECONDS = 10 * MAX_RTT_SECONDS;
+
+/**
+ * Nodes whose recent round trips the latency filter keeps (as many as a member table holds by
+ * default); beyond it the node sampled least recently is forgotten. Members come and go, and
+ * a peer can make up new ones: without a bound the filter would only grow.
+ */
+export const MAX_FILTERED_NODES = 50_000;
+
 /** Below this (seconds) two points count as coincident and a divisor counts as zero. */
 const ZERO_THRESHOLD = 1e-6;
 
@@ -187,6 +202,8 @@ function applyForce(c: Coordinate, force: number, other: Coordinate, heightMin: 
 export interface CoordinateClientStats {
   /** How many times an update produced a non-finite coordinate and the client started over. */
   readonly resets: number;
+  /** Observations refused: another coordinate out of range or invalid, or a round trip out of range. */
+  readonly rejected: number;
 }
 
 function checkConfig(config: CoordinateConfig): void {
@@ -219,6 +236,7 @@ export class CoordinateClient {
   /** The last `latencyFilterSize` RTT samples (seconds) per node, oldest first. */
   readonly #samples = new Map<string, number[]>();
   #resets = 0;
+  #rejected = 0;
 
   constructor(config: CoordinateConfig, random: Pick<Random, 'float'>) {
     checkConfig(config);
@@ -235,13 +253,18 @@ export class CoordinateClient {
   }
 
   get stats(): CoordinateClientStats {
-    return { resets: this.#resets };
+    return { resets: this.#resets, rejected: this.#rejected };
   }
 
   /** Forces the coordinate to a known state (Serf's SetCoordinate); `c` is checked like `other`. */
   setCoordinate(c: Coordinate): void {
     this.#checkOther(c, 'coordinate');
     this.#coord = cloneCoordinate(c);
+  }
+
+  /** Nodes the latency filter holds samples for (at most MAX_FILTERED_NODES). */
+  get filteredNodes(): number {
+    return this.#samples.size;
   }
 
   /** Drops the latency samples kept for `node` (call it when the node leaves the cluster). */
@@ -256,15 +279,22 @@ export class CoordinateClient {
 
   /**
    * Takes one observation: `node` sits at `other` and a ping to it took `rttSeconds`. Returns a
-   * copy of the updated coordinate. Throws a RangeError, changing nothing, if `other` has another
-   * dimensionality or a non-finite component, or if the RTT is not a finite number in (0, 10] s.
+   * copy of the updated coordinate. Throws a RangeError, changing nothing (but counting it in
+   * `stats.rejected`), if `other` has another dimensionality, a non-finite component, one beyond
+   * MAX_COORDINATE_SECONDS or a negative error or height, or if the RTT is not a finite number
+   * in (0, 10] s.
    */
   update(node: string, other: Coordinate, rttSeconds: number): Coordinate {
-    this.#checkOther(other, 'other coordinate');
-    // Serf lets an RTT of exactly 0 through (clamping it to 1 µs below); we refuse it, as no real
-    // round trip takes no time and a zero here means a clock too coarse to measure it.
-    if (typeof rttSeconds !== 'number' || !Number.isFinite(rttSeconds) || rttSeconds <= 0 || rttSeconds > MAX_RTT_SECONDS) {
-      throw new RangeError(`round trip time out of range: ${rttSeconds} s is not a positive number of at most ${MAX_RTT_SECONDS} s`);
+    try {
+      this.#checkOther(other, 'other coordinate');
+      // Serf lets an RTT of exactly 0 through (clamping it to 1 µs below); we refuse it, as no real
+      // round trip takes no time and a zero here means a clock too coarse to measure it.
+      if (typeof rttSeconds !== 'number' || !Number.isFinite(rttSeconds) || rttSeconds <= 0 || rttSeconds > MAX_RTT_SECONDS) {
+        throw new RangeError(`round trip time out of range: ${rttSeconds} s is not a positive number of at most ${MAX_RTT_SECONDS} s`);
+      }
+    } catch (error) {
+      this.#rejected++;
+      throw error;
     }
 
     const rtt = this.#filter(node, rttSeconds);
@@ -293,6 +323,11 @@ export class CoordinateClient {
     if (!isValidCoordinate(other, this.config.dimensionality)) {
       throw new RangeError(`${what} is invalid: it has a non-finite component`);
     }
+    const inRange = (x: number) => Math.abs(x) <= MAX_COORDINATE_SECONDS;
+    if (!other.vec.every(inRange) || !inRange(other.adjustment) || !inRange(other.height) || !inRange(other.error)) {
+      throw new RangeError(`${what} is out of range: a component is beyond ±${MAX_COORDINATE_SECONDS} s`);
+    }
+    if (other.error < 0 || other.height < 0) throw new RangeError(`${what} is invalid: a negative error or height`);
   }
 
   /** Records a sample for `node` and returns the median of its recent samples (upper median). */
@@ -300,6 +335,9 @@ export class CoordinateClient {
     const samples = this.#samples.get(node) ?? [];
     samples.push(rttSeconds);
     if (samples.length > this.config.latencyFilterSize) samples.shift();
+    // Re-inserted, so that the map's order is the order of the last samples.
+    this.#samples.delete(node);
+    if (this.#samples.size >= MAX_FILTERED_NODES) this.#samples.delete(this.#samples.keys().next().value!);
     this.#samples.set(node, samples);
     const sorted = samples.slice().sort((a, b) => a - b);
     return sorted[sorted.length >> 1]!;

@@ -4,6 +4,7 @@ import type { Membership } from './membership.js';
 import { heartbeatEntrySize, heartbeatsOverhead } from './message-size.js';
 import { PhiAccrual } from './phi-accrual.js';
 import { protocolMax, randomMembers, rttOutput } from './probe.js';
+import { isNewer } from './serial.js';
 import type { TimerHandle } from './timers.js';
 import type { HeartbeatEntry, HeartbeatsMessage, Message, PingMessage } from './types.js';
 
@@ -12,6 +13,12 @@ const CRC_BYTES = 5;
 /** memberlist's compound framing, used when the protocol switch rides along. */
 const COMPOUND_HEADER_BYTES = 2;
 const COMPOUND_PART_BYTES = 2;
+
+/**
+ * How far a member's heartbeat may rise past the one held, in periods, beyond twice the periods
+ * elapsed since (a sender twice as fast, and gossip that reached us late, stay well within).
+ */
+const HEARTBEAT_SLACK = 1000;
 
 /** Gossiped tables only, or direct heartbeats to all while the cluster is small. */
 export type HeartbeatMode = 'gossip' | 'hybrid';
@@ -22,6 +29,8 @@ interface Track {
   readonly generation: number;
   /** The highest heartbeat seen for that generation. */
   heartbeat: number;
+  /** When `heartbeat` was taken; -Infinity until the first one (which may be anything). */
+  heartbeatAt: number;
   /** Local time of the last sign of life: a rise of `heartbeat`, or a direct heartbeat. */
   risenAt: number;
   /** Phi accrual over those times, in phi mode only. */
@@ -119,6 +128,14 @@ export class HeartbeatDetector {
     const ctx = this.#ctx;
     this.trackAll();
     this.#tickTimer = ctx.timers.schedule(ctx.now + ctx.rng.float() * ctx.config.heartbeatIntervalMs, () => this.#tick());
+  }
+
+  /** A member left the table: what was kept about it goes. */
+  forget(nameId: number): void {
+    const track = this.#tracks.get(nameId);
+    if (track) this.#ctx.timers.cancel(track.timer);
+    this.#tracks.delete(nameId);
+    for (const [seqNo, ping] of this.#direct) if (ping.nameId === nameId) this.#direct.delete(seqNo);
   }
 
   /** Stops sending and judging (another detector takes over); what was learned is dropped. */
@@ -295,28 +312,50 @@ export class HeartbeatDetector {
     const ctx = this.#ctx;
     const { table } = ctx;
     const name = entry.profile.name;
-    if (name === ctx.selfName) return;
     // A sender's failed (or left) record is a tombstone: no evidence that the member lives.
     const tombstone = entry.status === 'failed' || entry.status === 'left';
+    if (name === ctx.selfName) {
+      // A live record of this node at a newer generation or with other meta is forged (or from
+      // a previous run): the membership rules refute it, as they would an alive message.
+      if (!tombstone) this.#membership.onAlive(entry.profile, entry.generation);
+      return;
+    }
     let slot = table.find(name);
-    if (slot < 0 || entry.generation > table.incarnationAt(slot)) {
+    if (slot < 0 || isNewer(entry.generation, table.incarnationAt(slot))) {
       // An unknown member, or a newer generation (a restart), which overrides everything.
       if (tombstone) return;
       this.#membership.onAlive(entry.profile, entry.generation);
       slot = table.find(name);
       if (slot < 0 || table.incarnationAt(slot) !== entry.generation) return; // rejected (conflict)
-      const track = this.#sync(slot);
-      if (entry.heartbeat > track.heartbeat) track.heartbeat = entry.heartbeat;
+      this.#takeHeartbeat(this.#sync(slot), entry.heartbeat);
       return;
     }
-    if (entry.generation < table.incarnationAt(slot) || tombstone) return;
+    if (entry.generation !== table.incarnationAt(slot) || tombstone) return;
     const track = this.#sync(slot);
     if (entry.heartbeat <= track.heartbeat) return;
     const status = table.statusAt(slot);
     // A failed member is not revived by its old generation, however high the heartbeat.
     if (status === FAILED || status === LEFT) return;
-    track.heartbeat = entry.heartbeat;
+    if (!this.#takeHeartbeat(track, entry.heartbeat)) return;
     this.#rise(slot, track, status);
+  }
+
+  /**
+   * Takes a higher heartbeat unless it runs further ahead than the member can have counted
+   * since the last one: a forged 2^53 − 1 would otherwise leave the member's own heartbeats
+   * below it for the rest of its generation, and it would be judged failed.
+   */
+  #takeHeartbeat(track: Track, heartbeat: number): boolean {
+    const ctx = this.#ctx;
+    if (heartbeat <= track.heartbeat) return false;
+    const periods = (ctx.now - track.heartbeatAt) / ctx.config.heartbeatIntervalMs;
+    if (heartbeat - track.heartbeat > HEARTBEAT_SLACK + 2 * periods) {
+      ctx.drop('heartbeat-ahead');
+      return false;
+    }
+    track.heartbeat = heartbeat;
+    track.heartbeatAt = ctx.now;
+    return true;
   }
 
   /**
@@ -336,7 +375,7 @@ export class HeartbeatDetector {
         ? new PhiAccrual({ threshold: ctx.config.phiThreshold, firstHeartbeatEstimateMs: ctx.config.heartbeatIntervalMs })
         : undefined;
     phi?.heartbeat(ctx.now);
-    track = { generation, heartbeat: 0, risenAt: ctx.now, phi, timer: undefined, timerAt: Infinity };
+    track = { generation, heartbeat: 0, heartbeatAt: -Infinity, risenAt: ctx.now, phi, timer: undefined, timerAt: Infinity };
     this.#tracks.set(nameId, track);
     this.#arm(nameId, track);
     return track;
@@ -398,7 +437,7 @@ export class HeartbeatDetector {
     }
     if ((status === FAILED || status === LEFT) && now >= table.sinceAt(slot) + config.cleanupAfterMs) {
       this.#tracks.delete(nameId);
-      this.#membership.forget(slot);
+      ctx.forget(slot);
       return;
     }
     this.#arm(nameId, track);

@@ -1,5 +1,6 @@
 /** The sans-I/O protocol core: state machines with typed inputs and outputs, no I/O. */
 export * from './types.js';
+export { isNewer, isAtLeast, nextIncarnation } from './serial.js';
 export * from './errors.js';
 export { PROFILES, CONFIG_KEYS, resolveConfig, isProfileName, type SwimConfig, type ProfileName } from './config.js';
 export { MemberNode, DEFAULT_VSN, type MemberNodeOptions } from './node.js';
@@ -10,12 +11,15 @@ export { retransmitLimit } from './broadcast-queue.js';
 export { minSuspicionTimeout, expectedConfirmations, suspicionTimeout } from './suspicion.js';
 export { pushPullScale } from './push-pull.js';
 export type { CoreStats } from './stats.js';
+export { countDrop } from './stats.js';
 export { PhiAccrual, phiOf, elapsedForPhi, PHI_DEFAULTS, type PhiAccrualOptions } from './phi-accrual.js';
 export { HeartbeatDetector, splitHeartbeats } from './heartbeat.js';
 export { heartbeatEntrySize, heartbeatsOverhead } from './message-size.js';
 export {
   DEFAULT_COORDINATE_CONFIG,
   MAX_RTT_SECONDS,
+  MAX_COORDINATE_SECONDS,
+  MAX_FILTERED_NODES,
   CoordinateClient,
   newCoordinate,
   cloneCoordinate,

@@ -17,22 +17,38 @@ export function statusCode(status: Status): StatusCode {
  * Interns member names and profiles as small integers. One registry can be shared by every
  * node of a simulation, so that a 10,000-node run keeps one copy of each name and profile and
  * each node's table is a handful of typed arrays rather than millions of objects.
+ *
+ * Tables count their references (`retain`/`release`): a name or profile no table holds any
+ * more is freed and its id reused, so that a peer sending endless new profiles (an alive with
+ * fresh meta each time) or new names cannot grow the registry past what the tables hold.
  */
 export class Registry {
   readonly #nameIds = new Map<string, number>();
-  readonly #names: string[] = [];
+  readonly #names: (string | undefined)[] = [];
+  readonly #nameRefs: number[] = [];
+  readonly #freeNames: number[] = [];
   readonly #profileIds = new Map<MemberProfile, number>();
-  readonly #profiles: MemberProfile[] = [];
+  readonly #profiles: (MemberProfile | undefined)[] = [];
+  readonly #profileRefs: number[] = [];
+  readonly #freeProfiles: number[] = [];
 
+  /** The name ids handed out so far: arrays indexed by name id need this many entries. */
   get nameCount(): number {
     return this.#names.length;
   }
 
+  /** Names and profiles held now. */
+  get size(): { names: number; profiles: number } {
+    return { names: this.#nameIds.size, profiles: this.#profileIds.size };
+  }
+
+  /** Interns a name; it stays until some table has retained it and the last one released it. */
   nameId(name: string): number {
     let id = this.#nameIds.get(name);
     if (id === undefined) {
-      id = this.#names.length;
-      this.#names.push(name);
+      id = this.#freeNames.pop() ?? this.#names.length;
+      this.#names[id] = name;
+      this.#nameRefs[id] = 0;
       this.#nameIds.set(name, id);
     }
     return id;
@@ -46,12 +62,24 @@ export class Registry {
     return this.#names[id]!;
   }
 
+  retainName(id: number): void {
+    this.#nameRefs[id]!++;
+  }
+
+  releaseName(id: number): void {
+    if (--this.#nameRefs[id]! > 0) return;
+    this.#nameIds.delete(this.#names[id]!);
+    this.#names[id] = undefined;
+    this.#freeNames.push(id);
+  }
+
   /** Interns by identity; callers reuse the id they hold when the content has not changed. */
   profileId(profile: MemberProfile): number {
     let id = this.#profileIds.get(profile);
     if (id === undefined) {
-      id = this.#profiles.length;
-      this.#profiles.push(profile);
+      id = this.#freeProfiles.pop() ?? this.#profiles.length;
+      this.#profiles[id] = profile;
+      this.#profileRefs[id] = 0;
       this.#profileIds.set(profile, id);
     }
     return id;
@@ -61,20 +89,33 @@ export class Registry {
     return this.#profiles[id]!;
   }
 
+  retainProfile(id: number): void {
+    this.#profileRefs[id]!++;
+  }
+
+  releaseProfile(id: number): void {
+    if (--this.#profileRefs[id]! > 0) return;
+    this.#profileIds.delete(this.#profiles[id]!);
+    this.#profiles[id] = undefined;
+    this.#freeProfiles.push(id);
+  }
+
   /**
    * Interned ids of a list of members, remembered per list: the simulator hands the same
-   * snapshot to thousands of nodes.
+   * snapshot to thousands of nodes. Remembered ids are checked before use, since an entry
+   * every table has released since may have been freed and its id reused.
    */
   internAll(members: readonly { readonly profile: MemberProfile }[]): { nameIds: Uint32Array; profileIds: Uint32Array } {
     let ids = this.#interned.get(members);
     if (!ids) {
       ids = { nameIds: new Uint32Array(members.length), profileIds: new Uint32Array(members.length) };
-      members.forEach(({ profile }, i) => {
-        ids!.nameIds[i] = this.nameId(profile.name);
-        ids!.profileIds[i] = this.profileId(profile);
-      });
       this.#interned.set(members, ids);
     }
+    const { nameIds, profileIds } = ids;
+    members.forEach(({ profile }, i) => {
+      if (this.#names[nameIds[i]!] !== profile.name) nameIds[i] = this.nameId(profile.name);
+      if (this.#profiles[profileIds[i]!] !== profile) profileIds[i] = this.profileId(profile);
+    });
     return ids;
   }
 
@@ -143,6 +184,10 @@ export class MemberTable {
   }
 
   setProfile(slot: number, profileId: number): void {
+    const old = this.#profileId[slot]!;
+    if (old === profileId) return;
+    this.registry.retainProfile(profileId);
+    this.registry.releaseProfile(old);
     this.#profileId[slot] = profileId;
   }
   setIncarnation(slot: number, incarnation: number): void {
@@ -174,6 +219,8 @@ export class MemberTable {
       index.set(this.#slotOfName);
       this.#slotOfName = index;
     }
+    this.registry.retainName(nameId);
+    this.registry.retainProfile(profileId);
     const slot = this.#size++;
     this.#nameId[slot] = nameId;
     this.#profileId[slot] = profileId;
@@ -189,6 +236,8 @@ export class MemberTable {
 
   /** Removes a slot by moving the last one into it (the probe order is reshuffled anyway). */
   removeAt(slot: number): void {
+    this.registry.releaseName(this.#nameId[slot]!);
+    this.registry.releaseProfile(this.#profileId[slot]!);
     const last = this.#size - 1;
     this.#counts[this.#status[slot]!]!--;
     this.#slotOfName[this.#nameId[slot]!] = 0;

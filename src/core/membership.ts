@@ -1,14 +1,20 @@
 import type { NodeContext } from './context.js';
+import { Departures } from './departures.js';
+import { HearsayError } from './errors.js';
 import { ALIVE, FAILED, LEFT, STATUS_NAMES, SUSPECT, type StatusCode } from './member-table.js';
+import { TokenBucket } from './rate-limit.js';
+import { isAtLeast, isNewer, nextIncarnation } from './serial.js';
 import { expectedConfirmations, minSuspicionTimeout, Suspicion } from './suspicion.js';
 import type { TimerHandle } from './timers.js';
-import type {
-  AliveMessage,
-  DeadMessage,
-  Member,
-  MemberEventType,
-  MemberProfile,
-  SuspectMessage,
+import {
+  MAX_META_BYTES,
+  MAX_NAME_LENGTH,
+  type AliveMessage,
+  type DeadMessage,
+  type Member,
+  type MemberEventType,
+  type MemberProfile,
+  type SuspectMessage,
 } from './types.js';
 
 interface RunningSuspicion {
@@ -18,13 +24,17 @@ interface RunningSuspicion {
 
 /**
  * The membership rules: how alive, suspect and dead updates change the table (memberlist's
- * precedence by incarnation), Lifeguard suspicion timers, refutation of rumours about this
- * node, and the events the application sees. Every accepted change is re-broadcast.
+ * precedence by incarnation, compared as serial numbers: see serial.ts), Lifeguard suspicion
+ * timers, refutation of rumours about this node, and the events the application sees. Every
+ * accepted change is re-broadcast.
  */
 export class Membership {
   readonly #ctx: NodeContext;
   readonly #selfNameId: number;
   readonly #suspicions = new Map<number, RunningSuspicion>();
+  readonly #departures: Departures;
+  /** Tombstones sent back to refused alives: a forged alive must not make this node a reflector. */
+  readonly #tombstoneReplies: TokenBucket;
   #profile: MemberProfile;
   #incarnation: number;
   #leaving = false;
@@ -35,6 +45,8 @@ export class Membership {
     this.#ctx = ctx;
     this.#profile = profile;
     this.#incarnation = incarnation;
+    this.#departures = new Departures(ctx.config.maxMembers, ctx.config.departedMemoryMs);
+    this.#tombstoneReplies = new TokenBucket(ctx.config.relayRate, ctx.now);
     const registry = ctx.table.registry;
     this.#selfNameId = registry.nameId(profile.name);
     ctx.table.insert(this.#selfNameId, registry.profileId(profile), incarnation, ALIVE, ctx.now, ctx.rng);
@@ -86,10 +98,31 @@ export class Membership {
     this.#event(event, slot);
   }
 
-  /** Drops a member from the table (a tombstone whose time is up), silently. */
+  /** Drops a member from the table (a tombstone whose time is up), silently; see MemberNode.forget. */
   forget(slot: number): void {
-    this.#stopSuspicion(this.#ctx.table.nameIdAt(slot));
-    this.#ctx.table.removeAt(slot);
+    const { table, now } = this.#ctx;
+    // Only members that left: a failed one is expected back at its incarnation after a partition heals.
+    if (table.statusAt(slot) === LEFT) this.#departures.remember(table.nameAt(slot), table.incarnationAt(slot), now);
+    this.#stopSuspicion(table.nameIdAt(slot));
+    table.removeAt(slot);
+  }
+
+  /**
+   * An alive for a member forgotten after it left, no newer than its last incarnation:
+   * a replayed packet, or a memberlist node restarted at a low incarnation. The departure is
+   * sent to the alive's address, as memberlist would gossip its tombstone: a restarted node
+   * refutes it with a higher incarnation and comes back; a replay goes nowhere.
+   */
+  #refuseDeparted(profile: MemberProfile, incarnation: number): boolean {
+    const ctx = this.#ctx;
+    const departed = this.#departures.refusal(profile.name, incarnation, ctx.now);
+    if (departed === undefined) return false;
+    ctx.drop('departed-alive');
+    if (this.#tombstoneReplies.available(ctx.now)) {
+      this.#tombstoneReplies.take();
+      ctx.sendPacket({ host: profile.host, port: profile.port }, [{ type: 'dead', node: profile.name, incarnation: departed, from: ctx.selfName }], false);
+    }
+    return true;
   }
 
   /** Adds members known from elsewhere (a snapshot) as alive, without events or gossip. */
@@ -126,7 +159,7 @@ export class Membership {
     const ctx = this.#ctx;
     const { table } = ctx;
     const known = table.find(profile.name);
-    if (known >= 0 && table.profileAt(known) === profile && incarnation <= table.incarnationAt(known) && profile.name !== ctx.selfName) {
+    if (known >= 0 && table.profileAt(known) === profile && !isNewer(incarnation, table.incarnationAt(known)) && profile.name !== ctx.selfName) {
       return;
     }
     const isSelf = profile.name === ctx.selfName;
@@ -135,12 +168,22 @@ export class Membership {
       this.#ignore(`alive for ${profile.name} with invalid protocol versions`);
       return;
     }
+    // memberlist refuses meta over its MetaMaxSize when the local delegate sets it, but takes and
+    // spreads any size from peers; names have no limit there at all.
+    if (profile.meta.length > MAX_META_BYTES) {
+      ctx.drop('meta-too-large');
+      return;
+    }
+    if (profile.name.length > MAX_NAME_LENGTH) {
+      ctx.drop('name-too-long');
+      return;
+    }
     const slot = known;
     message ??= { type: 'alive', incarnation, profile };
     if (slot < 0) {
       // memberlist keeps an unknown member announced at incarnation 0 as a dead placeholder;
       // nothing can be learned from it, so it is ignored.
-      if (incarnation === 0) return;
+      if (incarnation === 0 || this.#refuseDeparted(profile, incarnation) || !ctx.admitMember()) return;
       const nameId = table.registry.nameId(profile.name);
       const newSlot = table.insert(nameId, table.registry.profileId(profile), incarnation, ALIVE, ctx.now, ctx.rng);
       ctx.broadcast(profile.name, message);
@@ -167,12 +210,12 @@ export class Membership {
     }
     const knownIncarnation = table.incarnationAt(slot);
     if (isSelf) {
-      if (incarnation < this.#incarnation) return;
+      if (!isAtLeast(incarnation, this.#incarnation)) return;
       if (incarnation === this.#incarnation && sameBytes(profile.meta, this.#profile.meta) && sameBytes(profile.vsn, this.#profile.vsn)) return;
       this.#refute(incarnation);
       return;
     }
-    if (incarnation <= knownIncarnation && !moved) return;
+    if (!isNewer(incarnation, knownIncarnation) && !moved) return;
 
     this.#stopSuspicion(table.nameIdAt(slot));
     ctx.broadcast(profile.name, message);
@@ -199,7 +242,7 @@ export class Membership {
     const { table } = ctx;
     if (this.#isStaleRumourAboutSelf(message.node, message.incarnation)) return;
     const slot = table.find(message.node);
-    if (slot < 0 || message.incarnation < table.incarnationAt(slot)) return;
+    if (slot < 0 || !isAtLeast(message.incarnation, table.incarnationAt(slot))) return;
 
     const nameId = table.nameIdAt(slot);
     const running = this.#suspicions.get(nameId);
@@ -250,7 +293,7 @@ export class Membership {
     const { table } = ctx;
     if (this.#isStaleRumourAboutSelf(message.node, message.incarnation)) return;
     const slot = table.find(message.node);
-    if (slot < 0 || message.incarnation < table.incarnationAt(slot)) return;
+    if (slot < 0 || !isAtLeast(message.incarnation, table.incarnationAt(slot))) return;
     this.#stopSuspicion(table.nameIdAt(slot));
     const status = table.statusAt(slot);
     if (status === FAILED || status === LEFT) return;
@@ -277,6 +320,7 @@ export class Membership {
   /** Replaces this node's meta and announces it with a new incarnation. */
   setMeta(meta: Uint8Array): void {
     const ctx = this.#ctx;
+    checkMeta(meta);
     // After a leave, an alive about this node would replace the leave announcement in the queue
     // and bring it back to life on its peers; memberlist ignores alives about itself once left.
     if (this.#leaving) {
@@ -284,7 +328,7 @@ export class Membership {
       return;
     }
     this.#profile = { ...this.#profile, meta };
-    this.#incarnation++;
+    this.#incarnation = nextIncarnation(this.#incarnation);
     const slot = this.#selfSlot();
     ctx.table.setProfile(slot, ctx.table.registry.profileId(this.#profile));
     ctx.table.setIncarnation(slot, this.#incarnation);
@@ -325,7 +369,7 @@ export class Membership {
    * these, which leaves the sender's suspicion running until it declares this node failed.
    */
   #isStaleRumourAboutSelf(node: string, incarnation: number): boolean {
-    if (node !== this.#ctx.selfName || this.#leaving || incarnation >= this.#incarnation) return false;
+    if (node !== this.#ctx.selfName || this.#leaving || isAtLeast(incarnation, this.#incarnation)) return false;
     this.#ctx.broadcast(this.#profile.name, this.#selfAlive());
     return true;
   }
@@ -336,13 +380,17 @@ export class Membership {
    * the sides of a healed partition take each other back before their tombstones expire.
    */
   #refuteLocalVerdict(node: string, incarnation: number): void {
-    if (node === this.#ctx.selfName && !this.#leaving && incarnation >= this.#incarnation) this.#refute(incarnation);
+    if (node === this.#ctx.selfName && !this.#leaving && isAtLeast(incarnation, this.#incarnation)) this.#refute(incarnation);
   }
 
-  /** Someone says this node is suspect, failed or differently announced: outbid them. */
+  /**
+   * Someone says this node is suspect, failed or differently announced: outbid them. The
+   * successor wraps past 2^32 − 1, where memberlist is stuck (and so are Serf peers, which
+   * compare linearly and will not follow a wrapped refutation).
+   */
   #refute(accused: number): void {
     const ctx = this.#ctx;
-    this.#incarnation = Math.max(this.#incarnation + 1, accused + 1);
+    this.#incarnation = nextIncarnation(isNewer(accused, this.#incarnation) ? accused : this.#incarnation);
     ctx.awareness.apply(1);
     ctx.stats.refutations++;
     ctx.table.setIncarnation(this.#selfSlot(), this.#incarnation);
@@ -376,6 +424,13 @@ function validVersions(vsn: Uint8Array): boolean {
   if (vsn.length !== 6) return false;
   const [pmin, pmax] = [vsn[0]!, vsn[1]!];
   return pmin !== 0 && pmax !== 0 && pmin <= pmax;
+}
+
+/** The application's own meta: over memberlist's MetaMaxSize is an error, not a drop. */
+export function checkMeta(meta: Uint8Array): void {
+  if (meta.length > MAX_META_BYTES) {
+    throw new HearsayError(`node meta of ${meta.length} bytes exceeds the limit of ${MAX_META_BYTES} bytes: use fewer or shorter tags`);
+  }
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

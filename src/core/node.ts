@@ -2,29 +2,31 @@ import { Awareness } from './awareness.js';
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.js';
 import type { SwimConfig } from './config.js';
 import type { NodeContext, StreamHandlers } from './context.js';
+import { ConfigError } from './errors.js';
 import { HeartbeatDetector } from './heartbeat.js';
 import { ALIVE, FAILED, LEFT, MemberTable, Registry, SUSPECT } from './member-table.js';
-import { Membership } from './membership.js';
+import { checkMeta, Membership } from './membership.js';
 import { memberlistSize } from './message-size.js';
 import { protocolMax, Prober, randomMembers } from './probe.js';
 import { PushPull } from './push-pull.js';
 import { Reconnector } from './reconnect.js';
-import { createStats, type CoreStats } from './stats.js';
+import { countDrop, createStats, type CoreStats } from './stats.js';
 import { Timers } from './timers.js';
-import type {
-  Address,
-  Input,
-  Member,
-  MemberProfile,
-  Message,
-  MessageSizer,
-  Output,
-  Protocol,
-  ProtocolSwitchMessage,
-  Random,
-  Source,
-  StreamId,
-  StreamMessage,
+import {
+  MAX_NAME_LENGTH,
+  type Address,
+  type Input,
+  type Member,
+  type MemberProfile,
+  type Message,
+  type MessageSizer,
+  type Output,
+  type Protocol,
+  type ProtocolSwitchMessage,
+  type Random,
+  type Source,
+  type StreamId,
+  type StreamMessage,
 } from './types.js';
 
 /** memberlist's compound framing: 2 header bytes, 2 length bytes per part. */
@@ -41,7 +43,7 @@ export interface MemberNodeOptions {
   readonly random: Random;
   /** The time at which the node starts (ms). */
   readonly now: number;
-  /** Starting incarnation (≥ 1). */
+  /** Starting incarnation (1 … 2^32 − 1). */
   readonly incarnation?: number;
   /** Share one registry between many nodes to save memory (the simulator does). */
   readonly registry?: Registry;
@@ -68,6 +70,9 @@ const SWITCH_KEY = '\u0000protocol';
 
 /** Weight of a new round-trip sample in a member's smoothed RTT (TCP's SRTT uses 1/8). */
 const RTT_GAIN = 1 / 8;
+
+/** The largest epoch and incarnation memberlist's uint32 fields carry. */
+const U32_MAX = 0xffffffff;
 
 /**
  * One member's protocol state machine: SWIM with Lifeguard over memberlist's rules, with no
@@ -106,9 +111,18 @@ export class MemberNode implements NodeContext {
   #stopped = false;
   #gossipPhase = 0;
   #gossipArmed = false;
+  /** New members the input being handled may still introduce (see admitMember). */
+  #newMembersLeft = Infinity;
+  /** Replies the packet being handled may still cause (see allowReply). */
+  #repliesLeft = Infinity;
 
   constructor(options: MemberNodeOptions) {
     const { profile } = options;
+    const incarnation = options.incarnation ?? 1;
+    if (!Number.isInteger(incarnation) || incarnation < 0 || incarnation > U32_MAX) {
+      throw new ConfigError(`incarnation must be a whole number of at most ${U32_MAX} (memberlist's uint32), got ${incarnation}`);
+    }
+    checkMeta(profile.meta);
     this.config = options.config;
     this.rng = options.random;
     this.now = options.now;
@@ -118,7 +132,7 @@ export class MemberNode implements NodeContext {
     this.table = new MemberTable(options.registry ?? new Registry());
     this.awareness = new Awareness(options.config.awarenessMaxMultiplier);
     this.#startGossip();
-    this.#membership = new Membership(this, profile, Math.max(1, options.incarnation ?? 1));
+    this.#membership = new Membership(this, profile, Math.max(1, incarnation));
     this.#prober = new Prober(this, this.#membership, () => this.#reapAndShuffle());
     this.#pushPull = new PushPull(this, this.#membership);
     this.#reconnector = new Reconnector(this, this.#pushPull);
@@ -175,14 +189,20 @@ export class MemberNode implements NodeContext {
   step(now: number, input: Input): Output[] {
     if (this.#stopped) return [];
     this.now = Math.max(this.now, now);
+    this.#newMembersLeft = Infinity;
     switch (input.kind) {
       case 'tick':
         break;
       case 'packet':
+        // What one packet can cause is bounded: an honest one holds one ping or indirect ping
+        // and a few piggybacked updates, a forged one may hold a hundred.
+        this.#newMembersLeft = this.config.maxNewMembersPerPacket;
+        this.#repliesLeft = this.config.maxRepliesPerPacket;
         // Updates first, then probe traffic: an ack to a ping that came with a suspicion of
         // this node (the buddy system) then carries the refutation back to the prober.
         for (const message of input.messages) if (!isProbeMessage(message)) this.#receive(input.from, message);
         for (const message of input.messages) if (isProbeMessage(message)) this.#receive(input.from, message);
+        this.#repliesLeft = Infinity;
         break;
       case 'stream':
         this.#receiveStream(input.from, input.stream, input.message);
@@ -295,9 +315,67 @@ export class MemberNode implements NodeContext {
     this.#outputs.push({ kind: 'notice', level, text });
   }
 
+  drop(reason: string, count = 1): void {
+    if (count === 1) countDrop(this.stats, reason);
+    else if (count > 0) this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + count;
+  }
+
+  limitNewMembers(count: number): void {
+    this.#newMembersLeft = count;
+  }
+
+  admitMember(): boolean {
+    if (this.table.size >= this.config.maxMembers) {
+      this.drop('member-table-full');
+      return false;
+    }
+    if (this.#newMembersLeft <= 0) {
+      this.drop('too-many-new-members');
+      return false;
+    }
+    this.#newMembersLeft--;
+    return true;
+  }
+
+  allowReply(): boolean {
+    if (this.#repliesLeft <= 0) {
+      this.drop('reply-cap');
+      return false;
+    }
+    this.#repliesLeft--;
+    return true;
+  }
+
+  forget(slot: number): void {
+    const nameId = this.table.nameIdAt(slot);
+    this.#rtt.delete(nameId);
+    this.#prober.forget(nameId);
+    this.#heartbeats?.forget(nameId);
+    this.#membership.forget(slot);
+  }
+
+  /**
+   * Queues an update. One that could never fit a packet would stay queued forever, so it is
+   * dropped; and the queue keeps at most max(broadcastQueueDepth, 2 × members) updates, as
+   * Serf bounds its own queues, dropping the most sent ones first.
+   */
   broadcast(key: string, message: Message, onDone?: () => void): void {
-    this.queue.add(key, message, this.sizer(message), onDone);
+    const size = this.sizer(message);
+    if (size + COMPOUND_PART_BYTES > this.#gossipBudget()) {
+      this.drop('broadcast-too-large');
+      this.notice('warn', `${message.type} message of ${size} bytes dropped: it can never fit in a ${this.config.udpBufferSize}-byte packet`);
+      onDone?.();
+      return;
+    }
+    this.queue.add(key, message, size, onDone);
+    const limit = Math.max(this.config.broadcastQueueDepth, 2 * this.table.size);
+    // Pruned an eighth below the limit, so that the sort a prune takes is paid once per many updates.
+    if (this.queue.length > limit) this.drop('broadcast-queue-full', this.queue.prune(limit - Math.floor(limit / 8)));
     this.#armGossip();
+  }
+
+  #gossipBudget(): number {
+    return this.config.udpBufferSize - COMPOUND_HEADER_BYTES - this.config.packetOverheadBytes;
   }
 
   sendMessage(to: Address, message: Message, crc: boolean): void {
@@ -353,7 +431,7 @@ export class MemberNode implements NodeContext {
         } else {
           this.stats.messagesIgnored++;
           // A heartbeat table reaching a SWIM node after a switch: its sender missed the switch.
-          if (this.#switchEpoch > 0) this.sendPacket(from, [this.#switchMessage()], false);
+          if (this.#switchEpoch > 0 && this.allowReply()) this.sendPacket(from, [this.#switchMessage()], false);
         }
         break;
       case 'protocolSwitch':
@@ -365,9 +443,11 @@ export class MemberNode implements NodeContext {
   /**
    * A hybrid logical clock in seconds: above every epoch seen, and at least the clock. A node
    * that missed earlier switches (restarted, cut off) still outbids them when asked later.
+   * Epochs further ahead of the clock than maxEpochAheadMs are refused (#onProtocolSwitch), so
+   * the one in force is at most that far ahead and its successor fits the uint32 (until 2106).
    */
   #nextSwitchEpoch(): number {
-    return Math.max(this.#switchEpoch + 1, Math.floor(this.now / 1000));
+    return Math.min(U32_MAX, Math.max(this.#switchEpoch + 1, Math.floor(this.now / 1000)));
   }
 
   #switchMessage(): ProtocolSwitchMessage {
@@ -381,9 +461,19 @@ export class MemberNode implements NodeContext {
    */
   #onProtocolSwitch(from: Address, message: ProtocolSwitchMessage): void {
     const epoch = this.#switchEpoch;
+    if (message.origin.length > MAX_NAME_LENGTH) {
+      this.drop('name-too-long');
+      return;
+    }
+    if (message.epoch * 1000 > this.now + this.config.maxEpochAheadMs) {
+      // A forged epoch at the top of the range would leave no higher one to switch back with;
+      // the sender's clock would have to be far ahead for an honest one to be refused.
+      this.drop('epoch-ahead');
+      return;
+    }
     if (message.epoch > epoch || (message.epoch === epoch && message.origin > this.#switchOrigin)) {
       this.#switchTo(message);
-    } else if (epoch > 0 && (message.epoch < epoch || message.origin < this.#switchOrigin)) {
+    } else if (epoch > 0 && (message.epoch < epoch || message.origin < this.#switchOrigin) && this.allowReply()) {
       this.sendPacket(from, [this.#switchMessage()], false);
     }
   }
@@ -462,11 +552,16 @@ export class MemberNode implements NodeContext {
     let contacted = 0;
     const errors: string[] = [];
     for (const seed of seeds) {
-      this.#pushPull.exchange(seed, true, (error) => {
-        if (error) errors.push(`${seed.host}:${seed.port}: ${error}`);
-        else contacted++;
-        if (--outstanding === 0) this.emit({ kind: 'joined', request, contacted, errors });
-      });
+      this.#pushPull.exchange(
+        seed,
+        true,
+        (error) => {
+          if (error) errors.push(`${seed.host}:${seed.port}: ${error}`);
+          else contacted++;
+          if (--outstanding === 0) this.emit({ kind: 'joined', request, contacted, errors });
+        },
+        true,
+      );
     }
   }
 
@@ -518,7 +613,7 @@ export class MemberNode implements NodeContext {
       if (status === LEFT) return false;
       return status !== FAILED || this.now - table.sinceAt(slot) <= config.gossipToTheDeadTimeMs;
     });
-    const budget = config.udpBufferSize - COMPOUND_HEADER_BYTES - config.packetOverheadBytes;
+    const budget = this.#gossipBudget();
     for (const slot of targets) {
       const messages = this.queue.take(COMPOUND_PART_BYTES, budget, this.#transmitLimit());
       if (messages.length === 0) return;
@@ -540,8 +635,12 @@ export class MemberNode implements NodeContext {
     const { table, config } = this;
     for (let slot = table.size - 1; slot >= 0; slot--) {
       const status = table.statusAt(slot);
-      if ((status === FAILED || status === LEFT) && this.now - table.sinceAt(slot) > config.gossipToTheDeadTimeMs) {
-        table.removeAt(slot);
+      if (
+        (status === FAILED || status === LEFT) &&
+        this.now - table.sinceAt(slot) > config.gossipToTheDeadTimeMs &&
+        table.nameAt(slot) !== this.selfName
+      ) {
+        this.forget(slot);
       }
     }
     table.shuffle(this.rng);

@@ -1,8 +1,9 @@
 import type { NodeContext } from './context.js';
 import { ALIVE, FAILED, LEFT, SUSPECT } from './member-table.js';
 import type { Membership } from './membership.js';
+import { KeyedRateLimit } from './rate-limit.js';
 import type { TimerHandle } from './timers.js';
-import type { Address, IndirectPingMessage, Message, Output, PingMessage } from './types.js';
+import type { Address, IndirectPingMessage, MemberProfile, Message, Output, PingMessage } from './types.js';
 
 interface PendingProbe {
   readonly nameId: number;
@@ -33,6 +34,7 @@ export class Prober {
   readonly #membership: Membership;
   readonly #pending = new Map<number, PendingProbe>();
   readonly #relays = new Map<number, Relay>();
+  readonly #relayLimit: KeyedRateLimit;
   #index = 0;
   #tickTimer: TimerHandle | undefined;
   #reap: () => void;
@@ -41,6 +43,17 @@ export class Prober {
     this.#ctx = ctx;
     this.#membership = membership;
     this.#reap = reap;
+    this.#relayLimit = new KeyedRateLimit(ctx.config.relayRate, ctx.config.relayRatePerSource, ctx.now);
+  }
+
+  /** A member left the table: its probes in flight end. */
+  forget(nameId: number): void {
+    const { timers } = this.#ctx;
+    for (const [seqNo, pending] of this.#pending) {
+      if (pending.nameId !== nameId) continue;
+      for (const timer of pending.timers) timers.cancel(timer);
+      this.#pending.delete(seqNo);
+    }
   }
 
   /** Starts probing after a random stagger within one interval. */
@@ -192,6 +205,7 @@ export class Prober {
       ctx.notice('warn', `ping for ${ping.node} reached ${ctx.selfName}`);
       return;
     }
+    if (!ctx.allowReply()) return;
     const payload = ctx.ackPayload;
     const ack: Message = payload.length > 0 ? { type: 'ack', seqNo: ping.seqNo, payload } : { type: 'ack', seqNo: ping.seqNo };
     const to = replyAddress(from, ping.source);
@@ -202,24 +216,50 @@ export class Prober {
     else ctx.sendPacket(to, [ack], false);
   }
 
+  /**
+   * Pings a member on a requester's behalf. Bounded, as memberlist's is not (one forged packet
+   * made it ping a third address 65,025 times): the target must be a member this node lists at
+   * that address, whatever its status (a forged alive could list any address as alive anyway,
+   * and a helper's verdict may differ from the requester's); relays are rate-limited per
+   * requesting address and overall; and each counts as a reply of its packet.
+   *
+   * A member this node does not list is no attack: a requester still suspecting a member can
+   * ask a helper that has already forgotten it (Lifeguard's longest suspicions outlast
+   * gossipToTheDeadTime). It is answered with a nack at once, so that the requester does not
+   * blame its own health. A listed member asked for at another address is refused, and counted.
+   */
   onIndirectPing(from: Address, request: IndirectPingMessage): void {
     const ctx = this.#ctx;
-    const seqNo = ctx.nextSeqNo();
+    if (!ctx.allowReply()) return;
     const requester = replyAddress(from, request.source);
-    const port = request.target.port || ctx.selfSource.port;
+    const slot = ctx.table.find(request.node);
+    if (slot < 0) {
+      ctx.stats.messagesIgnored++;
+      if (request.nack) this.#sendNack(requester, request.seqNo);
+      return;
+    }
+    const target = relayTarget(ctx.table.profileAt(slot), request.target);
+    if (!target) {
+      ctx.drop('relay-unknown-target');
+      return;
+    }
+    if (!this.#relayLimit.take(`${from.host}:${from.port}`, ctx.now)) {
+      ctx.drop('relay-rate');
+      return;
+    }
+    const seqNo = ctx.nextSeqNo();
     ctx.stats.relayedPings++;
-    ctx.sendMessage(
-      { host: request.target.host, port },
-      { type: 'ping', seqNo, node: request.node, source: ctx.selfSource },
-      false,
-    );
+    ctx.sendMessage(target, { type: 'ping', seqNo, node: request.node, source: ctx.selfSource }, false);
     const timer = ctx.timers.schedule(ctx.now + ctx.config.probeTimeoutMs, () => {
       this.#relays.delete(seqNo);
-      if (!request.nack) return;
-      ctx.stats.nacksSent++;
-      ctx.sendMessage(requester, { type: 'nack', seqNo: request.seqNo }, false);
+      if (request.nack) this.#sendNack(requester, request.seqNo);
     });
     this.#relays.set(seqNo, { requesterSeqNo: request.seqNo, requester, timer });
+  }
+
+  #sendNack(to: Address, seqNo: number): void {
+    this.#ctx.stats.nacksSent++;
+    this.#ctx.sendMessage(to, { type: 'nack', seqNo }, false);
   }
 
   /** Handles an ack to one of this node's probes or relayed pings; false when it is neither. */
@@ -232,14 +272,19 @@ export class Prober {
     if (!relay) return false;
     this.#relays.delete(seqNo);
     this.#ctx.timers.cancel(relay.timer);
-    this.#ctx.sendMessage(relay.requester, { type: 'ack', seqNo: relay.requesterSeqNo }, false);
+    if (this.#ctx.allowReply()) this.#ctx.sendMessage(relay.requester, { type: 'ack', seqNo: relay.requesterSeqNo }, false);
     return true;
   }
 
+  /** A helper's nack; more than the helpers asked would make Lifeguard think this node healthier than it is. */
   onNack(seqNo: number): void {
     const pending = this.#pending.get(seqNo);
     if (!pending) {
       this.#ctx.stats.messagesIgnored++;
+      return;
+    }
+    if (pending.nacks >= pending.expectedNacks) {
+      this.#ctx.drop('unexpected-nack');
       return;
     }
     this.#ctx.stats.nacksReceived++;
@@ -268,6 +313,12 @@ export function randomMembers(ctx: NodeContext, k: number, accept: (slot: number
     chosen.push(slot);
   }
   return chosen;
+}
+
+/** A member's listed address, if it is the one an indirect ping asks for (memberlist before protocol 2 sent no port). */
+function relayTarget(member: MemberProfile, asked: Address): Address | undefined {
+  const portMatches = asked.port === 0 || asked.port === member.port;
+  return member.host === asked.host && portMatches ? { host: member.host, port: member.port } : undefined;
 }
 
 /** Answers go to the source a ping names, else to where the packet came from. */

@@ -50,14 +50,18 @@ export class PushPull {
     });
   }
 
-  /** Sends our state to `to`, merges the answer, and reports the outcome. */
-  exchange(to: Address, join: boolean, done: (error: string | null) => void): void {
+  /**
+   * Sends our state to `to`, merges the answer, and reports the outcome. The answer of a seed
+   * this node was asked to join through may fill the table (a node joining a large cluster
+   * learns it all at once); any other exchange brings at most maxNewMembersPerPushPull.
+   */
+  exchange(to: Address, join: boolean, done: (error: string | null) => void, seed = false): void {
     const ctx = this.#ctx;
     ctx.stats.pushPulls++;
     ctx.openStream(to, this.#localState(join), ctx.config.tcpTimeoutMs, {
       onReply: (reply) => {
         if (reply.type === 'pushPull') {
-          done(this.#merge(reply));
+          done(this.#merge(reply, seed ? ctx.config.maxMembers : ctx.config.maxNewMembersPerPushPull));
         } else if (reply.type === 'error') {
           done(`remote error: ${reply.error}`);
         } else {
@@ -71,7 +75,7 @@ export class PushPull {
   /** A peer's push/pull: answer with our state (same join flag), then merge theirs. */
   onRemoteState(message: PushPullMessage): StreamMessage {
     const reply = this.#localState(message.join);
-    const error = this.#merge(message);
+    const error = this.#merge(message, this.#ctx.config.maxNewMembersPerPushPull);
     if (error) this.#ctx.notice('warn', `rejected push/pull state: ${error}`);
     return reply;
   }
@@ -85,10 +89,11 @@ export class PushPull {
     return { type: 'pushPull', join, states, userState: this.#ctx.userState };
   }
 
-  /** Applies a remote state; returns why it was rejected, or null. */
-  #merge(message: PushPullMessage): string | null {
+  /** Applies a remote state, adding at most `newMembers` members; returns why it was rejected, or null. */
+  #merge(message: PushPullMessage, newMembers: number): string | null {
     const incompatible = this.#incompatibility(message.states);
     if (incompatible) return incompatible;
+    this.#ctx.limitNewMembers(newMembers);
     const membership = this.#membership;
     const self = this.#ctx.selfName;
     for (const state of message.states) {
@@ -116,12 +121,14 @@ export class PushPull {
   #incompatibility(remote: readonly PushNodeState[]): string | null {
     const { table } = this.#ctx;
     const bounds = { maxPMin: 0, minPMax: 255, maxDMin: 0, minDMax: 255 };
-    const seen = new Set<Uint8Array>();
+    const seen = new Set<number>();
     const versions: Uint8Array[] = [];
-    // Version bytes are usually one shared array per member; each distinct one is checked once.
+    // Each distinct set of version bytes is checked once: a handful, however many records.
     const collect = (vsn: Uint8Array) => {
-      if (vsn.length < 6 || seen.has(vsn)) return;
-      seen.add(vsn);
+      if (vsn.length < 6) return;
+      const key = vsn[0]! * 2 ** 40 + vsn[1]! * 2 ** 32 + vsn[2]! * 2 ** 24 + vsn[3]! * 2 ** 16 + vsn[4]! * 2 ** 8 + vsn[5]!;
+      if (seen.has(key)) return;
+      seen.add(key);
       versions.push(vsn);
       bounds.maxPMin = Math.max(bounds.maxPMin, vsn[0]!);
       bounds.minPMax = Math.min(bounds.minPMax, vsn[1]!);

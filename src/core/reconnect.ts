@@ -30,9 +30,19 @@ export class Reconnector {
     ctx.timers.schedule(ctx.now + ctx.rng.float() * ctx.config.reconnectIntervalMs, () => this.#tick());
   }
 
+  /**
+   * Failed members are remembered longer than the table keeps them, so their number is bounded
+   * separately (by the table's own bound): a peer feeding forged members that fail in turn
+   * would otherwise grow it for a whole reconnectTimeout. The longest remembered go first.
+   */
   observe(event: MemberEvent): void {
     const { member } = event;
     if (event.type === 'failed') {
+      this.#failed.delete(member.name);
+      if (this.#failed.size >= this.#ctx.config.maxMembers) {
+        this.#failed.delete(this.#failed.keys().next().value!);
+        this.#ctx.drop('reconnect-full');
+      }
       this.#failed.set(member.name, { address: { host: member.host, port: member.port }, failedAt: event.at });
     } else if (event.type === 'join' || event.type === 'alive' || event.type === 'left') {
       this.#failed.delete(member.name);

@@ -28,6 +28,8 @@ export interface CoreStats {
   directAcksLate: number;
   /** Failure detector changes this node went through (its own and adopted ones). */
   protocolSwitches: number;
+  /** Messages the core refused to act on, by reason (rate limits, bounds, forged values). */
+  dropped: Record<string, number>;
 }
 
 export function createStats(): CoreStats {
@@ -53,5 +55,11 @@ export function createStats(): CoreStats {
     directAcks: 0,
     directAcksLate: 0,
     protocolSwitches: 0,
+    dropped: {},
   };
+}
+
+/** Counts one thing dropped for `reason` (every layer keeps its drops this way). */
+export function countDrop(stats: { dropped: Record<string, number> }, reason: string): void {
+  stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
 }

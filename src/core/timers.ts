@@ -8,13 +8,23 @@ interface Timer {
 
 export type TimerHandle = Timer;
 
+const byDeadline = (a: Timer, b: Timer) => a.at - b.at || a.order - b.order;
+
 /**
  * A node's own deadlines, kept in a binary heap. The driver only ever learns the earliest one
- * (`nextDeadline`) and calls back when it is reached; cancelled timers are skipped lazily.
+ * (`nextDeadline`) and calls back when it is reached; cancelled timers are skipped lazily, and
+ * the heap is rebuilt without them once they outnumber the live ones (a peer that makes this
+ * node start and cancel long suspicions would otherwise fill it with dead entries).
  */
 export class Timers {
-  readonly #heap = new TinyQueue<Timer>([], (a, b) => a.at - b.at || a.order - b.order);
+  #heap = new TinyQueue<Timer>([], byDeadline);
   #order = 0;
+  #cancelled = 0;
+
+  /** Timers in the heap, cancelled ones not yet swept included. */
+  get size(): number {
+    return this.#heap.length;
+  }
 
   schedule(at: number, fire: () => void): TimerHandle {
     const timer: Timer = { at, order: this.#order++, fire };
@@ -23,7 +33,9 @@ export class Timers {
   }
 
   cancel(handle: TimerHandle | undefined): void {
-    if (handle) handle.fire = null;
+    if (!handle || handle.fire === null) return;
+    handle.fire = null;
+    if (++this.#cancelled > Math.max(MIN_SWEEP, this.#heap.length / 2)) this.#sweep();
   }
 
   /** Fires every timer due at `now`, including ones scheduled for `now` while firing. */
@@ -44,14 +56,24 @@ export class Timers {
 
   clear(): void {
     while (this.#heap.length) this.#heap.pop()!.fire = null;
+    this.#cancelled = 0;
   }
 
   #peekLive(): Timer | undefined {
     let top = this.#heap.peek();
     while (top && top.fire === null) {
       this.#heap.pop();
+      this.#cancelled--;
       top = this.#heap.peek();
     }
     return top;
   }
+
+  #sweep(): void {
+    this.#heap = new TinyQueue(this.#heap.data.filter((timer) => timer.fire !== null), byDeadline);
+    this.#cancelled = 0;
+  }
 }
+
+/** Cancelled timers tolerated before a sweep, whatever the heap's size. */
+const MIN_SWEEP = 1024;

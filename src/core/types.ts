@@ -13,6 +13,15 @@ export interface Address {
   readonly port: number;
 }
 
+/** memberlist's MetaMaxSize (Serf's tag limit): meta beyond it is refused, from peers and from the application. */
+export const MAX_META_BYTES = 512;
+
+/**
+ * The longest member name taken from a peer (UTF-16 code units, as `createNode` checks its own):
+ * memberlist has no limit, and a name is kept and re-sent for as long as its member is listed.
+ */
+export const MAX_NAME_LENGTH = 255;
+
 /**
  * What a member announces about itself in an alive message: immutable, so that the same object
  * can be shared by every table that knows the member in this version.

@@ -77,6 +77,36 @@ describe('profiles', () => {
   });
 });
 
+describe('bounds against hostile peers (issue 11)', () => {
+  it('are the same in every profile, generous for real clusters', () => {
+    for (const name of ['lan', 'local', 'wan'] as const) {
+      expect(resolveConfig(name)).toMatchObject({
+        maxMembers: 50_000,
+        maxNewMembersPerPacket: 64,
+        maxNewMembersPerPushPull: 4096,
+        maxRepliesPerPacket: 4,
+        relayRate: 100,
+        relayRatePerSource: 10,
+        maxEpochAheadMs: 3600 * S,
+        broadcastQueueDepth: 4096,
+      });
+    }
+  });
+
+  it.each([
+    ['maxMembers', 0],
+    ['maxNewMembersPerPacket', 0],
+    ['maxNewMembersPerPushPull', 1.5],
+    ['maxRepliesPerPacket', 0],
+    ['relayRate', -1],
+    ['relayRatePerSource', 0],
+    ['maxEpochAheadMs', -1],
+    ['broadcastQueueDepth', Infinity],
+  ] as const)('%s = %s is refused', (key, value) => {
+    expect(() => resolveConfig('lan', { [key]: value })).toThrow(ConfigError);
+  });
+});
+
 describe('overrides', () => {
   it('are applied on top of the profile', () => {
     const config = resolveConfig('wan', { probeIntervalMs: 4000, gossipNodes: 7, disableTcpPings: true });

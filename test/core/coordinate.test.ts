@@ -14,6 +14,8 @@ import {
   isCompatible,
   isValidCoordinate,
   newCoordinate,
+  MAX_COORDINATE_SECONDS,
+  MAX_FILTERED_NODES,
   type Coordinate,
   type CoordinateConfig,
   type Random,
@@ -334,29 +336,70 @@ describe('checks', () => {
     expect(() => new CoordinateClient({ ...CONFIG, gravityRho: 0 }, NO_RANDOM)).toThrow(/gravityRho/);
   });
 
-  it('an update that overflows to a non-finite coordinate resets it and counts', () => {
-    // (Gravity finds no direction from a NaN vector and draws a random one, as Serf's does.)
+  it('refuses a coordinate beyond ±100 s, or with a negative error or height, and counts it', () => {
     const client = new CoordinateClient(CONFIG, createRandom(1));
-    const normal = (k: number) => client.update(`n${k % 4}`, coord(vec8(0.003 * (k % 4), 0.004), { error: 0.5 }), 0.01 + 0.001 * (k % 3));
-    for (let k = 0; k < 7; k++) normal(k); // so that the bad residual lands mid-window
-    expect(client.stats).toEqual({ resets: 0 });
-    // A finite but absurd other (1e300 s away): the squared distance overflows to Infinity, the
-    // force becomes −Infinity and the vector NaN.
-    const absurd = coord(vec8(1e300), { error: 0.5 });
-    expect(isValidCoordinate(absurd)).toBe(true);
-    const c = client.update('absurd', absurd, 0.01);
-    expect(c).toEqual(newCoordinate(CONFIG));
-    expect(client.coordinate).toEqual(newCoordinate(CONFIG));
-    expect(client.stats).toEqual({ resets: 1 });
+    client.update('n', coord(vec8(0.003, 0.004), { error: 0.5 }), 0.01);
+    const before = client.coordinate;
+    expect(MAX_COORDINATE_SECONDS).toBe(100);
+    // Finite, so Serf would take them: 1e300 s away overflows the update, and a negative error
+    // makes the spring's weight larger than one.
+    const absurd = [
+      coord(vec8(1e300), { error: 0.5 }),
+      coord(vec8(101), { error: 0.5 }),
+      coord(vec8(0.003), { error: 0.5, height: 1e6 }),
+      coord(vec8(0.003), { error: 0.5, adjustment: -1e6 }),
+      coord(vec8(0.003), { error: 1e9 }),
+      coord(vec8(0.003), { error: -1.4 }),
+      coord(vec8(0.003), { error: 0.5, height: -0.01 }),
+    ];
+    for (const other of absurd) {
+      expect(isValidCoordinate(other)).toBe(true);
+      expect(() => client.update('absurd', other, 0.01)).toThrow(RangeError);
+    }
+    expect(() => client.update('n', coord(vec8(NaN)), 0.01)).toThrow(RangeError);
+    expect(() => client.update('n', coord(vec8(0.003)), 0)).toThrow(RangeError);
+    expect(client.coordinate).toEqual(before);
+    expect(client.stats).toEqual({ resets: 0, rejected: absurd.length + 2 });
+    // The edge itself is taken.
+    expect(() => client.update('edge', coord(vec8(MAX_COORDINATE_SECONDS), { error: 0.5 }), 0.01)).not.toThrow();
+  });
 
-    // The client carries on. (Serf would keep the NaN residual in its adjustment window and reset
-    // again on each of the next 19 updates; we start the window over with the coordinate.)
-    for (let k = 0; k < 25; k++) expect(isValidCoordinate(normal(k))).toBe(true);
-    expect(client.stats).toEqual({ resets: 1 });
+  it('keeps latency samples for at most MAX_FILTERED_NODES nodes, forgetting the least recently sampled', () => {
+    const client = new CoordinateClient(CONFIG, createRandom(1));
+    const other = coord(vec8(0.003, 0.004), { error: 0.5 });
+    for (let i = 0; i < MAX_FILTERED_NODES + 100; i++) client.update(`n${i}`, other, 0.01);
+    expect(client.filteredNodes).toBe(MAX_FILTERED_NODES);
+    client.forgetNode('n100');
+    expect(client.filteredNodes).toBe(MAX_FILTERED_NODES - 1);
+  });
+
+  it('an update that still overflows to a non-finite coordinate resets it and counts', () => {
+    // Only an absurd tuning can overflow now: a force constant of 1e308 throws the coordinate
+    // 1e305 s away, and the gravity step after it squares that to Infinity. (Gravity finds no
+    // direction from a NaN vector and draws a random one, as Serf's does.)
+    const client = new CoordinateClient({ ...CONFIG, vivaldiCC: 1e308 }, createRandom(1));
+    const c = client.update('n', coord(vec8(0.003, 0.004), { error: 0.5 }), 0.01);
+    expect(c).toEqual(newCoordinate(CONFIG));
+    expect(client.stats).toEqual({ resets: 1, rejected: 0 });
     // stats is a snapshot.
     const stats = client.stats as { resets: number };
     stats.resets = 99;
     expect(client.stats.resets).toBe(1);
+  });
+
+  it('a stream of good samples around a NaN and a 1e300 one leaves the same coordinate as without them', () => {
+    const poisoned = new CoordinateClient(CONFIG, createRandom(1));
+    const clean = new CoordinateClient(CONFIG, createRandom(1));
+    const sample = (client: CoordinateClient, k: number) =>
+      client.update(`n${k % 4}`, coord(vec8(0.003 * (k % 4), 0.004), { error: 0.5 }), 0.01 + 0.001 * (k % 3));
+    for (let k = 0; k < 30; k++) {
+      sample(clean, k);
+      sample(poisoned, k);
+      if (k === 10) expect(() => poisoned.update('n1', coord(vec8(NaN)), 0.01)).toThrow(RangeError);
+      if (k === 20) expect(() => poisoned.update('n2', coord(vec8(1e300)), 0.01)).toThrow(RangeError);
+    }
+    expect(poisoned.coordinate).toEqual(clean.coordinate);
+    expect(poisoned.stats).toEqual({ resets: 0, rejected: 2 });
   });
 });
 

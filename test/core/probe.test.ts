@@ -124,6 +124,19 @@ describe('answering pings', () => {
     h.input({ kind: 'stream', from: { host: '10.0.0.7', port: 50000 }, stream: 9, message: { type: 'ping', seqNo: 35, node: 'x' } });
     expect(h.replies(mark)).toEqual([]);
   });
+
+  it('one packet of 127 pings is answered with maxRepliesPerPacket acks, the rest counted as dropped', () => {
+    const h = new Harness();
+    const pings = Array.from({ length: 127 }, (_, seqNo) => ({ type: 'ping' as const, seqNo, node: 'self' }));
+    const mark = h.mark();
+    h.packet({ host: '192.168.1.1', port: 40000 }, ...pings);
+    expect(h.sent('ack', mark).map((a) => a.message.seqNo)).toEqual([0, 1, 2, 3]);
+    expect(h.config.maxRepliesPerPacket).toBe(4);
+    expect(h.node.stats.dropped).toEqual({ 'reply-cap': 123 });
+    // The cap is per packet: the next one is answered again.
+    h.packet({ host: '192.168.1.1', port: 40000 }, { type: 'ping', seqNo: 500, node: 'self' });
+    expect(h.sent('ack', mark)).toHaveLength(5);
+  });
 });
 
 describe('probing a member', () => {
@@ -375,6 +388,18 @@ describe('health score after a failed probe (Lifeguard nacks)', () => {
     expect(scoreAfterFailedProbe({ helpers: [] })).toBe(1);
   });
 
+  it('nacks beyond the helpers asked are dropped: forged ones cannot make this node look healthier', () => {
+    const h = cluster();
+    const probe = nextProbeOfT(h);
+    h.advanceTo(probe.at + 600);
+    const helper = h.sent('indirectPing')[0]!;
+    for (let i = 0; i < 10; i++) h.packet(helper.to, { type: 'nack', seqNo: probe.seqNo });
+    h.advanceTo(probe.at + 1000);
+    expect(h.node.stats.nacksReceived).toBe(3);
+    expect(h.node.stats.dropped).toEqual({ 'unexpected-nack': 7 });
+    expect(h.node.healthScore).toBe(0);
+  });
+
   it('nacks never complete a probe', () => {
     const h = cluster().respond(answerIndirectPings('nack'));
     const probe = nextProbeOfT(h);
@@ -388,9 +413,13 @@ describe('relaying an indirect ping for another member (the helper side)', () =>
   const REQUESTER = { name: 'r', host: '10.0.0.30', port: 7000 };
   const TARGET = { host: '10.0.0.40', port: 7946 };
 
-  function helper(): Harness {
-    // A node alone in its table, so that none of its own probes get in the way.
-    return new Harness({ seed: 5 });
+  function helper(config: HarnessOptions['config'] = {}): Harness {
+    // A node that lists the targets but probes so rarely that none of its own probes get in the way.
+    return new Harness({
+      seed: 5,
+      preload: [profileOf('x', TARGET.host), profileOf('y', '10.0.0.41')],
+      config: { probeIntervalMs: 3_600_000, pushPullIntervalMs: 0, ...config },
+    });
   }
 
   function request(h: Harness, nack: boolean, target = TARGET) {
@@ -412,7 +441,7 @@ describe('relaying an indirect ping for another member (the helper side)', () =>
     expect(ping.message).toEqual({ type: 'ping', seqNo: 1, node: 'x', source: { name: 'self', host: '10.0.0.1', port: PORT } });
   });
 
-  it('uses its own port when the request gives target port 0', () => {
+  it('uses the member’s port when the request gives target port 0 (memberlist before protocol 2)', () => {
     const h = helper();
     const ping = request(h, true, { host: '10.0.0.40', port: 0 });
     expect(ping.to).toEqual({ host: '10.0.0.40', port: PORT });
@@ -485,6 +514,62 @@ describe('relaying an indirect ping for another member (the helper side)', () =>
       ['10.0.0.31', 900],
       ['10.0.0.30', 500],
     ]);
+  });
+
+  it('pings only a member it lists at that address; one asked for elsewhere is refused and counted', () => {
+    const h = helper();
+    for (const [i, target] of [{ host: '192.0.2.66', port: PORT }, { host: TARGET.host, port: 9 }].entries()) {
+      h.packet({ host: '172.16.0.1', port: 1234 }, { type: 'indirectPing', seqNo: 700 + i, node: 'x', target, nack: true, source: REQUESTER });
+    }
+    h.advanceBy(10_000);
+    expect(h.sent('ping')).toEqual([]);
+    expect(h.sent('nack')).toEqual([]);
+    expect(h.node.stats.dropped).toEqual({ 'relay-unknown-target': 2 });
+    expect(h.node.stats.relayedPings).toBe(0);
+  });
+
+  it('a member it does not list is not pinged either; the requester gets a nack at once (it may have forgotten it)', () => {
+    const h = helper();
+    h.packet({ host: '172.16.0.1', port: 1234 }, { type: 'indirectPing', seqNo: 710, node: 'nobody', target: TARGET, nack: true, source: REQUESTER });
+    expect(h.sent('ping')).toEqual([]);
+    expect(h.sent('nack').map((n) => [n.to.host, n.message.seqNo])).toEqual([[REQUESTER.host, 710]]);
+    expect(h.node.stats.messagesIgnored).toBe(1);
+    expect(h.node.stats.dropped).toEqual({});
+  });
+
+  it('relays at most relayRatePerSource a second for one requesting address, and relayRate for all', () => {
+    const h = helper({ relayRatePerSource: 3, relayRate: 5 });
+    const ask = (from: number, seqNo: number) =>
+      h.packet({ host: `172.16.0.${from}`, port: 1234 }, { type: 'indirectPing', seqNo, node: 'x', target: TARGET, nack: false, source: REQUESTER });
+    for (let i = 0; i < 10; i++) ask(1, i);
+    expect(h.sent('ping')).toHaveLength(3);
+    for (let i = 0; i < 10; i++) ask(2, 100 + i);
+    expect(h.sent('ping')).toHaveLength(5);
+    expect(h.node.stats.dropped).toEqual({ 'relay-rate': 15 });
+    // The buckets refill with time: a second later each source may relay again.
+    h.advanceBy(1000);
+    const mark = h.mark();
+    for (let i = 0; i < 10; i++) ask(3, 200 + i);
+    expect(h.sent('ping', mark)).toHaveLength(3);
+    expect(h.node.stats.relayedPings).toBe(8);
+  });
+
+  it('one packet of many indirect pings relays at most maxRepliesPerPacket of them', () => {
+    const h = helper();
+    const requests = Array.from({ length: 127 }, (_, i) => ({
+      type: 'indirectPing' as const,
+      seqNo: i,
+      node: 'x',
+      target: TARGET,
+      nack: true,
+      source: REQUESTER,
+    }));
+    h.packet({ host: '172.16.0.1', port: 1234 }, ...requests);
+    expect(h.sent('ping')).toHaveLength(h.config.maxRepliesPerPacket);
+    expect(h.node.stats.dropped).toEqual({ 'reply-cap': 127 - h.config.maxRepliesPerPacket });
+    // Nor does the packet cause more nacks later than the relays it was allowed.
+    h.advanceBy(10_000);
+    expect(h.sent('nack')).toHaveLength(h.config.maxRepliesPerPacket);
   });
 });
 

@@ -27,6 +27,14 @@ function runUntilDetected(sim: Simulation, limit: number): void {
   }
 }
 
+/**
+ * The bounds against hostile peers (issue 11: replies per packet, relays per second, new members
+ * per packet and push/pull, epochs, heartbeats, the queue) never bite an honest cluster.
+ */
+function expectNothingDropped(sim: Simulation): void {
+  for (let i = 0; i < sim.options.nodes; i++) expect(sim.node(i)?.stats.dropped ?? {}, `n${i}`).toEqual({});
+}
+
 // Byte counting by the real encoder is left to the scenario tests: it would triple these runs.
 describe('simulated SWIM: properties over seeds (fast-check, fixed seeds)', () => {
   it('every surviving node marks every crashed node failed within the derived bound', () => {
@@ -50,6 +58,7 @@ describe('simulated SWIM: properties over seeds (fast-check, fixed seeds)', () =
             expect(report.all_failed_ms).not.toBeNull();
             expect(report.all_failed_ms!).toBeLessThanOrEqual(bound);
           }
+          expectNothingDropped(sim);
         },
       ),
       { seed: 20261122, numRuns: 14 },
@@ -68,6 +77,7 @@ describe('simulated SWIM: properties over seeds (fast-check, fixed seeds)', () =
           sim.runUntil(600_000);
           expect(sim.observer.falsePositives).toBe(0);
           expect(sim.observer.converged).toBe(true);
+          expectNothingDropped(sim);
         },
       ),
       { seed: 7, numRuns: 4, examples: [[0.05, 5, true]] },
@@ -90,6 +100,7 @@ describe('simulated SWIM: properties over seeds (fast-check, fixed seeds)', () =
           sim.runUntil(atMs + forMs + detectionBoundMs(lan, nodes) / lan.awarenessMaxMultiplier);
           expect(sim.observer.failedVerdicts[1]).toBe(0);
           expect(sim.observer.falsePositives).toBe(0);
+          expectNothingDropped(sim);
         },
       ),
       { seed: 99, numRuns: 12 },
@@ -118,6 +129,7 @@ describe('simulated SWIM: properties over seeds (fast-check, fixed seeds)', () =
           sim.runUntil(healAtMs + settleBound);
           expect(sim.observer.converged).toBe(true);
           expect(sim.observer.settledAt!).toBeLessThanOrEqual(healAtMs + settleBound);
+          expectNothingDropped(sim);
         },
       ),
       { seed: 3, numRuns: 10 },
