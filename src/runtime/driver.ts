@@ -1,10 +1,11 @@
 import type net from 'node:net';
 import { connect } from 'node:net';
-import type { Address, Input, MemberNode, Message, Output, StreamId, StreamMessage } from '../core/index.js';
+import type { Address, Input, MemberEvent, MemberNode, Message, Output, StreamId, StreamMessage } from '../core/index.js';
 import {
   decodePacket,
   encodePacket,
   encodeStream,
+  MAX_STREAM_BYTES,
   StreamDecoder,
   WireError,
   type Keyring,
@@ -14,8 +15,43 @@ import { socketHost } from './address.js';
 import { countDrop, countMessages, createTrafficStats, type TrafficStats } from './traffic.js';
 import type { Listeners } from './transport.js';
 
-/** memberlist's limit on concurrent inbound streams (maxPushPullRequests). */
-const MAX_INBOUND_STREAMS = 128;
+/**
+ * What peers' TCP streams may take from this node. Each bound, when hit, drops and counts by
+ * reason: 'connection-limit', 'source-connection-limit', 'header-timeout', 'stream-timeout',
+ * 'stream-memory', 'too-many-push-pulls', 'outbound-stream-limit'.
+ */
+export interface StreamLimits {
+  /** Bytes all streams in flight may hold together: input buffered, records decoded, answers unsent. */
+  readonly memoryBytes: number;
+  /** Bytes one stream message may take (memberlist's maxPushStateBytes). */
+  readonly messageBytes: number;
+  /** Inbound connections open at once; well under the usual 1,024 file descriptors of a process. */
+  readonly connections: number;
+  /** Of `connections`, how many only hosts of known members may take. */
+  readonly memberReserve: number;
+  /** Inbound connections open at once from one host that no known member has. */
+  readonly perSource: number;
+  /** Time a connection has to send its first HEADER_BYTES (capped by the core's tcpTimeoutMs). */
+  readonly headerTimeoutMs: number;
+  /** Push/pulls being received at once (memberlist's maxPushPullRequests), counted from their type byte. */
+  readonly pushPulls: number;
+  /** Streams this node opens at once. */
+  readonly outbound: number;
+}
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  memoryBytes: 64 * 1024 * 1024,
+  messageBytes: MAX_STREAM_BYTES,
+  connections: 256,
+  memberReserve: 64,
+  perSource: 16,
+  headerTimeoutMs: 3000,
+  pushPulls: 128,
+  outbound: 256,
+};
+
+/** Enough for any stream's header: the encryption header, a type byte and a msgpack head. */
+const HEADER_BYTES = 5;
 
 export interface DriverOptions {
   readonly core: MemberNode;
@@ -30,36 +66,64 @@ export interface DriverOptions {
   /** A peer's push/pull state, before the core merges it (the Serf layer reads its clocks and events). */
   readonly onRemoteState: (message: StreamMessage, from: Address) => void;
   readonly clock?: () => number;
+  /** Overrides of DEFAULT_STREAM_LIMITS. */
+  readonly limits?: Partial<StreamLimits>;
+}
+
+/** One TCP connection, inbound or outbound, and what it holds of the streams' memory budget. */
+interface Stream {
+  readonly socket: net.Socket;
+  readonly inbound: boolean;
+  /** Until a message is in: a stream that lingers (its peer not reading the answer) holds no buffer. */
+  decoder: StreamDecoder | null;
+  held: number;
+  /** Counted among the push/pulls being received. */
+  pushPull: boolean;
 }
 
 /**
  * The real-network driver of the core: UDP datagrams and TCP streams in, decoded and stepped
  * through the core on the wall clock; the core's outputs encoded and sent. One timer follows
  * the core's next deadline. Nothing that arrives can throw out of here: undecodable input is
- * counted by reason and dropped.
+ * counted by reason and dropped, and an exception in a handler is counted and contained.
  */
 export class Driver {
   readonly traffic: TrafficStats = createTrafficStats();
+  readonly limits: StreamLimits;
   readonly #options: DriverOptions;
   readonly #core: MemberNode;
   readonly #clock: () => number;
-  readonly #inbound = new Map<StreamId, net.Socket>();
-  readonly #outbound = new Map<StreamId, net.Socket>();
+  /** Inbound streams the core may still answer. */
+  readonly #inbound = new Map<StreamId, Stream>();
+  readonly #streams = new Set<Stream>();
   readonly #sockets = new Set<net.Socket>();
+  /** Open inbound connections per source host. */
+  readonly #perSource = new Map<string, number>();
+  /** Hosts of members the core reported alive or suspect (and this node's), with how many members each. */
+  readonly #knownHosts = new Map<string, number>();
+  readonly #memberHosts = new Map<string, string>();
+  #connections = 0;
+  #outbound = 0;
+  #pushPulls = 0;
+  /** Bytes held by every stream together (the sum of their `held`). */
+  #memory = 0;
   #nextInbound = 1;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #closed = false;
+  #handlerErrorShown = false;
 
   constructor(options: DriverOptions) {
     this.#options = options;
     this.#core = options.core;
+    this.limits = { ...DEFAULT_STREAM_LIMITS, ...options.limits };
     // Wall time with sub-millisecond resolution: loopback round trips are well under 1 ms.
     this.#clock = options.clock ?? (() => performance.timeOrigin + performance.now());
+    this.#knownHosts.set(socketHost(this.#core.profile.host), 1);
     const { udp, tcp } = options.listeners;
     udp.on('message', (data, remote) => this.#onPacket(data, { host: remote.address, port: remote.port }));
     udp.on('error', () => countDrop(this.traffic, 'socket-error'));
-    tcp.on('connection', (socket) => this.#onConnection(socket));
+    tcp.on('connection', (socket) => this.#contain(() => this.#onConnection(socket), () => socket.destroy()));
     tcp.on('error', () => countDrop(this.traffic, 'socket-error'));
   }
 
@@ -81,7 +145,7 @@ export class Driver {
     } catch (error) {
       // A bug in the core must not take the process down with it; it is counted and visible.
       countDrop(this.traffic, 'internal-error');
-      this.#options.onOutput({ kind: 'notice', level: 'warn', text: `core error: ${(error as Error).stack ?? String(error)}` });
+      this.#notice(`core error: ${(error as Error).stack ?? String(error)}`);
       outputs = [];
     }
     this.#handle(outputs);
@@ -124,9 +188,55 @@ export class Driver {
         case 'reply':
           this.#reply(output.stream, output.message);
           break;
+        case 'event':
+          this.#observeMember(output.event);
+          this.#contain(() => this.#options.onOutput(output));
+          break;
         default:
-          this.#options.onOutput(output);
+          this.#contain(() => this.#options.onOutput(output));
       }
+    }
+  }
+
+  /**
+   * Runs an application's or the node's handler: whatever it throws is counted and shown once,
+   * never let through to a socket's event handler, where it would end the process.
+   */
+  #contain(run: () => void, recover?: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      countDrop(this.traffic, 'handler-error');
+      recover?.();
+      if (this.#handlerErrorShown) return;
+      this.#handlerErrorShown = true;
+      this.#notice(`a handler threw (counted as handler-error; later ones are only counted): ${(error as Error)?.stack ?? String(error)}`);
+    }
+  }
+
+  #notice(text: string): void {
+    try {
+      this.#options.onOutput({ kind: 'notice', level: 'warn', text });
+    } catch {
+      countDrop(this.traffic, 'handler-error');
+    }
+  }
+
+  /** Tracks the hosts of live members: their connections may use the reserve, and no per-source cap. */
+  #observeMember(event: MemberEvent): void {
+    const { name } = event.member;
+    const before = this.#memberHosts.get(name);
+    const after = event.type === 'failed' || event.type === 'left' ? undefined : socketHost(event.member.host);
+    if (before === after) return;
+    if (before !== undefined) {
+      const count = this.#knownHosts.get(before)! - 1;
+      if (count > 0) this.#knownHosts.set(before, count);
+      else this.#knownHosts.delete(before);
+      this.#memberHosts.delete(name);
+    }
+    if (after !== undefined) {
+      this.#knownHosts.set(after, (this.#knownHosts.get(after) ?? 0) + 1);
+      this.#memberHosts.set(name, after);
     }
   }
 
@@ -136,7 +246,7 @@ export class Driver {
       bytes = encodePacket(messages, { crc, compress: true, keyring: this.#options.keyring });
     } catch (error) {
       countDrop(this.traffic, 'encode-error');
-      this.#options.onOutput({ kind: 'notice', level: 'warn', text: `cannot encode packet: ${(error as Error).message}` });
+      this.#notice(`cannot encode packet: ${(error as Error).message}`);
       return;
     }
     this.traffic.packetsOut++;
@@ -162,7 +272,7 @@ export class Driver {
     }
     let messages: Message[];
     try {
-      messages = decodePacket(data, { keyring: this.#options.keyring });
+      messages = decodePacket(data, { keyring: this.#options.keyring, onDrop: (error) => countDrop(this.traffic, error.reason) });
     } catch (error) {
       countDrop(this.traffic, error instanceof WireError ? error.reason : 'malformed');
       return;
@@ -172,29 +282,93 @@ export class Driver {
       return;
     }
     countMessages(this.traffic.messagesIn, messages);
-    this.step({ kind: 'packet', from, messages });
+    this.#contain(() => this.step({ kind: 'packet', from, messages }));
+  }
+
+  #decoder(stream: Stream): StreamDecoder {
+    return new StreamDecoder({
+      keyring: this.#options.keyring,
+      maxBytes: this.limits.messageBytes,
+      // What the stream may hold in all: what it holds now and what no other stream holds.
+      room: () => this.limits.memoryBytes - this.#memory + stream.held,
+    });
+  }
+
+  #charge(stream: Stream, held: number): void {
+    this.#memory += held - stream.held;
+    stream.held = held;
+    this.traffic.streamMemory = this.#memory;
+    if (this.#memory > this.traffic.streamMemoryPeak) this.traffic.streamMemoryPeak = this.#memory;
+  }
+
+  /**
+   * Makes `extra` more bytes fit for `stream` by closing the inbound streams that hold the most,
+   * as long as they hold more than it would; false when `stream` itself is the one to go.
+   */
+  #makeRoom(stream: Stream, extra: number): boolean {
+    while (this.#memory + extra > this.limits.memoryBytes) {
+      let largest: Stream | undefined;
+      for (const other of this.#streams) if (other.inbound && other !== stream && (!largest || other.held > largest.held)) largest = other;
+      if (!largest || largest.held <= stream.held + extra) return false;
+      countDrop(this.traffic, 'stream-memory');
+      this.#forget(largest);
+      largest.socket.destroy();
+    }
+    return true;
+  }
+
+  /** Gives back what a stream holds, and its push/pull slot. */
+  #release(stream: Stream): void {
+    stream.decoder?.dispose();
+    stream.decoder = null;
+    this.#charge(stream, 0);
+    if (stream.pushPull) this.#pushPulls--;
+    stream.pushPull = false;
+  }
+
+  /** Takes a stream out of the accounting; its socket may still be closing. */
+  #forget(stream: Stream): void {
+    if (this.#streams.delete(stream)) this.#release(stream);
   }
 
   #openStream(id: StreamId, to: Address, message: StreamMessage, timeoutMs: number, expectReply: boolean): void {
+    const fail = (reason: string) =>
+      queueMicrotask(() => {
+        if (expectReply) this.step({ kind: 'streamFailed', stream: id, reason });
+      });
+    if (this.#outbound >= this.limits.outbound) {
+      countDrop(this.traffic, 'outbound-stream-limit');
+      fail(`${this.#outbound} streams already open`);
+      return;
+    }
+    let request: Uint8Array;
+    try {
+      request = encodeStream(message, { compress: true, keyring: this.#options.keyring });
+    } catch (error) {
+      countDrop(this.traffic, 'encode-error');
+      fail(`cannot encode: ${(error as Error).message}`);
+      return;
+    }
     this.traffic.streamsOut++;
-    let done = false;
     let socket: net.Socket;
     try {
       socket = connect({ host: socketHost(to.host), port: to.port });
     } catch (error) {
       this.traffic.sendErrors++;
-      queueMicrotask(() => {
-        if (expectReply) this.step({ kind: 'streamFailed', stream: id, reason: (error as Error).message });
-      });
+      fail((error as Error).message);
       return;
     }
+    const stream: Stream = { socket, inbound: false, decoder: null, held: 0, pushPull: false };
+    this.#outbound++;
     this.#sockets.add(socket);
-    this.#outbound.set(id, socket);
+    this.#streams.add(stream);
+    let done = false;
     const finish = (input: Input | null) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      this.#outbound.delete(id);
+      this.#outbound--;
+      this.#forget(stream);
       this.#sockets.delete(socket);
       socket.destroy();
       if (input && expectReply) this.step(input);
@@ -203,99 +377,167 @@ export class Driver {
     socket.on('error', (error) => finish({ kind: 'streamFailed', stream: id, reason: error.message }));
     socket.on('close', () => finish({ kind: 'streamFailed', stream: id, reason: 'closed before an answer' }));
     socket.on('connect', () => {
-      try {
-        socket.write(encodeStream(message, { compress: true, keyring: this.#options.keyring }));
-      } catch (error) {
-        finish({ kind: 'streamFailed', stream: id, reason: `cannot encode: ${(error as Error).message}` });
-        return;
-      }
-      if (!expectReply) socket.end(() => finish(null));
+      if (expectReply) socket.write(request);
+      else socket.end(request, () => finish(null));
     });
     if (!expectReply) return;
-    const decoder = new StreamDecoder({ keyring: this.#options.keyring });
-    socket.on('data', (chunk) => {
-      let reply: WireStreamMessage | null;
-      try {
-        decoder.push(chunk);
-        reply = decoder.next();
-      } catch (error) {
-        countDrop(this.traffic, error instanceof WireError ? error.reason : 'malformed');
-        finish({ kind: 'streamFailed', stream: id, reason: `undecodable answer: ${(error as Error).message}` });
-        return;
-      }
-      if (!reply) return;
-      if (reply.type === 'user') {
-        finish({ kind: 'streamFailed', stream: id, reason: 'unexpected user message in answer' });
-        return;
-      }
-      if (reply.type === 'pushPull') this.#options.onRemoteState(reply, to);
-      finish({ kind: 'streamReply', stream: id, message: reply });
-    });
+    const decoder = (stream.decoder = this.#decoder(stream));
+    socket.on('data', (chunk) =>
+      this.#contain(() => {
+        if (done) return;
+        let reply: WireStreamMessage | null;
+        try {
+          decoder.push(chunk);
+          reply = decoder.next();
+          this.#charge(stream, decoder.held);
+        } catch (error) {
+          countDrop(this.traffic, error instanceof WireError ? error.reason : 'malformed');
+          finish({ kind: 'streamFailed', stream: id, reason: `undecodable answer: ${(error as Error).message}` });
+          return;
+        }
+        if (!reply) return;
+        if (reply.type === 'user') {
+          finish({ kind: 'streamFailed', stream: id, reason: 'unexpected user message in answer' });
+          return;
+        }
+        if (reply.type === 'pushPull') this.#contain(() => this.#options.onRemoteState(reply, to));
+        finish({ kind: 'streamReply', stream: id, message: reply });
+      }, () => finish({ kind: 'streamFailed', stream: id, reason: 'internal error' })),
+    );
   }
 
+  /**
+   * Admits a connection unless its source already has too many open, or the connections left
+   * are held in reserve for members' hosts: a flood of idle connections from elsewhere cannot
+   * keep members from joining or exchanging state.
+   */
   #onConnection(socket: net.Socket): void {
-    if (this.#closed || this.#inbound.size >= MAX_INBOUND_STREAMS) {
-      countDrop(this.traffic, 'too-many-streams');
+    const host = socketHost(socket.remoteAddress ?? '');
+    const known = this.#knownHosts.has(host);
+    const fromSource = this.#perSource.get(host) ?? 0;
+    let refusal: string | undefined;
+    if (this.#closed) refusal = 'closed';
+    else if (!known && fromSource >= this.limits.perSource) refusal = 'source-connection-limit';
+    else if (this.#connections >= this.limits.connections - (known ? 0 : this.limits.memberReserve)) refusal = 'connection-limit';
+    if (refusal) {
+      if (refusal !== 'closed') countDrop(this.traffic, refusal);
       socket.destroy();
       return;
     }
     this.traffic.streamsIn++;
+    this.#connections++;
+    this.#perSource.set(host, fromSource + 1);
     const id = this.#nextInbound++;
     const from: Address = { host: socket.remoteAddress ?? '0.0.0.0', port: socket.remotePort ?? 0 };
+    const stream: Stream = { socket, inbound: true, decoder: null, held: 0, pushPull: false };
     this.#sockets.add(socket);
-    this.#inbound.set(id, socket);
-    const forget = () => {
-      clearTimeout(timer);
-      this.#inbound.delete(id);
-      this.#sockets.delete(socket);
-    };
+    this.#streams.add(stream);
+    this.#inbound.set(id, stream);
+    const headerTimer = setTimeout(() => {
+      countDrop(this.traffic, 'header-timeout');
+      socket.destroy();
+    }, Math.min(this.limits.headerTimeoutMs, this.#core.config.tcpTimeoutMs));
     const timer = setTimeout(() => {
       countDrop(this.traffic, 'stream-timeout');
       socket.destroy();
     }, this.#core.config.tcpTimeoutMs);
-    socket.on('close', forget);
-    socket.on('error', () => socket.destroy());
-    const decoder = new StreamDecoder({ keyring: this.#options.keyring });
-    let answered = false;
-    socket.on('data', (chunk) => {
-      if (answered) return;
-      let message: WireStreamMessage | null;
-      try {
-        decoder.push(chunk);
-        message = decoder.next();
-      } catch (error) {
-        answered = true;
-        countDrop(this.traffic, error instanceof WireError ? error.reason : 'malformed');
-        this.#answer(socket, { type: 'error', error: (error as Error).message });
-        return;
-      }
-      if (!message) return;
-      answered = true;
-      if (message.type === 'user') {
-        this.#options.onStreamUser(message.payload, from);
-        socket.end();
-        return;
-      }
-      if (message.type === 'pushPull') this.#options.onRemoteState(message, from);
-      this.step({ kind: 'stream', from, stream: id, message });
-      // The core answers pushes and pings at once; anything else gets no answer.
-      if (this.#inbound.get(id) === socket && !socket.writableEnded) socket.end();
+    socket.on('close', () => {
+      clearTimeout(headerTimer);
+      clearTimeout(timer);
+      this.#connections--;
+      const left = this.#perSource.get(host)! - 1;
+      if (left > 0) this.#perSource.set(host, left);
+      else this.#perSource.delete(host);
+      this.#inbound.delete(id);
+      this.#forget(stream);
+      this.#sockets.delete(socket);
     });
+    socket.on('error', () => socket.destroy());
+    stream.decoder = this.#decoder(stream);
+    let received = 0;
+    const refuse = (reason: string, text: string) => {
+      countDrop(this.traffic, reason);
+      this.#inbound.delete(id);
+      this.#release(stream);
+      this.#answer(stream, { type: 'error', error: text }, false);
+    };
+    socket.on('data', (chunk) =>
+      this.#contain(() => {
+        const decoder = stream.decoder;
+        if (!decoder) return;
+        received += chunk.length;
+        if (received >= HEADER_BYTES) clearTimeout(headerTimer);
+        if (!this.#makeRoom(stream, chunk.length)) {
+          refuse('stream-memory', 'streams in flight hold all the memory they may: try again later');
+          return;
+        }
+        let message: WireStreamMessage | null;
+        try {
+          decoder.push(chunk);
+          message = decoder.next();
+          this.#charge(stream, decoder.held);
+        } catch (error) {
+          refuse(error instanceof WireError ? error.reason : 'malformed', (error as Error).message);
+          return;
+        }
+        if (!message) {
+          if (!stream.pushPull && decoder.receiving === 'pushPull') {
+            if (this.#pushPulls >= this.limits.pushPulls) {
+              refuse('too-many-push-pulls', 'Too many pending push/pull requests');
+              return;
+            }
+            stream.pushPull = true;
+            this.#pushPulls++;
+          }
+          return;
+        }
+        clearTimeout(headerTimer);
+        this.#release(stream);
+        this.#dispatch(id, stream, message, from);
+      }, () => socket.destroy()),
+    );
+  }
+
+  #dispatch(id: StreamId, stream: Stream, message: WireStreamMessage, from: Address): void {
+    if (message.type === 'user') {
+      this.#contain(() => this.#options.onStreamUser(message.payload, from));
+      stream.socket.end();
+      return;
+    }
+    if (message.type === 'pushPull') this.#contain(() => this.#options.onRemoteState(message, from));
+    this.step({ kind: 'stream', from, stream: id, message });
+    // The core answers pushes and pings at once; anything else gets no answer.
+    if (this.#inbound.get(id) === stream && !stream.socket.writableEnded) stream.socket.end();
   }
 
   #reply(id: StreamId, message: StreamMessage): void {
-    const socket = this.#inbound.get(id);
-    if (!socket) return;
+    const stream = this.#inbound.get(id);
+    if (!stream) return;
     this.#inbound.delete(id);
-    this.#answer(socket, message);
+    this.#answer(stream, message);
   }
 
-  #answer(socket: net.Socket, message: StreamMessage): void {
+  /**
+   * Writes the answer and closes. An answer is held against the budget until its socket closes
+   * (a peer that never reads keeps it in memory); a short refusal (`charged` false) is not.
+   */
+  #answer(stream: Stream, message: StreamMessage, charged = true): void {
+    let bytes: Uint8Array;
     try {
-      socket.end(encodeStream(message, { compress: true, keyring: this.#options.keyring }));
+      bytes = encodeStream(message, { compress: true, keyring: this.#options.keyring });
     } catch {
       countDrop(this.traffic, 'encode-error');
-      socket.destroy();
+      stream.socket.destroy();
+      return;
     }
+    if (charged) {
+      if (!this.#makeRoom(stream, bytes.length)) {
+        countDrop(this.traffic, 'stream-memory');
+        stream.socket.destroy();
+        return;
+      }
+      this.#charge(stream, stream.held + bytes.length);
+    }
+    stream.socket.end(bytes);
   }
 }

@@ -25,7 +25,7 @@ import { Driver } from './driver.js';
 import { JoinError, OptionError, ShutdownError } from './errors.js';
 import { tallyKeyResponses, type KeyOperationResult } from './key-results.js';
 import { SerfLayer, type IncomingQuery, type QueryOptions, type SerfStats } from './serf-layer.js';
-import type { TrafficStats } from './traffic.js';
+import { countDrop, type TrafficStats } from './traffic.js';
 import { closeListeners, listen, type Listeners } from './transport.js';
 
 /** A member as the library reports it. */
@@ -131,6 +131,9 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   #leaving: ((timedOut: boolean) => void) | undefined;
   #nextRequest = 1;
   #closed: Promise<void> | undefined;
+  readonly #notices = new NoticeLimiter((level, text) => this.emit('notice', level, text));
+  /** Events whose listeners have thrown already: only the first error of each is shown. */
+  readonly #failedEvents = new Set<string | symbol>();
 
   /** Use `createNode`. */
   constructor(core: MemberNode, listeners: Listeners, keyring: Keyring | undefined, dropRate: number) {
@@ -181,6 +184,34 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     this.#driver.start();
     // Acks carry our coordinate, as Serf's do: Serf agents (and hearsay nodes) place us with it.
     this.#driver.step({ kind: 'setAckPayload', payload: encodeCoordinatePayload(this.#coordinates.coordinate) });
+  }
+
+  /**
+   * Calls every listener whatever the others do. What an application's listener throws (or a
+   * promise it returns rejects with) is counted in `stats.traffic.dropped['listener-error']` and
+   * shown once per event as a notice: it never reaches the socket handler that received the
+   * message, where it would end the process.
+   */
+  override emit<K extends keyof HearsayNodeEvents>(event: K, ...args: HearsayNodeEvents[K]): boolean {
+    const listeners = this.rawListeners(event) as ((...values: unknown[]) => unknown)[];
+    for (const listener of listeners) {
+      try {
+        const result = listener.apply(this, args);
+        if (result instanceof Promise) result.catch((error: unknown) => this.#listenerFailed(event, error));
+      } catch (error) {
+        this.#listenerFailed(event, error);
+      }
+    }
+    return listeners.length > 0;
+  }
+
+  #listenerFailed(event: string | symbol, error: unknown): void {
+    countDrop(this.#driver.traffic, 'listener-error');
+    // A throwing 'notice' listener would only fail again on the notice about it.
+    if (event === 'notice' || this.#failedEvents.has(event)) return;
+    this.#failedEvents.add(event);
+    const detail = (error as Error)?.stack ?? String(error);
+    this.#notices.notice('warn', `a '${String(event)}' listener threw (counted as listener-error; later ones are only counted): ${detail}`);
   }
 
   get name(): string {
@@ -247,11 +278,11 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
 
   get stats(): NodeStats {
     return {
-      core: { ...this.#core.stats },
+      core: structuredClone(this.#core.stats),
       traffic: structuredClone(this.#driver.traffic),
       healthScore: this.#core.healthScore,
       broadcastQueue: this.#core.queue.length,
-      serf: { ...this.#serf.stats },
+      serf: structuredClone(this.#serf.stats),
     };
   }
 
@@ -434,6 +465,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     this.#closed ??= (async () => {
       for (const done of this.#pendingQueries) done();
       this.#driver.close();
+      this.#notices.flush();
       this.#core.stop();
       for (const settle of this.#joins.values()) settle(0, ['node shut down']);
       this.#joins.clear();
@@ -466,7 +498,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
         this.#leaving = undefined;
         break;
       case 'notice':
-        this.emit('notice', output.level, output.text);
+        this.#notices.notice(output.level, output.text);
         break;
       case 'rtt':
         this.emit('rtt', output.member, output.ms);
@@ -634,5 +666,70 @@ function tagsOf(meta: Uint8Array): Record<string, string> {
     return decodeTags(meta);
   } catch {
     return {};
+  }
+}
+
+/** Notices of one kind shown per window before the rest are held back … */
+const NOTICE_BURST = 5;
+const NOTICE_WINDOW_MS = 10_000;
+/** … where a kind is the level and the first two words; past this many kinds, one shared kind. */
+const NOTICE_KINDS = 64;
+
+interface NoticeWindow {
+  readonly level: 'debug' | 'warn';
+  /** The first two words the kind's notices share ('' for the shared kind). */
+  readonly like: string;
+  readonly opened: number;
+  readonly timer: NodeJS.Timeout;
+  shown: number;
+  held: number;
+}
+
+/**
+ * Keeps a flood of bad messages from writing megabytes of logs: per kind, the first few notices
+ * of a window pass, the rest are counted, and one line at the window's end says how many.
+ */
+export class NoticeLimiter {
+  readonly #show: (level: 'debug' | 'warn', text: string) => void;
+  readonly #windows = new Map<string, NoticeWindow>();
+
+  constructor(show: (level: 'debug' | 'warn', text: string) => void) {
+    this.#show = show;
+  }
+
+  notice(level: 'debug' | 'warn', text: string): void {
+    let like = text.split(' ', 2).join(' ');
+    if (this.#windows.size >= NOTICE_KINDS && !this.#windows.has(`${level} ${like}`)) like = '';
+    const kind = `${level} ${like}`;
+    let window = this.#windows.get(kind);
+    if (!window) {
+      const timer = setTimeout(() => this.#close(kind), NOTICE_WINDOW_MS);
+      timer.unref();
+      window = { level, like, opened: Date.now(), shown: 0, held: 0, timer };
+      this.#windows.set(kind, window);
+    }
+    if (window.shown < NOTICE_BURST) {
+      window.shown++;
+      this.#show(level, text);
+    } else {
+      window.held++;
+    }
+  }
+
+  /** Ends every window now, saying what each held back (at shutdown). */
+  flush(): void {
+    for (const kind of [...this.#windows.keys()]) this.#close(kind);
+  }
+
+  #close(kind: string): void {
+    const window = this.#windows.get(kind);
+    if (!window) return;
+    clearTimeout(window.timer);
+    this.#windows.delete(kind);
+    if (window.held > 0) {
+      const seconds = Math.max(1, Math.round((Date.now() - window.opened) / 1000));
+      const which = window.like ? `like "${window.like} …"` : 'of other kinds';
+      this.#show(window.level, `${window.held} more notices ${which} were held back in the last ${seconds} s`);
+    }
   }
 }

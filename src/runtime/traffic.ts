@@ -1,5 +1,7 @@
 import type { MessageType } from '../core/index.js';
 
+export { countDrop } from '../core/index.js';
+
 /** Counters of what crossed the network, for metrics and for tests. */
 export interface TrafficStats {
   packetsIn: number;
@@ -15,6 +17,10 @@ export interface TrafficStats {
   dropped: Record<string, number>;
   /** Sends that failed at the socket (unreachable address, closed socket). */
   sendErrors: number;
+  /** Bytes TCP streams in flight hold now (input buffered, records decoded, answers unsent) … */
+  streamMemory: number;
+  /** … and the most they ever held at once (bounded by the driver's streams memory limit). */
+  streamMemoryPeak: number;
 }
 
 export function createTrafficStats(): TrafficStats {
@@ -29,11 +35,9 @@ export function createTrafficStats(): TrafficStats {
     streamsOut: 0,
     dropped: {},
     sendErrors: 0,
+    streamMemory: 0,
+    streamMemoryPeak: 0,
   };
-}
-
-export function countDrop(stats: TrafficStats, reason: string): void {
-  stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
 }
 
 export function countMessages(counts: Partial<Record<MessageType, number>>, messages: readonly { type: MessageType }[]): void {

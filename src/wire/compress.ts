@@ -13,13 +13,19 @@ export function compressMessage(payload: Uint8Array): Uint8Array {
 
 /**
  * Decodes the `{Algo, Buf}` object at `offset` (just after the 09 byte) and decompresses it, at
- * most `limit` bytes. An empty result is refused: memberlist 0.2.2 indexes [0] on it and panics.
+ * most `limit` bytes, into what `allocate` gives. An empty result is refused: memberlist 0.2.2
+ * indexes [0] on it and panics.
  */
-export function decompressAt(bytes: Uint8Array, offset: number, limit: number): { payload: Uint8Array; end: number } {
+export function decompressAt(
+  bytes: Uint8Array,
+  offset: number,
+  limit: number,
+  allocate?: (length: number) => Uint8Array,
+): { payload: Uint8Array; end: number } {
   const { struct, end } = readStruct(bytes, offset, 'compress');
   const algo = uintField(struct, 'Algo', 0xff, 'compress');
   if (algo !== LZW_ALGO) throw new WireError('decompress', `unknown compression algorithm ${algo}`);
-  const payload = lzwDecompress(bytesField(struct, 'Buf', 'compress') ?? new Uint8Array(0), limit);
+  const payload = lzwDecompress(bytesField(struct, 'Buf', 'compress') ?? new Uint8Array(0), limit, allocate);
   if (payload.length === 0) throw new WireError('decompress', 'compressed payload is empty');
   return { payload, end };
 }

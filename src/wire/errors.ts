@@ -8,7 +8,14 @@ export type WireErrorReason =
   | 'not-encrypted'
   | 'oversized'
   | 'decompress'
-  | 'version';
+  | 'version'
+  /** A compound or compress message nested where memberlist senders never put one. */
+  | 'nested-compound'
+  | 'nested-compress'
+  /** Refused because the streams in flight already hold all the memory they may. */
+  | 'stream-memory'
+  /** A compressed stream expanding far more than honest data does (an LZW bomb). */
+  | 'compression-ratio';
 
 /** The only error the decoders throw; anything else a library raises is wrapped into one. */
 export class WireError extends Error {

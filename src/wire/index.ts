@@ -10,6 +10,7 @@ export {
   MAX_PACKET_BYTES,
   MAX_DECOMPRESSED_BYTES,
   crc32,
+  wrapCrc,
   encodePacket,
   decodePacket,
   type EncodePacketOptions,

@@ -14,6 +14,12 @@ const TAG_BYTES = 16;
 const BLOCK = 16;
 const EMPTY = new Uint8Array(0);
 const KEY_LENGTHS = [16, 24, 32];
+/**
+ * Keys a keyring holds at most. Each is tried on every packet that fails with the ones before it,
+ * and a peer can install keys (`serf keys -install` is a query): the cost of one datagram stays
+ * bounded. Rotation needs two or three; memberlist sets no limit.
+ */
+export const MAX_KEYS = 32;
 
 /** The blob length for a plaintext of `plainLength` bytes. */
 export function encryptedLength(version: EncryptionVersion, plainLength: number): number {
@@ -36,6 +42,7 @@ export class Keyring {
   /** The first key is the primary: it encrypts. Every key is tried to decrypt. */
   constructor(keys: readonly Uint8Array[], options: KeyringOptions = {}) {
     if (keys.length === 0) throw new RangeError('a keyring needs at least one key');
+    if (keys.length > MAX_KEYS) throw new RangeError(`a keyring holds at most ${MAX_KEYS} keys, got ${keys.length}`);
     for (const key of keys) checkKeyLength(key);
     this.#keys = keys.map((key) => Uint8Array.from(key));
     this.#nonce = options.nonce ?? (() => randomBytes(NONCE_BYTES));
@@ -52,7 +59,9 @@ export class Keyring {
   /** Installs a key for decryption (memberlist's AddKey); installing a known key changes nothing. */
   addKey(key: Uint8Array): void {
     checkKeyLength(key);
-    if (this.#indexOf(key) < 0) this.#keys.push(Uint8Array.from(key));
+    if (this.#indexOf(key) >= 0) return;
+    if (this.#keys.length >= MAX_KEYS) throw new RangeError(`the keyring already holds ${MAX_KEYS} keys: remove one first`);
+    this.#keys.push(Uint8Array.from(key));
   }
 
   /** Makes an installed key the primary, the one that encrypts (memberlist's UseKey). */

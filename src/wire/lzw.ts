@@ -12,19 +12,16 @@ const EOF = 257;
 const MAX_CODE = 4095;
 const MAX_WIDTH = 12;
 
-/** A growable output buffer with an optional ceiling. */
+/** A growable output buffer (the encoder's). */
 class Sink {
   buf: Uint8Array;
   length = 0;
 
-  constructor(capacity: number, readonly limit = Infinity) {
+  constructor(capacity: number) {
     this.buf = new Uint8Array(Math.max(16, capacity));
   }
 
   reserve(extra: number): void {
-    if (this.length + extra > this.limit) {
-      throw new WireError('oversized', `lzw: output exceeds the limit of ${this.limit} bytes`);
-    }
     if (this.length + extra <= this.buf.length) return;
     let capacity = this.buf.length * 2;
     while (capacity < this.length + extra) capacity *= 2;
@@ -134,12 +131,33 @@ export function lzwCompress(input: Uint8Array): Uint8Array {
 /**
  * Decodes until the EOF code (required, as Go requires it); bytes after it are ignored. Mirrors
  * Go's reader, whose prefix/suffix tables survive a CLEAR, so even odd streams decode the same.
+ * A first pass measures the output without writing it, so a bomb (12 bits expanding to up to
+ * 4 KB) is refused before anything is allocated, and an accepted output is allocated once, by
+ * `allocate` (which must give exactly `length` bytes).
  */
-export function lzwDecompress(input: Uint8Array, maxOutput = Infinity): Uint8Array {
-  const out = new Sink(input.length * 3, maxOutput);
+export function lzwDecompress(
+  input: Uint8Array,
+  maxOutput = Infinity,
+  allocate: (length: number) => Uint8Array = (length) => new Uint8Array(length),
+): Uint8Array {
+  const out = allocate(decode(input, maxOutput, null));
+  decode(input, out.length, out);
+  return out;
+}
+
+/** The decoder's state machine: returns the output length, writing the output when `out` is given. */
+function decode(input: Uint8Array, maxOutput: number, out: Uint8Array | null): number {
   const prefix = new Uint16Array(1 << MAX_WIDTH);
   const suffix = new Uint8Array(1 << MAX_WIDTH);
-  const scratch = new Uint8Array(2 << MAX_WIDTH);
+  // Each code's expansion length and first byte, so that measuring never walks a chain. Entries
+  // not yet defined read as Go's zeroed tables would: prefix 0, suffix 0, so [0, 0].
+  const lengths = new Uint16Array(1 << MAX_WIDTH).fill(2);
+  const firsts = new Uint8Array(1 << MAX_WIDTH);
+  for (let literal = 0; literal < CLEAR; literal++) {
+    lengths[literal] = 1;
+    firsts[literal] = literal;
+  }
+  let length = 0;
   let bits = 0;
   let nBits = 0;
   let pos = 0;
@@ -158,47 +176,40 @@ export function lzwDecompress(input: Uint8Array, maxOutput = Infinity): Uint8Arr
     bits >>>= width;
     nBits -= width;
 
-    if (code < CLEAR) {
-      out.reserve(1);
-      out.buf[out.length++] = code;
-      if (last >= 0) {
-        suffix[hi] = code;
-        prefix[hi] = last;
-      }
-    } else if (code === CLEAR) {
+    if (code === CLEAR) {
       width = 9;
       hi = EOF;
       overflow = 1 << width;
       last = -1;
       continue;
-    } else if (code === EOF) {
-      return out.finish();
-    } else if (code <= hi) {
-      // Walk the prefix chain backwards into scratch; chains only ever point to lower codes.
+    }
+    if (code === EOF) return length;
+    if (code > hi) throw new WireError('decompress', `lzw: invalid code ${code} (next is ${hi})`);
+    // The code being defined right now (code === hi) is last's expansion plus its own first byte.
+    const pending = code === hi && last >= 0;
+    const size = pending ? lengths[last]! + 1 : lengths[code]!;
+    const first = pending ? firsts[last]! : firsts[code]!;
+    if (length + size > maxOutput) throw new WireError('oversized', `lzw: output exceeds the limit of ${maxOutput} bytes`);
+    if (out) {
+      // Walk the prefix chain backwards; chains only ever point to lower codes.
+      let i = length + size - 1;
       let c = code;
-      let i = scratch.length - 1;
-      if (code === hi && last >= 0) {
-        // The code being defined right now: last's expansion plus its own first byte.
-        c = last;
-        while (c >= CLEAR) c = prefix[c]!;
-        scratch[i--] = c;
+      if (pending) {
+        out[i--] = first;
         c = last;
       }
       while (c >= CLEAR) {
-        scratch[i--] = suffix[c]!;
+        out[i--] = suffix[c]!;
         c = prefix[c]!;
       }
-      scratch[i] = c;
-      const expansion = scratch.subarray(i);
-      out.reserve(expansion.length);
-      out.buf.set(expansion, out.length);
-      out.length += expansion.length;
-      if (last >= 0) {
-        suffix[hi] = c;
-        prefix[hi] = last;
-      }
-    } else {
-      throw new WireError('decompress', `lzw: invalid code ${code} (next is ${hi})`);
+      out[i] = c;
+    }
+    length += size;
+    if (last >= 0) {
+      suffix[hi] = first;
+      prefix[hi] = last;
+      lengths[hi] = lengths[last]! + 1;
+      firsts[hi] = firsts[last]!;
     }
     last = code;
     hi++;

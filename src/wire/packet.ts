@@ -9,10 +9,11 @@ import { readU32 } from './msgpack.js';
 
 /** memberlist's UDP read buffer: nothing larger can arrive. */
 export const MAX_PACKET_BYTES = 65536;
-/** Ceiling on all decompressed output of one packet (an LZW bomb expands ~2500×). */
-export const MAX_DECOMPRESSED_BYTES = 2 * 1024 * 1024;
-/** Compounds and compress messages nest; real traffic nests at most 2 deep. */
-const MAX_NESTING = 16;
+/**
+ * Ceiling on the decompressed payload of one packet (an LZW bomb expands ~2500×). A sender
+ * compresses what fits its UDP buffer, and memberlist reads at most 64 KiB: twice that is slack.
+ */
+export const MAX_DECOMPRESSED_BYTES = 2 * MAX_PACKET_BYTES;
 
 export interface EncodePacketOptions {
   /** Add the CRC wrapper (only for peers with PMax ≥ 5). */
@@ -35,6 +36,15 @@ export function crc32(bytes: Uint8Array): number {
   return CRC32.buf(bytes) >>> 0;
 }
 
+/** memberlist's CRC wrapper: `0c | crc32 (u32 BE) | body`. */
+export function wrapCrc(body: Uint8Array): Uint8Array {
+  const wrapped = new Uint8Array(5 + body.length);
+  wrapped[0] = WireType.hasCrc;
+  new DataView(wrapped.buffer).setUint32(1, crc32(body));
+  wrapped.set(body, 5);
+  return wrapped;
+}
+
 /**
  * memberlist's UDP send pipeline (spec §3.4): one message bare or several as a compound, then LZW
  * in a compress message if strictly shorter, then the CRC wrapper, then encryption.
@@ -46,21 +56,19 @@ export function encodePacket(messages: readonly Message[], options: EncodePacket
     const compressed = compressMessage(buf);
     if (compressed.length < buf.length) buf = compressed;
   }
-  if (options.crc) {
-    const wrapped = new Uint8Array(5 + buf.length);
-    wrapped[0] = WireType.hasCrc;
-    new DataView(wrapped.buffer).setUint32(1, crc32(buf));
-    wrapped.set(buf, 5);
-    buf = wrapped;
-  }
+  if (options.crc) buf = wrapCrc(buf);
   return options.keyring ? options.keyring.encrypt(buf) : buf;
 }
 
 /**
- * Receive side: decrypt (trying every key), verify and strip an outermost CRC, then unwrap
- * compress and compound messages recursively. Returns the messages in order. A compound part that
- * fails (unknown type, malformed, runs past the end) is dropped alone, as memberlist handles each
- * part separately; anything wrong outside a compound throws a WireError.
+ * Receive side: decrypt (trying every key), verify and strip an outermost CRC, then unwrap what
+ * memberlist senders produce and nothing else: at most one compress message, holding a compound
+ * or one message; a compound's parts are plain messages. memberlist's receiver unwraps any
+ * nesting, so one datagram of compounds of compounds held 255 × 255 pings; here a compound or a
+ * compress message where only a plain message may be is dropped ('nested-compound',
+ * 'nested-compress'). A compound part that fails (nested, unknown type, malformed, runs past the
+ * end) is dropped alone, as memberlist handles each part separately, and reported to `onDrop`;
+ * anything wrong outside a compound throws a WireError.
  */
 export function decodePacket(bytes: Uint8Array, options: DecodePacketOptions = {}): Message[] {
   if (bytes.length > MAX_PACKET_BYTES) throw new WireError('oversized', `packet of ${bytes.length} bytes`);
@@ -79,39 +87,36 @@ export function decodePacket(bytes: Uint8Array, options: DecodePacketOptions = {
     if (crc32(body) !== readU32(buf, 1)) throw new WireError('crc', 'packet checksum mismatch');
     buf = body;
   }
+  if (buf[0] === WireType.compress) {
+    buf = decompressAt(buf, 1, MAX_DECOMPRESSED_BYTES).payload;
+    if (buf[0] === WireType.compress) throw new WireError('nested-compress', 'a compress message inside a compress message');
+  }
+  if (buf[0] !== WireType.compound) return [decodePlain(buf)];
+  const { parts, truncated } = splitCompound(buf);
   const out: Message[] = [];
-  const budget = { remaining: MAX_DECOMPRESSED_BYTES };
-  unwrap(buf, out, budget, options.onDrop, 0);
+  for (const part of parts) {
+    try {
+      out.push(decodePlain(part));
+    } catch (error) {
+      options.onDrop?.(toWireError(error, 'malformed', 'compound part'));
+    }
+  }
+  if (truncated > 0) options.onDrop?.(new WireError('truncated', `compound: ${truncated} part(s) run past the end`));
   return out;
 }
 
-function unwrap(buf: Uint8Array, out: Message[], budget: { remaining: number }, onDrop: DecodePacketOptions['onDrop'], depth: number): void {
-  if (depth > MAX_NESTING) throw new WireError('malformed', `messages nested more than ${MAX_NESTING} deep`);
-  if (buf.length === 0) throw new WireError('truncated', 'empty message');
+/** One message that must not be a compound or compress wrapper. */
+function decodePlain(buf: Uint8Array): Message {
   switch (buf[0]) {
-    case WireType.compress: {
-      const { payload } = decompressAt(buf, 1, budget.remaining);
-      budget.remaining -= payload.length;
-      unwrap(payload, out, budget, onDrop, depth + 1);
-      return;
-    }
-    case WireType.compound: {
-      const { parts, truncated } = splitCompound(buf);
-      for (const part of parts) {
-        const mark = out.length;
-        try {
-          unwrap(part, out, budget, onDrop, depth + 1);
-        } catch (error) {
-          out.length = mark; // a part counts whole or not at all
-          onDrop?.(toWireError(error, 'malformed', 'compound part'));
-        }
-      }
-      if (truncated > 0) onDrop?.(new WireError('truncated', `compound: ${truncated} part(s) run past the end`));
-      return;
-    }
+    case undefined:
+      throw new WireError('truncated', 'empty message');
+    case WireType.compound:
+      throw new WireError('nested-compound', 'a compound message where a plain message must be');
+    case WireType.compress:
+      throw new WireError('nested-compress', 'a compress message inside a compound');
     default:
       try {
-        out.push(decodeMessage(buf));
+        return decodeMessage(buf);
       } catch (error) {
         throw toWireError(error, 'malformed', 'decode message');
       }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ENCRYPTION_OVERHEAD, Keyring, encryptedLength } from '../../src/wire/index.js';
+import { MAX_KEYS } from '../../src/wire/keyring.js';
 import { RUNS, reason } from './helpers.js';
 
 describe('Keyring', () => {
@@ -65,6 +66,17 @@ describe('Keyring', () => {
 describe('Keyring key management (memberlist AddKey / UseKey / RemoveKey, for `serf keys`)', () => {
   const key = (length: number, fill: number) => new Uint8Array(length).fill(fill);
   const [a, b, c] = [key(32, 1), key(16, 2), key(24, 3)];
+
+  it('holds at most MAX_KEYS keys, each tried on every packet: one more is refused', () => {
+    const ring = new Keyring([a]);
+    for (let i = 1; i < MAX_KEYS; i++) ring.addKey(key(16, i));
+    expect(ring.keys).toHaveLength(MAX_KEYS);
+    ring.addKey(key(16, 1)); // installed already: no change, no error
+    expect(() => ring.addKey(key(16, 200))).toThrow(/at most|already holds/);
+    ring.removeKey(key(16, 1));
+    ring.addKey(key(16, 200));
+    expect(() => new Keyring(Array.from({ length: MAX_KEYS + 1 }, (_, i) => key(16, i)))).toThrow(RangeError);
+  });
 
   it('addKey installs a key for decryption only, once, and validates its length', () => {
     const ring = new Keyring([a]);

@@ -121,6 +121,18 @@ describe('LZW decoder refusals', () => {
     expect(reason(() => lzwDecompress(Uint8Array.of(bits & 0xff, (bits >> 8) & 0xff, (bits >> 16) & 0xff)))).toBe('decompress');
   });
 
+  it('measures before it allocates: a bomb allocates nothing, an output is allocated once, exactly', () => {
+    const sizes: number[] = [];
+    const allocate = (length: number) => (sizes.push(length), new Uint8Array(length));
+    const bomb = lzwCompress(new Uint8Array(30 * 1024 * 1024));
+    expect(bomb.length).toBeLessThan(25_000);
+    expect(reason(() => lzwDecompress(bomb, 20 * 1024 * 1024, allocate))).toBe('oversized');
+    expect(sizes).toEqual([]);
+    const input = lzwInputs().find((entry) => entry.name === 'text-100000')!.input;
+    expect(sameBytes(lzwDecompress(lzwCompress(input), Infinity, allocate), input)).toBe(true);
+    expect(sizes).toEqual([input.length]);
+  });
+
   it('stops at the output limit', () => {
     const big = lzwCompress(new Uint8Array(100_000));
     expect(big.length).toBeLessThan(2000);

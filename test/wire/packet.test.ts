@@ -106,9 +106,36 @@ describe('decodePacket', () => {
     expect(decodePacket(packet).length).toBe(200);
   });
 
-  it('recurses through compress and compound, in order', () => {
-    const inner = encodeCompound([encodeMessage(ping), compressMessage(encodeCompound([encodeMessage(nack), encodeMessage(alive)]))]);
-    expect(decodePacket(compressMessage(inner))).toEqual([ping, nack, alive]);
+  it('unwraps one compress around a compound, in order', () => {
+    const compound = encodeCompound([encodeMessage(ping), encodeMessage(nack), encodeMessage(alive)]);
+    expect(decodePacket(compressMessage(compound))).toEqual([ping, nack, alive]);
+    expect(decodePacket(withCrc(compressMessage(encodeMessage(alive))))).toEqual([alive]);
+  });
+
+  it('drops nesting that memberlist senders never produce, counted by reason', () => {
+    const dropped: WireErrorReason[] = [];
+    const onDrop = (e: WireError) => dropped.push(e.reason);
+    // A compound or a compress message inside a compound: only that part goes.
+    const inner = encodeCompound([encodeMessage(ping), encodeMessage(ping)]);
+    expect(decodePacket(encodeCompound([encodeMessage(nack), inner, compressMessage(encodeMessage(ping))]), { onDrop })).toEqual([nack]);
+    expect(dropped).toEqual(['nested-compound', 'nested-compress']);
+    // The same inside the one allowed compress layer.
+    dropped.length = 0;
+    expect(decodePacket(compressMessage(encodeCompound([inner, encodeMessage(nack)])), { onDrop })).toEqual([nack]);
+    expect(dropped).toEqual(['nested-compound']);
+    // Compress inside compress refuses the whole packet.
+    expect(reason(() => decodePacket(compressMessage(compressMessage(encodeMessage(alive)))))).toBe('nested-compress');
+  });
+
+  it('a compound of compounds of pings yields no ping at all', () => {
+    const pings = encodeCompound(Array.from({ length: 127 }, () => encodeMessage(ping)));
+    const bomb = encodeCompound(Array.from({ length: 20 }, () => pings));
+    expect(bomb.length).toBeLessThan(65536);
+    const dropped: WireErrorReason[] = [];
+    expect(decodePacket(bomb, { onDrop: (e) => dropped.push(e.reason) })).toEqual([]);
+    expect(dropped).toEqual(Array.from({ length: 20 }, () => 'nested-compound'));
+    // Compressed, the same pings are far past what one datagram may expand to.
+    expect(reason(() => decodePacket(compressMessage(encodeCompound(Array.from({ length: 127 }, () => pings)))))).toBe('oversized');
   });
 
   it('checks the CRC only as the outermost layer', () => {
@@ -151,12 +178,9 @@ describe('decodePacket', () => {
     const bomb = compressMessage(Uint8Array.from({ length: 3 * 1024 * 1024 }, () => 8));
     expect(bomb.length).toBeLessThan(65536);
     expect(reason(() => decodePacket(bomb))).toBe('oversized');
-    // Nested compressions share one budget.
-    const half = compressMessage(new Uint8Array(1536 * 1024).fill(8));
-    const twice = encodeCompound([half, half]);
-    const dropped: WireErrorReason[] = [];
-    decodePacket(twice, { onDrop: (e) => dropped.push(e.reason) });
-    expect(dropped).toContain('oversized');
+    // A sender compresses what fits its UDP buffer: more than twice the largest datagram is refused.
+    const justOver = compressMessage(new Uint8Array(2 * 65536 + 1).fill(8));
+    expect(reason(() => decodePacket(justOver))).toBe('oversized');
   });
 
   it('refuses deep nesting', () => {
@@ -164,6 +188,6 @@ describe('decodePacket', () => {
     for (let i = 0; i < 40; i++) buf = encodeCompound([buf]);
     const dropped: WireErrorReason[] = [];
     expect(decodePacket(buf, { onDrop: (e) => dropped.push(e.reason) })).toEqual([]);
-    expect(dropped).toEqual(['malformed']);
+    expect(dropped).toEqual(['nested-compound']);
   });
 });

@@ -132,11 +132,15 @@ describe('StreamDecoder', () => {
     expect(reason(() => decodeAll(header(3, 0), new StreamDecoder({ maxNodes: 2 })))).toBe('oversized');
     const user = new MsgpackWriter().byte(8).struct({ UserMsgLen: 2000 }).finish();
     expect(reason(() => decodeAll(user, new StreamDecoder({ maxBytes: 1000 })))).toBe('oversized');
-    // A msgpack object that never ends cannot grow the buffer without bound.
+    // A msgpack object that never ends cannot grow the buffer without bound: a header claiming
+    // more is refused at once, and so is an object whose items keep coming past the limit.
+    expect(reason(() => decodeAll(hex('00 81 a4 4e6f6465 db 00100000'), new StreamDecoder({ maxBytes: 1000 })))).toBe('oversized');
+    expect(reason(() => decodeAll(hex('00 81 a4 4e6f6465 dd 00100000'), new StreamDecoder({ maxBytes: 1000 })))).toBe('oversized');
+    expect(reason(() => decodeAll(hex('09 df 10000000'), new StreamDecoder({ maxBytes: 1000 })))).toBe('oversized');
     const decoder = new StreamDecoder({ maxBytes: 1000 });
-    decoder.push(hex('00 81 a4 4e6f6465 db 00100000'));
+    decoder.push(hex('00 81 a4 4e6f6465 dc 0400'));
     expect(decoder.next()).toBeNull();
-    decoder.push(new Uint8Array(2000));
+    decoder.push(new Uint8Array(2000).fill(0x91)); // one-item arrays nested: each byte promises another
     expect(reason(() => decoder.next())).toBe('oversized');
   });
 
@@ -145,7 +149,7 @@ describe('StreamDecoder', () => {
     expect(reason(() => decodeAll(negative))).toBe('malformed');
     for (const type of [1, 3, 4, 5, 7, 11, 12, 14, 244]) expect(reason(() => decodeAll(Uint8Array.of(type, 0x80)))).toBe('unknown-type');
     const twice = compressMessage(compressMessage(encodeStreamBody(pushPull)));
-    expect(reason(() => decodeAll(twice))).toBe('unknown-type');
+    expect(reason(() => decodeAll(twice))).toBe('nested-compress');
     expect(reason(() => decodeAll(compressMessage(Uint8Array.of(6, 0x83))))).toBe('truncated');
   });
 
@@ -167,5 +171,77 @@ describe('StreamDecoder', () => {
     expect(partial.next()).toBeNull();
     expect(reason(() => partial.end())).toBe('truncated');
     expect(() => new StreamDecoder().end()).not.toThrow();
+  });
+});
+
+describe('StreamDecoder under a memory budget', () => {
+  const userHeader = (length: number) => new MsgpackWriter().byte(8).struct({ UserMsgLen: length }).finish();
+
+  it('scans an object trickled in small pieces once, not once per piece', () => {
+    // Nested one-item arrays: every byte promises one more, so the object never looks complete
+    // early. Rescanned from its start on each of 8,192 pieces it would take minutes.
+    const decoder = new StreamDecoder({ maxBytes: 8 * 1024 * 1024 });
+    decoder.push(hex('00 81 a4 4e6f6465'));
+    const piece = new Uint8Array(512).fill(0x91);
+    const started = performance.now();
+    for (let i = 0; i < 8192; i++) {
+      decoder.push(piece);
+      expect(decoder.next()).toBeNull();
+    }
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it('holds what it buffers and the records it decoded, and refuses to hold more than its room', () => {
+    let room = 100_000;
+    const decoder = new StreamDecoder({ room: () => room });
+    decoder.push(userHeader(50_000));
+    expect(decoder.next()).toBeNull();
+    decoder.push(new Uint8Array(40_000));
+    expect(decoder.next()).toBeNull();
+    expect(decoder.held).toBeGreaterThanOrEqual(40_000);
+    room = 30_000; // other streams took the rest
+    expect(reason(() => decoder.next())).toBe('stream-memory');
+    expect(decoder.held).toBe(0); // a failed decoder lets its buffer go
+    // A user message announcing more than the room is refused at its header.
+    expect(reason(() => decodeAll(userHeader(200_000), new StreamDecoder({ room: () => 100_000 })))).toBe('stream-memory');
+  });
+
+  it('charges push/pull records at their cost in memory, not their size on the wire', () => {
+    const w = new MsgpackWriter().byte(6).struct({ Join: false, Nodes: 100, UserStateLen: 0 });
+    for (let i = 0; i < 100; i++) {
+      w.struct({ Addr: Uint8Array.of(10, 0, 0, 1), Incarnation: 1, Meta: null, Name: `n${i}`, Port: 1, State: 0, Vsn: VSN });
+    }
+    const bytes = w.finish();
+    expect(bytes.length).toBeLessThan(10_000);
+    const plain = new StreamDecoder({ room: () => 20_000 });
+    expect(reason(() => decodeAll(bytes, plain))).toBe('stream-memory'); // 100 × 512 bytes
+    expect(reason(() => decodeAll(compressMessage(bytes), new StreamDecoder({ room: () => 20_000 })))).toBe('stream-memory');
+    const decoder = new StreamDecoder({ room: () => 100_000 });
+    decoder.push(bytes.subarray(0, 5000));
+    expect(decoder.next()).toBeNull();
+    expect(decoder.receiving).toBe('pushPull');
+    expect(decoder.held).toBeGreaterThan(40 * 512);
+    decoder.push(bytes.subarray(5000));
+    expect(decoder.next()).toMatchObject({ type: 'pushPull', join: false });
+    expect(decoder.held).toBe(0);
+  });
+
+  it('refuses a stream expanding over 128 times its compressed size, past 1 MiB', () => {
+    const zeros = (n: number) => encodeStream({ type: 'user', payload: new Uint8Array(n) }, { compress: true });
+    expect(decodeAll(zeros(1024 * 1024 - 100))).toMatchObject({ type: 'user' });
+    expect(reason(() => decodeAll(zeros(3 * 1024 * 1024)))).toBe('compression-ratio');
+    // Within the ratio, the room still applies.
+    const random = encodeStream({ type: 'user', payload: randomBytes(200_000) }, { compress: true });
+    expect(reason(() => decodeAll(random, new StreamDecoder({ room: () => 300_000 })))).toBe('stream-memory');
+  });
+
+  it('dispose() lets everything go', () => {
+    const decoder = new StreamDecoder();
+    decoder.push(userHeader(1_000_000));
+    decoder.push(new Uint8Array(500_000));
+    expect(decoder.next()).toBeNull();
+    expect(decoder.held).toBeGreaterThanOrEqual(500_000);
+    decoder.dispose();
+    expect(decoder.held).toBe(0);
   });
 });

@@ -1,0 +1,134 @@
+/**
+ * Memory from concurrent streams (issue 11, item 2), against a node in its own process so that
+ * its resident memory can be read from /proc: 128 streams each sending megabytes of a push/pull
+ * that never ends, 128 LZW bombs expanding past the stream limit, and 128 expanding just under
+ * it. The streams together never hold more than the 64 MiB budget, the peak RSS stays under
+ * 300 MB, and it falls back near the baseline once the attack is over. Needs `npm run build`
+ * (npm test does it first): the node runs from dist/.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNode, type HearsayNode, type NodeStats } from '../../src/index.js';
+import { lzwCompress } from '../../src/wire/index.js';
+import { MsgpackWriter, typedStruct } from '../../src/wire/msgpack.js';
+import { FAST, waitFor } from '../runtime/helpers.js';
+
+const MiB = 1024 * 1024;
+const CONFIG = { ...FAST, tcpTimeoutMs: 10_000 };
+const SOURCES = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 2}`);
+
+let victim: ChildProcessWithoutNullStreams;
+let port: number;
+let member: HearsayNode;
+const answers: ((fact: Record<string, unknown>) => boolean)[] = [];
+
+function ask<T>(command: string, key: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${key} from the victim`)), 10_000);
+    answers.push((fact) => {
+      if (!(key in fact)) return false;
+      clearTimeout(timer);
+      resolve(fact[key] as T);
+      return true;
+    });
+    victim.stdin.write(`${command}\n`);
+  });
+}
+
+/** Resident memory now and at its peak (MB), from the kernel's view of the process. */
+function residentMemory(): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${victim.pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
+  return { rss: field('VmRSS'), peak: field('VmHWM') };
+}
+
+/**
+ * 128 connections from 8 addresses (16 each, the per-source cap), each given to `send` with a
+ * promise of its closing; closed when `send` is done.
+ */
+async function streams(send: (socket: net.Socket, closed: Promise<void>) => Promise<void>): Promise<void> {
+  await Promise.all(
+    Array.from({ length: 128 }, (_, i) => {
+      const socket = net.connect({ host: '127.0.0.1', port, localAddress: SOURCES[i % SOURCES.length] });
+      socket.on('error', () => {});
+      socket.resume(); // read the node's answers, so that its closing is seen
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.on('connect', () => void send(socket, closed).finally(() => socket.destroy()));
+      return closed;
+    }),
+  );
+}
+
+/** Writes `bytes`, waiting for the socket to drain; stops early once the node has closed it. */
+async function write(socket: net.Socket, bytes: Uint8Array): Promise<void> {
+  if (socket.destroyed || socket.write(bytes)) return;
+  await new Promise((resolve) => {
+    socket.once('drain', resolve);
+    socket.once('close', resolve);
+  });
+}
+
+beforeAll(async () => {
+  const script = fileURLToPath(new URL('../runtime/node-process.mjs', import.meta.url));
+  const options = { name: 'victim', bind: '127.0.0.1:0', config: CONFIG };
+  victim = spawn(process.execPath, [script, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  createInterface({ input: victim.stdout }).on('line', (line) => {
+    const fact = JSON.parse(line) as Record<string, unknown>;
+    for (const answer of [...answers]) if (answer(fact)) answers.splice(answers.indexOf(answer), 1);
+  });
+  port = await new Promise<number>((resolve) => answers.push((fact) => ('ready' in fact ? (resolve(fact.port as number), true) : false)));
+  member = await createNode({ name: 'member', bind: '127.0.0.1:0', config: CONFIG, join: [`127.0.0.1:${port}`] });
+});
+
+afterAll(async () => {
+  await member?.shutdown();
+  victim?.kill('SIGKILL');
+});
+
+describe('memory from concurrent streams', () => {
+  it('128 streams of megabytes and 256 LZW bombs: the budget holds, RSS peaks under 300 MB and comes back', async () => {
+    // Let the process settle before taking its baseline.
+    await waitFor('the member to be alive at the victim', async () => (await ask<unknown[]>('members', 'members')).length === 2);
+    const baseline = residentMemory().rss;
+
+    // A plain push/pull announcing 4 MiB of user state, sent in 64 KiB pieces, never finished.
+    const header = new MsgpackWriter().byte(6).struct({ Join: false, Nodes: 0, UserStateLen: 4 * MiB }).finish();
+    const piece = new Uint8Array(64 * 1024).fill(1);
+    await streams(async (socket) => {
+      await write(socket, header);
+      for (let sent = 0; sent < 4 * MiB - piece.length && !socket.destroyed; sent += piece.length) await write(socket, piece);
+    });
+    // 24 KB expanding to 30 MiB, over the 20 MiB stream limit; then 15 KB to 19 MiB, under it.
+    for (const size of [30 * MiB, 19 * MiB]) {
+      const bomb = typedStruct(9, { Algo: 0, Buf: lzwCompress(new Uint8Array(size)) });
+      expect(bomb.length).toBeLessThan(25_000);
+      await streams(async (socket, closed) => {
+        await write(socket, bomb);
+        await closed; // the node answers and closes
+      });
+    }
+
+    const stats = await ask<NodeStats>('stats', 'stats');
+    const { dropped, streamMemoryPeak, streamMemory } = stats.traffic;
+    expect(dropped['stream-memory']).toBeGreaterThan(0);
+    // Both expand over 128 times their size: refused before a byte of output is allocated.
+    expect(dropped['compression-ratio']).toBe(256);
+    expect(streamMemoryPeak).toBeLessThanOrEqual(64 * MiB);
+    expect(streamMemory).toBe(0);
+    const { peak } = residentMemory();
+    expect(peak).toBeLessThan(300);
+    // Stream buffers go back to the system as streams end; what is left is the collector's to take.
+    await waitFor(`RSS back near the baseline of ${baseline.toFixed(0)} MB`, () => residentMemory().rss < baseline + 64, 10_000);
+
+    // Still a member, still exchanging state.
+    expect(await member.join([`127.0.0.1:${port}`])).toBe(1);
+    const members = await ask<{ name: string; status: string }[]>('members', 'members');
+    expect(members.map((m) => `${m.name}:${m.status}`).sort()).toEqual(['member:alive', 'victim:alive']);
+    expect(member.member('victim')?.status).toBe('alive');
+    console.log(`baseline ${baseline.toFixed(0)} MB, peak ${peak.toFixed(0)} MB, after ${residentMemory().rss.toFixed(0)} MB`);
+  });
+});
