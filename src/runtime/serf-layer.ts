@@ -4,6 +4,7 @@ import type { Address, PushPullMessage } from '../core/index.js';
 import {
   MAX_QUERY_RESPONSE_BYTES,
   QueryFlag,
+  decodeSerfKeyResponse,
   SerfMessageType,
   decodeSerfKeyRequest,
   decodeSerfMessage,
@@ -26,13 +27,100 @@ import {
   type SerfQuery,
   type SerfQueryResponse,
 } from '../wire/index.js';
-import { QueryError } from './errors.js';
+import { OptionError, QueryError } from './errors.js';
+import { countDrop } from './traffic.js';
 
-/** How many recent user events and queries are remembered to recognise repeats. */
-const SEEN_MESSAGES = 4096;
-/** Serf's EventBuffer: recent events are kept by LTime modulo this, and replayed in push/pulls. */
+/**
+ * Serf's EventBuffer and QueryBuffer: recent events and queries are remembered by LTime modulo
+ * this (events are also replayed in push/pulls), and those older than the clock minus this are refused.
+ */
 const EVENT_BUFFER = 512;
+const QUERY_BUFFER = 512;
+/** Distinct events, and queries, remembered at one LTime: Serf keeps any number, so one peer could grow a slot without end. */
+const EVENTS_PER_LTIME = 64;
+const QUERIES_PER_LTIME = 256;
+/** Serf's ceiling on a user event's name + payload (UserEventSizeLimit may be configured up to it, never past). */
+export const MAX_USER_EVENT_BYTES = 9 * 1024;
+/** Name + payload bytes of the recent events replayed in push/pulls; past it, events are remembered but not replayed. */
+const REPLAY_BYTES = 256 * 1024;
+/** Bytes of push/pull state encoded per second: a flood of fresh events cannot make each one re-encode the whole buffer. */
+const PUBLISH_BYTES_PER_SECOND = 2 * 1024 * 1024;
+/** A peer's push/pull user state past this size is not read (ours stays under REPLAY_BYTES plus framing). */
+const MAX_USER_STATE_BYTES = 2 * 1024 * 1024;
+/** Serf sends its messages in UDP datagrams: anything larger was never sent by a Serf or hearsay node. */
+const MAX_SERF_MESSAGE_BYTES = 65_507;
+/** Filters in one query, and characters in one tag filter's regular expression. */
+const MAX_QUERY_FILTERS = 16;
+const MAX_FILTER_EXPR_CHARS = 256;
+/** RE2 instructions compiled per second for peers' tag filters (about 3 µs each): costly patterns get a bounded share of the CPU. */
+const FILTER_COMPILE_BUDGET = 20_000;
+/** Compiled tag filters kept, so that the same filter asked again costs nothing. */
+const FILTER_CACHE_SIZE = 64;
+/** Relays one answer goes through at most (Consul's cap, and hearsay's own; Serf's CLI lets a query ask up to 255). */
+const MAX_RELAY_FACTOR = 5;
+/** How long a peer's query may keep an answer wanted (Go's Timeout reaches 292 years). */
+const MAX_QUERY_TIMEOUT_MS = 3_600_000;
+/** Keys one member may report in a key answer (Serf trims its answers to 1 KiB: a dozen keys). */
+const MAX_KEYS_PER_ANSWER = 64;
 const INTERNAL_PREFIX = '_serf_';
+const KEY_QUERIES = new Set(['_serf_install-key', '_serf_use-key', '_serf_remove-key', '_serf_list-keys']);
+const UINT64 = 1n << 64n;
+
+/**
+ * Serf's LamportClock, exactly: a Go uint64 that wraps at 2^64. Witnessing a time not older than
+ * the clock moves the clock one past it (so a witnessed 2^64 − 1 wraps it to 0, as in Go).
+ */
+export class LamportClock {
+  // Serf starts its clocks at 1, so that no message of its own carries LTime 0.
+  #time = 1n;
+
+  get time(): bigint {
+    return this.#time;
+  }
+
+  increment(): bigint {
+    this.#time = (this.#time + 1n) % UINT64;
+    return this.#time;
+  }
+
+  witness(ltime: bigint): void {
+    if (ltime >= this.#time) this.#time = (ltime + 1n) % UINT64;
+  }
+
+  /** The time a new message carries: the current time, then one tick (Serf's `Time()` then `Increment()`). */
+  stamp(): bigint {
+    const ltime = this.#time;
+    this.increment();
+    return ltime;
+  }
+}
+
+/** Serf's rule for a message too old to remember: more than a buffer's length behind the clock (uint64 order, as Go compares). */
+function tooOld(ltime: bigint, clock: bigint, buffer: number): boolean {
+  const span = BigInt(buffer);
+  return clock > span && ltime < clock - span;
+}
+
+/** The events seen at one LTime: digests to recognise repeats, and those kept to replay in push/pulls. */
+interface EventSlot {
+  readonly ltime: bigint;
+  readonly digests: string[];
+  readonly replay: { name: string; payload: Uint8Array }[];
+  replayBytes: number;
+}
+
+/** The query IDs seen at one LTime. */
+interface QuerySlot {
+  readonly ltime: bigint;
+  readonly ids: number[];
+}
+
+/** A query this node asked, still collecting. */
+interface AskedEntry {
+  readonly collector: QueryCollector;
+  /** A `_serf_*-key(s)` query: its answers must be key answers of a sane size. */
+  readonly keyQuery: boolean;
+}
 
 /** What the Serf layer needs from the node it runs in. */
 export interface SerfHost {
@@ -48,7 +136,7 @@ export interface SerfHost {
   peers(): readonly { name: string; address: Address }[];
   /** Whether a live member (this node included) is at this address: the only places answers and relays go. */
   isMemberAddress(address: Address): boolean;
-  /** A member as a `_serf_conflict` answer describes it. */
+  /** A member as a `_serf_conflict` answer describes it; undefined for a name unknown here (whose query answers are not taken). */
   member(name: string): SerfConflictMember | undefined;
   readonly keyring: Keyring | undefined;
   /** A key query changed the keyring. */
@@ -77,6 +165,8 @@ export interface SerfStats {
   eventsFromState: number;
   /** Serf messages that could not be decoded, dropped. */
   malformed: number;
+  /** Serf messages (or parts of them) refused by a bound, by reason. */
+  dropped: Record<string, number>;
 }
 
 /** What a user payload turned out to be, for the node to act on. */
@@ -124,7 +214,8 @@ export class IncomingQuery {
   readonly payload: Uint8Array;
   /** The member that asked. */
   readonly from: string;
-  readonly ltime: number;
+  /** The query's Lamport time: a Go uint64, hence a bigint (`String(ltime)` for JSON or an environment). */
+  readonly ltime: bigint;
   readonly id: number;
   /** Local time (ms) after which an answer is no longer wanted. */
   readonly deadline: number;
@@ -158,29 +249,46 @@ export class IncomingQuery {
  * events, which carry hearsay's broadcasts; and queries — answered with acks, application
  * responses and relays, and the internal `_serf_ping`, `_serf_conflict` and key management
  * queries (`serf keys` reaches hearsay nodes). Every Serf message arrives here through
- * `observe`; sending goes through the host.
+ * `observe`; sending goes through the host. What a peer can make it hold or do is bounded (the
+ * constants above), and what passes a bound is counted in `stats.dropped` by reason.
  */
 export class SerfLayer {
-  readonly stats: SerfStats = { queriesReceived: 0, queriesAsked: 0, acksSent: 0, responsesSent: 0, relaysForwarded: 0, keyChanges: 0, eventsFromState: 0, malformed: 0 };
-  #ltime = 0;
-  #eventLTime = 0;
-  #queryLTime = 0;
-  readonly #seen = new Set<string>();
+  readonly stats: SerfStats = { queriesReceived: 0, queriesAsked: 0, acksSent: 0, responsesSent: 0, relaysForwarded: 0, keyChanges: 0, eventsFromState: 0, malformed: 0, dropped: {} };
+  /** Serf's three clocks: member intents, user events, queries. */
+  readonly #clock = new LamportClock();
+  readonly #eventClock = new LamportClock();
+  readonly #queryClock = new LamportClock();
   readonly #host: SerfHost;
   /** Queries this node asked that are still collecting, by `ltime:id`. */
-  readonly #asked = new Map<string, QueryCollector>();
-  /** Recent events, slot = LTime modulo EVENT_BUFFER, as Serf keeps them. */
-  readonly #recentEvents: ({ ltime: number; events: { name: string; payload: Uint8Array }[] } | undefined)[] = new Array(EVENT_BUFFER);
+  readonly #asked = new Map<string, AskedEntry>();
+  /** Recent events and queries, slot = LTime modulo the buffer length, as Serf keeps them. */
+  readonly #events: (EventSlot | undefined)[] = new Array(EVENT_BUFFER);
+  readonly #queries: (QuerySlot | undefined)[] = new Array(QUERY_BUFFER);
+  #replayBytes = 0;
+  /** The push/pull state changed since it was last handed to the host. */
+  #stateDirty = false;
+  #publishBudget = PUBLISH_BYTES_PER_SECOND;
+  #publishBudgetAt: number;
+  /** Compiled tag filters by expression (null: it does not compile), oldest first. */
+  readonly #filters = new Map<string, RE2JS | null>();
+  #compileBudget = FILTER_COMPILE_BUDGET;
+  #compileBudgetAt: number;
 
   constructor(host: SerfHost) {
     this.#host = host;
+    this.#publishBudgetAt = this.#compileBudgetAt = host.now();
   }
 
-  get ltime(): number {
-    return this.#ltime;
+  /** The member clock (Serf's `clock`): a leave intent carries it. */
+  get ltime(): bigint {
+    return this.#clock.time;
   }
 
   observe(payload: Uint8Array): SerfArrival {
+    if (payload.length > MAX_SERF_MESSAGE_BYTES) {
+      this.#drop('serf-message-oversized');
+      return { kind: 'other' };
+    }
     try {
       switch (payload[0]) {
         case SerfMessageType.query:
@@ -188,22 +296,28 @@ export class SerfLayer {
         case SerfMessageType.queryResponse:
           this.#onQueryResponse(decodeSerfQueryResponse(payload));
           return { kind: 'handled' };
-        case SerfMessageType.relay: {
-          const relay = decodeSerfRelay(payload);
-          const to = { host: relay.host, port: relay.port };
-          // Serf forwards to any address; forwarding only to members keeps this node from being a reflector.
-          if (!this.#host.isMemberAddress(to)) return { kind: 'handled' };
-          this.stats.relaysForwarded++;
-          this.#host.sendTo(to, relay.inner);
+        case SerfMessageType.relay:
+          this.#onRelay(payload);
           return { kind: 'handled' };
-        }
         default:
           return this.#onMessage(payload);
       }
     } catch {
       this.stats.malformed++;
       return { kind: 'other' };
+    } finally {
+      this.#flushState();
     }
+  }
+
+  #onRelay(payload: Uint8Array): void {
+    const relay = decodeSerfRelay(payload);
+    const to = { host: relay.host, port: relay.port };
+    // Serf forwards any message to any address; only answers, and only to members, keep this node from being a reflector.
+    if (relay.inner[0] !== SerfMessageType.queryResponse) return this.#drop('relay-not-response');
+    if (!this.#host.isMemberAddress(to)) return this.#drop('relay-to-stranger');
+    this.stats.relaysForwarded++;
+    this.#host.sendTo(to, relay.inner);
   }
 
   #onMessage(payload: Uint8Array): SerfArrival {
@@ -211,13 +325,11 @@ export class SerfLayer {
     switch (message.type) {
       case 'leave':
       case 'join':
-        this.#ltime = Math.max(this.#ltime, message.ltime);
+        // Serf records intents per member; hearsay keeps no intent state, only the clock moves.
+        this.#clock.witness(message.ltime);
         return { kind: 'intent' };
-      case 'event': {
-        const arrival = this.#onEvent(message.ltime, message.name, message.payload);
-        if (arrival.fresh) this.#publishState();
-        return arrival;
-      }
+      case 'event':
+        return this.#onEvent(message.ltime, message.name, message.payload);
       case 'other':
         return { kind: 'other' };
     }
@@ -230,67 +342,108 @@ export class SerfLayer {
    */
   observeState(message: PushPullMessage): Extract<SerfArrival, { kind: 'event' }>[] {
     if (message.userState.length === 0) return [];
+    if (message.userState.length > MAX_USER_STATE_BYTES) {
+      this.#drop('state-oversized');
+      return [];
+    }
     const state = parseSerfUserState(message.userState);
     if (!state) return [];
-    this.#ltime = Math.max(this.#ltime, state.ltime);
-    this.#eventLTime = Math.max(this.#eventLTime, state.eventLTime);
-    this.#queryLTime = Math.max(this.#queryLTime, state.queryLTime);
+    // As Serf: one less, since no message carries the sender's current time yet.
+    if (state.ltime > 0n) this.#clock.witness(state.ltime - 1n);
+    if (state.eventLTime > 0n) this.#eventClock.witness(state.eventLTime - 1n);
+    if (state.queryLTime > 0n) this.#queryClock.witness(state.queryLTime - 1n);
     const fresh = [];
-    for (const slot of state.events) {
-      for (const event of slot.events) {
+    // Serf sends EventBuffer slots, holding no more events than a slot here keeps: the excess is skipped unread.
+    let excess = state.events.length > EVENT_BUFFER;
+    for (const slot of state.events.slice(0, EVENT_BUFFER)) {
+      excess ||= slot.events.length > EVENTS_PER_LTIME;
+      for (const event of slot.events.slice(0, EVENTS_PER_LTIME)) {
         const arrival = this.#onEvent(slot.ltime, event.name, event.payload);
         if (arrival.fresh) fresh.push(arrival);
       }
     }
-    if (fresh.length > 0) this.#publishState();
+    if (excess) this.#drop('state-events-skipped');
+    this.#flushState();
     if (!message.join) this.stats.eventsFromState += fresh.length;
     // A joining node does not replay the cluster's past events (Serf's agent default, no -replay).
     return message.join ? [] : fresh;
   }
 
-  #onEvent(ltime: number, name: string, payload: Uint8Array): Extract<SerfArrival, { kind: 'event' }> {
-    this.#eventLTime = Math.max(this.#eventLTime, ltime);
-    const key = eventKey(ltime, name, payload);
-    const fresh = this.#remember(key) && this.#keepRecent(ltime, name, payload);
-    return { kind: 'event', name, payload, key, fresh };
+  /** Serf's handleUserEvent: witness the time, refuse what is too old, remember the rest once. */
+  #onEvent(ltime: bigint, name: string, payload: Uint8Array): Extract<SerfArrival, { kind: 'event' }> {
+    const size = Buffer.byteLength(name) + payload.length;
+    const digest = eventDigest(name, payload);
+    const arrival = { kind: 'event', name, payload, key: `event:${ltime}:${digest}`, fresh: false } as const;
+    if (size > MAX_USER_EVENT_BYTES) {
+      this.#drop('event-oversized');
+      return arrival;
+    }
+    this.#eventClock.witness(ltime);
+    if (tooOld(ltime, this.#eventClock.time, EVENT_BUFFER)) {
+      this.#drop('event-too-old');
+      return arrival;
+    }
+    const index = Number(ltime % BigInt(EVENT_BUFFER));
+    let slot = this.#events[index];
+    if (slot?.ltime !== ltime) {
+      this.#replayBytes -= slot?.replayBytes ?? 0;
+      this.#events[index] = slot = { ltime, digests: [], replay: [], replayBytes: 0 };
+    }
+    if (slot.digests.includes(digest)) return arrival;
+    if (slot.digests.length >= EVENTS_PER_LTIME) {
+      this.#drop('event-ltime-full');
+      return arrival;
+    }
+    slot.digests.push(digest);
+    if (this.#replayBytes + size <= REPLAY_BYTES) {
+      slot.replay.push({ name, payload });
+      slot.replayBytes += size;
+      this.#replayBytes += size;
+      this.#stateDirty = true;
+    } else {
+      // Still delivered and recognised if repeated; only the push/pull replay misses it.
+      this.#drop('event-replay-full');
+    }
+    return { ...arrival, fresh: true };
   }
 
-  /** Files an event in the recent-event buffer; false when it is too old to be kept, as Serf drops those. */
-  #keepRecent(ltime: number, name: string, payload: Uint8Array): boolean {
-    if (this.#eventLTime > EVENT_BUFFER && ltime < this.#eventLTime - EVENT_BUFFER) return false;
-    const index = ltime % EVENT_BUFFER;
-    let slot = this.#recentEvents[index];
-    if (!slot || slot.ltime !== ltime) this.#recentEvents[index] = slot = { ltime, events: [] };
-    slot.events.push({ name, payload });
-    return true;
-  }
-
-  /** Hands the host the state to send with push/pulls: once per change, not once per event filed. */
-  #publishState(): void {
-    this.#host.setUserState(
-      encodeSerfUserState({
-        ltime: this.#ltime,
-        eventLTime: this.#eventLTime,
-        queryLTime: this.#queryLTime,
-        events: this.#recentEvents.filter((recent) => recent !== undefined),
-      }),
-    );
+  /**
+   * Hands the host the state to send with push/pulls (clocks and recent events) once it changed,
+   * within a byte budget per second; past it, the state waits for the next message to go out.
+   */
+  #flushState(): void {
+    if (!this.#stateDirty) return;
+    const now = this.#host.now();
+    const elapsed = Math.max(0, now - this.#publishBudgetAt);
+    this.#publishBudget = Math.min(PUBLISH_BYTES_PER_SECOND, this.#publishBudget + (elapsed * PUBLISH_BYTES_PER_SECOND) / 1000);
+    this.#publishBudgetAt = now;
+    if (this.#publishBudget <= 0) return;
+    const state = encodeSerfUserState({
+      ltime: this.#clock.time,
+      eventLTime: this.#eventClock.time,
+      queryLTime: this.#queryClock.time,
+      events: this.#events.flatMap((slot) => (slot && slot.replay.length > 0 ? [{ ltime: slot.ltime, events: slot.replay }] : [])),
+    });
+    this.#publishBudget -= state.length;
+    this.#stateDirty = false;
+    this.#host.setUserState(state);
   }
 
   /** A leave intent for `node`, stamped after everything seen so far. */
   leaveIntent(node: string): Uint8Array {
-    this.#ltime++;
-    return encodeSerfLeave({ ltime: this.#ltime, node, prune: false });
+    return encodeSerfLeave({ ltime: this.#clock.stamp(), node, prune: false });
   }
 
-  /** A new user event, and the key under which it is disseminated and recognised. */
+  /** A new user event, and the key under which it is disseminated and recognised. Throws OptionError past Serf's size ceiling. */
   userEvent(name: string, payload: Uint8Array): { bytes: Uint8Array; key: string } {
-    this.#eventLTime++;
-    const key = eventKey(this.#eventLTime, name, payload);
-    this.#remember(key);
-    this.#keepRecent(this.#eventLTime, name, payload);
-    this.#publishState();
-    return { bytes: encodeSerfUserEvent({ ltime: this.#eventLTime, name, payload, coalesce: false }), key };
+    const size = Buffer.byteLength(name) + payload.length;
+    if (size > MAX_USER_EVENT_BYTES) {
+      throw new OptionError(`a user event's name and payload take ${size} bytes, over Serf's limit of ${MAX_USER_EVENT_BYTES}`);
+    }
+    const ltime = this.#eventClock.stamp();
+    const { key } = this.#onEvent(ltime, name, payload);
+    this.#flushState();
+    return { bytes: encodeSerfUserEvent({ ltime, name, payload, coalesce: false }), key };
   }
 
   /**
@@ -298,10 +451,9 @@ export class SerfLayer {
    * its own queries, as Serf does). Answers go to `collector` until `finish` is called.
    */
   ask(name: string, payload: Uint8Array, options: QueryOptions & { timeoutMs: number }, collector: QueryCollector): AskedQuery {
-    this.#queryLTime++;
     this.stats.queriesAsked++;
     const query: SerfQuery = {
-      ltime: this.#queryLTime,
+      ltime: this.#queryClock.stamp(),
       id: Math.floor(this.#host.random() * 2 ** 32),
       host: this.#host.address.host,
       port: this.#host.address.port,
@@ -317,7 +469,7 @@ export class SerfLayer {
       payload,
     };
     const key = queryKey(query);
-    this.#asked.set(key, collector);
+    this.#asked.set(key, { collector, keyQuery: KEY_QUERIES.has(name) });
     const arrival = this.#onQuery(encodeSerfQuery(query), query);
     return { local: arrival.kind === 'query' ? arrival.query : undefined, finish: () => this.#asked.delete(key) };
   }
@@ -334,11 +486,29 @@ export class SerfLayer {
     this.stats.responsesSent++;
   }
 
-  #onQuery(payload: Uint8Array, query: SerfQuery): SerfArrival {
-    this.#queryLTime = Math.max(this.#queryLTime, query.ltime);
-    if (!this.#remember(queryKey(query))) return { kind: 'handled' };
+  /** Serf's handleQuery: witness the time, refuse what is too old, act once on each LTime and ID. */
+  #onQuery(payload: Uint8Array, received: SerfQuery): SerfArrival {
+    if (received.filters.length > MAX_QUERY_FILTERS) {
+      this.#drop('query-filters');
+      return { kind: 'handled' };
+    }
+    this.#queryClock.witness(received.ltime);
+    if (tooOld(received.ltime, this.#queryClock.time, QUERY_BUFFER)) {
+      this.#drop('query-too-old');
+      return { kind: 'handled' };
+    }
+    const index = Number(received.ltime % BigInt(QUERY_BUFFER));
+    let slot = this.#queries[index];
+    if (slot?.ltime !== received.ltime) this.#queries[index] = slot = { ltime: received.ltime, ids: [] };
+    if (slot.ids.includes(received.id)) return { kind: 'handled' };
+    if (slot.ids.length >= QUERIES_PER_LTIME) {
+      this.#drop('query-ltime-full');
+      return { kind: 'handled' };
+    }
+    slot.ids.push(received.id);
     this.stats.queriesReceived++;
-    if ((query.flags & QueryFlag.noBroadcast) === 0) this.#host.broadcast(queryKey(query), payload);
+    if ((received.flags & QueryFlag.noBroadcast) === 0) this.#host.broadcast(queryKey(received), payload);
+    const query = this.#bounded(received);
     if (!this.#passes(query.filters)) return { kind: 'handled' };
     if ((query.flags & QueryFlag.ack) !== 0) {
       const ack = { ltime: query.ltime, id: query.id, from: this.#host.name, flags: QueryFlag.ack, payload: new Uint8Array(0) };
@@ -352,10 +522,19 @@ export class SerfLayer {
     return { kind: 'query', query: new IncomingQuery(this, query, this.#host.now()) };
   }
 
+  /** The query as this node acts on it: at most Serf's 5 relays, an answer wanted for an hour at most. */
+  #bounded(query: SerfQuery): SerfQuery {
+    if (query.relayFactor <= MAX_RELAY_FACTOR && query.timeoutMs <= MAX_QUERY_TIMEOUT_MS) return query;
+    if (query.relayFactor > MAX_RELAY_FACTOR) this.#drop('query-relay-factor');
+    if (query.timeoutMs > MAX_QUERY_TIMEOUT_MS) this.#drop('query-timeout');
+    const relayFactor = Math.min(query.relayFactor, MAX_RELAY_FACTOR);
+    return { ...query, relayFactor, timeoutMs: Math.min(query.timeoutMs, MAX_QUERY_TIMEOUT_MS) };
+  }
+
   #answer(query: SerfQuery, response: SerfQueryResponse, bytes: Uint8Array): void {
     const asker = { host: query.host, port: query.port };
     // A forged query naming someone else's address would turn every member into a reflector.
-    if (!this.#host.isMemberAddress(asker)) return;
+    if (!this.#host.isMemberAddress(asker)) return this.#drop('answer-to-stranger');
     this.#host.sendTo(asker, bytes);
     if (query.relayFactor === 0) return;
     const relayed = encodeSerfRelay(asker, query.sourceNode, encodeSerfQueryResponse(response));
@@ -368,11 +547,17 @@ export class SerfLayer {
     }
   }
 
+  /**
+   * Acks and answers to a query this node asked. Only members answer (Serf takes any name, up to
+   * as many as it has members): a forged flood can add at most one ack and one answer per member.
+   */
   #onQueryResponse(response: SerfQueryResponse): void {
-    const collector = this.#asked.get(`query:${response.ltime}:${response.id}`);
-    if (!collector) return;
-    if ((response.flags & QueryFlag.ack) !== 0) collector.onAck(response.from);
-    else collector.onResponse(response.from, response.payload);
+    const asked = this.#asked.get(queryKey(response));
+    if (!asked) return this.#drop('response-unmatched');
+    if (response.from !== this.#host.name && !this.#host.member(response.from)) return this.#drop('response-from-stranger');
+    if ((response.flags & QueryFlag.ack) !== 0) return asked.collector.onAck(response.from);
+    if (asked.keyQuery && !saneKeyAnswer(response.payload)) return this.#drop('key-answer-invalid');
+    asked.collector.onResponse(response.from, response.payload);
   }
 
   /** Serf's filter rules: every filter must pass; an unknown filter type fails. */
@@ -383,16 +568,47 @@ export class SerfLayer {
         case 'nodes':
           return filter.names.includes(this.#host.name);
         case 'tag':
-          try {
-            // RE2, as Go's regexp: linear time, so a hostile pattern cannot stall the node.
-            return RE2JS.compile(filter.expr).matcher(tags[filter.tag] ?? '').find();
-          } catch {
-            return false;
-          }
+          return this.#tagPattern(filter.expr)?.matcher(tags[filter.tag] ?? '').find() ?? false;
         case 'unknown':
           return false;
       }
     });
+  }
+
+  /**
+   * A tag filter compiled (RE2, as Go's regexp: matching is linear, but compiling a large
+   * pattern is not free), from the cache or within the compile budget; undefined if refused.
+   */
+  #tagPattern(expr: string): RE2JS | undefined {
+    const cached = this.#filters.get(expr);
+    if (cached !== undefined) {
+      this.#filters.delete(expr);
+      this.#filters.set(expr, cached);
+      return cached ?? undefined;
+    }
+    if (expr.length > MAX_FILTER_EXPR_CHARS) {
+      this.#drop('filter-too-long');
+      return undefined;
+    }
+    const now = this.#host.now();
+    const elapsed = Math.max(0, now - this.#compileBudgetAt);
+    this.#compileBudget = Math.min(FILTER_COMPILE_BUDGET, this.#compileBudget + (elapsed * FILTER_COMPILE_BUDGET) / 1000);
+    this.#compileBudgetAt = now;
+    if (this.#compileBudget <= 0) {
+      this.#drop('filter-compile-budget');
+      return undefined;
+    }
+    let pattern: RE2JS | null;
+    try {
+      pattern = RE2JS.compile(expr);
+      this.#compileBudget -= pattern.programSize();
+    } catch {
+      pattern = null;
+      this.#compileBudget -= expr.length;
+    }
+    this.#filters.set(expr, pattern);
+    if (this.#filters.size > FILTER_CACHE_SIZE) this.#filters.delete(this.#filters.keys().next().value!);
+    return pattern ?? undefined;
   }
 
   #internal(query: SerfQuery): void {
@@ -448,19 +664,38 @@ export class SerfLayer {
     return { result: true, message: '', keys: ring.keys.map(base64), primaryKey: base64(ring.primaryKey) };
   }
 
-  /** Records a key; false if it was already known. */
-  #remember(key: string): boolean {
-    if (this.#seen.has(key)) return false;
-    this.#seen.add(key);
-    if (this.#seen.size > SEEN_MESSAGES) this.#seen.delete(this.#seen.values().next().value!);
-    return true;
+  #drop(reason: string): void {
+    countDrop(this.stats, reason);
   }
 }
 
-function eventKey(ltime: number, name: string, payload: Uint8Array): string {
-  return `event:${ltime}:${name}:${createHash('sha1').update(payload).digest('base64')}`;
+/** Names an event by its name and payload (length-prefixed: no two pairs run together alike). */
+function eventDigest(name: string, payload: Uint8Array): string {
+  const nameBytes = Buffer.from(name);
+  return createHash('sha1').update(`${nameBytes.length}:`).update(nameBytes).update(payload).digest('base64');
 }
 
-function queryKey(query: { ltime: number; id: number }): string {
+function queryKey(query: { ltime: bigint; id: number }): string {
   return `query:${query.ltime}:${query.id}`;
+}
+
+const KEY_BYTES = new Set([16, 24, 32]);
+
+function isKey(text: string): boolean {
+  const bytes = Buffer.from(text, 'base64');
+  return KEY_BYTES.has(bytes.length) && bytes.toString('base64') === text;
+}
+
+/**
+ * Whether a key answer is one a member could give: a handful of real keys (base64 of 16, 24 or 32
+ * bytes). An unreadable answer passes, for the tally to report it as that member's error.
+ */
+function saneKeyAnswer(payload: Uint8Array): boolean {
+  let answer;
+  try {
+    answer = decodeSerfKeyResponse(payload);
+  } catch {
+    return true;
+  }
+  return answer.keys.length <= MAX_KEYS_PER_ANSWER && answer.keys.every(isKey) && (answer.primaryKey === '' || isKey(answer.primaryKey));
 }

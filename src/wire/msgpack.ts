@@ -11,6 +11,7 @@ import { WireError, toWireError } from './errors.js';
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
+const UINT64_MAX = 0xffffffffffffffffn;
 
 export function utf8(text: string): Uint8Array {
   return textEncoder.encode(text);
@@ -77,7 +78,7 @@ export class MsgpackWriter {
   /** The smallest unsigned form, whatever the Go field's width. */
   uint(value: number | bigint): this {
     if (typeof value === 'bigint') {
-      if (value < 0n || value > 0xffffffffffffffffn) throw new RangeError(`uint64 out of range: ${value}`);
+      if (value < 0n || value > UINT64_MAX) throw new RangeError(`uint64 out of range: ${value}`);
       if (value <= 0xffffffffn) return this.uint(Number(value));
       return this.byte(0xcf).u32(Number(value >> 32n)).u32(Number(value & 0xffffffffn));
     }
@@ -264,11 +265,20 @@ export function uintField(s: Struct, key: string, max: number, what: string): nu
   throw new WireError('malformed', `${what}.${key}: expected an unsigned integer ≤ ${max}`);
 }
 
-/** A uint64 field as a number, clamped to MAX_SAFE_INTEGER (Lamport clocks never get there). */
+/** A uint64 field exactly, as a bigint: for Serf's Lamport clocks, whose every value a peer may send. */
+export function uint64BigIntField(s: Struct, key: string, what: string): bigint {
+  const v = s[key];
+  if (v === undefined || v === null) return 0n;
+  if (typeof v === 'bigint' && v >= 0n && v <= UINT64_MAX) return v;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  throw new WireError('malformed', `${what}.${key}: expected an unsigned integer ≤ 2^64 − 1`);
+}
+
+/** A uint64 field as a number, clamped to MAX_SAFE_INTEGER: for memberlist counters that never get there. */
 export function uint64Field(s: Struct, key: string, what: string): number {
   const v = s[key];
   if (typeof v === 'bigint') {
-    if (v < 0n || v > 0xffffffffffffffffn) throw new WireError('malformed', `${what}.${key}: out of uint64 range`);
+    if (v < 0n || v > UINT64_MAX) throw new WireError('malformed', `${what}.${key}: out of uint64 range`);
     return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
   }
   return uintField(s, key, Number.MAX_SAFE_INTEGER, what);

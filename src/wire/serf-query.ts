@@ -1,6 +1,18 @@
 import { decodeHost, encodeHost } from './address.js';
 import { WireError } from './errors.js';
-import { MsgpackWriter, asStruct, boolField, bytesField, fromUtf8, readObject, readStruct, textField, uint64Field, uintField, type Struct } from './msgpack.js';
+import {
+  MsgpackWriter,
+  asStruct,
+  boolField,
+  bytesField,
+  fromUtf8,
+  readObject,
+  readStruct,
+  textField,
+  uint64BigIntField,
+  uintField,
+  type Struct,
+} from './msgpack.js';
 import { SerfMessageType } from './serf.js';
 
 /*
@@ -17,8 +29,9 @@ export const QueryFlag = { ack: 1, noBroadcast: 2 } as const;
 export const MAX_QUERY_BYTES = 1024;
 export const MAX_QUERY_RESPONSE_BYTES = 1024;
 
-export interface SerfQuery {
-  readonly ltime: number;
+/** A query; decoded LTimes are bigints (any uint64), encoders also take numbers. */
+export interface SerfQuery<LTime extends number | bigint = bigint> {
+  readonly ltime: LTime;
   /** Random per query: two queries at the same LTime differ by it. */
   readonly id: number;
   /** Where answers go. */
@@ -41,8 +54,8 @@ export type QueryFilter =
   /** A filter type this version does not know: Serf then does not answer, and neither do we. */
   | { readonly kind: 'unknown'; readonly type: number };
 
-export interface SerfQueryResponse {
-  readonly ltime: number;
+export interface SerfQueryResponse<LTime extends number | bigint = bigint> {
+  readonly ltime: LTime;
   readonly id: number;
   readonly from: string;
   readonly flags: number;
@@ -62,7 +75,7 @@ const FILTER_TAG = 1;
 const NANOS_PER_MS = 1_000_000;
 
 /** `04 + {Addr, Filters, Flags, ID, LTime, Name, Payload, Port, RelayFactor, SourceNode, Timeout}`. */
-export function encodeSerfQuery(query: SerfQuery): Uint8Array {
+export function encodeSerfQuery(query: SerfQuery<number | bigint>): Uint8Array {
   const w = new MsgpackWriter(128 + query.payload.length).byte(SerfMessageType.query).mapHeader(11);
   w.text('Addr').raw(encodeHost(query.host));
   w.text('Filters');
@@ -110,7 +123,7 @@ export function decodeSerfQuery(payload: Uint8Array): SerfQuery {
   const filters = s.Filters;
   if (filters !== undefined && filters !== null && !Array.isArray(filters)) throw new WireError('malformed', `${what}.Filters: expected an array`);
   return {
-    ltime: uint64Field(s, 'LTime', what),
+    ltime: uint64BigIntField(s, 'LTime', what),
     id: uintField(s, 'ID', 0xffffffff, what),
     host: decodeHost(addr, `${what}.Addr`),
     port: uintField(s, 'Port', 0xffff, what),
@@ -148,7 +161,7 @@ function durationMs(value: unknown): number {
 }
 
 /** `05 + {Flags, From, ID, LTime, Payload}`: an ack (Flags = 1) or an answer. */
-export function encodeSerfQueryResponse(response: SerfQueryResponse): Uint8Array {
+export function encodeSerfQueryResponse(response: SerfQueryResponse<number | bigint>): Uint8Array {
   return new MsgpackWriter(64 + response.payload.length)
     .byte(SerfMessageType.queryResponse)
     // An ack's payload is a nil slice in Go: written as nil, byte for byte as Serf sends it.
@@ -160,7 +173,7 @@ export function decodeSerfQueryResponse(payload: Uint8Array): SerfQueryResponse 
   const what = 'serf query response';
   const s = structAfterType(payload, what, SerfMessageType.queryResponse);
   return {
-    ltime: uint64Field(s, 'LTime', what),
+    ltime: uint64BigIntField(s, 'LTime', what),
     id: uintField(s, 'ID', 0xffffffff, what),
     from: textField(s, 'From', what),
     flags: uintField(s, 'Flags', 0xffffffff, what),

@@ -1,9 +1,20 @@
 import { WireError } from './errors.js';
-import { MsgpackWriter, asStruct, boolField, bytesField, fromUtf8, readObject, textField, uint64Field, type Struct } from './msgpack.js';
+import {
+  MsgpackWriter,
+  asStruct,
+  boolField,
+  bytesField,
+  fromUtf8,
+  readObject,
+  textField,
+  uint64BigIntField,
+  type Struct,
+} from './msgpack.js';
 
 /*
  * The parts of Serf 0.9.4's layer a foreign node needs (spec §9): tags in Meta, the join and leave
  * intents it piggybacks as memberlist user messages, and the LTime in its push/pull user state.
+ * Lamport times are Go uint64s: decoded exactly as bigints, since a peer may send any of them.
  */
 
 /** memberlist's MetaMaxSize; Serf refuses longer tags locally. */
@@ -89,15 +100,15 @@ export function encodeSerfUserEvent(event: SerfUserEvent): Uint8Array {
 }
 
 export type SerfMessage =
-  | { readonly type: 'leave'; readonly ltime: number; readonly node: string; readonly prune: boolean }
-  | { readonly type: 'join'; readonly ltime: number; readonly node: string }
-  | { readonly type: 'event'; readonly ltime: number; readonly name: string; readonly payload: Uint8Array; readonly coalesce: boolean }
+  | { readonly type: 'leave'; readonly ltime: bigint; readonly node: string; readonly prune: boolean }
+  | { readonly type: 'join'; readonly ltime: bigint; readonly node: string }
+  | { readonly type: 'event'; readonly ltime: bigint; readonly name: string; readonly payload: Uint8Array; readonly coalesce: boolean }
   | { readonly type: 'other'; readonly serfType: number };
 
 /**
  * Reads a memberlist user payload as a Serf message. Intents are decoded; other Serf types are
- * reported by number only (Serf ignores types it does not know, and so may we). LTimes beyond
- * 2^53 are clamped. Throws WireError for an empty payload or a malformed intent.
+ * reported by number only (Serf ignores types it does not know, and so may we). Throws
+ * WireError for an empty payload or a malformed intent.
  */
 export function decodeSerfMessage(payload: Uint8Array): SerfMessage {
   if (payload.length === 0) throw new WireError('truncated', 'empty Serf message');
@@ -106,7 +117,7 @@ export function decodeSerfMessage(payload: Uint8Array): SerfMessage {
     const s = asStruct(readObject(payload, 1, 'serf event').value, 'serf event');
     return {
       type: 'event',
-      ltime: uint64Field(s, 'LTime', 'serf event'),
+      ltime: uint64BigIntField(s, 'LTime', 'serf event'),
       name: textField(s, 'Name', 'serf event'),
       payload: bytesField(s, 'Payload', 'serf event') ?? new Uint8Array(0),
       coalesce: boolField(s, 'CC', 'serf event'),
@@ -115,24 +126,24 @@ export function decodeSerfMessage(payload: Uint8Array): SerfMessage {
   if (type !== SerfMessageType.leave && type !== SerfMessageType.join) return { type: 'other', serfType: type };
   const what = type === SerfMessageType.leave ? 'serf leave' : 'serf join';
   const s = asStruct(readObject(payload, 1, what).value, what);
-  const ltime = uint64Field(s, 'LTime', what);
+  const ltime = uint64BigIntField(s, 'LTime', what);
   const node = textField(s, 'Node', what);
   return type === SerfMessageType.leave ? { type: 'leave', ltime, node, prune: boolField(s, 'Prune', what) } : { type: 'join', ltime, node };
 }
 
-/** The events Serf remembers for one event LTime (one slot of its event buffer). */
-export interface SerfEventSlot {
-  readonly ltime: number;
+/** The events Serf remembers for one event LTime (one slot of its event buffer). Encoders also take number LTimes. */
+export interface SerfEventSlot<LTime extends number | bigint = bigint> {
+  readonly ltime: LTime;
   readonly events: readonly { readonly name: string; readonly payload: Uint8Array }[];
 }
 
-export interface SerfUserState {
+export interface SerfUserState<LTime extends number | bigint = bigint> {
   /** The member Lamport clock: a leave intent must carry a larger one to be believed. */
-  readonly ltime: number;
-  readonly eventLTime: number;
-  readonly queryLTime: number;
+  readonly ltime: LTime;
+  readonly eventLTime: LTime;
+  readonly queryLTime: LTime;
   /** Recent user events: Serf replays them from every push/pull, so that a missed event arrives late rather than never. */
-  readonly events: readonly SerfEventSlot[];
+  readonly events: readonly SerfEventSlot<LTime>[];
 }
 
 /**
@@ -144,9 +155,9 @@ export function parseSerfUserState(userState: Uint8Array): SerfUserState | null 
   try {
     const s: Struct = asStruct(readObject(userState, 1, 'serf state').value, 'serf state');
     return {
-      ltime: uint64Field(s, 'LTime', 'serf state'),
-      eventLTime: uint64Field(s, 'EventLTime', 'serf state'),
-      queryLTime: uint64Field(s, 'QueryLTime', 'serf state'),
+      ltime: uint64BigIntField(s, 'LTime', 'serf state'),
+      eventLTime: uint64BigIntField(s, 'EventLTime', 'serf state'),
+      queryLTime: uint64BigIntField(s, 'QueryLTime', 'serf state'),
       events: Array.isArray(s.Events) ? s.Events.flatMap(eventSlot) : [],
     };
   } catch {
@@ -161,7 +172,7 @@ function eventSlot(raw: unknown): SerfEventSlot[] {
     const events = Array.isArray(slot.Events) ? slot.Events : [];
     return [
       {
-        ltime: uint64Field(slot, 'LTime', 'serf event slot'),
+        ltime: uint64BigIntField(slot, 'LTime', 'serf event slot'),
         events: events.map((event) => {
           const e = asStruct(event, 'serf event slot event');
           return { name: textField(e, 'Name', 'serf event'), payload: bytesField(e, 'Payload', 'serf event') ?? new Uint8Array(0) };
@@ -178,7 +189,7 @@ function eventSlot(raw: unknown): SerfEventSlot[] {
  * recent events (only the filled slots: Go reads any length into its slice). StatusLTimes and
  * LeftMembers stay empty, which Serf merges as "nothing to say about members".
  */
-export function encodeSerfUserState(state: SerfUserState): Uint8Array {
+export function encodeSerfUserState(state: SerfUserState<number | bigint>): Uint8Array {
   const w = new MsgpackWriter(128).byte(SerfMessageType.pushPull).mapHeader(6);
   w.text('EventLTime').uint(state.eventLTime);
   w.text('Events').arrayHeader(state.events.length);
@@ -195,6 +206,6 @@ export function encodeSerfUserState(state: SerfUserState): Uint8Array {
 }
 
 /** Just the member LTime of Serf's push/pull user state; null if unparsable. */
-export function serfStateLTime(userState: Uint8Array): number | null {
+export function serfStateLTime(userState: Uint8Array): bigint | null {
   return parseSerfUserState(userState)?.ltime ?? null;
 }

@@ -1,10 +1,15 @@
-/** The Serf layer's queries (spec §9.3) against a fake host: dedup, rebroadcast, filters, acks, relays, internal queries, ask(). */
+/**
+ * The Serf layer against a fake host: queries (spec §9.3: dedup, rebroadcast, filters, acks, relays,
+ * internal queries, ask()), its uint64 Lamport clocks at 2^53, 2^64 − 1 and across the wrap, and
+ * the bound on every queue a peer can fill.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Address } from '../../src/core/index.js';
 import { QueryError } from '../../src/runtime/errors.js';
 import { tallyKeyResponses } from '../../src/runtime/key-results.js';
-import { IncomingQuery, SerfLayer, type QueryCollector, type SerfHost } from '../../src/runtime/serf-layer.js';
+import { IncomingQuery, LamportClock, MAX_USER_EVENT_BYTES, SerfLayer, type QueryCollector, type SerfHost } from '../../src/runtime/serf-layer.js';
+import { OptionError } from '../../src/runtime/errors.js';
 import {
   Keyring,
   QueryFlag,
@@ -19,6 +24,11 @@ import {
   encodeSerfQuery,
   encodeSerfQueryResponse,
   encodeSerfRelay,
+  encodeSerfUserEvent,
+  encodeSerfLeave,
+  encodeSerfUserState,
+  decodeSerfMessage,
+  parseSerfUserState,
   type QueryFilter,
   type SerfConflictMember,
   type SerfKeyResponse,
@@ -77,6 +87,10 @@ class FakeHost implements SerfHost {
   member(name: string): SerfConflictMember | undefined {
     return this.members.get(name);
   }
+  /** Makes these names members: only members' acks and answers are collected. */
+  know(...names: string[]): void {
+    for (const name of names) this.members.set(name, { name, host: '10.0.2.1', port: 7946, tags: {}, status: 'alive', vsn: Uint8Array.of(1, 5, 2, 2, 5, 4) });
+  }
   keysChanged(): void {
     this.keysChangedCalls++;
   }
@@ -105,7 +119,7 @@ class FakeHost implements SerfHost {
 
 function makeQuery(overrides: Partial<SerfQuery> = {}): SerfQuery {
   return {
-    ltime: 10,
+    ltime: 10n,
     id: 77,
     host: ASKER.address.host,
     port: ASKER.address.port,
@@ -153,7 +167,7 @@ describe('SerfLayer: receiving a query', () => {
     expect(host.broadcasts).toHaveLength(1);
     // Another ID at the same LTime, or another LTime, is another query.
     expect(layer.observe(encodeSerfQuery(makeQuery({ id: 78 }))).kind).toBe('query');
-    expect(layer.observe(encodeSerfQuery(makeQuery({ ltime: 11 }))).kind).toBe('query');
+    expect(layer.observe(encodeSerfQuery(makeQuery({ ltime: 11n }))).kind).toBe('query');
     expect(host.broadcasts.map((b) => b.key)).toEqual(['query:10:77', 'query:10:78', 'query:11:77']);
   });
 
@@ -172,7 +186,7 @@ describe('SerfLayer: receiving a query', () => {
     expect(layer.observe(encodeSerfQuery(makeQuery({ flags: QueryFlag.noBroadcast }))).kind).toBe('query');
     expect(layer.observe(encodeSerfQuery(makeQuery({ id: 2, flags: QueryFlag.noBroadcast | QueryFlag.ack }))).kind).toBe('query');
     expect(host.broadcasts).toHaveLength(0);
-    expect(host.responsesTo(ASKER.address)).toEqual([{ ltime: 10, id: 2, from: 'me', flags: QueryFlag.ack, payload: new Uint8Array(0) }]);
+    expect(host.responsesTo(ASKER.address)).toEqual([{ ltime: 10n, id: 2, from: 'me', flags: QueryFlag.ack, payload: new Uint8Array(0) }]);
   });
 
   it('without the ack flag, receiving a query sends nothing', () => {
@@ -265,7 +279,7 @@ describe('SerfLayer: receiving a query', () => {
           expect(PEERS.map((p) => p.address)).toContainEqual(relay.to);
           expect(relay).toMatchObject({ host: ASKER.address.host, port: ASKER.address.port, destName: ASKER.name });
           expect(relay.inner).toEqual(ackBytes);
-          expect(decodeSerfQueryResponse(relay.inner)).toEqual({ ltime: 10, id: 77, from: 'me', flags: QueryFlag.ack, payload: new Uint8Array(0) });
+          expect(decodeSerfQueryResponse(relay.inner)).toEqual({ ltime: 10n, id: 77, from: 'me', flags: QueryFlag.ack, payload: new Uint8Array(0) });
         }
       }
     }
@@ -298,7 +312,7 @@ describe('SerfLayer: answering an application query', () => {
     const { host, layer } = setup();
     const query = incoming(layer.observe(encodeSerfQuery(makeQuery())));
     expect(query).toBeInstanceOf(IncomingQuery);
-    expect(query).toMatchObject({ name: 'deploy', payload: Uint8Array.of(1, 2, 3), from: 'asker', ltime: 10, id: 77, deadline: host.clock + 5000 });
+    expect(query).toMatchObject({ name: 'deploy', payload: Uint8Array.of(1, 2, 3), from: 'asker', ltime: 10n, id: 77, deadline: host.clock + 5000 });
     query.respond(utf8('done'));
     expect(host.sent).toEqual([
       { to: ASKER.address, payload: encodeSerfQueryResponse({ ltime: 10, id: 77, from: 'me', flags: 0, payload: utf8('done') }) },
@@ -358,7 +372,7 @@ describe('SerfLayer: internal queries', () => {
     expect(responses[0]).toMatchObject({ flags: QueryFlag.ack, from: 'me', id });
     expect(responses.length).toBeLessThanOrEqual(2);
     if (responses.length === 1) return undefined;
-    expect(responses[1]).toMatchObject({ flags: 0, from: 'me', id, ltime: 10 });
+    expect(responses[1]).toMatchObject({ flags: 0, from: 'me', id, ltime: 10n });
     expect(host.sent[before + 1]!.to).toEqual(ASKER.address);
     return responses[1]!.payload;
   }
@@ -532,6 +546,7 @@ describe('SerfLayer: ask()', () => {
 
   it('routes acks and answers with the matching ltime:id to the collector until finish()', () => {
     const { layer, host } = setup();
+    host.know('b', 'c', 'd');
     const collector = recorder();
     const asked = layer.ask('q', new Uint8Array(0), { timeoutMs: 1000, requestAck: true }, collector);
     const q = decodeSerfQuery(host.broadcasts[0]!.payload);
@@ -544,7 +559,7 @@ describe('SerfLayer: ask()', () => {
     layer.observe(response('b', 0, utf8('hi')));
     // Other queries' responses are ignored.
     layer.observe(response('c', 0, utf8('x'), q.ltime, (q.id + 1) >>> 0));
-    layer.observe(response('c', 0, utf8('x'), q.ltime + 1, q.id));
+    layer.observe(response('c', 0, utf8('x'), q.ltime + 1n, q.id));
     expect(collector.acks).toEqual(['b']);
     expect(collector.responses).toEqual([
       { from: 'b', payload: utf8('hi') },
@@ -559,6 +574,7 @@ describe('SerfLayer: ask()', () => {
 
   it('collects for several queries at once, each its own', () => {
     const { layer, host } = setup();
+    host.know('x', 'y');
     const [one, two] = [recorder(), recorder()];
     layer.ask('one', new Uint8Array(0), { timeoutMs: 1000 }, one);
     layer.ask('two', new Uint8Array(0), { timeoutMs: 1000 }, two);
@@ -596,13 +612,13 @@ describe('SerfLayer: ask()', () => {
 
   it('stamps its query after every query LTime seen (received queries and push/pull state)', () => {
     const { host, layer } = setup();
-    layer.observe(encodeSerfQuery(makeQuery({ ltime: 41 })));
+    layer.observe(encodeSerfQuery(makeQuery({ ltime: 41n })));
     layer.ask('q', new Uint8Array(0), { timeoutMs: 1000 }, recorder());
     const first = decodeSerfQuery(host.broadcasts.at(-1)!.payload).ltime;
     expect(first).toBeGreaterThanOrEqual(42);
 
     // A query older than the clock does not move it back.
-    layer.observe(encodeSerfQuery(makeQuery({ ltime: 3, id: 1 })));
+    layer.observe(encodeSerfQuery(makeQuery({ ltime: 3n, id: 1 })));
     layer.ask('q', new Uint8Array(0), { timeoutMs: 1000 }, recorder());
     const second = decodeSerfQuery(host.broadcasts.at(-1)!.payload).ltime;
     expect(second).toBeGreaterThan(first);
@@ -610,12 +626,13 @@ describe('SerfLayer: ask()', () => {
     const state = new MsgpackWriter().byte(2).struct({ EventLTime: 1, LTime: 1, QueryLTime: 500 }).finish();
     layer.observeState({ type: 'pushPull', join: false, states: [], userState: state });
     layer.ask('q', new Uint8Array(0), { timeoutMs: 1000 }, recorder());
-    expect(decodeSerfQuery(host.broadcasts.at(-1)!.payload).ltime).toBeGreaterThanOrEqual(501);
+    // As Serf: a state's clock is one the peer has not stamped a message with yet.
+    expect(decodeSerfQuery(host.broadcasts.at(-1)!.payload).ltime).toBe(500n);
   });
 
   it('a query filtered out or not, its LTime is witnessed', () => {
     const { host, layer } = setup();
-    layer.observe(encodeSerfQuery(makeQuery({ ltime: 99, filters: [{ kind: 'nodes', names: ['x'] }], flags: QueryFlag.noBroadcast })));
+    layer.observe(encodeSerfQuery(makeQuery({ ltime: 99n, filters: [{ kind: 'nodes', names: ['x'] }], flags: QueryFlag.noBroadcast })));
     layer.ask('q', new Uint8Array(0), { timeoutMs: 1000 }, recorder());
     expect(decodeSerfQuery(host.broadcasts.at(-1)!.payload).ltime).toBeGreaterThanOrEqual(100);
   });
@@ -673,7 +690,8 @@ describe('SerfLayer: malformed input', () => {
   it('other Serf messages pass through: intents, and nested-only types are "other"', () => {
     const { layer } = setup();
     expect(layer.observe(encodeSerfJoin({ ltime: 3, node: 'x' }))).toEqual({ kind: 'intent' });
-    expect(layer.ltime).toBe(3);
+    // Witnessed as Serf does: one past the intent's time.
+    expect(layer.ltime).toBe(4n);
     for (const type of [2, 6, 7, 8, 10, 255]) expect(layer.observe(Uint8Array.of(type, 0x80))).toEqual({ kind: 'other' });
     // Types this layer does not read are not malformed: Serf itself ignores them.
     expect(layer.stats.malformed).toBe(0);
@@ -737,5 +755,322 @@ describe('tallyKeyResponses', () => {
 
   it('no answers at all', () => {
     expect(tallyKeyResponses(3, [])).toEqual({ nodes: 3, responses: 0, errors: {}, keys: {}, primaryKeys: {} });
+  });
+});
+
+const TOP = 2n ** 64n - 1n;
+const SAFE = 2n ** 53n;
+
+describe('LamportClock: Serf’s uint64 clock', () => {
+  it('starts at 1; stamp() gives the time, then ticks', () => {
+    const clock = new LamportClock();
+    expect(clock.time).toBe(1n);
+    expect(clock.stamp()).toBe(1n);
+    expect(clock.stamp()).toBe(2n);
+    expect(clock.time).toBe(3n);
+  });
+
+  it('witnessing a time not older than the clock moves it one past; an older time changes nothing', () => {
+    const clock = new LamportClock();
+    clock.witness(10n);
+    expect(clock.time).toBe(11n);
+    clock.witness(5n);
+    expect(clock.time).toBe(11n);
+    clock.witness(11n);
+    expect(clock.time).toBe(12n);
+  });
+
+  it('is exact past 2^53', () => {
+    const clock = new LamportClock();
+    clock.witness(SAFE - 1n);
+    expect(clock.stamp()).toBe(SAFE);
+    expect(clock.stamp()).toBe(SAFE + 1n);
+    expect(clock.time).toBe(SAFE + 2n);
+  });
+
+  it('wraps at 2^64 as Go’s uint64: witness(2^64 − 1) gives 0, and so does a tick from 2^64 − 1', () => {
+    const witnessed = new LamportClock();
+    witnessed.witness(TOP);
+    expect(witnessed.time).toBe(0n);
+    const ticked = new LamportClock();
+    ticked.witness(TOP - 1n);
+    expect(ticked.stamp()).toBe(TOP);
+    expect(ticked.time).toBe(0n);
+    expect(ticked.increment()).toBe(1n);
+  });
+});
+
+describe('SerfLayer: clocks at the top of the range', () => {
+  const event = (ltime: bigint, name = 'e', payload = Uint8Array.of(1)) => encodeSerfUserEvent({ ltime, name, payload, coalesce: false });
+  const isFresh = (arrival: ReturnType<SerfLayer['observe']>) => arrival.kind === 'event' && arrival.fresh;
+  const lastState = (host: FakeHost) => parseSerfUserState(host.userStates.at(-1)!)!;
+
+  it('at 2^53 (where the old clamp stopped): events, queries, intents and the published state stay exact', () => {
+    const { host, layer } = setup();
+    host.know('b');
+    expect(isFresh(layer.observe(event(SAFE - 1n)))).toBe(true);
+    layer.observe(encodeSerfQuery(makeQuery({ ltime: SAFE - 1n })));
+    layer.observe(encodeSerfJoin({ ltime: SAFE - 1n, node: 'x' }));
+    const mine = layer.userEvent('next', Uint8Array.of(2));
+    expect(decodeSerfMessage(mine.bytes)).toMatchObject({ type: 'event', ltime: SAFE });
+    const collector = recorder();
+    layer.ask('q', new Uint8Array(0), { timeoutMs: 1000 }, collector);
+    const asked = decodeSerfQuery(host.broadcasts.at(-1)!.payload);
+    expect(asked.ltime).toBe(SAFE);
+    layer.observe(encodeSerfQueryResponse({ ltime: SAFE, id: asked.id, from: 'b', flags: 0, payload: utf8('ok') }));
+    expect(collector.responses).toEqual([{ from: 'b', payload: utf8('ok') }]);
+    expect(decodeSerfMessage(layer.leaveIntent('me'))).toMatchObject({ type: 'leave', ltime: SAFE });
+    // Two events an LTime apart past 2^53 are two events (as floats they would be one).
+    expect(isFresh(layer.observe(event(SAFE + 1n, 'f')))).toBe(true);
+    expect(isFresh(layer.observe(event(SAFE + 2n, 'f')))).toBe(true);
+    const state = lastState(host);
+    expect(state).toMatchObject({ ltime: SAFE + 1n, eventLTime: SAFE + 3n, queryLTime: SAFE + 1n });
+    expect(state.events.map((slot) => slot.ltime)).toEqual(expect.arrayContaining([SAFE - 1n, SAFE, SAFE + 1n, SAFE + 2n]));
+    expect(layer.stats.dropped).toEqual({});
+  });
+
+  it('at 2^64 − 1: a forged event, query and intent wrap the clocks to 0, and the node goes on stamping, encoding and publishing', () => {
+    const { host, layer } = setup();
+    host.know('b');
+    expect(isFresh(layer.observe(event(TOP, 'forged')))).toBe(true);
+    expect(layer.observe(encodeSerfQuery(makeQuery({ ltime: TOP, id: 5 }))).kind).toBe('query');
+    expect(layer.observe(encodeSerfLeave({ ltime: TOP, node: 'ghost', prune: false }))).toEqual({ kind: 'intent' });
+    expect(layer.ltime).toBe(0n);
+    // Our own messages after the wrap: LTime 0, as Go's clock gives them.
+    expect(decodeSerfMessage(layer.userEvent('after', Uint8Array.of(3)).bytes)).toMatchObject({ type: 'event', ltime: 0n });
+    const collector = recorder();
+    layer.ask('q', new Uint8Array(0), { timeoutMs: 1000, requestAck: true }, collector);
+    const asked = decodeSerfQuery(host.broadcasts.at(-1)!.payload);
+    expect(asked.ltime).toBe(0n);
+    layer.observe(encodeSerfQueryResponse({ ltime: 0n, id: asked.id, from: 'b', flags: QueryFlag.ack, payload: new Uint8Array(0) }));
+    expect(collector.acks).toEqual(['b']);
+    expect(decodeSerfMessage(layer.leaveIntent('me'))).toMatchObject({ type: 'leave', ltime: 0n });
+    // Published with the event: the clocks as they stood then.
+    expect(lastState(host)).toMatchObject({ ltime: 0n, eventLTime: 1n, queryLTime: 0n });
+    expect(lastState(host).events.map((slot) => slot.ltime)).toEqual(expect.arrayContaining([TOP, 0n]));
+    // The forged messages again, after the wrap: recognised as repeats, not delivered twice.
+    expect(isFresh(layer.observe(event(TOP, 'forged')))).toBe(false);
+    expect(layer.observe(encodeSerfQuery(makeQuery({ ltime: TOP, id: 5 })))).toEqual({ kind: 'handled' });
+    expect(layer.stats.dropped).toEqual({});
+  });
+
+  it('a peer’s push/pull state at 2^64 − 1 is witnessed (one less, as Serf) and its events taken once', () => {
+    const { host, layer } = setup();
+    const events = [{ ltime: TOP, events: [{ name: 'forged', payload: Uint8Array.of(9) }] }];
+    const state = encodeSerfUserState({ ltime: TOP, eventLTime: TOP, queryLTime: TOP, events });
+    const pushPull = { type: 'pushPull', join: false, states: [], userState: state } as const;
+    expect(layer.observeState(pushPull).map((e) => e.name)).toEqual(['forged']);
+    expect(layer.observeState(pushPull)).toEqual([]);
+    // Witnessing 2^64 − 2 sets the clocks to 2^64 − 1: the next stamps are the top, then 0.
+    expect(decodeSerfMessage(layer.leaveIntent('me'))).toMatchObject({ ltime: TOP });
+    expect(decodeSerfMessage(layer.userEvent('a', new Uint8Array(0)).bytes)).toMatchObject({ ltime: 0n });
+    expect(lastState(host)).toMatchObject({ ltime: 0n, eventLTime: 1n, queryLTime: TOP });
+  });
+
+  it('the “too old” window works at 2^64 − 1 and across the wrap', () => {
+    const { layer } = setup();
+    expect(isFresh(layer.observe(event(TOP - 600n, 'a')))).toBe(true);
+    // More than 512 behind the clock (2^64 − 599): refused, counted.
+    expect(isFresh(layer.observe(event(TOP - 1200n, 'old')))).toBe(false);
+    expect(layer.stats.dropped).toEqual({ 'event-too-old': 1 });
+    expect(isFresh(layer.observe(event(TOP - 100n, 'b')))).toBe(true);
+    expect(isFresh(layer.observe(event(TOP, 'c')))).toBe(true);
+    // The clock wrapped to 0: low times are new, the high ones already seen are still repeats.
+    expect(isFresh(layer.observe(event(5n, 'd')))).toBe(true);
+    expect(isFresh(layer.observe(event(TOP - 100n, 'b')))).toBe(false);
+    expect(isFresh(layer.observe(event(TOP, 'c')))).toBe(false);
+    expect(isFresh(layer.observe(event(5n, 'd')))).toBe(false);
+    // Queries likewise.
+    layer.observe(encodeSerfQuery(makeQuery({ ltime: TOP - 600n, id: 1 })));
+    expect(layer.observe(encodeSerfQuery(makeQuery({ ltime: TOP - 1200n, id: 2 })))).toEqual({ kind: 'handled' });
+    expect(layer.stats.dropped['query-too-old']).toBe(1);
+    expect(layer.observe(encodeSerfQuery(makeQuery({ ltime: TOP, id: 3 }))).kind).toBe('query');
+    expect(layer.observe(encodeSerfQuery(makeQuery({ ltime: 2n, id: 4 }))).kind).toBe('query');
+    expect(layer.observe(encodeSerfQuery(makeQuery({ ltime: TOP, id: 3 })))).toEqual({ kind: 'handled' });
+  });
+});
+
+describe('SerfLayer: bounds on what a peer can fill', () => {
+  const event = (ltime: bigint, name: string, payload: Uint8Array = Uint8Array.of(1)) =>
+    encodeSerfUserEvent({ ltime, name, payload, coalesce: false });
+  const fresh = (layer: SerfLayer, bytes: Uint8Array) => {
+    const arrival = layer.observe(bytes);
+    return arrival.kind === 'event' && arrival.fresh;
+  };
+
+  it('a message larger than any UDP datagram is refused unread', () => {
+    const { host, layer } = setup();
+    expect(layer.observe(event(1n, 'e', new Uint8Array(65_508)))).toEqual({ kind: 'other' });
+    expect(layer.stats.dropped).toEqual({ 'serf-message-oversized': 1 });
+    expect(host.broadcasts).toHaveLength(0);
+  });
+
+  it('user events: name + payload at most 9 KiB (Serf’s ceiling), both ways', () => {
+    const { layer } = setup();
+    expect(fresh(layer, event(1n, 'e', new Uint8Array(MAX_USER_EVENT_BYTES - 1)))).toBe(true);
+    expect(fresh(layer, event(2n, 'e', new Uint8Array(MAX_USER_EVENT_BYTES)))).toBe(false);
+    expect(layer.stats.dropped).toEqual({ 'event-oversized': 1 });
+    expect(() => layer.userEvent('e', new Uint8Array(MAX_USER_EVENT_BYTES))).toThrow(OptionError);
+  });
+
+  it('at most 64 distinct events at one LTime', () => {
+    const { layer } = setup();
+    const results = Array.from({ length: 100 }, (_, i) => fresh(layer, event(7n, `e${i}`)));
+    expect(results.filter(Boolean)).toHaveLength(64);
+    expect(layer.stats.dropped).toEqual({ 'event-ltime-full': 36 });
+    // Repeats of those kept are repeats, not drops.
+    expect(fresh(layer, event(7n, 'e0'))).toBe(false);
+    expect(layer.stats.dropped).toEqual({ 'event-ltime-full': 36 });
+  });
+
+  it('the replay in push/pulls holds at most 256 KiB of events; the rest are delivered and recognised, not replayed', () => {
+    const { host, layer } = setup();
+    const payload = new Uint8Array(8 * 1024);
+    for (let i = 0; i < 40; i++) expect(fresh(layer, event(BigInt(i + 1), 'big', payload))).toBe(true);
+    expect(layer.stats.dropped['event-replay-full']).toBe(40 - Math.floor((256 * 1024) / (8 * 1024 + 3)));
+    host.clock += 1000; // past the publishing budget (see below)
+    expect(fresh(layer, event(40n, 'big', payload))).toBe(false);
+    const state = parseSerfUserState(host.userStates.at(-1)!)!;
+    expect(host.userStates.at(-1)!.length).toBeLessThan(256 * 1024 + 4096);
+    expect(state.events.length).toBe(31);
+  });
+
+  it('the push/pull state is re-encoded within a byte budget per second, and catches up once time passes', () => {
+    const { host, layer } = setup();
+    const payload = new Uint8Array(8 * 1024);
+    for (let i = 0; i < 200; i++) fresh(layer, event(BigInt(i + 1), `e${i % 7}`, payload));
+    // 200 fresh events, each would re-encode up to 256 KiB: 2 MiB per second allows only a few.
+    const published = host.userStates.reduce((sum, state) => sum + state.length, 0);
+    expect(published).toBeLessThan(2 * 1024 * 1024 + 300 * 1024);
+    expect(host.userStates.length).toBeLessThan(40);
+    host.clock += 1000;
+    fresh(layer, event(500n, 'late'));
+    expect(parseSerfUserState(host.userStates.at(-1)!)!.eventLTime).toBe(501n);
+  });
+
+  it('a peer’s push/pull state: over 2 MiB is not read; past 512 event slots, or 64 events in one, the rest are skipped', () => {
+    const { layer } = setup();
+    const events = [{ ltime: 1, events: [{ name: 'x', payload: new Uint8Array(2 * 1024 * 1024) }] }];
+    const huge = encodeSerfUserState({ ltime: 900, eventLTime: 900, queryLTime: 900, events });
+    expect(layer.observeState({ type: 'pushPull', join: false, states: [], userState: huge })).toEqual([]);
+    expect(layer.stats.dropped).toEqual({ 'state-oversized': 1 });
+    expect(layer.ltime).toBe(1n);
+    const slots = Array.from({ length: 600 }, (_, i) => ({ ltime: i + 1, events: [{ name: `s${i}`, payload: new Uint8Array(0) }] }));
+    const many = encodeSerfUserState({ ltime: 1, eventLTime: 1, queryLTime: 1, events: slots });
+    expect(layer.observeState({ type: 'pushPull', join: false, states: [], userState: many })).toHaveLength(512);
+    expect(layer.stats.dropped['state-events-skipped']).toBe(1);
+    // More events at one LTime than a slot here keeps: the rest are skipped unread.
+    const crowded = Array.from({ length: 100 }, (_, i) => ({ name: `c${i}`, payload: new Uint8Array(0) }));
+    const full = encodeSerfUserState({ ltime: 1, eventLTime: 1, queryLTime: 1, events: [{ ltime: 900, events: crowded }] });
+    expect(layer.observeState({ type: 'pushPull', join: false, states: [], userState: full })).toHaveLength(64);
+    expect(layer.stats.dropped['state-events-skipped']).toBe(2);
+    expect(layer.stats.dropped['event-ltime-full']).toBeUndefined();
+  });
+
+  it('at most 256 distinct queries at one LTime', () => {
+    const { host, layer } = setup();
+    const kinds = Array.from({ length: 300 }, (_, id) => layer.observe(encodeSerfQuery(makeQuery({ id, flags: QueryFlag.noBroadcast }))));
+    expect(kinds.filter((arrival) => arrival.kind === 'query')).toHaveLength(256);
+    expect(layer.stats.dropped).toEqual({ 'query-ltime-full': 44 });
+    expect(host.broadcasts).toHaveLength(0);
+  });
+
+  it('a query with more than 16 filters is refused whole', () => {
+    const { host, layer } = setup();
+    const filters: QueryFilter[] = Array.from({ length: 17 }, () => ({ kind: 'nodes', names: ['me'] }));
+    expect(layer.observe(encodeSerfQuery(makeQuery({ filters, flags: QueryFlag.ack })))).toEqual({ kind: 'handled' });
+    expect(layer.stats.dropped).toEqual({ 'query-filters': 1 });
+    expect(host.broadcasts).toHaveLength(0);
+    expect(host.sent).toHaveLength(0);
+    expect(layer.observe(encodeSerfQuery(makeQuery({ filters: filters.slice(1), flags: QueryFlag.ack }))).kind).toBe('query');
+  });
+
+  it('tag filters: longer than 256 characters fail; compiling is budgeted per second and cached', () => {
+    const { host, layer } = setup();
+    host.tagValues = { role: 'web' };
+    const ask = (id: number, expr: string) =>
+      layer.observe(encodeSerfQuery(makeQuery({ id, filters: [{ kind: 'tag', tag: 'role', expr }], flags: QueryFlag.noBroadcast }))).kind;
+    expect(ask(1, `web|${'x'.repeat(253)}`)).toBe('handled');
+    expect(layer.stats.dropped).toEqual({ 'filter-too-long': 1 });
+    expect(ask(2, `web|${'x'.repeat(252)}`)).toBe('query');
+    expect(ask(3, '^web$')).toBe('query');
+    // Costly patterns (about 1,000 RE2 instructions each), all different: the budget runs out.
+    const costly = (i: number) => `web|(a{64}){15}${i}`;
+    const kinds = Array.from({ length: 60 }, (_, i) => ask(100 + i, costly(i)));
+    expect(kinds.filter((kind) => kind === 'query').length).toBeLessThanOrEqual(25);
+    expect(layer.stats.dropped['filter-compile-budget']).toBeGreaterThanOrEqual(35);
+    // A pattern compiled before is cached: it still works while the budget is spent.
+    expect(ask(300, '^web$')).toBe('query');
+    expect(ask(301, costly(0))).toBe('query');
+    host.clock += 1000;
+    expect(ask(302, costly(59))).toBe('query');
+  });
+
+  it('a relay factor over 5 relays through 5; a timeout over an hour keeps the answer wanted for an hour', () => {
+    const { host, layer } = setup();
+    host.peerList = [ASKER, ...Array.from({ length: 10 }, (_, i) => ({ name: `r${i}`, address: { host: `10.0.3.${i}`, port: 7946 } }))];
+    const query = incoming(layer.observe(encodeSerfQuery(makeQuery({ flags: QueryFlag.ack, relayFactor: 255, timeoutMs: 2 ** 40 }))));
+    expect(host.relays()).toHaveLength(5);
+    expect(query.deadline).toBe(host.clock + 3_600_000);
+    expect(layer.stats.dropped).toEqual({ 'query-relay-factor': 1, 'query-timeout': 1 });
+  });
+
+  it('acks and answers: only for a query asked here, only from members (one of each per member reaches the node)', () => {
+    const { host, layer } = setup();
+    host.know('b');
+    const collector = recorder();
+    layer.ask('q', new Uint8Array(0), { timeoutMs: 1000, requestAck: true }, collector);
+    const q = decodeSerfQuery(host.broadcasts[0]!.payload);
+    for (let i = 0; i < 100; i++) {
+      layer.observe(encodeSerfQueryResponse({ ltime: q.ltime, id: q.id, from: `forged-${i}`, flags: i % 2, payload: utf8('x') }));
+      layer.observe(encodeSerfQueryResponse({ ltime: q.ltime + 1n, id: q.id, from: 'b', flags: 0, payload: utf8('x') }));
+    }
+    layer.observe(encodeSerfQueryResponse({ ltime: q.ltime, id: q.id, from: 'b', flags: 0, payload: utf8('real') }));
+    expect(collector.acks).toEqual([]);
+    expect(collector.responses).toEqual([{ from: 'b', payload: utf8('real') }]);
+    expect(layer.stats.dropped).toEqual({ 'response-from-stranger': 100, 'response-unmatched': 100 });
+  });
+
+  it('key answers must list a handful of real keys; unreadable ones pass on for the tally to report', () => {
+    const { host, layer } = setup();
+    host.know('a', 'b', 'c', 'd', 'e');
+    const collector = recorder();
+    layer.ask('_serf_list-keys', new Uint8Array(0), { timeoutMs: 1000 }, collector);
+    const q = decodeSerfQuery(host.broadcasts[0]!.payload);
+    const key = base64(new Uint8Array(16).fill(1));
+    const answer = (from: string, payload: Uint8Array) =>
+      layer.observe(encodeSerfQueryResponse({ ltime: q.ltime, id: q.id, from, flags: 0, payload }));
+    answer('a', encodeSerfKeyResponse({ result: true, message: '', keys: [key], primaryKey: key }));
+    answer('b', encodeSerfKeyResponse({ result: true, message: '', keys: Array.from({ length: 65 }, () => key), primaryKey: key }));
+    answer('c', encodeSerfKeyResponse({ result: true, message: '', keys: ['\u001b]0;owned\u0007'], primaryKey: key }));
+    answer('d', encodeSerfKeyResponse({ result: true, message: '', keys: [key], primaryKey: 'not a key' }));
+    answer('e', Uint8Array.of(8, 0xc1));
+    expect(collector.responses.map((r) => r.from)).toEqual(['a', 'e']);
+    expect(layer.stats.dropped).toEqual({ 'key-answer-invalid': 3 });
+  });
+
+  it('relays: only query answers, only to members', () => {
+    const { host, layer } = setup();
+    host.strangers.add('192.0.2.9:53');
+    const answer = encodeSerfQueryResponse({ ltime: 3, id: 4, from: 'x', flags: 0, payload: Uint8Array.of(1) });
+    layer.observe(encodeSerfRelay({ host: '10.0.0.7', port: 7946 }, 'm', encodeSerfQuery(makeQuery())));
+    layer.observe(encodeSerfRelay({ host: '10.0.0.7', port: 7946 }, 'm', encodeSerfKeyRequest(new Uint8Array(16))));
+    layer.observe(encodeSerfRelay({ host: '192.0.2.9', port: 53 }, 'victim', answer));
+    expect(host.sent).toEqual([]);
+    layer.observe(encodeSerfRelay({ host: '10.0.0.7', port: 7946 }, 'm', answer));
+    expect(host.sent).toEqual([{ to: { host: '10.0.0.7', port: 7946 }, payload: answer }]);
+    expect(layer.stats.dropped).toEqual({ 'relay-not-response': 2, 'relay-to-stranger': 1 });
+  });
+
+  it('intents leave no state behind but the clock: a flood of them sends, gossips and publishes nothing', () => {
+    const { host, layer } = setup();
+    for (let i = 0; i < 2000; i++) {
+      const node = `ghost-${i}`;
+      const intent = i % 2 ? encodeSerfJoin({ ltime: i, node }) : encodeSerfLeave({ ltime: i, node, prune: true });
+      expect(layer.observe(intent)).toEqual({ kind: 'intent' });
+    }
+    expect(layer.ltime).toBe(2000n);
+    expect([host.sent, host.broadcasts, host.userStates]).toEqual([[], [], []]);
+    expect(layer.stats.dropped).toEqual({});
   });
 });

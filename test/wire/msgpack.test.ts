@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WireError, decodeMessage } from '../../src/wire/index.js';
-import { MsgpackWriter, msgpackEnd } from '../../src/wire/msgpack.js';
+import { MsgpackWriter, msgpackEnd, readStruct, uint64BigIntField } from '../../src/wire/msgpack.js';
 import { hex, toHex } from './helpers.js';
 
 const w = () => new MsgpackWriter();
@@ -130,6 +130,35 @@ describe('refusals', () => {
     expect(malformed(hex(`0b 81 ${key('SeqNo')}`))).toBe('truncated');
     expect(malformed(hex(`0b db ffffffff`))).toBe('truncated');
     for (const type of [6, 7, 9, 10, 12, 13, 14, 244]) expect(malformed(Uint8Array.of(type, 0x80))).toBe('unknown-type');
+  });
+});
+
+describe('uint64 fields (Serf Lamport times)', () => {
+  const ltimeOf = (form: string) => uint64BigIntField(readStruct(hex(`81 ${key('LTime')} ${form}`), 0, 't').struct, 'LTime', 't');
+
+  it('decode exactly as a bigint, in any width, up to 2^64 − 1', () => {
+    expect(ltimeOf('07')).toBe(7n);
+    expect(ltimeOf('ce ffffffff')).toBe(0xffffffffn);
+    expect(ltimeOf('cf 001fffffffffffff')).toBe(2n ** 53n - 1n);
+    expect(ltimeOf('cf 0020000000000000')).toBe(2n ** 53n);
+    expect(ltimeOf('cf 0020000000000001')).toBe(2n ** 53n + 1n);
+    expect(ltimeOf('cf ffffffffffffffff')).toBe(2n ** 64n - 1n);
+    expect(ltimeOf('d3 0000000000000009')).toBe(9n);
+    expect(ltimeOf('c0')).toBe(0n);
+    expect(uint64BigIntField({}, 'LTime', 't')).toBe(0n);
+  });
+
+  it('round-trip through the encoder byte for byte', () => {
+    for (const value of [0n, 127n, 2n ** 32n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n]) {
+      const bytes = w().mapHeader(1).text('LTime').uint(value).finish();
+      expect(uint64BigIntField(readStruct(bytes, 0, 't').struct, 'LTime', 't')).toBe(value);
+    }
+  });
+
+  it('refuse negatives, floats and other types', () => {
+    for (const form of ['ff', 'd3 ffffffffffffffff', 'cb 3ff8000000000000', 'a1 31', 'c3']) {
+      expect(() => ltimeOf(form), form).toThrow(WireError);
+    }
   });
 });
 

@@ -31,7 +31,11 @@ import { RUNS, VSN, hex, host, name, toHex } from './helpers.js';
 const uint32 = fc.oneof(fc.constantFrom(0, 1, 127, 128, 255, 256, 65535, 65536, 0xffffffff), fc.nat({ max: 0xffffffff }));
 const uint8 = fc.oneof(fc.constantFrom(0, 1, 5, 127, 128, 255), fc.nat({ max: 0xff }));
 const port = fc.oneof(fc.constantFrom(0, 7946, 65535), fc.nat({ max: 0xffff }));
-const ltime = fc.oneof(fc.constantFrom(0, 1, 127, 128, 0xffffffff, 2 ** 32, Number.MAX_SAFE_INTEGER), fc.maxSafeNat());
+// Lamport times are Go uint64s, all of them: past 2^53 and up to 2^64 − 1.
+const ltime = fc.oneof(
+  fc.constantFrom(0n, 1n, 127n, 128n, 0xffffffffn, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 64n - 1n),
+  fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+);
 const payload = fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ minLength: 200, maxLength: 900 }));
 
 const filter: fc.Arbitrary<QueryFilter> = fc.oneof(
@@ -98,7 +102,7 @@ function wireError(fn: () => unknown): { reason: string; message: string } {
 }
 
 const BASE_QUERY: SerfQuery = {
-  ltime: 5,
+  ltime: 5n,
   id: 7,
   host: '10.0.0.1',
   port: 7946,
@@ -153,7 +157,7 @@ describe('serf query (type 4)', () => {
   it('hex vector: node and tag filters, IPv6 Addr, 40-byte source name (str16), big ID and LTime', () => {
     const q: SerfQuery = {
       ...BASE_QUERY,
-      ltime: 70000,
+      ltime: 70000n,
       id: 0xffffffff,
       host: 'fd00::1',
       port: 80,
@@ -216,7 +220,7 @@ describe('serf query (type 4)', () => {
   it('missing fields are zero values; only Addr is required', () => {
     const minimal = hex('04 81 a4 41646472 a4 0a000001');
     expect(decodeSerfQuery(minimal)).toEqual({
-      ltime: 0,
+      ltime: 0n,
       id: 0,
       host: '10.0.0.1',
       port: 0,
@@ -329,7 +333,7 @@ describe('serf query response (type 5)', () => {
   });
 
   it('hex vector: an ack', () => {
-    const ack: SerfQueryResponse = { ltime: 5, id: 7, from: 'b', flags: QueryFlag.ack, payload: new Uint8Array(0) };
+    const ack: SerfQueryResponse = { ltime: 5n, id: 7, from: 'b', flags: QueryFlag.ack, payload: new Uint8Array(0) };
     // 05 + {Flags, From, ID, LTime, Payload}, sorted (Flags < From); an empty payload is Go's nil
     // slice, c0, as in the ack captured from Serf (test/fixtures/serf/udp-user-query-response.hex).
     const expected = hex('05 85 a5 466c616773 01 a4 46726f6d a1 62 a2 4944 07 a5 4c54696d65 05 a7 5061796c6f6164 c0');
@@ -338,7 +342,7 @@ describe('serf query response (type 5)', () => {
   });
 
   it('hex vector: an answer with a 40-byte payload (str16), u16 ID and u32 LTime', () => {
-    const answer: SerfQueryResponse = { ltime: 0x10000, id: 300, from: 'node-1', flags: 0, payload: new Uint8Array(40).fill(0xab) };
+    const answer: SerfQueryResponse = { ltime: 0x10000n, id: 300, from: 'node-1', flags: 0, payload: new Uint8Array(40).fill(0xab) };
     const expected = hex(`
       05 85
       a5 466c616773     00
@@ -351,9 +355,23 @@ describe('serf query response (type 5)', () => {
     expect(decodeSerfQueryResponse(expected)).toEqual(answer);
   });
 
+  it('LTimes past 2^53, up to 2^64 − 1, encode as cf + 8 bytes and decode exactly', () => {
+    for (const [ltime, bytes] of [
+      [2n ** 53n, '0020000000000000'],
+      [2n ** 53n + 1n, '0020000000000001'],
+      [2n ** 64n - 1n, 'ffffffffffffffff'],
+    ] as const) {
+      const response: SerfQueryResponse = { ltime, id: 7, from: 'b', flags: QueryFlag.ack, payload: new Uint8Array(0) };
+      const expected = hex(`05 85 a5 466c616773 01 a4 46726f6d a1 62 a2 4944 07 a5 4c54696d65 cf ${bytes} a7 5061796c6f6164 c0`);
+      expect(toHex(encodeSerfQueryResponse(response))).toBe(toHex(expected));
+      expect(decodeSerfQueryResponse(expected)).toEqual(response);
+      expect(decodeSerfQuery(encodeSerfQuery({ ...BASE_QUERY, ltime })).ltime).toBe(ltime);
+    }
+  });
+
   it('Go’s nil payload (c0) and missing fields read as empty', () => {
     expect(decodeSerfQueryResponse(hex('05 82 a5 466c616773 01 a7 5061796c6f6164 c0'))).toEqual({
-      ltime: 0,
+      ltime: 0n,
       id: 0,
       from: '',
       flags: 1,

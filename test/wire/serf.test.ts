@@ -44,13 +44,18 @@ describe('intents', () => {
   it('leave: 00 + {LTime, Node, Prune}; join: 01 + {LTime, Node}', () => {
     expect(toHex(encodeSerfLeave({ ltime: 5, node: 'a', prune: false }))).toBe('0083a54c54696d6505a44e6f6465a161a55072756e65c2');
     expect(toHex(encodeSerfJoin({ ltime: 300, node: 'a' }))).toBe('0182a54c54696d65cd012ca44e6f6465a161');
-    expect(decodeSerfMessage(encodeSerfLeave({ ltime: 5, node: 'a', prune: true }))).toEqual({ type: 'leave', ltime: 5, node: 'a', prune: true });
-    expect(decodeSerfMessage(encodeSerfJoin({ ltime: 300, node: 'a' }))).toEqual({ type: 'join', ltime: 300, node: 'a' });
+    expect(decodeSerfMessage(encodeSerfLeave({ ltime: 5, node: 'a', prune: true }))).toEqual({ type: 'leave', ltime: 5n, node: 'a', prune: true });
+    expect(decodeSerfMessage(encodeSerfJoin({ ltime: 300, node: 'a' }))).toEqual({ type: 'join', ltime: 300n, node: 'a' });
   });
 
-  it('uint64 LTimes beyond 2^53 decode clamped, without crashing', () => {
-    const big = encodeSerfJoin({ ltime: 0xffffffffffffffffn, node: 'a' });
-    expect(decodeSerfMessage(big)).toEqual({ type: 'join', ltime: Number.MAX_SAFE_INTEGER, node: 'a' });
+  it('uint64 LTimes decode exactly: 2^53, 2^53 + 1, 2^64 − 1', () => {
+    for (const ltime of [2n ** 53n, 2n ** 53n + 1n, 2n ** 64n - 1n]) {
+      expect(decodeSerfMessage(encodeSerfJoin({ ltime, node: 'a' }))).toEqual({ type: 'join', ltime, node: 'a' });
+      expect(decodeSerfMessage(encodeSerfLeave({ ltime, node: 'a', prune: false }))).toEqual({ type: 'leave', ltime, node: 'a', prune: false });
+      const event = { ltime, name: 'e', payload: Uint8Array.of(1), coalesce: false };
+      expect(decodeSerfMessage(encodeSerfUserEvent(event))).toEqual({ type: 'event', ...event });
+    }
+    expect(toHex(encodeSerfJoin({ ltime: 2n ** 64n - 1n, node: 'a' }))).toBe('0182a54c54696d65cfffffffffffffffffa44e6f6465a161');
   });
 
   it('other Serf types are reported by number, never thrown', () => {
@@ -58,7 +63,7 @@ describe('intents', () => {
   });
 
   it('user events round-trip, and match the bytes of the captured `serf event`', () => {
-    const event = { ltime: 5, name: 'deploy', payload: Uint8Array.of(1, 2, 3), coalesce: false };
+    const event = { ltime: 5n, name: 'deploy', payload: Uint8Array.of(1, 2, 3), coalesce: false };
     expect(decodeSerfMessage(encodeSerfUserEvent(event))).toEqual({ type: 'event', ...event });
     // 03 + {CC: false, LTime, Name, Payload}, keys in Go's sorted order.
     expect(toHex(encodeSerfUserEvent(event))).toBe(
@@ -81,9 +86,10 @@ describe('push/pull user state', () => {
       .finish();
 
   it('reads the clocks from 02 + {LTime, EventLTime, QueryLTime, ...}', () => {
-    expect(parseSerfUserState(state(17))).toEqual({ ltime: 17, eventLTime: 4, queryLTime: 9, events: [] });
-    expect(serfStateLTime(state(17))).toBe(17);
-    expect(serfStateLTime(state(1n << 60n))).toBe(Number.MAX_SAFE_INTEGER);
+    expect(parseSerfUserState(state(17))).toEqual({ ltime: 17n, eventLTime: 4n, queryLTime: 9n, events: [] });
+    expect(serfStateLTime(state(17))).toBe(17n);
+    expect(serfStateLTime(state(1n << 60n))).toBe(1n << 60n);
+    expect(serfStateLTime(state(2n ** 64n - 1n))).toBe(2n ** 64n - 1n);
   });
 
   it('reads through the other fields Serf sends', () => {
@@ -98,7 +104,7 @@ describe('push/pull user state', () => {
     w.text('LeftMembers').byte(0x91).text('gone');
     w.text('QueryLTime').uint(1);
     w.text('StatusLTimes').mapHeader(1).text('a').uint(42);
-    expect(parseSerfUserState(w.finish())).toEqual({ ltime: 42, eventLTime: 3, queryLTime: 1, events: [{ ltime: 3, events: [{ name: 'deploy', payload: new Uint8Array(0) }] }] });
+    expect(parseSerfUserState(w.finish())).toEqual({ ltime: 42n, eventLTime: 3n, queryLTime: 1n, events: [{ ltime: 3n, events: [{ name: 'deploy', payload: new Uint8Array(0) }] }] });
   });
 
   it('null for anything else', () => {
@@ -122,21 +128,28 @@ describe('push/pull user state written by hearsay', () => {
     const bytes = encodeSerfUserState(state);
     expect(bytes[0]).toBe(2);
     const parsed = parseSerfUserState(bytes)!;
-    expect(parsed.ltime).toBe(7);
-    expect(parsed.eventLTime).toBe(12);
-    expect(parsed.queryLTime).toBe(3);
+    expect(parsed.ltime).toBe(7n);
+    expect(parsed.eventLTime).toBe(12n);
+    expect(parsed.queryLTime).toBe(3n);
     expect(parsed.events.map((slot) => ({ ltime: slot.ltime, events: slot.events.map((e) => `${e.name}:${Buffer.from(e.payload).toString('hex')}`) }))).toEqual([
-      { ltime: 11, events: ['deploy:7631'] },
-      { ltime: 12, events: ['a:', 'b:00ff'] },
+      { ltime: 11n, events: ['deploy:7631'] },
+      { ltime: 12n, events: ['a:', 'b:00ff'] },
     ]);
     // Serf reads LeftMembers as nil and StatusLTimes as an empty map: nothing said about members.
     expect(toHex(bytes)).toContain(toHex(new MsgpackWriter().text('LeftMembers').nil().text('QueryLTime').uint(3).text('StatusLTimes').mapHeader(0).finish()));
+  });
+
+  it('carries clocks at the top of the uint64 range exactly', () => {
+    const top = 2n ** 64n - 1n;
+    const events = [{ ltime: top, events: [{ name: 'e', payload: Uint8Array.of(1) }] }];
+    const state = { ltime: top, eventLTime: 2n ** 53n, queryLTime: top, events };
+    expect(parseSerfUserState(encodeSerfUserState(state))).toEqual(state);
   });
 
   it('skips malformed event slots but keeps the clocks', () => {
     const w = new MsgpackWriter().byte(2).mapHeader(3);
     w.text('EventLTime').uint(5).text('Events').arrayHeader(2).uint(9).mapHeader(1).text('LTime').uint(4);
     w.text('LTime').uint(2);
-    expect(parseSerfUserState(w.finish())).toEqual({ ltime: 2, eventLTime: 5, queryLTime: 0, events: [{ ltime: 4, events: [] }] });
+    expect(parseSerfUserState(w.finish())).toEqual({ ltime: 2n, eventLTime: 5n, queryLTime: 0n, events: [{ ltime: 4n, events: [] }] });
   });
 });
