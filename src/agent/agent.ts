@@ -1,12 +1,16 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { CONFIG_KEYS, HearsayError, isProfileName, type ProfileName, type SwimConfig } from '../core/index.js';
 import { createNode, formatAddress, JoinError, OptionError, parseAddress, PROTOCOLS, type HearsayNode, type Protocol } from '../runtime/index.js';
+import { createAgentStats } from './agent-stats.js';
+import { EventStreams } from './event-streams.js';
 import { createApi } from './http-api.js';
+import { readKeyringFile, writeKeyringFile } from './keyring-file.js';
 import { createMetrics } from './metrics.js';
-import { attachQueryHandlers, parseQueryHandler } from './query-handlers.js';
+import { attachQueryHandlers, DEFAULT_HANDLER_CONCURRENCY, parseQueryHandler } from './query-handlers.js';
+import { allowedHosts } from './request-guard.js';
 
 /** Everything an agent can be told, from flags or a JSON config file (flags win). */
 export interface AgentOptions {
@@ -19,6 +23,8 @@ export interface AgentOptions {
   http?: string;
   /** Required when the HTTP API listens beyond loopback. */
   httpToken?: string;
+  /** Host names (besides localhost, 127.0.0.1, [::1] and the bound address) the HTTP API answers to; checked on loopback, or whenever given. */
+  httpAllowedHosts?: string[];
   /** The failure detector to start with; a PUT /v1/protocol on any agent switches the whole cluster later. */
   protocol?: string;
   /** Members monitored by direct heartbeats in heartbeat and hybrid modes. */
@@ -34,6 +40,8 @@ export interface AgentOptions {
   logLevel?: string;
   /** `NAME=COMMAND`: answer queries named NAME (`*`: any) with the output of a shell command. */
   queryHandlers?: string[];
+  /** Handler commands running at once (default 8); queries beyond wait in a bounded queue. */
+  queryHandlerConcurrency?: number;
 }
 
 export interface Agent {
@@ -62,7 +70,10 @@ export async function readConfigFile(path: string): Promise<AgentOptions> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new OptionError(`config file ${path} must hold a JSON object`);
   }
-  const known = ['name', 'bind', 'advertise', 'join', 'http', 'httpToken', 'protocol', 'pinned', 'profile', 'config', 'encrypt', 'keyringFile', 'tags', 'dropRate', 'logLevel', 'queryHandlers'];
+  const known = [
+    'name', 'bind', 'advertise', 'join', 'http', 'httpToken', 'httpAllowedHosts', 'protocol', 'pinned', 'profile', 'config', 'encrypt', 'keyringFile', 'tags', 'dropRate',
+    'logLevel', 'queryHandlers', 'queryHandlerConcurrency',
+  ];
   for (const key of Object.keys(parsed)) {
     if (!known.includes(key)) throw new OptionError(`config file ${path}: unknown key "${key}"; known keys are ${known.join(', ')}`);
   }
@@ -73,20 +84,9 @@ export async function readConfigFile(path: string): Promise<AgentOptions> {
   return parsed as AgentOptions;
 }
 
-async function keysFrom(options: AgentOptions): Promise<string[] | undefined> {
+async function keysFrom(options: AgentOptions, log: Logger): Promise<string[] | undefined> {
   const keys: string[] = [];
-  if (options.keyringFile) {
-    let ring: unknown;
-    try {
-      ring = JSON.parse(await readFile(options.keyringFile, 'utf8'));
-    } catch (error) {
-      throw new OptionError(`cannot read keyring file ${options.keyringFile}: ${(error as Error).message}`);
-    }
-    if (!Array.isArray(ring) || !ring.every((k) => typeof k === 'string')) {
-      throw new OptionError(`keyring file ${options.keyringFile} must hold a JSON array of base64 keys`);
-    }
-    keys.push(...ring);
-  }
+  if (options.keyringFile) keys.push(...(await readKeyringFile(options.keyringFile, log)));
   if (options.encrypt) keys.unshift(options.encrypt);
   for (const key of keys) {
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key)) throw new OptionError(`encryption key "${key.slice(0, 8)}…" is not base64`);
@@ -109,7 +109,13 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
   if (httpGiven && !LOOPBACK.test(httpGiven.host) && !options.httpToken) {
     throw new OptionError(`the HTTP API on ${options.http} would be reachable beyond this machine: give --http-token`);
   }
-  const keys = await keysFrom(options);
+  const hostNames = options.httpAllowedHosts ?? [];
+  if (!Array.isArray(hostNames) || !hostNames.every((name) => typeof name === 'string' && /^[^\s:/[\]]+$|^\[?[0-9a-fA-F:.]+\]?$/.test(name))) {
+    throw new OptionError('allowed HTTP host names must be names or addresses without a port, like agent.example or 10.0.0.5');
+  }
+  const concurrency = options.queryHandlerConcurrency ?? DEFAULT_HANDLER_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw new OptionError(`query handler concurrency must be an integer within 1 … 1024, got ${concurrency}`);
+  const keys = await keysFrom(options, log);
   const queryHandlers = (options.queryHandlers ?? []).map(parseQueryHandler);
 
   const node = await createNode({
@@ -155,8 +161,20 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
     await close();
   };
 
-  const metrics = createMetrics(node);
-  const api: FastifyInstance = createApi({ node, metrics, token: options.httpToken, leave });
+  const stats = createAgentStats();
+  const streams = new EventStreams(node, stats, log);
+  const metrics = createMetrics(node, stats, streams);
+  // DNS rebinding only threatens an API a browser reaches by a name it resolves: loopback's, or the names given.
+  const checkHosts = LOOPBACK.test(httpAddress.host) || hostNames.length > 0;
+  const api: FastifyInstance = createApi({
+    node,
+    metrics,
+    token: options.httpToken,
+    allowedHosts: checkHosts ? allowedHosts(httpAddress.host, hostNames) : undefined,
+    leave,
+    stats,
+    streams,
+  });
   try {
     await api.listen({ host: httpAddress.host, port: httpAddress.port });
   } catch (error) {
@@ -175,13 +193,15 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
     node.on(type, (member) => log.info({ event: type, member: member.name, incarnation: member.incarnation }, `member ${type}`));
   }
   node.on('notice', (level, text) => (level === 'warn' ? log.warn(text) : log.debug(text)));
-  const stopQueryHandlers = attachQueryHandlers(node, queryHandlers, log);
+  const stopQueryHandlers = attachQueryHandlers(node, queryHandlers, { log, stats, concurrency });
+  let keyringWritten = Promise.resolve();
   node.on('keys', (ring) => {
     log.info({ keys: ring.length }, 'keyring changed by a key query');
-    // As Serf does: the keyring file follows rotations, so that a restart keeps the new keys.
-    if (options.keyringFile) {
-      writeFile(options.keyringFile, `${JSON.stringify(ring, null, 2)}\n`, { mode: 0o600 }).catch((error: Error) =>
-        log.error({ file: options.keyringFile, err: error.message }, 'cannot write the keyring file'),
+    // As Serf does: the keyring file follows rotations, so that a restart keeps the new keys. One write at a time, in order.
+    const file = options.keyringFile;
+    if (file) {
+      keyringWritten = keyringWritten.then(() =>
+        writeKeyringFile(file, ring).catch((error: Error) => log.error({ file, err: error.message }, 'cannot write the keyring file')),
       );
     }
   });

@@ -1,23 +1,34 @@
-import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { HearsayError } from '../core/index.js';
-import { formatAddress, JoinError, PROTOCOLS, type HearsayNode, type IncomingQuery, type Member, type NodeStats, type Protocol } from '../runtime/index.js';
-import type { Address } from '../core/index.js';
+import { JoinError, PROTOCOLS, type HearsayNode, type Member, type NodeStats, type Protocol } from '../runtime/index.js';
+import type { AgentStats } from './agent-stats.js';
 import { ApiError } from './api-error.js';
+import type { EventStreams } from './event-streams.js';
 import { LIVE_VIEW_HEADERS, LIVE_VIEW_HTML } from './live-view.js';
 import { registerCoordinateRoutes } from './coordinate-routes.js';
 import { registerQueryRoutes } from './query-routes.js';
 import { openApiDocument } from './openapi.js';
+import { guardRequests } from './request-guard.js';
+import { limitClusterRequests, type RequestLimits } from './request-limits.js';
 
 export interface ApiOptions {
   node: HearsayNode;
   metrics: Registry;
   /** When set, every request needs `Authorization: Bearer <token>`. */
   token: string | undefined;
+  /** Names the Host header may carry; undefined: any. */
+  allowedHosts: ReadonlySet<string> | undefined;
   /** Leaves the cluster and then stops the agent. */
   leave: () => Promise<void>;
+  stats: AgentStats;
+  /** GET /v1/events. */
+  streams: EventStreams;
+  limits?: RequestLimits;
 }
+
+/** Seeds one POST /v1/join may name: each costs a TCP connection attempt. */
+const MAX_JOIN_ADDRESSES = 64;
 
 /** A member as the API shows it (the meta bytes are left out: tags carry what they hold). */
 export function memberJson(member: Member) {
@@ -41,8 +52,8 @@ export function protocolJson(protocol: Protocol, epoch: number, origin: string) 
 }
 
 /** The node's counters that the live view shows; GET /metrics has them all. */
-export function statsJson(stats: NodeStats) {
-  const { core, traffic } = stats;
+export function statsJson(stats: NodeStats, agent: AgentStats) {
+  const { core, traffic, serf } = stats;
   return {
     healthScore: stats.healthScore,
     broadcastQueue: stats.broadcastQueue,
@@ -55,18 +66,21 @@ export function statsJson(stats: NodeStats) {
     packetsOut: traffic.packetsOut,
     bytesIn: traffic.bytesIn,
     bytesOut: traffic.bytesOut,
-    dropped: Object.values(traffic.dropped).reduce((sum, count) => sum + count, 0),
+    dropped: [traffic.dropped, core.dropped, serf.dropped, agent.dropped].flatMap(Object.values).reduce((sum, count) => sum + count, 0),
   };
 }
 
-/** Routes served without the token: the live view's shell holds no data, and its own calls send the token. */
-const OPEN_ROUTES = new Set(['/', '/ui']);
-
-
 /** The agent's HTTP control API (JSON), documented at /openapi.json. */
 export function createApi(options: ApiOptions): FastifyInstance {
-  const { node, metrics, token } = options;
+  const { node, metrics, streams } = options;
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  // Writes come as JSON only, bodiless ones (POST /v1/leave) included, so that a page cannot send them cross-site:
+  // no text/plain parser, and an empty JSON body taken as none.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, undefined) : parseJson(request, body as string, done),
+  );
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
     if (error instanceof ApiError) return reply.code(error.statusCode).send({ error: error.message });
@@ -78,18 +92,12 @@ export function createApi(options: ApiOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: `no route ${request.method} ${request.url}: see GET /openapi.json` });
   });
-  if (token) {
-    app.addHook('onRequest', async (request, reply) => {
-      if (OPEN_ROUTES.has(request.routeOptions.url ?? '')) return;
-      if (request.headers.authorization !== `Bearer ${token}`) {
-        await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong bearer token: send Authorization: Bearer <token>' });
-      }
-    });
-  }
+  guardRequests(app, { token: options.token, allowedHosts: options.allowedHosts, stats: options.stats });
+  limitClusterRequests(app, options.stats, options.limits);
 
   app.get('/', async (_request, reply) => reply.redirect('/ui'));
   app.get('/ui', async (_request, reply) => reply.headers(LIVE_VIEW_HEADERS).send(LIVE_VIEW_HTML));
-  app.get('/v1/stats', async () => statsJson(node.stats));
+  app.get('/v1/stats', async () => statsJson(node.stats, options.stats));
   app.get('/v1/members', async () => node.members().map(memberJson));
   app.get('/v1/self', async () => memberJson(node.self));
   app.get('/v1/suspects', async () => node.members().filter((m) => m.status === 'suspect').map(memberJson));
@@ -99,6 +107,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     if (!Array.isArray(addrs) || addrs.length === 0 || !addrs.every((a) => typeof a === 'string')) {
       throw new ApiError(400, 'body must be {"addrs": ["host:port", …]} with at least one address');
     }
+    if (addrs.length > MAX_JOIN_ADDRESSES) throw new ApiError(400, `at most ${MAX_JOIN_ADDRESSES} seeds in one join (${addrs.length} given): one answering seed is enough`);
     try {
       return { joined: await node.join(addrs as string[]) };
     } catch (error) {
@@ -139,41 +148,8 @@ export function createApi(options: ApiOptions): FastifyInstance {
     return { pinned: node.pinned };
   });
 
-  // Streams never end by themselves: end them, or close() would wait for their clients forever.
-  const eventStreams = new Set<ServerResponse>();
-  app.addHook('preClose', async () => {
-    for (const stream of eventStreams) stream.end();
-  });
-  app.get('/v1/events', (request, reply) => {
-    reply.hijack();
-    const out = reply.raw;
-    eventStreams.add(out);
-    out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    out.write(': membership and protocol events of this node\n\n');
-    const send = (type: string, data: object) => out.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
-    const types = ['join', 'update', 'suspect', 'alive', 'failed', 'left'] as const;
-    const listeners = types.map((type) => {
-      const listener = (member: Member) => send(type, memberJson(member));
-      node.on(type, listener);
-      return [type, listener] as const;
-    });
-    const onProtocol = (protocol: Protocol, epoch: number, origin: string) => send('protocol', protocolJson(protocol, epoch, origin));
-    node.on('protocol', onProtocol);
-    const onMessage = (payload: Uint8Array, from: Address, name: string) =>
-      send('user', { name, payload: Buffer.from(payload).toString('utf8'), payloadBase64: Buffer.from(payload).toString('base64'), from: formatAddress(from) });
-    node.on('message', onMessage);
-    const onQuery = (query: IncomingQuery) => send('query', { name: query.name, from: query.from, ltime: query.ltime, payload: Buffer.from(query.payload).toString('utf8') });
-    node.on('query', onQuery);
-    const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), 15_000);
-    request.raw.on('close', () => {
-      eventStreams.delete(out);
-      clearInterval(keepAlive);
-      for (const [type, listener] of listeners) node.off(type, listener);
-      node.off('protocol', onProtocol);
-      node.off('message', onMessage);
-      node.off('query', onQuery);
-    });
-  });
+  app.addHook('preClose', async () => streams.close());
+  app.get('/v1/events', (request, reply) => streams.open(request, reply));
 
   registerQueryRoutes(app, node);
   registerCoordinateRoutes(app, node);

@@ -1,9 +1,11 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PROTOCOLS, type HearsayNode, type SerfStats } from '../runtime/index.js';
 import type { CoreStats } from '../core/index.js';
+import type { AgentStats } from './agent-stats.js';
+import type { EventStreams } from './event-streams.js';
 
 /** Core counters exported as Prometheus counters: name, help, and the stat it follows. */
-const CORE_COUNTERS: [string, string, keyof CoreStats][] = [
+const CORE_COUNTERS: [string, string, Exclude<keyof CoreStats, 'dropped'>][] = [
   ['hearsay_probes_total', 'Probes sent', 'probes'],
   ['hearsay_probes_failed_total', 'Probes that got no ack by their deadline', 'probesFailed'],
   ['hearsay_indirect_pings_total', 'Indirect ping requests sent to helpers', 'indirectPings'],
@@ -25,7 +27,7 @@ const CORE_COUNTERS: [string, string, keyof CoreStats][] = [
 ];
 
 /** Serf-layer counters (queries, keys, events caught up by push/pull). */
-const SERF_COUNTERS: [string, string, keyof SerfStats][] = [
+const SERF_COUNTERS: [string, string, Exclude<keyof SerfStats, 'dropped'>][] = [
   ['hearsay_queries_received_total', 'Distinct queries that reached this node (its own included)', 'queriesReceived'],
   ['hearsay_queries_asked_total', 'Queries this node asked', 'queriesAsked'],
   ['hearsay_query_acks_sent_total', 'Query acknowledgements sent', 'acksSent'],
@@ -40,7 +42,7 @@ const SERF_COUNTERS: [string, string, keyof SerfStats][] = [
  * The node's metrics in a registry of its own. Counters follow the node's cumulative stats: at
  * each scrape each grows by what the stat grew since the previous one.
  */
-export function createMetrics(node: HearsayNode): Registry {
+export function createMetrics(node: HearsayNode, agent: AgentStats, streams: EventStreams): Registry {
   const registry = new Registry();
   const seen = new Map<string, number>();
   const advance = (counter: Counter<string>, key: string, value: number, labels: Record<string, string> = {}) => {
@@ -61,6 +63,7 @@ export function createMetrics(node: HearsayNode): Registry {
     });
   for (const [name, help, stat] of CORE_COUNTERS) follow(name, help, () => node.stats.core[stat] as number);
   for (const [name, help, stat] of SERF_COUNTERS) follow(name, help, () => node.stats.serf[stat]);
+  follow('hearsay_query_handler_runs_total', 'Query handler commands started (--query-handler)', () => agent.queryHandlerRuns);
 
   new Gauge({
     name: 'hearsay_members',
@@ -141,11 +144,30 @@ export function createMetrics(node: HearsayNode): Registry {
   });
   new Counter({
     name: 'hearsay_dropped_total',
-    help: 'Packets and streams dropped, by reason',
-    labelNames: ['reason'],
+    help: 'Packets, streams, messages, API requests and handler runs dropped, by the layer that dropped them (network, core, serf, agent) and why',
+    labelNames: ['layer', 'reason'],
     registers: [registry],
     collect() {
-      for (const [reason, count] of Object.entries(node.stats.traffic.dropped)) advance(this, `drop-${reason}`, count, { reason });
+      const { traffic, core, serf } = node.stats;
+      for (const [layer, dropped] of [['network', traffic.dropped], ['core', core.dropped], ['serf', serf.dropped], ['agent', agent.dropped]] as const) {
+        for (const [reason, count] of Object.entries(dropped)) advance(this, `drop-${layer}-${reason}`, count, { layer, reason });
+      }
+    },
+  });
+  new Gauge({
+    name: 'hearsay_event_stream_clients',
+    help: 'Clients following GET /v1/events',
+    registers: [registry],
+    collect() {
+      this.set(streams.clients);
+    },
+  });
+  new Gauge({
+    name: 'hearsay_event_stream_buffered_bytes',
+    help: 'Bytes written to event stream clients that their sockets have not taken yet',
+    registers: [registry],
+    collect() {
+      this.set(streams.bufferedBytes);
     },
   });
   const rtt = new Histogram({

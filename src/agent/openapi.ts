@@ -43,15 +43,24 @@ const stats = {
     packetsOut: count,
     bytesIn: count,
     bytesOut: count,
-    dropped: { ...count, description: 'packets and streams dropped, all reasons (GET /metrics has them by reason)' },
+    dropped: { ...count, description: 'packets, streams, messages, API requests and handler runs dropped, all layers and reasons (GET /metrics has them by layer and reason)' },
   },
 } as const;
 
 const error = { type: 'object', required: ['error'], properties: { error: { type: 'string' } } } as const;
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const errorBody = json({ $ref: '#/components/schemas/Error' });
 const errors = {
-  '400': { description: 'bad request', ...json({ $ref: '#/components/schemas/Error' }) },
-  '401': { description: 'missing or wrong bearer token (when the agent has one)', ...json({ $ref: '#/components/schemas/Error' }) },
+  '400': { description: 'bad request', ...errorBody },
+  '401': { description: 'missing or wrong bearer token (when the agent has one)', ...errorBody },
+  '403': { description: 'the request came from a foreign web page (an Origin header other than the agent’s own)', ...errorBody },
+  '415': { description: 'a request that changes state (POST, PUT) was not sent with Content-Type: application/json (an empty body is fine)', ...errorBody },
+  '421': { description: 'the Host header is not a name of this agent (DNS rebinding): localhost, 127.0.0.1, [::1], its address, or one given by --http-allowed-host', ...errorBody },
+};
+/** Routes that make the whole cluster work share a rate limit and a limit on requests waiting at once. */
+const clusterErrors = {
+  ...errors,
+  '429': { description: 'too many cluster-wide requests (20 a second, bursts of 100) or 16 already waiting for the cluster; Retry-After says when', ...errorBody },
 };
 const members = { type: 'array', items: { $ref: '#/components/schemas/Member' } };
 
@@ -81,7 +90,7 @@ function keyOperation(summary: string) {
   return {
     summary,
     requestBody: { required: true, ...json({ type: 'object', required: ['key'], properties: { key: { type: 'string', description: 'base64 of 16, 24 or 32 bytes' } } }) },
-    responses: { '200': { description: 'how each member fared', ...json(keyResult) }, ...errors },
+    responses: { '200': { description: 'how each member fared', ...json(keyResult) }, ...clusterErrors },
   };
 }
 
@@ -109,15 +118,18 @@ export const openApiDocument = {
     '/v1/join': {
       post: {
         summary: 'Join through seeds',
-        requestBody: { required: true, ...json({ type: 'object', required: ['addrs'], properties: { addrs: { type: 'array', minItems: 1, items: { type: 'string', example: '127.0.0.1:7946' } } } }) },
+        requestBody: {
+          required: true,
+          ...json({ type: 'object', required: ['addrs'], properties: { addrs: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', example: '127.0.0.1:7946' } } } }),
+        },
         responses: {
           '200': { description: 'how many seeds answered', ...json({ type: 'object', properties: { joined: { type: 'integer' } } }) },
-          '502': { description: 'no seed could be reached', ...json({ $ref: '#/components/schemas/Error' }) },
-          ...errors,
+          '502': { description: 'no seed could be reached', ...errorBody },
+          ...clusterErrors,
         },
       },
     },
-    '/v1/leave': { post: { summary: 'Leave gracefully, then stop the agent', responses: { '200': { description: 'leaving', ...json({ type: 'object', properties: { left: { type: 'boolean' } } }) }, ...errors } } },
+    '/v1/leave': { post: { summary: 'Leave gracefully, then stop the agent (no body needed, but sent as application/json like every write)', responses: { '200': { description: 'leaving', ...json({ type: 'object', properties: { left: { type: 'boolean' } } }) }, ...errors } } },
     '/v1/protocol': {
       get: {
         summary: 'The failure detector in use, the switch that set it, and how heartbeats go',
@@ -143,7 +155,7 @@ export const openApiDocument = {
       put: {
         summary: 'Switch the failure detector of the whole cluster (spread by gossip; the membership is kept)',
         requestBody: { required: true, ...json({ type: 'object', required: ['protocol'], properties: { protocol: { type: 'string', enum: protocols } } }) },
-        responses: { '200': { description: 'the new switch, spreading', ...json({ $ref: '#/components/schemas/ProtocolSwitch' }) }, ...errors },
+        responses: { '200': { description: 'the new switch, spreading', ...json({ $ref: '#/components/schemas/ProtocolSwitch' }) }, ...clusterErrors },
       },
     },
     '/v1/pinned': {
@@ -160,7 +172,10 @@ export const openApiDocument = {
           required: true,
           ...json({ type: 'object', required: ['name'], properties: { name: { type: 'string' }, payload: { type: 'string', description: 'UTF-8 text (or payloadBase64 for bytes)' }, payloadBase64: { type: 'string' } } }),
         },
-        responses: { '200': { description: 'queued for gossip', ...json({ type: 'object', properties: { sent: { type: 'boolean' }, name: { type: 'string' }, bytes: { type: 'integer' } } }) }, ...errors },
+        responses: {
+          '200': { description: 'queued for gossip', ...json({ type: 'object', properties: { sent: { type: 'boolean' }, name: { type: 'string' }, bytes: { type: 'integer' } } }) },
+          ...clusterErrors,
+        },
       },
     },
     '/v1/query': {
@@ -175,7 +190,7 @@ export const openApiDocument = {
               name: { type: 'string' },
               payload: { type: 'string', description: 'UTF-8 text (or payloadBase64 for bytes)' },
               payloadBase64: { type: 'string' },
-              timeoutMs: { type: 'number', description: 'default: gossip interval × 16 × ceil(log10(n + 1))' },
+              timeoutMs: { type: 'number', exclusiveMinimum: 0, maximum: 300000, description: 'default: gossip interval × 16 × ceil(log10(n + 1)); at most 5 minutes' },
               nodes: { type: 'array', items: { type: 'string' }, description: 'only these members answer' },
               tags: { type: 'object', additionalProperties: { type: 'string' }, description: 'tag → RE2 regular expression the member must match' },
               requestAck: { type: 'boolean', default: true },
@@ -195,11 +210,11 @@ export const openApiDocument = {
               },
             }),
           },
-          ...errors,
+          ...clusterErrors,
         },
       },
     },
-    '/v1/keys': { get: { summary: 'Every member’s encryption keys, counted (serf keys -list)', responses: { '200': { description: 'key listing', ...json(keyResult) }, ...errors } } },
+    '/v1/keys': { get: { summary: 'Every member’s encryption keys, counted (serf keys -list)', responses: { '200': { description: 'key listing', ...json(keyResult) }, ...clusterErrors } } },
     '/v1/keys/install': { post: keyOperation('Install a key on every member (serf keys -install)') },
     '/v1/keys/use': { post: keyOperation('Make an installed key the primary on every member (serf keys -use)') },
     '/v1/keys/remove': { post: keyOperation('Remove a key from every member; the primary cannot be removed (serf keys -remove)') },
@@ -223,7 +238,17 @@ export const openApiDocument = {
         },
       },
     },
-    '/v1/events': { get: { summary: 'Server-Sent Events: event: join|update|suspect|alive|failed|left with data: Member; event: protocol with data: ProtocolSwitch; event: user with data: {name, payload, payloadBase64, from} (a broadcast / Serf user event); event: query with data: {name, from, ltime, payload}', responses: { '200': { description: 'event stream', content: { 'text/event-stream': {} } } } } },
+    '/v1/events': {
+      get: {
+        summary:
+          'Server-Sent Events: event: join|update|suspect|alive|failed|left with data: Member; event: protocol with data: ProtocolSwitch; event: user with data: {name, payload, payloadBase64, from} (a broadcast / Serf user event); event: query with data: {name, from, ltime, payload}. A client that falls 256 KiB behind is dropped; at most 64 clients at once',
+        responses: {
+          '200': { description: 'event stream', content: { 'text/event-stream': {} } },
+          '429': { description: '64 clients are already following the stream', ...errorBody },
+          ...errors,
+        },
+      },
+    },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format', content: { 'text/plain': {} } } } } },
     '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3 document' } } } },
   },

@@ -4,6 +4,7 @@ import type { HearsayNode, KeyOperationResult, QueryOptions } from '../runtime/i
 import { ApiError } from './api-error.js';
 
 const KEY_OPERATIONS = ['install', 'use', 'remove'] as const;
+const MAX_QUERY_TIMEOUT_MS = 300_000;
 
 /** A cluster-wide key operation as the API answers it: `ok` when every member answered without error. */
 function keyResultJson(result: KeyOperationResult) {
@@ -46,7 +47,10 @@ export function registerQueryRoutes(app: FastifyInstance, node: HearsayNode): vo
   app.post('/v1/query', async (request) => {
     const { fields, name, bytes } = namedPayload(request.body);
     const { timeoutMs, nodes, tags, requestAck, relayFactor } = fields;
-    if (timeoutMs !== undefined && typeof timeoutMs !== 'number') throw new ApiError(400, 'timeoutMs must be a number of milliseconds');
+    // A query holds its request, and one of the few slots for requests waiting on the cluster, until its timeout.
+    if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= MAX_QUERY_TIMEOUT_MS)) {
+      throw new ApiError(400, `timeoutMs must be a number of milliseconds, above 0 and at most ${MAX_QUERY_TIMEOUT_MS} (5 minutes)`);
+    }
     if (nodes !== undefined && !(Array.isArray(nodes) && nodes.every((n) => typeof n === 'string'))) throw new ApiError(400, 'nodes must be a list of member names');
     if (tags !== undefined && !(typeof tags === 'object' && tags !== null && !Array.isArray(tags) && Object.values(tags).every((v) => typeof v === 'string'))) {
       throw new ApiError(400, 'tags must be an object of tag → regular expression');

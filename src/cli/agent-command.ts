@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AgentOptions } from '../agent/agent.js';
 import { PROTOCOLS } from '../core/index.js';
-import { collect, parseProbability } from './parse.js';
+import { collect, parsePositiveCount, parseProbability } from './parse.js';
 import { addTimingOptions, timingOverrides } from './timing-options.js';
 
 interface AgentFlags {
@@ -11,6 +11,7 @@ interface AgentFlags {
   join?: string[];
   http?: string;
   httpToken?: string;
+  httpAllowedHost?: string[];
   protocol?: string;
   pin?: string[];
   profile?: 'lan' | 'local' | 'wan';
@@ -21,6 +22,7 @@ interface AgentFlags {
   logLevel?: string;
   config?: string;
   queryHandler?: string[];
+  queryHandlerConcurrency?: number;
   [key: string]: unknown;
 }
 
@@ -33,12 +35,13 @@ function parseTag(text: string): [string, string] {
 /** Flags given on the command line, over the config file's values (flags win). */
 export function mergeOptions(file: AgentOptions, flags: AgentFlags): AgentOptions {
   const merged: AgentOptions = { ...file };
-  for (const key of ['name', 'bind', 'advertise', 'http', 'httpToken', 'protocol', 'profile', 'encrypt', 'keyringFile', 'dropRate', 'logLevel'] as const) {
+  for (const key of ['name', 'bind', 'advertise', 'http', 'httpToken', 'protocol', 'profile', 'encrypt', 'keyringFile', 'dropRate', 'logLevel', 'queryHandlerConcurrency'] as const) {
     if (flags[key] !== undefined) (merged as Record<string, unknown>)[key] = flags[key];
   }
   if (flags.join) merged.join = flags.join;
   if (flags.pin) merged.pinned = flags.pin;
   if (flags.queryHandler) merged.queryHandlers = flags.queryHandler;
+  if (flags.httpAllowedHost) merged.httpAllowedHosts = flags.httpAllowedHost;
   if (flags.tag) merged.tags = { ...file.tags, ...Object.fromEntries(flags.tag) };
   merged.config = { ...file.config, ...timingOverrides(flags) };
   return merged;
@@ -53,6 +56,11 @@ export function agentCommand(): Command {
     .addOption(new Option('--join <host:port>', 'seed to join through (repeatable); retried with backoff until it answers').argParser(collect(String)))
     .option('--http <host:port>', 'HTTP API address (default 127.0.0.1 on the gossip port + 10000)')
     .option('--http-token <token>', 'require Authorization: Bearer <token> (mandatory beyond loopback)')
+    .addOption(
+      new Option('--http-allowed-host <name>', 'a host name the HTTP API answers to besides localhost, 127.0.0.1, [::1] and its address (repeatable; against DNS rebinding)').argParser(
+        collect(String),
+      ),
+    )
     .addOption(new Option('--protocol <name>', 'failure detector to start with; PUT /v1/protocol switches the whole cluster later').choices(PROTOCOLS))
     .addOption(new Option('--pin <name>', 'member to monitor by direct heartbeats in heartbeat and hybrid modes (repeatable)').argParser(collect(String)))
     .addOption(new Option('--profile <name>', 'memberlist timing profile').choices(['lan', 'local', 'wan']))
@@ -62,6 +70,7 @@ export function agentCommand(): Command {
     .addOption(new Option('--drop-rate <p>', 'drop this fraction of incoming packets (experiments)').argParser(parseProbability))
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
     .addOption(new Option('--query-handler <NAME=COMMAND>', 'answer queries named NAME (* for any) with the output of a shell command; payload on stdin (repeatable)').argParser(collect(String)))
+    .addOption(new Option('--query-handler-concurrency <n>', 'handler commands running at once; more queries wait in a bounded queue (default 8)').argParser(parsePositiveCount))
     .option('--config <file.json>', 'options from a JSON file (flags win)');
   addTimingOptions(command);
   command.action(async (flags: AgentFlags) => {

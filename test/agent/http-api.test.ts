@@ -157,7 +157,8 @@ describe('POST /v1/leave', () => {
     const peer = await createNode({ name: 'watcher', bind: '127.0.0.1:0', join: [`127.0.0.1:${agent.node.address.port}`], config: FAST });
     try {
       await waitFor('the pair', () => agent.node.member('watcher')?.status === 'alive');
-      const response = await request(`http://127.0.0.1:${agent.http.port}/v1/leave`, { method: 'POST' });
+      // Bodiless, but sent as JSON like every write.
+      const response = await request(`http://127.0.0.1:${agent.http.port}/v1/leave`, { method: 'POST', headers: { 'content-type': 'application/json' } });
       expect(await response.json()).toEqual({ left: true });
       await agent.stopped;
       await waitFor('left at the peer', () => peer.member('leaver')?.status === 'left');

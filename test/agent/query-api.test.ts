@@ -107,7 +107,8 @@ describe('queries, keys and coordinates through the agent', () => {
       [{ name: 'x', nodes: 'qa' }, /nodes must be a list/],
       [{ name: 'x', tags: { role: 1 } }, /tags must be an object/],
       [{ name: 'x', relayFactor: 7 }, /relayFactor must be an integer within 0 … 5/],
-      [{ name: 'x', timeoutMs: -1 }, /timeout must be within/],
+      [{ name: 'x', timeoutMs: -1 }, /timeoutMs must be a number of milliseconds, above 0/],
+      [{ name: 'x', timeoutMs: 3_600_000 }, /at most 300000 \(5 minutes\)/],
       [{ name: 'x', payload: 'y'.repeat(2000) }, /over Serf's limit/],
       [[1], /JSON object/],
     ];

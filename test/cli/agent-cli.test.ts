@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNode, type HearsayNode } from '../../src/index.js';
@@ -29,6 +30,29 @@ describe('hearsay agent', () => {
       expect(await exited).toBe(0);
       expect(log).toMatch(/leaving gracefully/);
       expect(log).toMatch(/agent stopped/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('answers to the names given by --http-allowed-host, and refuses other Host headers', async () => {
+    const child = spawn(process.execPath, [cli, 'agent', '--name', 'named', '--bind', '127.0.0.1:0', '--http', '127.0.0.1:0', '--http-allowed-host', 'agent.test', '--query-handler-concurrency', '2']);
+    let log = '';
+    child.stderr.on('data', (chunk) => (log += chunk));
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!log.includes('agent ready')) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`agent did not start: ${log}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const ready = JSON.parse(log.split('\n').find((line) => line.includes('agent ready'))!);
+      const port = Number(ready.http.split(':')[1]);
+      const status = (host: string) =>
+        new Promise<number>((resolve, reject) =>
+          http.get({ host: '127.0.0.1', port, path: '/v1/self', headers: { host } }, (response) => resolve(response.resume().statusCode!)).on('error', reject),
+        );
+      expect(await status(`agent.test:${port}`)).toBe(200);
+      expect(await status('attacker.example')).toBe(421);
     } finally {
       child.kill('SIGKILL');
     }
@@ -92,6 +116,8 @@ describe('hearsay agent', () => {
     [['--pin', ''], /pinned member name "" must be 1 to 255 characters/],
     [['--config', '/nonexistent/agent.json'], /cannot read config file/],
     [['--http', '0.0.0.0:0'], /give --http-token/],
+    [['--query-handler-concurrency', '0'], /"0" must be at least 1/],
+    [['--http-allowed-host', 'agent.test:80'], /allowed HTTP host names must be names or addresses without a port/],
   ])('exits 2 for %j', (args, message) => {
     const run = spawnSync(process.execPath, [cli, 'agent', '--bind', '127.0.0.1:0', ...args], { encoding: 'utf8', timeout: 20_000 });
     expect(run.stderr).toMatch(message);

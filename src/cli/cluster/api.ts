@@ -66,7 +66,8 @@ export async function requestJson(base: string, path: string, options: RequestOp
   const token = options.token ?? process.env.HEARSAY_HTTP_TOKEN;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  // The agent takes writes only as JSON, even bodiless ones (cross-site pages cannot send that).
+  if (options.body !== undefined || method !== 'GET') headers['content-type'] = 'application/json';
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, {
