@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { addAgentOptions, requestJson, tokenOf, type AgentFlags } from './cluster/api.js';
 import { failing } from './cluster/failure.js';
+import { terminalText } from './terminal-text.js';
 
 /** `hearsay event`: Serf's `serf event`, a user event broadcast to every member through an agent. */
 export function eventCommand(): Command {
@@ -12,7 +13,7 @@ export function eventCommand(): Command {
     .action(
       failing(async (name: string, payload: string, flags: AgentFlags) => {
         await requestJson(flags.http, '/v1/event', { method: 'POST', body: { name, payload }, ...tokenOf(flags) });
-        process.stdout.write(`Event '${name}' dispatched (${Buffer.byteLength(payload)} bytes)\n`);
+        process.stdout.write(`Event '${terminalText(name)}' dispatched (${Buffer.byteLength(payload)} bytes)\n`);
       }),
     );
 }

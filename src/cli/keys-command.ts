@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { addAgentOptions, requestJson, tokenOf, type AgentFlags } from './cluster/api.js';
 import { CommandFailure, failing } from './cluster/failure.js';
+import { terminalText } from './terminal-text.js';
 
 interface KeysFlags extends AgentFlags {
   list?: boolean;
@@ -56,11 +57,12 @@ export function keysCommand(): Command {
 
 function describe(action: string, result: KeyResult): string {
   const lines: string[] = [];
-  for (const [member, error] of Object.entries(result.errors)) lines.push(`${member}: ${error}`);
+  // Members name themselves and word their errors: shown escaped.
+  for (const [member, error] of Object.entries(result.errors)) lines.push(`${terminalText(member)}: ${terminalText(String(error))}`);
   if (action === 'list') {
     for (const [key, count] of Object.entries(result.keys)) {
       const primary = result.primaryKeys[key] ?? 0;
-      lines.push(`${key}  [${count}/${result.nodes}]${primary > 0 ? `  primary on ${primary}` : ''}`);
+      lines.push(`${terminalText(key)}  [${count}/${result.nodes}]${primary > 0 ? `  primary on ${primary}` : ''}`);
     }
   } else if (result.ok) {
     lines.push(`${action === 'install' ? 'Installed the key' : action === 'use' ? 'Changed the primary key' : 'Removed the key'} on all ${result.nodes} members`);

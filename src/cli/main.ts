@@ -10,6 +10,7 @@ import { membersCommand } from './members-command.js';
 import { queryCommand } from './query-command.js';
 import { rttCommand } from './rtt-command.js';
 import { simCommand } from './sim-command.js';
+import { terminalLines } from './terminal-text.js';
 
 /** Exit codes: 0 success, 1 failure, 2 usage error. */
 const USAGE = 2;
@@ -37,10 +38,11 @@ try {
     // Help and version are not errors; everything else commander rejects is a usage error.
     process.exitCode = error.exitCode === 0 ? 0 : USAGE;
   } else if (error instanceof HearsayError) {
-    process.stderr.write(`hearsay: ${error.message}\n`);
+    process.stderr.write(`hearsay: ${terminalLines(error.message)}\n`);
     process.exitCode = USAGE;
   } else {
-    process.stderr.write(`hearsay: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // An unexpected error may quote what an agent sent.
+    process.stderr.write(`hearsay: ${terminalLines(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
     process.exitCode = FAILURE;
   }
 }

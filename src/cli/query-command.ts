@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { addAgentOptions, requestJson, tokenOf, type AgentFlags } from './cluster/api.js';
 import { CommandFailure, failing } from './cluster/failure.js';
 import { collect, parseCount, parseDuration } from './parse.js';
+import { terminalText } from './terminal-text.js';
 
 interface QueryFlags extends AgentFlags {
   timeout?: number;
@@ -64,9 +65,10 @@ export function queryCommand(): Command {
           process.stdout.write(`${JSON.stringify(answer)}\n`);
           return;
         }
-        const lines = [`Query '${name}' dispatched`];
-        for (const from of answer.acks) lines.push(`Ack from '${from}'`);
-        for (const response of answer.responses) lines.push(`Response from '${response.from}': ${response.payload}`);
+        // Members choose their names and answers: shown escaped.
+        const lines = [`Query '${terminalText(name)}' dispatched`];
+        for (const from of answer.acks) lines.push(`Ack from '${terminalText(String(from))}'`);
+        for (const response of answer.responses) lines.push(`Response from '${terminalText(String(response.from))}': ${terminalText(String(response.payload))}`);
         if (flags.ack) lines.push(`Total Acks: ${answer.acks.length}`);
         lines.push(`Total Responses: ${answer.responses.length}`);
         process.stdout.write(`${lines.join('\n')}\n`);

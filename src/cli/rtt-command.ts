@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { addAgentOptions, requestJson, tokenOf, type AgentFlags } from './cluster/api.js';
 import { CommandFailure, failing } from './cluster/failure.js';
+import { terminalText } from './terminal-text.js';
 
 /** `hearsay rtt`: Serf's `serf rtt`, a round trip estimated from network coordinates, through an agent. */
 export function rttCommand(): Command {
@@ -15,7 +16,8 @@ export function rttCommand(): Command {
         const query = new URLSearchParams({ a: node, ...(other ? { b: other } : {}) });
         const answer = (await requestJson(flags.http, `/v1/rtt?${query}`, tokenOf(flags))) as { a?: unknown; b?: unknown; rttMs?: unknown };
         if (typeof answer.rttMs !== 'number') throw new CommandFailure(`the agent at ${flags.http} answered GET /v1/rtt with something that is not an estimate`);
-        process.stdout.write(flags.json ? `${JSON.stringify(answer)}\n` : `Estimated ${String(answer.a)} <-> ${String(answer.b)} rtt: ${answer.rttMs.toFixed(3)} ms\n`);
+        const estimate = `Estimated ${terminalText(String(answer.a))} <-> ${terminalText(String(answer.b))} rtt: ${answer.rttMs.toFixed(3)} ms`;
+        process.stdout.write(flags.json ? `${JSON.stringify(answer)}\n` : `${estimate}\n`);
       }),
     );
 }

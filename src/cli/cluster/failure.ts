@@ -1,3 +1,5 @@
+import { terminalLines } from '../terminal-text.js';
+
 /**
  * A command that could not do its job (exit code 1), as opposed to a usage error (exit code 2,
  * thrown as a HearsayError or rejected by commander). The message says what went wrong and what
@@ -7,14 +9,17 @@ export class CommandFailure extends Error {
   override name = 'CommandFailure';
 }
 
-/** Wraps a command action: a CommandFailure becomes `hearsay: message` on stderr and exit code 1. */
+/**
+ * Wraps a command action: a CommandFailure becomes `hearsay: message` on stderr and exit code 1.
+ * The message may quote an agent's answer or log: control characters are escaped.
+ */
 export function failing<A extends unknown[]>(action: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await action(...args);
     } catch (error) {
       if (!(error instanceof CommandFailure)) throw error;
-      process.stderr.write(`hearsay: ${error.message}\n`);
+      process.stderr.write(`hearsay: ${terminalLines(error.message)}\n`);
       process.exitCode = 1;
     }
   };

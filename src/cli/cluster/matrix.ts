@@ -1,5 +1,6 @@
+import { terminalText } from '../terminal-text.js';
 import type { MemberEvent } from './events.js';
-import { defaultColors, paintStatus, statusLetter, type Colors, type ObserverView } from './render.js';
+import { defaultColors, downText, paintStatus, statusLetter, type Colors, type ObserverView } from './render.js';
 import { byName } from './state.js';
 
 /** What one frame of `cluster watch` shows. */
@@ -59,11 +60,15 @@ export function groupEvents(events: MemberEvent[], windowMs = 2_000): { at: numb
   return groups;
 }
 
-/** One frame: a title, the matrix (rows: observers, columns: members), a legend and recent events. */
+/**
+ * One frame: a title, the matrix (rows: observers, columns: members), a legend and recent events.
+ * Names and events come from the agents, so they are shown through terminalText.
+ */
 export function renderMatrix(frame: WatchFrame, c: Colors = defaultColors): string[] {
   const { views } = frame;
-  const columns = matrixColumns(views);
-  const letters = matrixLetters(views, columns);
+  const names = matrixColumns(views);
+  const columns = names.map(terminalText);
+  const letters = matrixLetters(views, names);
   const up = views.filter((v) => v.up).length;
   const live = frame.eventLines > 0;
   const lines: string[] = [
@@ -72,14 +77,15 @@ export function renderMatrix(frame: WatchFrame, c: Colors = defaultColors): stri
     '',
   ];
   const corner = 'observer \\ member';
-  const labelWidth = Math.max(corner.length, ...views.map((v) => v.node.length)) + 2;
+  const labels = views.map((v) => terminalText(v.node));
+  const labelWidth = Math.max(corner.length, ...labels.map((label) => label.length)) + 2;
   const widths = columns.map((name) => name.length + 2);
   lines.push(c.dim(corner.padEnd(labelWidth)) + columns.map((name, i) => c.bold(name.padStart(widths[i]!))).join(''));
   views.forEach((view, row) => {
     const cells = letters[row];
-    const label = view.node.padEnd(labelWidth);
+    const label = labels[row]!.padEnd(labelWidth);
     if (!cells) {
-      lines.push(c.dim(label) + c.red(`down${view.reason ? ` (${view.reason})` : ''}`));
+      lines.push(c.dim(label) + c.red(downText(view)));
       return;
     }
     lines.push(
@@ -103,7 +109,8 @@ export function renderMatrix(frame: WatchFrame, c: Colors = defaultColors): stri
     lines.push(c.bold('Recent events:'));
     for (const g of groups) {
       const type = ['join', 'update', 'alive'].includes(g.type) ? 'alive' : g.type;
-      lines.push(`  ${c.dim(clock(g.at))}  ${g.member} ${paintStatus(type, c)(g.type)}  ${c.dim(`(seen by ${g.observers.sort(byName).join(', ')})`)}`);
+      const seenBy = terminalText(g.observers.sort(byName).join(', '));
+      lines.push(`  ${c.dim(clock(g.at))}  ${terminalText(g.member)} ${paintStatus(type, c)(terminalText(g.type))}  ${c.dim(`(seen by ${seenBy})`)}`);
     }
   }
   return lines;

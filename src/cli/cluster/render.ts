@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
+import { terminalText } from '../terminal-text.js';
 import type { Member } from './api.js';
 import { byName } from './state.js';
 
@@ -40,10 +41,10 @@ export function statusLetter(status: string | undefined): string {
   }
 }
 
-/** `role=web,dc=x`, or `-`. */
+/** `role=web,dc=x`, or `-`; safe for a terminal. */
 export function formatTags(tags: Record<string, string> | undefined): string {
   const entries = Object.entries(tags ?? {});
-  return entries.length === 0 ? '-' : entries.map(([k, v]) => `${k}=${v}`).join(',');
+  return entries.length === 0 ? '-' : terminalText(entries.map(([k, v]) => `${k}=${v}`).join(','));
 }
 
 /** How long ago `since` was (epoch milliseconds or an ISO date); `-` if unknown. */
@@ -63,14 +64,25 @@ export function formatRtt(rttMs: unknown): string {
   return rttMs < 10 ? `${rttMs.toFixed(2)}ms` : `${Math.round(rttMs)}ms`;
 }
 
-/** One node's view as a table: name, address, status (coloured), incarnation, tags, since, RTT. */
+/**
+ * One node's view as a table: name, address, status (coloured), incarnation, tags, since, RTT.
+ * Every field an agent gave is shown through terminalText: peers choose their names and tags.
+ */
 export function membersTable(members: Member[], c: Colors = defaultColors, now = Date.now()): string {
   const table = new Table({
     head: ['Name', 'Address', 'Status', 'Incarnation', 'Tags', 'Since', 'RTT'].map((h) => c.bold(h)),
     style: { head: [], border: [], compact: true },
   });
   for (const m of [...members].sort((a, b) => byName(a.name, b.name))) {
-    table.push([m.name, `${m.address}:${m.port}`, paintStatus(m.status, c)(m.status), String(m.incarnation), formatTags(m.tags), formatSince(m.since, now), formatRtt(m.rttMs)]);
+    table.push([
+      terminalText(m.name),
+      terminalText(`${m.address}:${m.port}`),
+      paintStatus(m.status, c)(terminalText(m.status)),
+      terminalText(String(m.incarnation)),
+      formatTags(m.tags),
+      formatSince(m.since, now),
+      formatRtt(m.rttMs),
+    ]);
   }
   return table.toString();
 }
@@ -88,12 +100,17 @@ export interface ObserverView {
 export function clusterTables(views: ObserverView[], c: Colors = defaultColors, now = Date.now()): string {
   return views
     .map((view) => {
-      const title = `Node: ${view.node}`;
-      const body = view.up ? membersTable(view.members, c, now) : c.red(`down${view.reason ? ` (${view.reason})` : ''}`);
+      const title = `Node: ${terminalText(view.node)}`;
+      const body = view.up ? membersTable(view.members, c, now) : c.red(downText(view));
       const width = Math.max(title.length, ...stripAnsi(body).split('\n').map((line) => line.length));
       return `${c.bold(title)}\n${'─'.repeat(width)}\n${body}\n`;
     })
     .join('\n');
+}
+
+/** `down (why)` for an observer that is down; the why may quote an agent's error. */
+export function downText(view: ObserverView): string {
+  return terminalText(`down${view.reason ? ` (${view.reason})` : ''}`);
 }
 
 /** Text without ANSI escape sequences. */
