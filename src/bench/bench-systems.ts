@@ -79,7 +79,8 @@ function serfVersion(): string {
   return debian.status === 0 && debian.stdout !== '' ? `${reported} (Debian ${debian.stdout})` : reported;
 }
 
-function serfMembers(rpcPort: number): Promise<MemberStatus[]> {
+/** `serf members` of the agent whose RPC listens on `rpcPort`. */
+export function serfMembers(rpcPort: number): Promise<MemberStatus[]> {
   const rpc = `${LOOPBACK}:${rpcPort}`;
   return new Promise((resolve, reject) => {
     execFile('serf', ['members', '-format', 'json', `-rpc-addr=${rpc}`], { timeout: REQUEST_TIMEOUT_MS, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {

@@ -1,12 +1,31 @@
 /** What the kernel knows about a process and about the loopback interface (Linux /proc). */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { BenchFailure } from './bench-processes.js';
+
+function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (match === null) throw new BenchFailure(`no ${field} in /proc/${pid}/status: has the process exited?`);
+  return Number(match[1]);
+}
 
 /** Resident memory in bytes (VmRSS). */
 export function residentBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (match === null) throw new BenchFailure(`no VmRSS in /proc/${pid}/status: has the process exited?`);
-  return Number(match[1]) * 1024;
+  return statusKiB(pid, 'VmRSS') * 1024;
+}
+
+/** The most resident memory the process has had, in bytes (VmHWM), since it started or since resetPeakResident. */
+export function peakResidentBytes(pid: number): number {
+  return statusKiB(pid, 'VmHWM') * 1024;
+}
+
+/** Starts VmHWM again from the current VmRSS (`5` to /proc/PID/clear_refs, Linux 4.0+); whether the kernel allowed it. */
+export function resetPeakResident(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** CPU time of each thread of a process, in ns, by thread id. */

@@ -1,10 +1,9 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runBench as runScript, runsAgent, serfInstalled } from './bench-helpers.js';
 
 const bench = fileURLToPath(new URL('../../dist/bench/serf-bench.js', import.meta.url));
-const serfInstalled = spawnSync('serf', ['version'], { stdio: 'ignore' }).status === 0;
 
 const METRICS = [
   'startup_s',
@@ -32,22 +31,7 @@ interface Report {
   temp_dirs: string[];
 }
 
-/** Whether the PID runs an agent now (a PID reused by something else does not count). */
-function runsAgent(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('agent');
-  } catch {
-    return false;
-  }
-}
-
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bench, ...args], { timeout: 80_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) =>
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr }),
-    );
-  });
-}
+const runBench = (args: string[]) => runScript(bench, args, 80_000);
 
 describe.skipIf(!serfInstalled)('bench:serf', () => {
   it('measures every metric for hearsay and Serf at N = 3 and leaves no agent or temp dir behind', async () => {
