@@ -17,7 +17,7 @@ import type { Listeners } from './transport.js';
 
 /**
  * What peers' TCP streams may take from this node. Each bound, when hit, drops and counts by
- * reason: 'connection-limit', 'source-connection-limit', 'header-timeout', 'stream-timeout',
+ * reason: 'connection-limit', 'source-connection-limit', 'idle-connection-evicted', 'header-timeout', 'stream-timeout',
  * 'stream-memory', 'too-many-push-pulls', 'outbound-stream-limit'.
  */
 export interface StreamLimits {
@@ -99,6 +99,8 @@ export class Driver {
   readonly #sockets = new Set<net.Socket>();
   /** Open inbound connections per source host. */
   readonly #perSource = new Map<string, number>();
+  /** Inbound connections that have not sent a stream header yet, oldest first. */
+  readonly #awaitingHeader = new Set<net.Socket>();
   /** Hosts of members the core reported alive or suspect (and this node's), with how many members each. */
   readonly #knownHosts = new Map<string, number>();
   readonly #memberHosts = new Map<string, string>();
@@ -419,6 +421,11 @@ export class Driver {
     if (this.#closed) refusal = 'closed';
     else if (!known && fromSource >= this.limits.perSource) refusal = 'source-connection-limit';
     else if (this.#connections >= this.limits.connections - (known ? 0 : this.limits.memberReserve)) refusal = 'connection-limit';
+    // Full, but some connection has sent nothing yet: the oldest such one makes room (an honest
+    // peer sends its header at once, so only idle connections are ever old and header-less;
+    // where attackers share the members' address, as on one host, the cap alone would let idle
+    // connections lock members out).
+    if (refusal === 'connection-limit' && this.#evictIdle()) refusal = undefined;
     if (refusal) {
       if (refusal !== 'closed') countDrop(this.traffic, refusal);
       socket.destroy();
@@ -441,9 +448,11 @@ export class Driver {
       countDrop(this.traffic, 'stream-timeout');
       socket.destroy();
     }, this.#core.config.tcpTimeoutMs);
+    this.#awaitingHeader.add(socket);
     socket.on('close', () => {
       clearTimeout(headerTimer);
       clearTimeout(timer);
+      this.#awaitingHeader.delete(socket);
       this.#connections--;
       const left = this.#perSource.get(host)! - 1;
       if (left > 0) this.#perSource.set(host, left);
@@ -466,7 +475,10 @@ export class Driver {
         const decoder = stream.decoder;
         if (!decoder) return;
         received += chunk.length;
-        if (received >= HEADER_BYTES) clearTimeout(headerTimer);
+        if (received >= HEADER_BYTES) {
+          clearTimeout(headerTimer);
+          this.#awaitingHeader.delete(socket);
+        }
         if (!this.#makeRoom(stream, chunk.length)) {
           refuse('stream-memory', 'streams in flight hold all the memory they may: try again later');
           return;
@@ -496,6 +508,17 @@ export class Driver {
         this.#dispatch(id, stream, message, from);
       }, () => socket.destroy()),
     );
+  }
+
+  /** Closes the oldest inbound connection that has not sent its header yet; false if there is none. */
+  #evictIdle(): boolean {
+    for (const socket of this.#awaitingHeader) {
+      this.#awaitingHeader.delete(socket);
+      countDrop(this.traffic, 'idle-connection-evicted');
+      socket.destroy();
+      return true;
+    }
+    return false;
   }
 
   #dispatch(id: StreamId, stream: Stream, message: WireStreamMessage, from: Address): void {

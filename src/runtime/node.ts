@@ -502,7 +502,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
         break;
       case 'rtt':
         this.emit('rtt', output.member, output.ms);
-        if (output.payload) this.#observeCoordinate(output.member, output.payload, output.ms);
+        if (output.payload && output.payload.length > 0) this.#observeCoordinate(output.member, output.payload, output.ms);
         break;
       case 'protocol':
         this.emit('protocol', output.protocol, output.epoch, output.origin);
@@ -519,10 +519,19 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       theirs = decodeCoordinatePayload(payload);
       this.#coordinates.update(member, theirs, ms / 1000);
     } catch {
-      // Not a coordinate we can use (another application's payload, a zero RTT): ours stays.
+      // Not a coordinate we can use (another application's payload, a zero RTT, a forged value out of range): ours stays.
+      countDrop(this.#driver.traffic, 'bad-coordinate');
       return;
     }
     this.#memberCoordinates.set(member, theirs);
+    // Members reaped from the table are forgotten here too, once they could outnumber the table.
+    if (this.#memberCoordinates.size > this.#core.config.maxMembers) {
+      for (const name of this.#memberCoordinates.keys()) {
+        if (this.#core.member(name)) continue;
+        this.#memberCoordinates.delete(name);
+        this.#coordinates.forgetNode(name);
+      }
+    }
     this.#driver.step({ kind: 'setAckPayload', payload: encodeCoordinatePayload(this.#coordinates.coordinate) });
   }
 

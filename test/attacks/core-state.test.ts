@@ -260,6 +260,7 @@ describe('coordinates in forged acks (item 7)', () => {
     // The attacker becomes a member, which the node then probes; each probe's ack carries a bad coordinate.
     attacker.send(target, [{ type: 'alive', incarnation: 1, profile: profile('evil', attacker.port) }]);
     await waitFor('8 probes answered', () => answered >= 8, 20_000);
+    await waitFor('the refusals counted', () => (target.stats.traffic.dropped['bad-coordinate'] ?? 0) >= 7);
     expect(target.coordinate).toEqual(newCoordinate());
     expect(target.member('evil')?.status).toBe('alive');
   });

@@ -119,7 +119,8 @@ describe('slowloris on the gossip TCP port', () => {
 
     const attack = flood(victim.address.port, sources(16), 1000);
     try {
-      await waitFor('strangers to be held at the reserve', () => dropped(victim, 'connection-limit') >= 100);
+      // Strangers past the slots open to them are refused, or make room by closing the oldest idle connection.
+      await waitFor('strangers to be held at the reserve', () => dropped(victim, 'connection-limit') + dropped(victim, 'idle-connection-evicted') >= 100);
       // 256 connections at most, 64 of them kept for hosts of members: 127.0.0.1 is one.
       for (let i = 0; i < 3; i++) expect(await member.join([`127.0.0.1:${victim.address.port}`])).toBe(1);
       expect(await tcpPing(victim.address.port, 'victim')).toMatchObject({ type: 'ack' });
@@ -128,6 +129,24 @@ describe('slowloris on the gossip TCP port', () => {
     }
     expect(alive(victim)).toEqual(['member', 'victim']);
     expect(alive(member)).toEqual(['member', 'victim']);
+  });
+
+  it('1,000 idle connections from the members’ own address (one host): the oldest idle one makes room, and joins go through', async () => {
+    const victim = await node('victim');
+    const member = await node('member', '127.0.0.1:0', victim);
+    await waitFor('member and victim to see each other', () => alive(victim).length === 2);
+
+    const attack = flood(victim.address.port, ['127.0.0.1'], 1000);
+    try {
+      await waitFor('every slot taken and idle connections evicted', () => dropped(victim, 'idle-connection-evicted') >= 200);
+      for (let i = 0; i < 3; i++) expect(await member.join([`127.0.0.1:${victim.address.port}`])).toBe(1);
+      const newcomer = await node('newcomer', '127.0.0.1:0', victim);
+      expect(newcomer.members().map((m) => m.name)).toContain('victim');
+      expect(await tcpPing(victim.address.port, 'victim')).toMatchObject({ type: 'ack' });
+    } finally {
+      attack.stop();
+    }
+    await waitFor('all three alive everywhere', () => nodes.every((n) => alive(n).join() === 'member,newcomer,victim'));
   });
 });
 
