@@ -10,42 +10,43 @@ afterAll(async () => {
   await Promise.all(nodes.map((n) => n.shutdown()));
 });
 
+/** Spawns `hearsay agent ARGS` and waits for its `agent ready` log line; `log()` reads what it printed so far. */
+async function startAgent(args: string[]) {
+  const child = spawn(process.execPath, [cli, 'agent', ...args]);
+  let text = '';
+  child.stderr.on('data', (chunk) => (text += chunk));
+  const deadline = Date.now() + 15_000;
+  while (!text.includes('agent ready')) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`agent did not start: ${text}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const ready = JSON.parse(text.split('\n').find((line) => line.includes('agent ready'))!);
+  return { child, log: () => text, ready };
+}
+
 describe('hearsay agent', () => {
   it('runs until SIGTERM, then leaves gracefully and exits 0', async () => {
-    const child = spawn(process.execPath, [cli, 'agent', '--name', 'signalled', '--bind', '127.0.0.1:0', '--http', '127.0.0.1:0', '--tag', 'role=test']);
-    let log = '';
-    child.stderr.on('data', (chunk) => (log += chunk));
+    const { child, log, ready } = await startAgent(['--name', 'signalled', '--bind', '127.0.0.1:0', '--http', '127.0.0.1:0', '--tag', 'role=test']);
     try {
-      const deadline = Date.now() + 15_000;
-      while (!log.includes('agent ready')) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`agent did not start: ${log}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      const ready = JSON.parse(log.split('\n').find((line) => line.includes('agent ready'))!);
       expect(ready.gossip).toMatch(/^127\.0\.0\.1:\d+$/);
       const self = await (await fetch(`http://${ready.http}/v1/self`)).json();
       expect(self).toMatchObject({ name: 'signalled', tags: { role: 'test' } });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(log).toMatch(/leaving gracefully/);
-      expect(log).toMatch(/agent stopped/);
+      expect(log()).toMatch(/leaving gracefully/);
+      expect(log()).toMatch(/agent stopped/);
     } finally {
       child.kill('SIGKILL');
     }
   });
 
   it('answers to the names given by --http-allowed-host, and refuses other Host headers', async () => {
-    const child = spawn(process.execPath, [cli, 'agent', '--name', 'named', '--bind', '127.0.0.1:0', '--http', '127.0.0.1:0', '--http-allowed-host', 'agent.test', '--query-handler-concurrency', '2']);
-    let log = '';
-    child.stderr.on('data', (chunk) => (log += chunk));
+    const { child, log, ready } = await startAgent(['--name', 'named', '--bind', '127.0.0.1:0', '--http', '127.0.0.1:0', '--http-allowed-host', 'agent.test', '--query-handler-concurrency', '2']);
     try {
-      const deadline = Date.now() + 15_000;
-      while (!log.includes('agent ready')) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`agent did not start: ${log}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      const ready = JSON.parse(log.split('\n').find((line) => line.includes('agent ready'))!);
       const port = Number(ready.http.split(':')[1]);
       const status = (host: string) =>
         new Promise<number>((resolve, reject) =>
@@ -81,17 +82,9 @@ describe('hearsay agent', () => {
   });
 
   it('starts with --protocol and --pin, warning that Serf nodes would be judged failed', async () => {
-    const child = spawn(process.execPath, [cli, 'agent', '--name', 'hybrid', '--bind', '127.0.0.1:0', '--http', '127.0.0.1:0', '--protocol', 'hybrid', '--pin', 'web-1']);
-    let log = '';
-    child.stderr.on('data', (chunk) => (log += chunk));
+    const { child, log, ready } = await startAgent(['--name', 'hybrid', '--bind', '127.0.0.1:0', '--http', '127.0.0.1:0', '--protocol', 'hybrid', '--pin', 'web-1']);
     try {
-      const deadline = Date.now() + 15_000;
-      while (!log.includes('agent ready')) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`agent did not start: ${log}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect(log).toMatch(/hybrid detection needs every member to run hearsay: Serf and memberlist agents drop heartbeats and will be judged failed/);
-      const ready = JSON.parse(log.split('\n').find((line) => line.includes('agent ready'))!);
+      expect(log()).toMatch(/hybrid detection needs every member to run hearsay: Serf and memberlist agents drop heartbeats and will be judged failed/);
       expect(ready.protocol).toBe('hybrid');
       const protocol = await (await fetch(`http://${ready.http}/v1/protocol`)).json();
       expect(protocol).toMatchObject({ protocol: 'hybrid', epoch: 0, pinned: ['web-1'] });
