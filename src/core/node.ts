@@ -316,8 +316,7 @@ export class MemberNode implements NodeContext {
   }
 
   drop(reason: string, count = 1): void {
-    if (count === 1) countDrop(this.stats, reason);
-    else if (count > 0) this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + count;
+    countDrop(this.stats, reason, count);
   }
 
   limitNewMembers(count: number): void {

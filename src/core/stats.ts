@@ -59,7 +59,7 @@ export function createStats(): CoreStats {
   };
 }
 
-/** Counts one thing dropped for `reason` (every layer keeps its drops this way). */
-export function countDrop(stats: { dropped: Record<string, number> }, reason: string): void {
-  stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
+/** Counts `count` things dropped for `reason` (every layer keeps its drops this way). */
+export function countDrop(stats: { dropped: Record<string, number> }, reason: string, count = 1): void {
+  if (count > 0) stats.dropped[reason] = (stats.dropped[reason] ?? 0) + count;
 }
