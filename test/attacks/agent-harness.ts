@@ -3,16 +3,11 @@ import { createSocket } from 'node:dgram';
 import { pino, type Logger } from 'pino';
 import { startAgent, type Agent, type AgentOptions } from '../../src/agent/agent.js';
 import { encodeCompound, encodeMessage, encodeSerfQuery, QueryFlag } from '../../src/wire/index.js';
+export { waitFor } from '../runtime/helpers.js';
+import { waitFor } from '../runtime/helpers.js';
 
 export const FAST = { probeIntervalMs: 300, probeTimeoutMs: 150, gossipIntervalMs: 50, pushPullIntervalMs: 5000, tcpTimeoutMs: 1000 };
 
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** A logger whose JSON lines the test can read. */
 export function capturedLog(): { log: Logger; lines: () => { level: number; msg: string; [field: string]: unknown }[] } {

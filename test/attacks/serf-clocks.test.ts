@@ -23,17 +23,11 @@ import {
   parseSerfUserState,
   type WireStreamMessage,
 } from '../../src/wire/index.js';
+import { waitFor } from '../runtime/helpers.js';
 
 const TOP = 2n ** 64n - 1n;
 const FAST = { probeIntervalMs: 300, probeTimeoutMs: 150, gossipIntervalMs: 50, pushPullIntervalMs: 1000, tcpTimeoutMs: 1000 };
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** One memberlist user message carrying a Serf message, in one datagram, as any host can send it. */
 async function sendSerf(port: number, serf: Uint8Array): Promise<void> {

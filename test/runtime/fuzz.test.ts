@@ -21,6 +21,7 @@ import { streamCuts, type CampaignResult } from './fuzz-campaign.js';
 import { fuzzKeyring, generateCorpus, type Corpus, type Reach } from './fuzz-corpus.js';
 import { mutatePacket, mutateStream } from './fuzz-mutate.js';
 import { describeFindings, Probe } from './fuzz-probe.js';
+import { waitFor } from './helpers.js';
 
 const FAST = { probeIntervalMs: 500, probeTimeoutMs: 250, gossipIntervalMs: 100, pushPullIntervalMs: 5000, tcpTimeoutMs: 2000 };
 const CORPUS_SEED = 0x5eed2026;
@@ -33,13 +34,6 @@ const WORKERS = Math.max(1, Math.min(2, availableParallelism()));
 /** In-process decoding sends nothing: any address will do. */
 const ANYWHERE: Reach = { hosts: ['127.0.0.1', '::1', '10.1.2.3', '::ffff:127.0.0.1', 'fe80::1'], ports: [0, 1, 7946, 65535] };
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const tempDir = mkdtempSync(join(tmpdir(), 'hearsay-fuzz-'));
 const workers = new Set<Worker>();
