@@ -1,6 +1,20 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const source = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    // The tests run the workspaces' TypeScript sources, never their builds, so that one copy of each
+    // module (and class) is loaded; tsconfig.test.json maps the same names for the type check.
+    alias: [
+      { find: /^hearsay$/, replacement: source('hearsay/src/index.ts') },
+      { find: /^hearsay\/(core|wire|runtime|sim)$/, replacement: source('hearsay/src/$1/index.ts') },
+      { find: /^hearsay-agent\/scripting$/, replacement: source('agent/src/scripting.ts') },
+      { find: /^hearsay-experiments$/, replacement: source('experiments/src/index.ts') },
+      { find: /^hearsay-experiments\/(names|table)$/, replacement: source('experiments/src/$1.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type Agent, type AgentOptions } from '../../src/agent/agent.js';
-import { createNode, type HearsayNode } from '../../src/index.js';
+import { startAgent, type Agent, type AgentOptions } from '../../packages/agent/src/agent/agent.js';
+import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 
 const FAST = { probeIntervalMs: 300, probeTimeoutMs: 150, gossipIntervalMs: 50, suspicionMult: 2, pushPullIntervalMs: 5000, tcpTimeoutMs: 1000 };
 const silent = pino({ level: 'silent' });

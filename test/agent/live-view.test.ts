@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type Agent, type AgentOptions } from '../../src/agent/agent.js';
-import { createNode, type HearsayNode } from '../../src/index.js';
+import { startAgent, type Agent, type AgentOptions } from '../../packages/agent/src/agent/agent.js';
+import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FAST = { probeIntervalMs: 300, probeTimeoutMs: 150, gossipIntervalMs: 50, suspicionMult: 2, pushPullIntervalMs: 5000, tcpTimeoutMs: 1000 };

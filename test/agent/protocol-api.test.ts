@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfigFile, startAgent, type Agent, type AgentOptions } from '../../src/agent/agent.js';
-import { mergeOptions } from '../../src/cli/agent-command.js';
-import { createNode, type HearsayNode } from '../../src/index.js';
+import { readConfigFile, startAgent, type Agent, type AgentOptions } from '../../packages/agent/src/agent/agent.js';
+import { mergeOptions } from '../../packages/agent/src/cli/agent-command.js';
+import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 
 const FAST = {
   probeIntervalMs: 300,

@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type Agent, type AgentOptions } from '../../src/agent/agent.js';
+import { startAgent, type Agent, type AgentOptions } from '../../packages/agent/src/agent/agent.js';
 
 const FAST = { probeIntervalMs: 300, probeTimeoutMs: 150, gossipIntervalMs: 50, pushPullIntervalMs: 5000, tcpTimeoutMs: 1000 };
 const KEY_1 = Buffer.alloc(32, 11).toString('base64');
 const KEY_2 = Buffer.alloc(16, 12).toString('base64');
-const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
+const CLI = join(import.meta.dirname, '../../packages/agent/dist/cli/main.js');
 const run = promisify(execFile);
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

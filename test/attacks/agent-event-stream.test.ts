@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Agent } from '../../src/agent/agent.js';
+import type { Agent } from '../../packages/agent/src/agent/agent.js';
 import { droppedMetric, forgedQuery, gaugeMetric, sendDatagrams, start, waitFor } from './agent-harness.js';
 
 const PER_DATAGRAM = 40;

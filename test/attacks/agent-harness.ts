@@ -1,8 +1,8 @@
 /** What the agent attack tests share: agents on 127.0.0.1, a captured log, forged Serf queries over UDP. */
 import { createSocket } from 'node:dgram';
 import { pino, type Logger } from 'pino';
-import { startAgent, type Agent, type AgentOptions } from '../../src/agent/agent.js';
-import { encodeCompound, encodeMessage, encodeSerfQuery, QueryFlag } from '../../src/wire/index.js';
+import { startAgent, type Agent, type AgentOptions } from '../../packages/agent/src/agent/agent.js';
+import { encodeCompound, encodeMessage, encodeSerfQuery, QueryFlag } from '../../packages/hearsay/src/wire/index.js';
 export { waitFor } from '../runtime/helpers.js';
 import { waitFor } from '../runtime/helpers.js';
 

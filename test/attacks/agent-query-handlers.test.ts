@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Agent } from '../../src/agent/agent.js';
-import { envSafe } from '../../src/agent/query-handlers.js';
+import type { Agent } from '../../packages/agent/src/agent/agent.js';
+import { envSafe } from '../../packages/agent/src/agent/query-handlers.js';
 import { capturedLog, droppedMetric, forgedQuery, sendDatagrams, start, waitFor } from './agent-harness.js';
 
 describe('a query from a member whose name holds NUL and control characters', () => {

@@ -7,9 +7,9 @@
  */
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Message } from '../../src/core/index.js';
-import { createNode, type HearsayNode } from '../../src/index.js';
-import { decodePacket, encodePacket, MAX_COMPOUND_PARTS } from '../../src/wire/index.js';
+import type { Message } from '../../packages/hearsay/src/core/index.js';
+import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
+import { decodePacket, encodePacket, MAX_COMPOUND_PARTS } from '../../packages/hearsay/src/wire/index.js';
 import { FAST, waitFor } from '../runtime/helpers.js';
 
 const nodes: HearsayNode[] = [];

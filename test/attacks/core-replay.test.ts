@@ -7,8 +7,8 @@
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNode, DEFAULT_VSN, type HearsayNode, type NodeOptions } from '../../src/index.js';
-import { encodePacket, Keyring } from '../../src/wire/index.js';
+import { createNode, DEFAULT_VSN, type HearsayNode, type NodeOptions } from '../../packages/hearsay/src/index.js';
+import { encodePacket, Keyring } from '../../packages/hearsay/src/wire/index.js';
 import { FAST, waitFor } from '../runtime/helpers.js';
 
 const KEY = randomBytes(32);

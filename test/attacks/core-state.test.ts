@@ -9,15 +9,15 @@ import { connect } from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { newCoordinate, type Coordinate } from '../../src/core/coordinate.js';
-import { createNode, DEFAULT_VSN, type HearsayNode, type MemberProfile, type Message, type NodeOptions } from '../../src/index.js';
+import { newCoordinate, type Coordinate } from '../../packages/hearsay/src/core/coordinate.js';
+import { createNode, DEFAULT_VSN, type HearsayNode, type MemberProfile, type Message, type NodeOptions } from '../../packages/hearsay/src/index.js';
 import {
   decodePacket,
   encodeCoordinatePayload,
   encodePacket,
   encodeStream,
   MAX_COMPOUND_PARTS,
-} from '../../src/wire/index.js';
+} from '../../packages/hearsay/src/wire/index.js';
 import { FAST, waitFor } from '../runtime/helpers.js';
 
 const U32_MAX = 0xffffffff;

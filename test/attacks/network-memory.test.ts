@@ -12,9 +12,9 @@ import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNode, type HearsayNode, type NodeStats } from '../../src/index.js';
-import { lzwCompress } from '../../src/wire/index.js';
-import { MsgpackWriter, typedStruct } from '../../src/wire/msgpack.js';
+import { createNode, type HearsayNode, type NodeStats } from '../../packages/hearsay/src/index.js';
+import { lzwCompress } from '../../packages/hearsay/src/wire/index.js';
+import { MsgpackWriter, typedStruct } from '../../packages/hearsay/src/wire/msgpack.js';
 import { FAST, waitFor } from '../runtime/helpers.js';
 
 const MiB = 1024 * 1024;

@@ -6,8 +6,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNode, type HearsayNode } from '../../src/index.js';
-import { compressMessage, encodeCompound, encodeMessage } from '../../src/wire/index.js';
+import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
+import { compressMessage, encodeCompound, encodeMessage } from '../../packages/hearsay/src/wire/index.js';
 import { FAST, waitFor } from '../runtime/helpers.js';
 
 const nodes: HearsayNode[] = [];

@@ -5,9 +5,9 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNode, type HearsayNode } from '../../src/index.js';
-import { encodeStream, StreamDecoder, type WireStreamMessage } from '../../src/wire/index.js';
-import { MsgpackWriter } from '../../src/wire/msgpack.js';
+import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
+import { encodeStream, StreamDecoder, type WireStreamMessage } from '../../packages/hearsay/src/wire/index.js';
+import { MsgpackWriter } from '../../packages/hearsay/src/wire/msgpack.js';
 import { FAST, waitFor } from '../runtime/helpers.js';
 
 /** Long enough that no connection of the attack ends by the stream deadline while a test runs. */

@@ -7,9 +7,9 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startAgent, type Agent } from '../../src/agent/agent.js';
-import type { IncomingQuery } from '../../src/runtime/index.js';
-import { tallyKeyResponses } from '../../src/runtime/key-results.js';
+import { startAgent, type Agent } from '../../packages/agent/src/agent/agent.js';
+import type { IncomingQuery } from '../../packages/hearsay/src/runtime/index.js';
+import { tallyKeyResponses } from '../../packages/hearsay/src/runtime/key-results.js';
 import {
   QueryFlag,
   StreamDecoder,
@@ -26,7 +26,7 @@ import {
   type QueryFilter,
   type SerfQuery,
   type WireStreamMessage,
-} from '../../src/wire/index.js';
+} from '../../packages/hearsay/src/wire/index.js';
 
 const FAST = { probeIntervalMs: 300, probeTimeoutMs: 150, gossipIntervalMs: 50, pushPullIntervalMs: 30_000, tcpTimeoutMs: 2000 };
 

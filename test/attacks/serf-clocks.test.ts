@@ -9,8 +9,8 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type Agent } from '../../src/agent/agent.js';
-import type { IncomingQuery } from '../../src/runtime/index.js';
+import { startAgent, type Agent } from '../../packages/agent/src/agent/agent.js';
+import type { IncomingQuery } from '../../packages/hearsay/src/runtime/index.js';
 import {
   QueryFlag,
   StreamDecoder,
@@ -22,7 +22,7 @@ import {
   encodeStream,
   parseSerfUserState,
   type WireStreamMessage,
-} from '../../src/wire/index.js';
+} from '../../packages/hearsay/src/wire/index.js';
 import { waitFor } from '../runtime/helpers.js';
 
 const TOP = 2n ** 64n - 1n;

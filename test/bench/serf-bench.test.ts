@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runBench as runScript, runsAgent, serfInstalled } from './bench-helpers.js';
 
-const bench = fileURLToPath(new URL('../../dist/bench/serf-bench.js', import.meta.url));
+const bench = fileURLToPath(new URL('../../packages/bench/dist/serf-bench.js', import.meta.url));
 
 const METRICS = [
   'startup_s',

@@ -2,9 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createNode, type HearsayNode } from '../../src/index.js';
+import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../packages/agent/dist/cli/main.js', import.meta.url));
 const nodes: HearsayNode[] = [];
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.shutdown()));

@@ -8,11 +8,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { portBusy } from '../../src/cli/cluster/ports.js';
-import { agentRunning, commandLine } from '../../src/cli/cluster/spawn.js';
-import type { ClusterState } from '../../src/cli/cluster/state.js';
+import { portBusy } from '../../packages/agent/src/cli/cluster/ports.js';
+import { agentRunning, commandLine } from '../../packages/agent/src/cli/cluster/spawn.js';
+import type { ClusterState } from '../../packages/agent/src/cli/cluster/state.js';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../packages/agent/dist/cli/main.js', import.meta.url));
 
 export interface Run {
   code: number | null;

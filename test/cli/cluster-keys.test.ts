@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fetchMembers } from '../../src/cli/cluster/api.js';
+import { fetchMembers } from '../../packages/agent/src/cli/cluster/api.js';
 import { eventually, freeBasePort, TestHome } from './cluster-harness.js';
 
 const FIRST = Buffer.alloc(32, 21).toString('base64');

@@ -6,9 +6,9 @@
  * by recorded PID for any agent still running.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { fetchMembers, getJson } from '../../src/cli/cluster/api.js';
-import { followEvents, type MemberEvent } from '../../src/cli/cluster/events.js';
-import type { NodeRecord } from '../../src/cli/cluster/state.js';
+import { fetchMembers, getJson } from '../../packages/agent/src/cli/cluster/api.js';
+import { followEvents, type MemberEvent } from '../../packages/agent/src/cli/cluster/events.js';
+import type { NodeRecord } from '../../packages/agent/src/cli/cluster/state.js';
 import { eventually, freeBasePort, sleep, TestHome } from './cluster-harness.js';
 
 const SIZE = 10;

@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import pc from 'picocolors';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addAgentFlags, agentFlagsFrom } from '../../src/cli/cluster/agent-flags.js';
-import { parseHttpAddress, type Member } from '../../src/cli/cluster/api.js';
-import { diffEvents, EventStreamParser } from '../../src/cli/cluster/events.js';
-import { groupEvents, matrixColumns, matrixLetters, renderMatrix } from '../../src/cli/cluster/matrix.js';
-import { checkPortRange, nextFreePort, portBusy, portsFor, requireFreePorts } from '../../src/cli/cluster/ports.js';
-import { clusterTables, formatRtt, formatSince, membersTable, stripAnsi, type ObserverView } from '../../src/cli/cluster/render.js';
-import { fitLine } from '../../src/cli/cluster/screen.js';
-import { agentArgs } from '../../src/cli/cluster/spawn.js';
+import { addAgentFlags, agentFlagsFrom } from '../../packages/agent/src/cli/cluster/agent-flags.js';
+import { parseHttpAddress, type Member } from '../../packages/agent/src/cli/cluster/api.js';
+import { diffEvents, EventStreamParser } from '../../packages/agent/src/cli/cluster/events.js';
+import { groupEvents, matrixColumns, matrixLetters, renderMatrix } from '../../packages/agent/src/cli/cluster/matrix.js';
+import { checkPortRange, nextFreePort, portBusy, portsFor, requireFreePorts } from '../../packages/agent/src/cli/cluster/ports.js';
+import { clusterTables, formatRtt, formatSince, membersTable, stripAnsi, type ObserverView } from '../../packages/agent/src/cli/cluster/render.js';
+import { fitLine } from '../../packages/agent/src/cli/cluster/screen.js';
+import { agentArgs } from '../../packages/agent/src/cli/cluster/spawn.js';
 import {
   hearsayHome,
   logPath,
@@ -23,8 +23,8 @@ import {
   statePath,
   writeState,
   type ClusterState,
-} from '../../src/cli/cluster/state.js';
-import { HearsayError } from '../../src/core/index.js';
+} from '../../packages/agent/src/cli/cluster/state.js';
+import { HearsayError } from '../../packages/hearsay/src/core/index.js';
 import { freeBasePort } from './cluster-harness.js';
 
 const plain = pc.createColors(false);

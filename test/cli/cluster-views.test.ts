@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logPath, writeState, type ClusterState } from '../../src/cli/cluster/state.js';
+import { logPath, writeState, type ClusterState } from '../../packages/agent/src/cli/cluster/state.js';
 import { freeBasePort, TestHome } from './cluster-harness.js';
 
 const member = (name: string, status: string, port: number) => ({

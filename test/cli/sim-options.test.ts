@@ -1,7 +1,7 @@
 /** The heartbeat flags of `hearsay sim` as settings: the issue's short names and their long forms. */
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { addHeartbeatAliases, addTimingOptions, timingOverrides } from '../../src/cli/timing-options.js';
+import { addHeartbeatAliases, addTimingOptions, timingOverrides } from '../../packages/agent/src/cli/timing-options.js';
 
 function overridesFor(...args: string[]) {
   const quiet = new Command('sim').exitOverride().configureOutput({ writeErr: () => {} });

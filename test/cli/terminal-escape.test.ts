@@ -5,7 +5,7 @@
  * may carry a raw control character; --json keeps the exact values (JSON escapes them).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNode, type HearsayNode } from '../../src/index.js';
+import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 import { eventually, freeBasePort, hearsay, TestHome } from './cluster-harness.js';
 
 const CLIPBOARD = '\x1b]52;c;ZWNobyBvd25lZA==\x07';

@@ -1,9 +1,9 @@
 import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
-import type { Member } from '../../src/cli/cluster/api.js';
-import { renderMatrix } from '../../src/cli/cluster/matrix.js';
-import { clusterTables, membersTable, type ObserverView } from '../../src/cli/cluster/render.js';
-import { terminalLines, terminalText } from '../../src/cli/terminal-text.js';
+import type { Member } from '../../packages/agent/src/cli/cluster/api.js';
+import { renderMatrix } from '../../packages/agent/src/cli/cluster/matrix.js';
+import { clusterTables, membersTable, type ObserverView } from '../../packages/agent/src/cli/cluster/render.js';
+import { terminalLines, terminalText } from '../../packages/agent/src/cli/terminal-text.js';
 
 /** Clipboard write (OSC 52), window title (OSC 0), clear screen (CSI 2J), and their 8-bit C1 forms. */
 const CLIPBOARD = '\x1b]52;c;ZWNobyBwd25lZA==\x07';

@@ -4,7 +4,7 @@
  * hearsay scales the probe timeout as well, as the README documents.
  */
 import { describe, expect, it } from 'vitest';
-import { Awareness } from '../../src/core/awareness.js';
+import { Awareness } from '../../packages/hearsay/src/core/awareness.js';
 import { ackPings, Harness, members, profileOf } from './harness.js';
 
 const T = profileOf('t', '10.0.0.20');

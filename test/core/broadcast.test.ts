@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BroadcastQueue } from '../../src/core/broadcast-queue.js';
-import { memberlistSize, retransmitLimit, type Message } from '../../src/core/index.js';
+import { BroadcastQueue } from '../../packages/hearsay/src/core/broadcast-queue.js';
+import { memberlistSize, retransmitLimit, type Message } from '../../packages/hearsay/src/core/index.js';
 import { about, ackPings, Harness, members, PORT } from './harness.js';
 
 function user(tag: number, size: number): Message {

@@ -3,7 +3,7 @@
  * DefaultWANConfig) and the checks on overrides.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, HearsayError, PROFILES, resolveConfig, type ProfileName, type SwimConfig } from '../../src/core/index.js';
+import { ConfigError, HearsayError, PROFILES, resolveConfig, type ProfileName, type SwimConfig } from '../../packages/hearsay/src/core/index.js';
 
 const S = 1000;
 

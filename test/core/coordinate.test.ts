@@ -19,7 +19,7 @@ import {
   type Coordinate,
   type CoordinateConfig,
   type Random,
-} from '../../src/core/index.js';
+} from '../../packages/hearsay/src/core/index.js';
 
 const CONFIG = DEFAULT_COORDINATE_CONFIG;
 

@@ -5,8 +5,8 @@
  * tombstone, refutes it, and comes back.
  */
 import { describe, expect, it } from 'vitest';
-import { Departures } from '../../src/core/departures.js';
-import type { AliveMessage, SwimConfig } from '../../src/core/index.js';
+import { Departures } from '../../packages/hearsay/src/core/departures.js';
+import type { AliveMessage, SwimConfig } from '../../packages/hearsay/src/core/index.js';
 import { Harness, Network } from './harness.js';
 
 const UNIX_SECONDS = 1_770_000_000;

@@ -3,9 +3,9 @@
  * the node's determinism and lifecycle.
  */
 import { describe, expect, it } from 'vitest';
-import { ALIVE, FAILED, SUSPECT } from '../../src/core/member-table.js';
-import { Timers } from '../../src/core/timers.js';
-import { createRandom, MemberTable, Registry } from '../../src/core/index.js';
+import { ALIVE, FAILED, SUSPECT } from '../../packages/hearsay/src/core/member-table.js';
+import { Timers } from '../../packages/hearsay/src/core/timers.js';
+import { createRandom, MemberTable, Registry } from '../../packages/hearsay/src/core/index.js';
 import { ackPings, Harness, members, profileOf } from './harness.js';
 
 describe('Timers', () => {

@@ -17,11 +17,11 @@ import {
   type PushNodeState,
   type PushPullMessage,
   type StreamMessage,
-} from '../../src/core/index.js';
-import { KeyedRateLimit } from '../../src/core/rate-limit.js';
-import { Suspicion } from '../../src/core/suspicion.js';
-import { Timers } from '../../src/core/timers.js';
-import { encodePacket } from '../../src/wire/index.js';
+} from '../../packages/hearsay/src/core/index.js';
+import { KeyedRateLimit } from '../../packages/hearsay/src/core/rate-limit.js';
+import { Suspicion } from '../../packages/hearsay/src/core/suspicion.js';
+import { Timers } from '../../packages/hearsay/src/core/timers.js';
+import { encodePacket } from '../../packages/hearsay/src/wire/index.js';
 import { ackPings, addressOf, Harness, HEARTBEAT_CONFIG, members, Network, PORT, profileOf } from './harness.js';
 
 const U32_MAX = 0xffffffff;

@@ -25,7 +25,7 @@ import {
   type StreamId,
   type StreamMessage,
   type SwimConfig,
-} from '../../src/core/index.js';
+} from '../../packages/hearsay/src/core/index.js';
 
 /** Serf's "no tags" meta: 0xFF + an empty msgpack map. */
 export const SERF_EMPTY_TAGS: Uint8Array = Uint8Array.of(0xff, 0x80);

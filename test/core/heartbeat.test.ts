@@ -3,8 +3,8 @@
  * heartbeat mode, the rest of the cluster played by hand-made heartbeat tables.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, PhiAccrual, PROFILES, resolveConfig, type HeartbeatEntry, type MemberProfile, type Status, type SwimConfig } from '../../src/core/index.js';
-import { encodePacket } from '../../src/wire/index.js';
+import { ConfigError, PhiAccrual, PROFILES, resolveConfig, type HeartbeatEntry, type MemberProfile, type Status, type SwimConfig } from '../../packages/hearsay/src/core/index.js';
+import { encodePacket } from '../../packages/hearsay/src/wire/index.js';
 import { Harness, HEARTBEAT_CONFIG, members, Network, profileOf } from './harness.js';
 
 const CONFIG = HEARTBEAT_CONFIG;

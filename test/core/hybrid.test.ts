@@ -4,7 +4,7 @@
  * tables above it, acks within rttBoundMs as signs of life, and per-member smoothed RTT.
  */
 import { describe, expect, it } from 'vitest';
-import type { Address, SwimConfig } from '../../src/core/index.js';
+import type { Address, SwimConfig } from '../../packages/hearsay/src/core/index.js';
 import { addressOf, Harness, HEARTBEAT_CONFIG, members, type Responder } from './harness.js';
 
 const CONFIG: Partial<SwimConfig> = { ...HEARTBEAT_CONFIG, hybridThreshold: 10, rttBoundMs: 300 };

@@ -3,7 +3,7 @@
  * member change this node's view of it, and which events the application sees.
  */
 import { describe, expect, it } from 'vitest';
-import type { AliveMessage, DeadMessage, MemberProfile, Message, Status, SuspectMessage } from '../../src/core/index.js';
+import type { AliveMessage, DeadMessage, MemberProfile, Message, Status, SuspectMessage } from '../../packages/hearsay/src/core/index.js';
 import { about, Harness, PORT, profileOf, type HarnessOptions } from './harness.js';
 
 const B = profileOf('b', '10.0.0.2');

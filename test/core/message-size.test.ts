@@ -3,7 +3,7 @@
  * of the hex examples produced by memberlist 0.2.2 itself, since it sizes the UDP piggyback budget.
  */
 import { describe, expect, it } from 'vitest';
-import { compoundOverhead, DEFAULT_VSN, memberlistSize, streamSize, type Message } from '../../src/core/index.js';
+import { compoundOverhead, DEFAULT_VSN, memberlistSize, streamSize, type Message } from '../../packages/hearsay/src/core/index.js';
 import { hexLength, profileOf, SERF_EMPTY_TAGS } from './harness.js';
 
 const NODE_A = { name: 'node-a', host: '10.0.0.1', port: 7946 };

@@ -4,7 +4,7 @@
  * the acceptable pause) and standard deviation (floored).
  */
 import { describe, expect, it } from 'vitest';
-import { elapsedForPhi, PhiAccrual, phiOf } from '../../src/core/index.js';
+import { elapsedForPhi, PhiAccrual, phiOf } from '../../packages/hearsay/src/core/index.js';
 
 describe('phi of an elapsed time', () => {
   it.each([

@@ -3,7 +3,7 @@
  * probing a member, the indirect and TCP fallbacks, nacks, and suspicion when all of them fail.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_VSN, type MemberProfile } from '../../src/core/index.js';
+import { DEFAULT_VSN, type MemberProfile } from '../../packages/hearsay/src/core/index.js';
 import {
   ackPings,
   addressOf,

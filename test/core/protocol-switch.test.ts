@@ -4,7 +4,7 @@
  * missed it catch up, and the membership table survives every switch.
  */
 import { describe, expect, it } from 'vitest';
-import type { Protocol, ProtocolSwitchMessage, SwimConfig } from '../../src/core/index.js';
+import type { Protocol, ProtocolSwitchMessage, SwimConfig } from '../../packages/hearsay/src/core/index.js';
 import { ackPings, addressOf, Harness, members, Network } from './harness.js';
 
 const CONFIG: Partial<SwimConfig> = {

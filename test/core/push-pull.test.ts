@@ -4,7 +4,7 @@
  * rejoin of a restarted node by refutation.
  */
 import { describe, expect, it } from 'vitest';
-import { pushPullScale, type PushNodeState, type PushPullMessage, type StreamMessage } from '../../src/core/index.js';
+import { pushPullScale, type PushNodeState, type PushPullMessage, type StreamMessage } from '../../packages/hearsay/src/core/index.js';
 import { ackPings, addressOf, Harness, members, Network, PORT, profileOf } from './harness.js';
 
 const B = profileOf('b', '10.0.0.2');

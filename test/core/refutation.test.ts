@@ -3,7 +3,7 @@
  * alive goes out with the next packets, and having to refute costs one point of health.
  */
 import { describe, expect, it } from 'vitest';
-import type { AliveMessage, Message } from '../../src/core/index.js';
+import type { AliveMessage, Message } from '../../packages/hearsay/src/core/index.js';
 import { ackPings, Harness, members, PORT } from './harness.js';
 
 const PEERS = members(3);

@@ -10,7 +10,7 @@ import {
   suspicionTimeout,
   type ProfileName,
   type SuspectMessage,
-} from '../../src/core/index.js';
+} from '../../packages/hearsay/src/core/index.js';
 import { ackPings, Harness, lifeguardTimeout, members } from './harness.js';
 
 const T0 = 10_000;

@@ -8,7 +8,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // The built CLI: simulations run in worker threads, which load the compiled JS.
-const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../packages/agent/dist/cli/main.js', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'hearsay-experiments-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 

@@ -46,7 +46,7 @@
  *   allow ≥ 30 s there.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { freePort } from '../../src/bench/bench-processes.js';
+import { freePort } from '../../packages/bench/src/bench-processes.js';
 
 /** The Serf binary; `SERF_BIN` overrides. */
 export const SERF_BIN: string = process.env.SERF_BIN ?? 'serf';

@@ -7,7 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createNode, type HearsayNode } from '../../src/index.js';
+import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 import { serfAvailable, sleep, startSerfAgent, startSerfCluster, stopAllSerfAgents, type SerfAgent } from './serf-harness.js';
 
 const HAVE_SERF = serfAvailable();

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createNode, type HearsayNode } from '../../src/index.js';
+import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 import { serfAvailable, sleep, startSerfAgent, startSerfCluster, stopAllSerfAgents, type SerfAgent } from './serf-harness.js';
 
 const HAVE_SERF = serfAvailable();

@@ -2,7 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createNode, type HearsayNode, type NodeOptions } from '../../src/index.js';
+import { createNode, type HearsayNode, type NodeOptions } from '../../packages/hearsay/src/index.js';
 import { FAST, waitFor } from './helpers.js';
 
 describe('nodes in one process', () => {

@@ -3,7 +3,7 @@
  * coordinate, every direct probe refines it, and estimates follow from any two of them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNode, type HearsayNode } from '../../src/index.js';
+import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 import { FAST, waitFor } from './helpers.js';
 
 describe('network coordinates', () => {

@@ -4,9 +4,9 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRandom, DEFAULT_VSN, MemberNode, resolveConfig, type Output } from '../../src/core/index.js';
-import { Driver, type StreamLimits } from '../../src/runtime/driver.js';
-import { closeListeners, listen } from '../../src/runtime/transport.js';
+import { createRandom, DEFAULT_VSN, MemberNode, resolveConfig, type Output } from '../../packages/hearsay/src/core/index.js';
+import { Driver, type StreamLimits } from '../../packages/hearsay/src/runtime/driver.js';
+import { closeListeners, listen } from '../../packages/hearsay/src/runtime/transport.js';
 import { FAST, waitFor } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -3,8 +3,8 @@
  * by a Probe. Runs in a worker thread (fuzz-worker.ts); every share mutates the same corpus,
  * each from its own seed.
  */
-import type { Random } from '../../src/core/index.js';
-import { createRandom } from '../../src/core/random.js';
+import type { Random } from '../../packages/hearsay/src/core/index.js';
+import { createRandom } from '../../packages/hearsay/src/core/random.js';
 import { fuzzKeyring, type Corpus } from './fuzz-corpus.js';
 import { mutatePacket, mutateStream } from './fuzz-mutate.js';
 import { Probe, type Finding } from './fuzz-probe.js';

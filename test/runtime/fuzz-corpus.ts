@@ -8,7 +8,7 @@
  * otherwise almost every mutation would stop at the CRC or the AES-GCM tag.
  */
 import fc from 'fast-check';
-import { DEFAULT_VSN, PROTOCOLS, type MemberProfile, type Message, type PushNodeState } from '../../src/core/index.js';
+import { DEFAULT_VSN, PROTOCOLS, type MemberProfile, type Message, type PushNodeState } from '../../packages/hearsay/src/core/index.js';
 import {
   compressMessage,
   encodeCoordinatePayload,
@@ -30,7 +30,7 @@ import {
   WireType,
   wrapCrc,
   type QueryFilter,
-} from '../../src/wire/index.js';
+} from '../../packages/hearsay/src/wire/index.js';
 
 export interface PacketShape {
   /** Parts inside a compound inside a compound (memberlist never sends that; the amplification attack does). */

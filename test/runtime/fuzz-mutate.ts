@@ -6,9 +6,9 @@
  * splices of two inputs. Packets and streams are mutated either inside their layers (then wrapped
  * again, with a valid CRC and encryption) or as the bytes on the wire.
  */
-import type { Random } from '../../src/core/index.js';
+import type { Random } from '../../packages/hearsay/src/core/index.js';
 import { rawCompound, wrapPacket, wrapStream, type PacketSample, type StreamSample } from './fuzz-corpus.js';
-import type { Keyring } from '../../src/wire/index.js';
+import type { Keyring } from '../../packages/hearsay/src/wire/index.js';
 
 const be = (value: bigint, bytes: number): number[] => Array.from({ length: bytes }, (_, i) => Number((value >> BigInt(8 * (bytes - 1 - i))) & 0xffn));
 

@@ -5,7 +5,7 @@
  * crash: in the node it would escape the decoder's caller. What decodes must also encode again
  * (a node forwards what it heard), and no input may take long to refuse.
  */
-import type { Address, Message } from '../../src/core/index.js';
+import type { Address, Message } from '../../packages/hearsay/src/core/index.js';
 import {
   decodeCoordinatePayload,
   decodePacket,
@@ -24,7 +24,7 @@ import {
   StreamDecoder,
   WireError,
   type WireStreamMessage,
-} from '../../src/wire/index.js';
+} from '../../packages/hearsay/src/wire/index.js';
 
 export interface Finding {
   /** What failed: a decoder that threw something undocumented, or an encoder refusing a decoded message. */

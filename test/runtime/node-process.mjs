@@ -2,7 +2,7 @@
 // argument, it prints one JSON line per fact on stdout ({"ready":…}, {"event":…}) and answers
 // "members" on stdin with {"members":[…]}. It leaves on "leave" and exits on "exit" or stdin's end.
 import { createInterface } from 'node:readline';
-import { createNode } from '../../dist/index.js';
+import { createNode } from '../../packages/hearsay/dist/index.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}');
 const print = (fact) => process.stdout.write(`${JSON.stringify(fact)}\n`);

@@ -1,6 +1,6 @@
 /** The notice limiter: a few of each kind per window, then one line with how many were held back. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { NoticeLimiter } from '../../src/runtime/notice-limiter.js';
+import { NoticeLimiter } from '../../packages/hearsay/src/runtime/notice-limiter.js';
 
 describe('NoticeLimiter', () => {
   beforeEach(() => vi.useFakeTimers());

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNode, OptionError, type HearsayNode, type NodeOptions, type Protocol } from '../../src/index.js';
+import { createNode, OptionError, type HearsayNode, type NodeOptions, type Protocol } from '../../packages/hearsay/src/index.js';
 
 /** SWIM as in cluster.test.ts; heartbeats every 200 ms, suspect after 1.5 s of silence, failed after 3 s. */
 const FAST = {

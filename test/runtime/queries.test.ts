@@ -4,7 +4,7 @@
  * the encryption key after which the cluster still gossips.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNode, QueryError, OptionError, type HearsayNode, type IncomingQuery } from '../../src/index.js';
+import { createNode, QueryError, OptionError, type HearsayNode, type IncomingQuery } from '../../packages/hearsay/src/index.js';
 import { FAST, waitFor } from './helpers.js';
 const KEY_A = Buffer.alloc(32, 1).toString('base64');
 const KEY_B = Buffer.alloc(24, 2).toString('base64');

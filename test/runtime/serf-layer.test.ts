@@ -5,11 +5,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Address } from '../../src/core/index.js';
-import { QueryError } from '../../src/runtime/errors.js';
-import { tallyKeyResponses } from '../../src/runtime/key-results.js';
-import { IncomingQuery, LamportClock, MAX_USER_EVENT_BYTES, SerfLayer, type QueryCollector, type SerfHost } from '../../src/runtime/serf-layer.js';
-import { OptionError } from '../../src/runtime/errors.js';
+import type { Address } from '../../packages/hearsay/src/core/index.js';
+import { QueryError } from '../../packages/hearsay/src/runtime/errors.js';
+import { tallyKeyResponses } from '../../packages/hearsay/src/runtime/key-results.js';
+import { IncomingQuery, LamportClock, MAX_USER_EVENT_BYTES, SerfLayer, type QueryCollector, type SerfHost } from '../../packages/hearsay/src/runtime/serf-layer.js';
+import { OptionError } from '../../packages/hearsay/src/runtime/errors.js';
 import {
   Keyring,
   QueryFlag,
@@ -34,9 +34,9 @@ import {
   type SerfKeyResponse,
   type SerfQuery,
   type SerfQueryResponse,
-} from '../../src/wire/index.js';
-import { createRandom } from '../../src/core/index.js';
-import { MsgpackWriter, readObject } from '../../src/wire/msgpack.js';
+} from '../../packages/hearsay/src/wire/index.js';
+import { createRandom } from '../../packages/hearsay/src/core/index.js';
+import { MsgpackWriter, readObject } from '../../packages/hearsay/src/wire/msgpack.js';
 import { RUNS } from '../wire/helpers.js';
 
 /** A seeded generator, uniform in [0, 1): the core's own. */

@@ -4,7 +4,7 @@
  * joining later does not replay the cluster's past.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNode, type HearsayNode } from '../../src/index.js';
+import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 import { FAST as BASE, waitFor } from './helpers.js';
 
 /** Push/pull every 800 ms: the exchanges are what these tests watch. */

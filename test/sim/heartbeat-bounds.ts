@@ -1,5 +1,5 @@
 /** Derived detection bounds of the heartbeat detectors, shared by the simulator tests. */
-import type { Protocol, SwimConfig } from '../../src/core/index.js';
+import type { Protocol, SwimConfig } from '../../packages/hearsay/src/core/index.js';
 
 /** The simulator's default one-way delay plus its largest jitter (1 ms + up to 1 ms). */
 export const MAX_DELAY_MS = 2;

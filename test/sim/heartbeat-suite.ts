@@ -7,8 +7,8 @@
  */
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { resolveConfig, type SwimConfig } from '../../src/core/index.js';
-import { buildSimulation, type Simulation } from '../../src/sim/index.js';
+import { resolveConfig, type SwimConfig } from '../../packages/hearsay/src/core/index.js';
+import { buildSimulation, type Simulation } from '../../packages/hearsay/src/sim/index.js';
 import { detectionBoundMs } from './heartbeat-bounds.js';
 
 export interface SuiteOptions {

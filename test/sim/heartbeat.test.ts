@@ -4,8 +4,8 @@
  * regime following the cluster size. The properties over seeds are in *-properties.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/core/index.js';
-import { buildSimulation, loadPerRound, simulate } from '../../src/sim/index.js';
+import { resolveConfig } from '../../packages/hearsay/src/core/index.js';
+import { buildSimulation, loadPerRound, simulate } from '../../packages/hearsay/src/sim/index.js';
 import { spreadBoundMs } from './heartbeat-bounds.js';
 
 const N = 30;

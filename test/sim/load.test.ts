@@ -8,8 +8,8 @@
  * gossip grow quadratically too; they are asserted separately below.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/core/index.js';
-import { buildSimulation, loadPerRound, type RoundLoad } from '../../src/sim/index.js';
+import { resolveConfig } from '../../packages/hearsay/src/core/index.js';
+import { buildSimulation, loadPerRound, type RoundLoad } from '../../packages/hearsay/src/sim/index.js';
 
 const config = resolveConfig('lan');
 const SIZES = [20, 40, 80] as const;

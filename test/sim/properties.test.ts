@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { minSuspicionTimeout, resolveConfig, type SwimConfig } from '../../src/core/index.js';
-import { buildSimulation, type SimOptions, type Simulation } from '../../src/sim/index.js';
+import { minSuspicionTimeout, resolveConfig, type SwimConfig } from '../../packages/hearsay/src/core/index.js';
+import { buildSimulation, type SimOptions, type Simulation } from '../../packages/hearsay/src/sim/index.js';
 
 const lan = resolveConfig('lan');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type Protocol } from '../../src/core/index.js';
-import { buildSimulation, simulate, type SimOptions } from '../../src/sim/index.js';
+import { ConfigError, type Protocol } from '../../packages/hearsay/src/core/index.js';
+import { buildSimulation, simulate, type SimOptions } from '../../packages/hearsay/src/sim/index.js';
 
 const withoutWallTime = (result: object) => ({ ...result, wall_ms: 0 });
 

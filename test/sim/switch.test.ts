@@ -5,7 +5,7 @@
  * and stays failed, and a node restarted then (configured for SWIM) catches up with the switch.
  */
 import { describe, expect, it } from 'vitest';
-import { buildSimulation } from '../../src/sim/index.js';
+import { buildSimulation } from '../../packages/hearsay/src/sim/index.js';
 
 const N = 50;
 

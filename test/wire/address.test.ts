@@ -1,7 +1,7 @@
 /** Addresses as raw IP bytes (spec §2): 4 bytes, 16 bytes, and the v4-mapped form kept apart. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { WireError, canonicalHost, decodeHost, encodeHost } from '../../src/wire/index.js';
+import { WireError, canonicalHost, decodeHost, encodeHost } from '../../packages/hearsay/src/wire/index.js';
 import { RUNS, toHex } from './helpers.js';
 
 describe('addresses', () => {

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidCoordinate, type AckMessage, type Coordinate } from '../../src/core/index.js';
+import { isValidCoordinate, type AckMessage, type Coordinate } from '../../packages/hearsay/src/core/index.js';
 import {
   COORDINATE_PING_VERSION,
   decodeCoordinatePayload,
@@ -16,8 +16,8 @@ import {
   encodePacket,
   Keyring,
   WireError,
-} from '../../src/wire/index.js';
-import { MsgpackWriter } from '../../src/wire/msgpack.js';
+} from '../../packages/hearsay/src/wire/index.js';
+import { MsgpackWriter } from '../../packages/hearsay/src/wire/msgpack.js';
 import { hex, SEED, toHex } from './helpers.js';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'serf');

@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Keyring, compressMessage, encodeMessage, encodePacket, encodeStream } from '../../src/wire/index.js';
+import { Keyring, compressMessage, encodeMessage, encodePacket, encodeStream } from '../../packages/hearsay/src/wire/index.js';
 import { SEED, VSN, message, streamMessage, toHex } from './helpers.js';
-import type { MemberProfile } from '../../src/core/types.js';
-import type { Message } from '../../src/core/types.js';
-import type { WireStreamMessage } from '../../src/wire/index.js';
+import type { MemberProfile } from '../../packages/hearsay/src/core/types.js';
+import type { Message } from '../../packages/hearsay/src/core/types.js';
+import type { WireStreamMessage } from '../../packages/hearsay/src/wire/index.js';
 import { lzwInputs } from './lzw-inputs.js';
 
 /**

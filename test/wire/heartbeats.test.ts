@@ -4,11 +4,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { splitHeartbeats } from '../../src/core/heartbeat.js';
-import { compoundOverhead, memberlistSize } from '../../src/core/message-size.js';
-import type { HeartbeatEntry, HeartbeatsMessage, Message, ProtocolSwitchMessage, Status } from '../../src/core/types.js';
-import { WireError } from '../../src/wire/errors.js';
-import { decodeMessage, decodePacket, encodeMessage, encodePacket, WireType } from '../../src/wire/index.js';
+import { splitHeartbeats } from '../../packages/hearsay/src/core/heartbeat.js';
+import { compoundOverhead, memberlistSize } from '../../packages/hearsay/src/core/message-size.js';
+import type { HeartbeatEntry, HeartbeatsMessage, Message, ProtocolSwitchMessage, Status } from '../../packages/hearsay/src/core/types.js';
+import { WireError } from '../../packages/hearsay/src/wire/errors.js';
+import { decodeMessage, decodePacket, encodeMessage, encodePacket, WireType } from '../../packages/hearsay/src/wire/index.js';
 import { hex, memberProfile, profile, RUNS, toHex } from './helpers.js';
 
 const heartbeat = fc.oneof(

@@ -1,8 +1,8 @@
 /** Shared fixtures and fast-check generators for the wire tests. */
 import fc from 'fast-check';
-import type { MemberProfile, Message, PushNodeState, Source, Status } from '../../src/core/types.js';
+import type { MemberProfile, Message, PushNodeState, Source, Status } from '../../packages/hearsay/src/core/types.js';
 import { expect } from 'vitest';
-import { decodeHost, WireError, type WireErrorReason, type WireStreamMessage } from '../../src/wire/index.js';
+import { decodeHost, WireError, type WireErrorReason, type WireStreamMessage } from '../../packages/hearsay/src/wire/index.js';
 
 /** Bytes from spaced hex, as the spec writes them. */
 export function hex(text: string): Uint8Array {

@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ENCRYPTION_OVERHEAD, Keyring, encryptedLength } from '../../src/wire/index.js';
-import { MAX_KEYS } from '../../src/wire/keyring.js';
+import { ENCRYPTION_OVERHEAD, Keyring, encryptedLength } from '../../packages/hearsay/src/wire/index.js';
+import { MAX_KEYS } from '../../packages/hearsay/src/wire/keyring.js';
 import { RUNS, reason } from './helpers.js';
 
 describe('Keyring', () => {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { WireError, compressMessage, lzwCompress, lzwDecompress } from '../../src/wire/index.js';
+import { WireError, compressMessage, lzwCompress, lzwDecompress } from '../../packages/hearsay/src/wire/index.js';
 import { SEED, sameBytes } from './helpers.js';
 import { lzwInputs } from './lzw-inputs.js';
 

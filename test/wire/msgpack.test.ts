@@ -4,8 +4,8 @@
  * types refused as WireError('malformed').
  */
 import { describe, expect, it } from 'vitest';
-import { WireError, decodeMessage } from '../../src/wire/index.js';
-import { MsgpackWriter, msgpackEnd, readStruct, uint64BigIntField } from '../../src/wire/msgpack.js';
+import { WireError, decodeMessage } from '../../packages/hearsay/src/wire/index.js';
+import { MsgpackWriter, msgpackEnd, readStruct, uint64BigIntField } from '../../packages/hearsay/src/wire/msgpack.js';
 import { hex, toHex } from './helpers.js';
 
 const w = () => new MsgpackWriter();

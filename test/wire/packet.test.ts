@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../../src/core/types.js';
+import type { Message } from '../../packages/hearsay/src/core/types.js';
 import {
   Keyring,
   MAX_COMPOUND_PARTS,
@@ -17,7 +17,7 @@ import {
   encodeMessage,
   encodePacket,
   type WireErrorReason,
-} from '../../src/wire/index.js';
+} from '../../packages/hearsay/src/wire/index.js';
 import { RUNS, message, profile, reason } from './helpers.js';
 
 const ping: Message = { type: 'ping', seqNo: 1, node: 'n' };

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../../src/core/types.js';
-import { Keyring, StreamDecoder, WireError, decodePacket, decodeSerfMessage, decodeTags, encodePacket, encodeStream, parseSerfUserState } from '../../src/wire/index.js';
+import type { Message } from '../../packages/hearsay/src/core/types.js';
+import { Keyring, StreamDecoder, WireError, decodePacket, decodeSerfMessage, decodeTags, encodePacket, encodeStream, parseSerfUserState } from '../../packages/hearsay/src/wire/index.js';
 import { SEED, message, streamMessage } from './helpers.js';
 
 const keyring = new Keyring([randomBytes(16)]);

@@ -19,7 +19,7 @@ import {
   Keyring,
   QueryFlag,
   StreamDecoder,
-} from '../../src/wire/index.js';
+} from '../../packages/hearsay/src/wire/index.js';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'serf');
 const manifest = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as {

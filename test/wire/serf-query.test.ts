@@ -22,8 +22,8 @@ import {
   type SerfKeyResponse,
   type SerfQuery,
   type SerfQueryResponse,
-} from '../../src/wire/index.js';
-import { MsgpackWriter, readObject } from '../../src/wire/msgpack.js';
+} from '../../packages/hearsay/src/wire/index.js';
+import { MsgpackWriter, readObject } from '../../packages/hearsay/src/wire/msgpack.js';
 import { RUNS, VSN, hex, host, name, toHex } from './helpers.js';
 
 // ---- generators

@@ -12,8 +12,8 @@ import {
   encodeTags,
   parseSerfUserState,
   serfStateLTime,
-} from '../../src/wire/index.js';
-import { MsgpackWriter } from '../../src/wire/msgpack.js';
+} from '../../packages/hearsay/src/wire/index.js';
+import { MsgpackWriter } from '../../packages/hearsay/src/wire/msgpack.js';
 import { RUNS, hex, toHex } from './helpers.js';
 
 describe('tags', () => {

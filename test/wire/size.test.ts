@@ -1,9 +1,9 @@
 /** The core's size arithmetic (src/core/message-size.ts) must agree with the encoder byte for byte. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compoundOverhead, memberlistSize, streamSize } from '../../src/core/message-size.js';
-import type { StreamMessage } from '../../src/core/types.js';
-import { encodeMessage, encodePacket, encodeStreamBody } from '../../src/wire/index.js';
+import { compoundOverhead, memberlistSize, streamSize } from '../../packages/hearsay/src/core/message-size.js';
+import type { StreamMessage } from '../../packages/hearsay/src/core/types.js';
+import { encodeMessage, encodePacket, encodeStreamBody } from '../../packages/hearsay/src/wire/index.js';
 import { RUNS, message, streamMessage } from './helpers.js';
 
 describe('sizes', () => {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PushPullMessage } from '../../src/core/types.js';
+import type { PushPullMessage } from '../../packages/hearsay/src/core/types.js';
 import {
   Keyring,
   StreamDecoder,
@@ -13,8 +13,8 @@ import {
   encodeStream,
   encodeStreamBody,
   type WireStreamMessage,
-} from '../../src/wire/index.js';
-import { MsgpackWriter } from '../../src/wire/msgpack.js';
+} from '../../packages/hearsay/src/wire/index.js';
+import { MsgpackWriter } from '../../packages/hearsay/src/wire/msgpack.js';
 import { RUNS, VSN, chunkings, hex, profile, split, streamMessage, reason } from './helpers.js';
 
 function decodeAll(bytes: Uint8Array, decoder = new StreamDecoder()): WireStreamMessage | null {

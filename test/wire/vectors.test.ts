@@ -4,7 +4,7 @@
  * LZW (§5), encryption (§6) and Serf tags (§9.2). Each is also decoded back.
  */
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../../src/core/types.js';
+import type { Message } from '../../packages/hearsay/src/core/types.js';
 import {
   Keyring,
   compressMessage,
@@ -19,7 +19,7 @@ import {
   lzwDecompress,
   StreamDecoder,
   type WireStreamMessage,
-} from '../../src/wire/index.js';
+} from '../../packages/hearsay/src/wire/index.js';
 import { SERF_EMPTY_TAGS, hex, profile, toHex } from './helpers.js';
 
 const SOURCE_A = { name: 'node-a', host: '10.0.0.1', port: 7946 };

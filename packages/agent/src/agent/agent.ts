@@ -1,0 +1,248 @@
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { CONFIG_KEYS, HearsayError, isProfileName, type ProfileName, type SwimConfig } from 'hearsay/core';
+import { createNode, formatAddress, JoinError, OptionError, parseAddress, PROTOCOLS, type HearsayNode, type Protocol } from 'hearsay/runtime';
+import { createAgentStats } from './agent-stats.js';
+import { EventStreams } from './event-streams.js';
+import { createApi } from './http-api.js';
+import { readKeyringFile, writeKeyringFile } from './keyring-file.js';
+import { createMetrics } from './metrics.js';
+import { attachQueryHandlers, DEFAULT_HANDLER_CONCURRENCY, parseQueryHandler } from './query-handlers.js';
+import { allowedHosts } from './request-guard.js';
+
+/** Everything an agent can be told, from flags or a JSON config file (flags win). */
+export interface AgentOptions {
+  name?: string;
+  /** `host:port` for gossip (UDP and TCP); default 0.0.0.0:7946. */
+  bind?: string;
+  advertise?: string;
+  join?: string[];
+  /** `host:port` of the HTTP API; default 127.0.0.1 on the gossip port + 10000. */
+  http?: string;
+  /** Required when the HTTP API listens beyond loopback. */
+  httpToken?: string;
+  /** Host names (besides localhost, 127.0.0.1, [::1] and the bound address) the HTTP API answers to; checked on loopback, or whenever given. */
+  httpAllowedHosts?: string[];
+  /** The failure detector to start with; a PUT /v1/protocol on any agent switches the whole cluster later. */
+  protocol?: string;
+  /** Members monitored by direct heartbeats in heartbeat and hybrid modes. */
+  pinned?: string[];
+  profile?: ProfileName;
+  config?: Partial<SwimConfig>;
+  /** Base64 key (as `serf keygen` prints). */
+  encrypt?: string;
+  /** A JSON array of base64 keys, the primary first (Serf's keyring file format). */
+  keyringFile?: string;
+  tags?: Record<string, string>;
+  dropRate?: number;
+  logLevel?: string;
+  /** `NAME=COMMAND`: answer queries named NAME (`*`: any) with the output of a shell command. */
+  queryHandlers?: string[];
+  /** Handler commands running at once (default 8); queries beyond wait in a bounded queue. */
+  queryHandlerConcurrency?: number;
+}
+
+export interface Agent {
+  readonly node: HearsayNode;
+  /** Where the HTTP API listens. */
+  readonly http: { host: string; port: number };
+  /** Leaves gracefully (bounded), then stops. */
+  leave(): Promise<void>;
+  /** Stops at once. */
+  close(): Promise<void>;
+  /** Resolves when the agent has stopped, whoever stopped it. */
+  readonly stopped: Promise<void>;
+}
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+const JOIN_BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000];
+
+/** Reads a JSON config file into agent options, checking its keys. */
+export async function readConfigFile(path: string): Promise<AgentOptions> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new OptionError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new OptionError(`config file ${path} must hold a JSON object`);
+  }
+  const known = [
+    'name', 'bind', 'advertise', 'join', 'http', 'httpToken', 'httpAllowedHosts', 'protocol', 'pinned', 'profile', 'config', 'encrypt', 'keyringFile', 'tags', 'dropRate',
+    'logLevel', 'queryHandlers', 'queryHandlerConcurrency',
+  ];
+  for (const key of Object.keys(parsed)) {
+    if (!known.includes(key)) throw new OptionError(`config file ${path}: unknown key "${key}"; known keys are ${known.join(', ')}`);
+  }
+  const config = (parsed as AgentOptions).config ?? {};
+  for (const key of Object.keys(config)) {
+    if (!(CONFIG_KEYS as string[]).includes(key)) throw new OptionError(`config file ${path}: unknown setting config.${key}; known: ${CONFIG_KEYS.join(', ')}`);
+  }
+  return parsed as AgentOptions;
+}
+
+async function keysFrom(options: AgentOptions, log: Logger): Promise<string[] | undefined> {
+  const keys: string[] = [];
+  if (options.keyringFile) keys.push(...(await readKeyringFile(options.keyringFile, log)));
+  if (options.encrypt) keys.unshift(options.encrypt);
+  for (const key of keys) {
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key)) throw new OptionError(`encryption key "${key.slice(0, 8)}…" is not base64`);
+    const length = Buffer.from(key, 'base64').length;
+    if (![16, 24, 32].includes(length)) {
+      throw new OptionError(`encryption key decodes to ${length} bytes: it must be 16, 24 or 32 (serf keygen makes 32)`);
+    }
+  }
+  return keys.length > 0 ? keys : undefined;
+}
+
+/** Starts a node and its HTTP API; joins in the background, retrying with backoff. */
+export async function startAgent(options: AgentOptions, log: Logger): Promise<Agent> {
+  const protocol = options.protocol ?? 'swim';
+  if (!(PROTOCOLS as readonly string[]).includes(protocol)) throw new OptionError(`unknown protocol "${protocol}": use ${PROTOCOLS.join(', ')}`);
+  if (options.profile !== undefined && !isProfileName(options.profile)) throw new OptionError(`unknown profile "${options.profile}": use lan, local or wan`);
+  const bind = parseAddress(options.bind ?? '0.0.0.0:7946');
+  const join = (options.join ?? []).map((seed) => formatAddress(parseAddress(seed)));
+  const httpGiven = options.http ? parseAddress(options.http, 0) : undefined;
+  if (httpGiven && !LOOPBACK.test(httpGiven.host) && !options.httpToken) {
+    throw new OptionError(`the HTTP API on ${options.http} would be reachable beyond this machine: give --http-token`);
+  }
+  const hostNames = options.httpAllowedHosts ?? [];
+  if (!Array.isArray(hostNames) || !hostNames.every((name) => typeof name === 'string' && /^[^\s:/[\]]+$|^\[?[0-9a-fA-F:.]+\]?$/.test(name))) {
+    throw new OptionError('allowed HTTP host names must be names or addresses without a port, like agent.example or 10.0.0.5');
+  }
+  const concurrency = options.queryHandlerConcurrency ?? DEFAULT_HANDLER_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw new OptionError(`query handler concurrency must be an integer within 1 … 1024, got ${concurrency}`);
+  const keys = await keysFrom(options, log);
+  const queryHandlers = (options.queryHandlers ?? []).map(parseQueryHandler);
+
+  const node = await createNode({
+    ...(options.name ? { name: options.name } : {}),
+    bind: formatAddress(bind),
+    ...(options.advertise ? { advertise: options.advertise } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    config: options.config ?? {},
+    tags: options.tags ?? {},
+    ...(keys ? { keys } : {}),
+    dropRate: options.dropRate ?? 0,
+    protocol: protocol as Protocol,
+    ...(options.pinned ? { pinned: options.pinned } : {}),
+  });
+  const httpAddress = httpGiven ?? { host: '127.0.0.1', port: node.address.port + 10_000 };
+  if (httpAddress.port > 65535) {
+    await node.shutdown();
+    throw new OptionError(`no default HTTP port for gossip port ${node.address.port} (+10000 > 65535): give --http`);
+  }
+
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  let closing: Promise<void> | undefined;
+  let joining = true;
+  const close = () => {
+    closing ??= (async () => {
+      joining = false;
+      stopQueryHandlers();
+      await api.close();
+      await node.shutdown();
+      log.info({ node: node.name }, 'agent stopped');
+      stop();
+    })();
+    return closing;
+  };
+  const leave = async () => {
+    log.info({ node: node.name }, 'leaving the cluster');
+    try {
+      await node.leave(5000);
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'leave did not complete');
+    }
+    await close();
+  };
+
+  const stats = createAgentStats();
+  const streams = new EventStreams(node, stats, log);
+  const metrics = createMetrics(node, stats, streams);
+  // DNS rebinding only threatens an API a browser reaches by a name it resolves: loopback's, or the names given.
+  const checkHosts = LOOPBACK.test(httpAddress.host) || hostNames.length > 0;
+  const api: FastifyInstance = createApi({
+    node,
+    metrics,
+    token: options.httpToken,
+    allowedHosts: checkHosts ? allowedHosts(httpAddress.host, hostNames) : undefined,
+    leave,
+    stats,
+    streams,
+  });
+  try {
+    await api.listen({ host: httpAddress.host, port: httpAddress.port });
+  } catch (error) {
+    await node.shutdown();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new OptionError(
+      code === 'EADDRINUSE'
+        ? `HTTP port ${formatAddress(httpAddress)} is already in use: give another --http`
+        : `cannot serve HTTP on ${formatAddress(httpAddress)}: ${(error as Error).message}`,
+    );
+  }
+  const port = (api.server.address() as { port: number }).port;
+  const http = { host: httpAddress.host, port };
+
+  for (const type of ['join', 'update', 'suspect', 'alive', 'failed', 'left'] as const) {
+    node.on(type, (member) => log.info({ event: type, member: member.name, incarnation: member.incarnation }, `member ${type}`));
+  }
+  node.on('notice', (level, text) => (level === 'warn' ? log.warn(text) : log.debug(text)));
+  const stopQueryHandlers = attachQueryHandlers(node, queryHandlers, { log, stats, concurrency });
+  let keyringWritten = Promise.resolve();
+  node.on('keys', (ring) => {
+    log.info({ keys: ring.length }, 'keyring changed by a key query');
+    // As Serf does: the keyring file follows rotations, so that a restart keeps the new keys. One write at a time, in order.
+    const file = options.keyringFile;
+    if (file) {
+      keyringWritten = keyringWritten.then(() =>
+        writeKeyringFile(file, ring).catch((error: Error) => log.error({ file, err: error.message }, 'cannot write the keyring file')),
+      );
+    }
+  });
+  node.on('protocol', (switched, epoch, origin) => {
+    log.info({ protocol: switched, epoch, origin }, 'failure detector switched');
+    warnIfHeartbeats(log, switched);
+  });
+  warnIfHeartbeats(log, node.protocol);
+  log.info(
+    { node: node.name, gossip: formatAddress(node.address), advertise: formatAddress(node.advertised), http: `${isIP(http.host) === 6 ? `[${http.host}]` : http.host}:${http.port}`, protocol },
+    'agent ready',
+  );
+
+  if (join.length > 0) {
+    void (async () => {
+      for (let attempt = 0; joining; attempt++) {
+        try {
+          const contacted = await node.join(join);
+          log.info({ seeds: join, contacted }, 'joined the cluster');
+          return;
+        } catch (error) {
+          if (!(error instanceof JoinError) || !joining) {
+            if (joining && !(error instanceof HearsayError)) log.error({ err: (error as Error).message }, 'join failed');
+            return;
+          }
+          const wait = JOIN_BACKOFF_MS[Math.min(attempt, JOIN_BACKOFF_MS.length - 1)]!;
+          log.warn({ seeds: join, retryInMs: wait, err: error.message }, 'no seed reachable yet, retrying');
+          await new Promise((resolve) => setTimeout(resolve, wait).unref());
+        }
+      }
+    })();
+  }
+
+  return { node, http, leave, close, stopped };
+}
+
+/** Heartbeat modes judge members by messages only hearsay sends; mixed clusters must know. */
+function warnIfHeartbeats(log: Logger, protocol: Protocol): void {
+  if (protocol === 'swim') return;
+  log.warn(
+    { protocol },
+    `${protocol} detection needs every member to run hearsay: Serf and memberlist agents drop heartbeats and will be judged failed (switch back with PUT /v1/protocol {"protocol": "swim"})`,
+  );
+}

@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { OptionError } from 'hearsay/runtime';
+
+/**
+ * Reads Serf's keyring file (a JSON array of base64 keys). The keys are secrets: a file open to
+ * its group or others is tightened to 0600 first, with a warning (they may have read
+ * it already); one the agent cannot tighten (not its owner) is refused. Serf does neither.
+ */
+export async function readKeyringFile(path: string, log: Logger): Promise<string[]> {
+  let mode: number;
+  try {
+    mode = (await stat(path)).mode & 0o777;
+  } catch (error) {
+    throw new OptionError(`cannot read keyring file ${path}: ${(error as Error).message}`);
+  }
+  if ((mode & 0o077) !== 0) {
+    try {
+      await chmod(path, 0o600);
+    } catch (error) {
+      throw new OptionError(`keyring file ${path} is open to its group or others (mode ${octal(mode)}) and cannot be tightened (${(error as Error).message}): chmod 600 it`);
+    }
+    log.warn({ file: path, was: octal(mode) }, 'keyring file was open to its group or others: tightened to 0600 (rotate the keys if someone may have read it)');
+  }
+  let ring: unknown;
+  try {
+    ring = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new OptionError(`cannot read keyring file ${path}: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(ring) || !ring.every((k) => typeof k === 'string')) {
+    throw new OptionError(`keyring file ${path} must hold a JSON array of base64 keys`);
+  }
+  return ring;
+}
+
+/**
+ * Replaces the keyring file atomically, mode 0600: a new file written and synced beside it, then
+ * renamed over it, so that a crash leaves the old ring or the new one, never half of one, and
+ * a file once readable by others does not stay so.
+ */
+export async function writeKeyringFile(path: string, ring: readonly string[]): Promise<void> {
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const file = await open(temporary, 'wx', 0o600);
+    try {
+      await file.writeFile(`${JSON.stringify(ring, null, 2)}\n`);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+function octal(mode: number): string {
+  return `0${mode.toString(8).padStart(3, '0')}`;
+}

@@ -1,0 +1,255 @@
+/** The HTTP control API, described for clients and served at GET /openapi.json. */
+import { PROTOCOLS } from 'hearsay/runtime';
+
+const member = {
+  type: 'object',
+  required: ['name', 'address', 'port', 'status', 'incarnation', 'tags', 'since'],
+  properties: {
+    name: { type: 'string' },
+    address: { type: 'string', description: 'IP address' },
+    port: { type: 'integer' },
+    status: { type: 'string', enum: ['alive', 'suspect', 'failed', 'left'] },
+    incarnation: { type: 'integer' },
+    tags: { type: 'object', additionalProperties: { type: 'string' } },
+    since: { type: 'string', format: 'date-time', description: 'last status change, as this node saw it' },
+    rttMs: { type: 'number', description: 'smoothed round-trip time this node measured (SWIM probes, direct heartbeats); absent until measured' },
+  },
+} as const;
+
+const protocols = [...PROTOCOLS];
+const protocolSwitch = {
+  type: 'object',
+  required: ['protocol', 'epoch', 'origin'],
+  properties: {
+    protocol: { type: 'string', enum: protocols },
+    epoch: { type: 'integer', description: 'the switch in force; the highest (epoch, origin) wins cluster-wide; 0 is the detector the agent started with' },
+    origin: { type: 'string', nullable: true, description: 'the node that asked for the switch; null at epoch 0' },
+  },
+} as const;
+
+const count = { type: 'integer', minimum: 0 } as const;
+const stats = {
+  type: 'object',
+  required: ['healthScore', 'broadcastQueue', 'probes', 'probesFailed', 'suspicions', 'refutations', 'failuresDeclared', 'packetsIn', 'packetsOut', 'bytesIn', 'bytesOut', 'dropped'],
+  properties: {
+    healthScore: { ...count, description: 'Lifeguard local health score (0 is healthy)' },
+    broadcastQueue: { ...count, description: 'updates waiting to be gossiped' },
+    probes: count,
+    probesFailed: { ...count, description: 'probes that got no ack by their deadline' },
+    suspicions: { ...count, description: 'suspicions raised here' },
+    refutations: { ...count, description: 'times this node refuted a rumour about itself' },
+    failuresDeclared: count,
+    packetsIn: count,
+    packetsOut: count,
+    bytesIn: count,
+    bytesOut: count,
+    dropped: { ...count, description: 'packets, streams, messages, API requests and handler runs dropped, all layers and reasons (GET /metrics has them by layer and reason)' },
+  },
+} as const;
+
+const error = { type: 'object', required: ['error'], properties: { error: { type: 'string' } } } as const;
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const errorBody = json({ $ref: '#/components/schemas/Error' });
+const errors = {
+  '400': { description: 'bad request', ...errorBody },
+  '401': { description: 'missing or wrong bearer token (when the agent has one)', ...errorBody },
+  '403': { description: 'the request came from a foreign web page (an Origin header other than the agent’s own)', ...errorBody },
+  '415': { description: 'a request that changes state (POST, PUT) was not sent with Content-Type: application/json (an empty body is fine)', ...errorBody },
+  '421': { description: 'the Host header is not a name of this agent (DNS rebinding): localhost, 127.0.0.1, [::1], its address, or one given by --http-allowed-host', ...errorBody },
+};
+/** Routes that make the whole cluster work share a rate limit and a limit on requests waiting at once. */
+const clusterErrors = {
+  ...errors,
+  '429': { description: 'too many cluster-wide requests (20 a second, bursts of 100) or 16 already waiting for the cluster; Retry-After says when', ...errorBody },
+};
+const members = { type: 'array', items: { $ref: '#/components/schemas/Member' } };
+
+const coordinate = {
+  type: 'object',
+  properties: {
+    vec: { type: 'array', items: { type: 'number' }, description: 'Euclidean part, seconds (8 dimensions)' },
+    error: { type: 'number' },
+    adjustment: { type: 'number', description: 'seconds' },
+    height: { type: 'number', description: 'seconds' },
+  },
+} as const;
+
+const keyResult = {
+  type: 'object',
+  properties: {
+    ok: { type: 'boolean', description: 'every member answered, without error' },
+    nodes: { type: 'integer', description: 'members alive when asked' },
+    responses: { type: 'integer' },
+    errors: { type: 'object', additionalProperties: { type: 'string' }, description: 'member → what went wrong there' },
+    keys: { type: 'object', additionalProperties: { type: 'integer' }, description: 'key → members holding it (listing)' },
+    primaryKeys: { type: 'object', additionalProperties: { type: 'integer' }, description: 'key → members using it as primary (listing)' },
+  },
+} as const;
+
+function keyOperation(summary: string) {
+  return {
+    summary,
+    requestBody: { required: true, ...json({ type: 'object', required: ['key'], properties: { key: { type: 'string', description: 'base64 of 16, 24 or 32 bytes' } } }) },
+    responses: { '200': { description: 'how each member fared', ...json(keyResult) }, ...clusterErrors },
+  };
+}
+
+export const openApiDocument = {
+  openapi: '3.0.3',
+  info: { title: 'hearsay agent', version: '1', description: 'Control and observe one hearsay cluster member.' },
+  components: {
+    schemas: { Member: member, ProtocolSwitch: protocolSwitch, Stats: stats, Error: error },
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+  },
+  security: [{ bearer: [] }, {}],
+  paths: {
+    '/': { get: { summary: 'Redirects to the live view', security: [], responses: { '302': { description: 'to /ui' } } } },
+    '/ui': {
+      get: {
+        summary: 'The live view: a web page of members, events and counters (its own calls send the token; the page itself needs none)',
+        security: [],
+        responses: { '200': { description: 'HTML page', content: { 'text/html': {} } } },
+      },
+    },
+    '/v1/members': { get: { summary: 'This node’s membership list', responses: { '200': { description: 'members', ...json(members) }, ...errors } } },
+    '/v1/self': { get: { summary: 'This node', responses: { '200': { description: 'this node', ...json({ $ref: '#/components/schemas/Member' }) }, ...errors } } },
+    '/v1/stats': { get: { summary: 'This node’s health score and counters (cumulative since start)', responses: { '200': { description: 'stats', ...json({ $ref: '#/components/schemas/Stats' }) }, ...errors } } },
+    '/v1/suspects': { get: { summary: 'Members currently suspected', responses: { '200': { description: 'members', ...json(members) }, ...errors } } },
+    '/v1/join': {
+      post: {
+        summary: 'Join through seeds',
+        requestBody: {
+          required: true,
+          ...json({ type: 'object', required: ['addrs'], properties: { addrs: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', example: '127.0.0.1:7946' } } } }),
+        },
+        responses: {
+          '200': { description: 'how many seeds answered', ...json({ type: 'object', properties: { joined: { type: 'integer' } } }) },
+          '502': { description: 'no seed could be reached', ...errorBody },
+          ...clusterErrors,
+        },
+      },
+    },
+    '/v1/leave': { post: { summary: 'Leave gracefully, then stop the agent (no body needed, but sent as application/json like every write)', responses: { '200': { description: 'leaving', ...json({ type: 'object', properties: { left: { type: 'boolean' } } }) }, ...errors } } },
+    '/v1/protocol': {
+      get: {
+        summary: 'The failure detector in use, the switch that set it, and how heartbeats go',
+        responses: {
+          '200': {
+            description: 'protocol',
+            ...json({
+              allOf: [
+                { $ref: '#/components/schemas/ProtocolSwitch' },
+                {
+                  type: 'object',
+                  properties: {
+                    allToAll: { type: 'boolean', description: 'hybrid below its threshold: direct heartbeats to every member' },
+                    pinned: { type: 'array', items: { type: 'string' }, description: 'members monitored by direct heartbeats' },
+                  },
+                },
+              ],
+            }),
+          },
+          ...errors,
+        },
+      },
+      put: {
+        summary: 'Switch the failure detector of the whole cluster (spread by gossip; the membership is kept)',
+        requestBody: { required: true, ...json({ type: 'object', required: ['protocol'], properties: { protocol: { type: 'string', enum: protocols } } }) },
+        responses: { '200': { description: 'the new switch, spreading', ...json({ $ref: '#/components/schemas/ProtocolSwitch' }) }, ...clusterErrors },
+      },
+    },
+    '/v1/pinned': {
+      put: {
+        summary: 'Replace the members this node monitors by direct heartbeats (heartbeat and hybrid modes; this node only)',
+        requestBody: { required: true, ...json({ type: 'object', required: ['names'], properties: { names: { type: 'array', items: { type: 'string' } } } }) },
+        responses: { '200': { description: 'pinned', ...json({ type: 'object', properties: { pinned: { type: 'array', items: { type: 'string' } } } }) }, ...errors },
+      },
+    },
+    '/v1/event': {
+      post: {
+        summary: 'Broadcast a user event to every member (serf event); it arrives as event: user on their streams',
+        requestBody: {
+          required: true,
+          ...json({ type: 'object', required: ['name'], properties: { name: { type: 'string' }, payload: { type: 'string', description: 'UTF-8 text (or payloadBase64 for bytes)' }, payloadBase64: { type: 'string' } } }),
+        },
+        responses: {
+          '200': { description: 'queued for gossip', ...json({ type: 'object', properties: { sent: { type: 'boolean' }, name: { type: 'string' }, bytes: { type: 'integer' } } }) },
+          ...clusterErrors,
+        },
+      },
+    },
+    '/v1/query': {
+      post: {
+        summary: 'Ask the cluster (a Serf query): acks and answers collected until the timeout',
+        requestBody: {
+          required: true,
+          ...json({
+            type: 'object',
+            required: ['name'],
+            properties: {
+              name: { type: 'string' },
+              payload: { type: 'string', description: 'UTF-8 text (or payloadBase64 for bytes)' },
+              payloadBase64: { type: 'string' },
+              timeoutMs: { type: 'number', exclusiveMinimum: 0, maximum: 300000, description: 'default: gossip interval × 16 × ceil(log10(n + 1)); at most 5 minutes' },
+              nodes: { type: 'array', items: { type: 'string' }, description: 'only these members answer' },
+              tags: { type: 'object', additionalProperties: { type: 'string' }, description: 'tag → RE2 regular expression the member must match' },
+              requestAck: { type: 'boolean', default: true },
+              relayFactor: { type: 'integer', minimum: 0, maximum: 5 },
+            },
+          }),
+        },
+        responses: {
+          '200': {
+            description: 'what came back',
+            ...json({
+              type: 'object',
+              properties: {
+                acks: { type: 'array', items: { type: 'string' } },
+                responses: { type: 'array', items: { type: 'object', properties: { from: { type: 'string' }, payload: { type: 'string' }, payloadBase64: { type: 'string' } } } },
+                elapsedMs: { type: 'number' },
+              },
+            }),
+          },
+          ...clusterErrors,
+        },
+      },
+    },
+    '/v1/keys': { get: { summary: 'Every member’s encryption keys, counted (serf keys -list)', responses: { '200': { description: 'key listing', ...json(keyResult) }, ...clusterErrors } } },
+    '/v1/keys/install': { post: keyOperation('Install a key on every member (serf keys -install)') },
+    '/v1/keys/use': { post: keyOperation('Make an installed key the primary on every member (serf keys -use)') },
+    '/v1/keys/remove': { post: keyOperation('Remove a key from every member; the primary cannot be removed (serf keys -remove)') },
+    '/v1/coordinates': {
+      get: {
+        summary: 'This node’s network coordinate and every member’s it has heard (Vivaldi, as Serf’s)',
+        responses: { '200': { description: 'coordinates', ...json({ type: 'object', properties: { self: coordinate, members: { type: 'object', additionalProperties: coordinate } } }) }, ...errors },
+      },
+    },
+    '/v1/rtt': {
+      get: {
+        summary: 'A round trip estimated from coordinates, as `serf rtt` does',
+        parameters: [
+          { name: 'a', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'b', in: 'query', required: false, schema: { type: 'string' }, description: 'default: this node' },
+        ],
+        responses: {
+          '200': { description: 'estimate', ...json({ type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' }, rttMs: { type: 'number' } } }) },
+          '404': { description: 'no such member, or no coordinate for it yet', ...json({ $ref: '#/components/schemas/Error' }) },
+          ...errors,
+        },
+      },
+    },
+    '/v1/events': {
+      get: {
+        summary:
+          'Server-Sent Events: event: join|update|suspect|alive|failed|left with data: Member; event: protocol with data: ProtocolSwitch; event: user with data: {name, payload, payloadBase64, from} (a broadcast / Serf user event); event: query with data: {name, from, ltime, payload}. A client that falls 256 KiB behind is dropped; at most 64 clients at once',
+        responses: {
+          '200': { description: 'event stream', content: { 'text/event-stream': {} } },
+          '429': { description: '64 clients are already following the stream', ...errorBody },
+          ...errors,
+        },
+      },
+    },
+    '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format', content: { 'text/plain': {} } } } } },
+    '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3 document' } } } },
+  },
+} as const;

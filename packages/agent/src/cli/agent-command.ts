@@ -1,0 +1,100 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { AgentOptions } from '../agent/agent.js';
+import { PROTOCOLS } from 'hearsay/core';
+import { collect, parsePositiveCount, parseProbability } from './parse.js';
+import { addTimingOptions, timingOverrides } from './timing-options.js';
+
+interface AgentFlags {
+  name?: string;
+  bind?: string;
+  advertise?: string;
+  join?: string[];
+  http?: string;
+  httpToken?: string;
+  httpAllowedHost?: string[];
+  protocol?: string;
+  pin?: string[];
+  profile?: 'lan' | 'local' | 'wan';
+  encrypt?: string;
+  keyringFile?: string;
+  tag?: [string, string][];
+  dropRate?: number;
+  logLevel?: string;
+  config?: string;
+  queryHandler?: string[];
+  queryHandlerConcurrency?: number;
+  [key: string]: unknown;
+}
+
+function parseTag(text: string): [string, string] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`"${text}" is not a tag: use key=value, like role=web`);
+  return [text.slice(0, eq), text.slice(eq + 1)];
+}
+
+/** Flags given on the command line, over the config file's values (flags win). */
+export function mergeOptions(file: AgentOptions, flags: AgentFlags): AgentOptions {
+  const merged: AgentOptions = { ...file };
+  for (const key of ['name', 'bind', 'advertise', 'http', 'httpToken', 'protocol', 'profile', 'encrypt', 'keyringFile', 'dropRate', 'logLevel', 'queryHandlerConcurrency'] as const) {
+    if (flags[key] !== undefined) (merged as Record<string, unknown>)[key] = flags[key];
+  }
+  if (flags.join) merged.join = flags.join;
+  if (flags.pin) merged.pinned = flags.pin;
+  if (flags.queryHandler) merged.queryHandlers = flags.queryHandler;
+  if (flags.httpAllowedHost) merged.httpAllowedHosts = flags.httpAllowedHost;
+  if (flags.tag) merged.tags = { ...file.tags, ...Object.fromEntries(flags.tag) };
+  merged.config = { ...file.config, ...timingOverrides(flags) };
+  return merged;
+}
+
+export function agentCommand(): Command {
+  const command = new Command('agent')
+    .description('run one cluster member with an HTTP control API, until SIGTERM or SIGINT (which leave gracefully)')
+    .option('--name <name>', 'node name, unique in the cluster (default: the hostname)')
+    .option('--bind <host:port>', 'gossip address, UDP and TCP (default 0.0.0.0:7946; port 0: any free one)')
+    .option('--advertise <host:port>', 'address others should use to reach this node')
+    .addOption(new Option('--join <host:port>', 'seed to join through (repeatable); retried with backoff until it answers').argParser(collect(String)))
+    .option('--http <host:port>', 'HTTP API address (default 127.0.0.1 on the gossip port + 10000)')
+    .option('--http-token <token>', 'require Authorization: Bearer <token> (mandatory beyond loopback)')
+    .addOption(
+      new Option('--http-allowed-host <name>', 'a host name the HTTP API answers to besides localhost, 127.0.0.1, [::1] and its address (repeatable; against DNS rebinding)').argParser(
+        collect(String),
+      ),
+    )
+    .addOption(new Option('--protocol <name>', 'failure detector to start with; PUT /v1/protocol switches the whole cluster later').choices(PROTOCOLS))
+    .addOption(new Option('--pin <name>', 'member to monitor by direct heartbeats in heartbeat and hybrid modes (repeatable)').argParser(collect(String)))
+    .addOption(new Option('--profile <name>', 'memberlist timing profile').choices(['lan', 'local', 'wan']))
+    .option('--encrypt <base64key>', 'AES key (16, 24 or 32 bytes, base64; serf keygen makes one)')
+    .option('--keyring-file <path>', 'JSON array of base64 keys, the primary first')
+    .addOption(new Option('--tag <key=value>', 'tag in the node meta (repeatable)').argParser(collect(parseTag)))
+    .addOption(new Option('--drop-rate <p>', 'drop this fraction of incoming packets (experiments)').argParser(parseProbability))
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
+    .addOption(new Option('--query-handler <NAME=COMMAND>', 'answer queries named NAME (* for any) with the output of a shell command; payload on stdin (repeatable)').argParser(collect(String)))
+    .addOption(new Option('--query-handler-concurrency <n>', 'handler commands running at once; more queries wait in a bounded queue (default 8)').argParser(parsePositiveCount))
+    .option('--config <file.json>', 'options from a JSON file (flags win)');
+  addTimingOptions(command);
+  command.action(async (flags: AgentFlags) => {
+    // Loaded here, not at the top: the server stack is only needed to run an agent, and every
+    // other command (sim, members, cluster) would otherwise pay for loading it.
+    const [{ pino }, { readConfigFile, startAgent }] = await Promise.all([import('pino'), import('../agent/agent.js')]);
+    const options = mergeOptions(flags.config ? await readConfigFile(flags.config) : {}, flags);
+    const log = pino({ level: options.logLevel ?? 'info', base: { node: options.name } }, pino.destination(2));
+    const agent = await startAgent(options, log);
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) {
+        log.warn({ signal }, 'second signal: exiting at once');
+        process.exit(1);
+      }
+      signalled = true;
+      log.info({ signal }, 'leaving gracefully (send the signal again to exit at once)');
+      void agent.leave();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    await agent.stopped;
+    log.flush();
+    process.exit(0);
+  });
+  return command;
+}
