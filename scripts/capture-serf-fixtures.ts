@@ -28,14 +28,7 @@ import { createDecipheriv } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  freePort,
-  SERF_BIN,
-  sleep,
-  startSerfAgent,
-  stopAllSerfAgents,
-  type SerfAgent,
-} from '../test/interop/serf-harness.js';
+import { freePort, SERF_BIN, sleep, startSerfAgent, stopAllSerfAgents, type SerfAgent } from '../test/interop/serf-harness.js';
 
 /** The fixed test key: 32 bytes of 0x01 (AES-256-GCM); base64 "AQEB…AQE=". */
 export const TEST_KEY_BYTES: Buffer = Buffer.alloc(32, 1);
@@ -101,11 +94,11 @@ class Reader {
   }
   value(): Mp {
     const b = this.u8();
-    if (b <= 0x7f) return this.count('posfixint'), b;
-    if (b >= 0xe0) return this.count('negfixint'), this.stats.negativeInts++, b - 0x100;
-    if ((b & 0xf0) === 0x80) return this.count('fixmap'), this.map(b & 0x0f);
-    if ((b & 0xf0) === 0x90) return this.count('fixarray'), this.array(b & 0x0f);
-    if ((b & 0xe0) === 0xa0) return this.count('fixstr'), new Raw(this.take(b & 0x1f), 'fixstr');
+    if (b <= 0x7f) return (this.count('posfixint'), b);
+    if (b >= 0xe0) return (this.count('negfixint'), this.stats.negativeInts++, b - 0x100);
+    if ((b & 0xf0) === 0x80) return (this.count('fixmap'), this.map(b & 0x0f));
+    if ((b & 0xf0) === 0x90) return (this.count('fixarray'), this.array(b & 0x0f));
+    if ((b & 0xe0) === 0xa0) return (this.count('fixstr'), new Raw(this.take(b & 0x1f), 'fixstr'));
     const uint = (n: number, name: string, min: number): number | bigint => {
       this.count(name);
       const v = n === 8 ? this.take(8).readBigUInt64BE() : this.take(n).readUIntBE(0, n);
@@ -119,30 +112,54 @@ class Reader {
       return typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
     };
     switch (b) {
-      case 0xc0: return this.count('nil'), null;
-      case 0xc2: return this.count('false'), false;
-      case 0xc3: return this.count('true'), true;
-      case 0xc4: return this.count('bin8'), new Raw(this.take(this.u8()), 'bin8');
-      case 0xc5: return this.count('bin16'), new Raw(this.take(this.take(2).readUInt16BE()), 'bin16');
-      case 0xc6: return this.count('bin32'), new Raw(this.take(this.take(4).readUInt32BE()), 'bin32');
-      case 0xca: return this.count('float32'), this.take(4).readFloatBE();
-      case 0xcb: return this.count('float64'), this.take(8).readDoubleBE();
-      case 0xcc: return uint(1, 'uint8', 0x80);
-      case 0xcd: return uint(2, 'uint16', 0x100);
-      case 0xce: return uint(4, 'uint32', 0x10000);
-      case 0xcf: return uint(8, 'uint64', 0x100000000);
-      case 0xd0: return sint(1, 'int8');
-      case 0xd1: return sint(2, 'int16');
-      case 0xd2: return sint(4, 'int32');
-      case 0xd3: return sint(8, 'int64');
-      case 0xd9: return this.count('str8'), new Raw(this.take(this.u8()), 'str8');
-      case 0xda: return this.count('str16'), new Raw(this.take(this.take(2).readUInt16BE()), 'str16');
-      case 0xdb: return this.count('str32'), new Raw(this.take(this.take(4).readUInt32BE()), 'str32');
-      case 0xdc: return this.count('array16'), this.array(this.take(2).readUInt16BE());
-      case 0xdd: return this.count('array32'), this.array(this.take(4).readUInt32BE());
-      case 0xde: return this.count('map16'), this.map(this.take(2).readUInt16BE());
-      case 0xdf: return this.count('map32'), this.map(this.take(4).readUInt32BE());
-      default: throw new Error(`msgpack: unsupported format 0x${b.toString(16)} at ${this.pos - 1}`);
+      case 0xc0:
+        return (this.count('nil'), null);
+      case 0xc2:
+        return (this.count('false'), false);
+      case 0xc3:
+        return (this.count('true'), true);
+      case 0xc4:
+        return (this.count('bin8'), new Raw(this.take(this.u8()), 'bin8'));
+      case 0xc5:
+        return (this.count('bin16'), new Raw(this.take(this.take(2).readUInt16BE()), 'bin16'));
+      case 0xc6:
+        return (this.count('bin32'), new Raw(this.take(this.take(4).readUInt32BE()), 'bin32'));
+      case 0xca:
+        return (this.count('float32'), this.take(4).readFloatBE());
+      case 0xcb:
+        return (this.count('float64'), this.take(8).readDoubleBE());
+      case 0xcc:
+        return uint(1, 'uint8', 0x80);
+      case 0xcd:
+        return uint(2, 'uint16', 0x100);
+      case 0xce:
+        return uint(4, 'uint32', 0x10000);
+      case 0xcf:
+        return uint(8, 'uint64', 0x100000000);
+      case 0xd0:
+        return sint(1, 'int8');
+      case 0xd1:
+        return sint(2, 'int16');
+      case 0xd2:
+        return sint(4, 'int32');
+      case 0xd3:
+        return sint(8, 'int64');
+      case 0xd9:
+        return (this.count('str8'), new Raw(this.take(this.u8()), 'str8'));
+      case 0xda:
+        return (this.count('str16'), new Raw(this.take(this.take(2).readUInt16BE()), 'str16'));
+      case 0xdb:
+        return (this.count('str32'), new Raw(this.take(this.take(4).readUInt32BE()), 'str32'));
+      case 0xdc:
+        return (this.count('array16'), this.array(this.take(2).readUInt16BE()));
+      case 0xdd:
+        return (this.count('array32'), this.array(this.take(4).readUInt32BE()));
+      case 0xde:
+        return (this.count('map16'), this.map(this.take(2).readUInt16BE()));
+      case 0xdf:
+        return (this.count('map32'), this.map(this.take(4).readUInt32BE()));
+      default:
+        throw new Error(`msgpack: unsupported format 0x${b.toString(16)} at ${this.pos - 1}`);
     }
   }
   array(n: number): Mp[] {
@@ -401,13 +418,33 @@ function gcmOpen(key: Buffer, blob: Buffer, aad: Buffer): Buffer {
 // --- memberlist / Serf message decoding ------------------------------------------------------
 
 const ML_TYPES: Record<number, string> = {
-  0: 'ping', 1: 'indirectPing', 2: 'ack', 3: 'suspect', 4: 'alive', 5: 'dead', 6: 'pushPull', 7: 'compound',
-  8: 'user', 9: 'compress', 10: 'encrypt', 11: 'nack', 12: 'hasCrc', 13: 'err',
+  0: 'ping',
+  1: 'indirectPing',
+  2: 'ack',
+  3: 'suspect',
+  4: 'alive',
+  5: 'dead',
+  6: 'pushPull',
+  7: 'compound',
+  8: 'user',
+  9: 'compress',
+  10: 'encrypt',
+  11: 'nack',
+  12: 'hasCrc',
+  13: 'err',
 };
 
 const SERF_TYPES: Record<number, string> = {
-  0: 'leave', 1: 'join', 2: 'pushPull', 3: 'userEvent', 4: 'query', 5: 'queryResponse', 6: 'conflictResponse',
-  7: 'keyRequest', 8: 'keyResponse', 9: 'relay',
+  0: 'leave',
+  1: 'join',
+  2: 'pushPull',
+  3: 'userEvent',
+  4: 'query',
+  5: 'queryResponse',
+  6: 'conflictResponse',
+  7: 'keyRequest',
+  8: 'keyResponse',
+  9: 'relay',
 };
 
 /** One decoded layer/message. */
@@ -591,8 +628,16 @@ function decodeStream(buf: Buffer, ctx: DecodeCtx): { root: Node; plain: Buffer;
     plain = gcmOpen(ctx.key, blob, buf.subarray(0, 5));
     encrypted = true;
     outer = {
-      type: 10, name: 'encrypt', length: buf.length,
-      notes: { declaredLength: len, blobLength: blob.length, version: blob[0], trailingBytes: buf.length - 5 - blob.length, aad: buf.subarray(0, 5).toString('hex') },
+      type: 10,
+      name: 'encrypt',
+      length: buf.length,
+      notes: {
+        declaredLength: len,
+        blobLength: blob.length,
+        version: blob[0],
+        trailingBytes: buf.length - 5 - blob.length,
+        aad: buf.subarray(0, 5).toString('hex'),
+      },
     };
   }
   let inner = plain;
@@ -602,7 +647,10 @@ function decodeStream(buf: Buffer, ctx: DecodeCtx): { root: Node; plain: Buffer;
     const b = (fields.Buf as Raw).bytes;
     const out = lzwDecode(b);
     compress = {
-      type: 9, name: 'compress', length: inner.length, keys,
+      type: 9,
+      name: 'compress',
+      length: inner.length,
+      keys,
       fields: { Algo: show(fields.Algo!), Buf: { hex: b.toString('hex'), fmt: (fields.Buf as Raw).fmt } },
       notes: { decompressedLength: out.length, lzwReencodeMatches: lzwEncode(out).equals(b), trailingBytes: inner.length - 1 - end },
     };
@@ -683,12 +731,20 @@ function compact(v: unknown, key = ''): unknown {
 function outline(n: Node): string {
   const kids = (n.children ?? []).map(outline);
   switch (n.name) {
-    case 'hasCrc': return `crc(${kids.join(',')})`;
-    case 'compress': return `compress(${kids.join(',')})`;
-    case 'compound': return `compound[${kids.join(',')}]`;
-    case 'encrypted': case 'encrypt': return `encrypted(${kids.join(',')})`;
-    case 'user': return `user(${n.serf?.name ?? '?'})`;
-    case 'alive': case 'suspect': case 'dead': {
+    case 'hasCrc':
+      return `crc(${kids.join(',')})`;
+    case 'compress':
+      return `compress(${kids.join(',')})`;
+    case 'compound':
+      return `compound[${kids.join(',')}]`;
+    case 'encrypted':
+    case 'encrypt':
+      return `encrypted(${kids.join(',')})`;
+    case 'user':
+      return `user(${n.serf?.name ?? '?'})`;
+    case 'alive':
+    case 'suspect':
+    case 'dead': {
       const f = n.fields ?? {};
       return `${n.name}(${String(f.Node)}#${String(f.Incarnation)}${f.From !== undefined ? ` from ${String(f.From)}` : ''})`;
     }
@@ -696,7 +752,8 @@ function outline(n: Node): string {
       const h = (n.fields?.header ?? {}) as Record<string, unknown>;
       return `pushPull(join=${String(h.Join)},nodes=${String(h.Nodes)},user=${String(h.UserStateLen)})`;
     }
-    default: return n.name;
+    default:
+      return n.name;
   }
 }
 
@@ -711,16 +768,24 @@ function selfTest(): void {
   );
   eq('ping length', String(ping.length), '69');
   eq('crc32', crc32(ping).toString(16), '7553ccdb');
-  eq('lzw TOBEOR…', compressMessage(Buffer.from('TOBEORNOTTOBEORTOBEORNOT')).toString('hex'), '0982a4416c676f00a3427566b500a93c1152e48914274fa80824687061c183090302');
+  eq(
+    'lzw TOBEOR…',
+    compressMessage(Buffer.from('TOBEORNOTTOBEORTOBEORNOT')).toString('hex'),
+    '0982a4416c676f00a3427566b500a93c1152e48914274fa80824687061c183090302',
+  );
   eq('lzw empty', lzwEncode(Buffer.alloc(0)).toString('hex'), '000302');
-  const alive = Buffer.from('0486a441646472a40a000001ab496e6361726e6174696f6e01a44d657461a2ff80a44e6f6465a66e6f64652d61a4506f7274cd1f0aa356736ea6010502020504', 'hex');
+  const alive = Buffer.from(
+    '0486a441646472a40a000001ab496e6361726e6174696f6e01a44d657461a2ff80a44e6f6465a66e6f64652d61a4506f7274cd1f0aa356736ea6010502020504',
+    'hex',
+  );
   eq('alive length', String(alive.length), '64');
-  const lzwAlive = '0009182215840c1939a4140000106055123763c2c87113864e9a376e02906a52864e1851ff009172f2864c19536e4a9669118614943772e834fba0609495396e4c052820404001020101';
+  const lzwAlive =
+    '0009182215840c1939a4140000106055123763c2c87113864e9a376e02906a52864e1851ff009172f2864c19536e4a9669118614943772e834fba0609495396e4c052820404001020101';
   eq('lzw alive', lzwEncode(alive).toString('hex'), lzwAlive);
   eq('lzw decode alive', lzwDecode(Buffer.from(lzwAlive, 'hex')).toString('hex'), alive.toString('hex'));
   for (const n of [0, 1, 1000, 70_000, 300_000]) {
     const x = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) x[i] = (i * 7919) % 251 ^ (i >> 9);
+    for (let i = 0; i < n; i++) x[i] = ((i * 7919) % 251) ^ (i >> 9);
     eq(`lzw roundtrip ${n}`, lzwDecode(lzwEncode(x)).toString('hex'), x.toString('hex'));
   }
   const key16 = Buffer.alloc(16, 1);
@@ -794,7 +859,20 @@ async function stopTshark(child: ChildProcess): Promise<void> {
 }
 
 function readCapture(file: string): { udp: UdpPacket[]; tcp: TcpDirection[] } {
-  const fields = ['frame.number', 'frame.time_relative', 'udp.srcport', 'udp.dstport', 'tcp.srcport', 'tcp.dstport', 'tcp.stream', 'tcp.seq', 'tcp.flags.syn', 'tcp.flags.ack', 'udp.payload', 'tcp.payload'];
+  const fields = [
+    'frame.number',
+    'frame.time_relative',
+    'udp.srcport',
+    'udp.dstport',
+    'tcp.srcport',
+    'tcp.dstport',
+    'tcp.stream',
+    'tcp.seq',
+    'tcp.flags.syn',
+    'tcp.flags.ack',
+    'udp.payload',
+    'tcp.payload',
+  ];
   const r = spawnSync('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=/t', ...fields.flatMap((f) => ['-e', f])], {
     encoding: 'utf8',
     maxBuffer: 256 << 20,
@@ -1028,7 +1106,22 @@ async function main(): Promise<void> {
     const ctx: DecodeCtx = { stats: allStats, leaves: [], path: [], issues: [], ...(enc ? { key: TEST_KEY_BYTES } : {}) };
     try {
       const { root, plain, encrypted } = decodeDatagram(p.bytes, ctx);
-      decoded.push({ kind: 'udp', frame: p.frame, time: p.time, from: label(p.src), to: label(p.dst), fromPort: p.src, toPort: p.dst, bytes: p.bytes, plain, encrypted, root, outline: outline(root), leaves: ctx.leaves, issues: ctx.issues });
+      decoded.push({
+        kind: 'udp',
+        frame: p.frame,
+        time: p.time,
+        from: label(p.src),
+        to: label(p.dst),
+        fromPort: p.src,
+        toPort: p.dst,
+        bytes: p.bytes,
+        plain,
+        encrypted,
+        root,
+        outline: outline(root),
+        leaves: ctx.leaves,
+        issues: ctx.issues,
+      });
     } catch (error) {
       decodeFailures.push(`udp frame ${p.frame} ${label(p.src)}→${label(p.dst)}: ${String(error)} ${p.bytes.toString('hex').slice(0, 80)}`);
     }
@@ -1042,13 +1135,27 @@ async function main(): Promise<void> {
     try {
       const { root, plain, encrypted } = decodeStream(s.bytes, ctx);
       decoded.push({
-        kind: 'tcp', frame: s.firstFrame, time: s.time,
-        from: s.fromClient ? `client→${server}` : server, to: s.fromClient ? server : `client of ${server}`,
-        fromPort, toPort, bytes: s.bytes, plain, encrypted, root, outline: outline(root), leaves: ctx.leaves, issues: ctx.issues,
-        stream: s.stream, fromClient: s.fromClient,
+        kind: 'tcp',
+        frame: s.firstFrame,
+        time: s.time,
+        from: s.fromClient ? `client→${server}` : server,
+        to: s.fromClient ? server : `client of ${server}`,
+        fromPort,
+        toPort,
+        bytes: s.bytes,
+        plain,
+        encrypted,
+        root,
+        outline: outline(root),
+        leaves: ctx.leaves,
+        issues: ctx.issues,
+        stream: s.stream,
+        fromClient: s.fromClient,
       });
     } catch (error) {
-      decodeFailures.push(`tcp stream ${s.stream} (${s.fromClient ? 'request' : 'reply'}) server ${server}: ${String(error)} ${s.bytes.toString('hex').slice(0, 80)}`);
+      decodeFailures.push(
+        `tcp stream ${s.stream} (${s.fromClient ? 'request' : 'reply'}) server ${server}: ${String(error)} ${s.bytes.toString('hex').slice(0, 80)}`,
+      );
     }
   }
   decoded.sort((x, y) => x.frame - y.frame);
@@ -1067,7 +1174,9 @@ async function main(): Promise<void> {
       const group = encryptedNodes.has(server);
       const near = new Set(
         decoded
-          .filter((u) => u.kind === 'udp' && Math.abs(u.time - dd.time) <= 2 && u.from !== server && encryptedNodes.has(u.from) === group && names.includes(u.from))
+          .filter(
+            (u) => u.kind === 'udp' && Math.abs(u.time - dd.time) <= 2 && u.from !== server && encryptedNodes.has(u.from) === group && names.includes(u.from),
+          )
           .map((u) => u.from),
       );
       if (near.size === 1) who = [...near][0]!;
@@ -1086,7 +1195,7 @@ async function main(): Promise<void> {
 
   // ------------------------------------------------------------------------------------------
   // Pick fixtures.
-  const leafNames = (d: Decoded): string[] => d.leaves.map((l) => (l.node.name === 'user' ? l.node.serf?.name ?? 'user' : l.node.name));
+  const leafNames = (d: Decoded): string[] => d.leaves.map((l) => (l.node.name === 'user' ? (l.node.serf?.name ?? 'user') : l.node.name));
   const has = (d: Decoded, name: string): boolean => leafNames(d).includes(name);
   const top = (d: Decoded): Node => (d.encrypted ? d.root.children![0]! : d.root);
   /** The messages of a datagram after decryption, CRC and compression, compound parts flattened. */
@@ -1102,8 +1211,16 @@ async function main(): Promise<void> {
    */
   const isFailedProbePing = (d: Decoded): boolean => {
     const seq = partsOf(d)[0]?.fields?.SeqNo;
-    return decoded.some((u) => u.from === d.from && u.time >= d.time && u !== d &&
-      u.leaves.some((l) => (l.node.name === 'indirectPing' || (u.kind === 'tcp' && l.node.name === 'ping')) && l.node.fields?.SeqNo === seq && l.node.fields?.Node === d.to));
+    return decoded.some(
+      (u) =>
+        u.from === d.from &&
+        u.time >= d.time &&
+        u !== d &&
+        u.leaves.some(
+          (l) =>
+            (l.node.name === 'indirectPing' || (u.kind === 'tcp' && l.node.name === 'ping')) && l.node.fields?.SeqNo === seq && l.node.fields?.Node === d.to,
+        ),
+    );
   };
   /**
    * A ping sent to relay an indirect ping request: the sender received an indirectPing for the
@@ -1111,15 +1228,28 @@ async function main(): Promise<void> {
    * but goes out by address: no CRC.)
    */
   const isRelayPing = (d: Decoded): boolean =>
-    d.kind === 'udp' && partsOf(d)[0]?.name === 'ping' && !isFailedProbePing(d) &&
-    decoded.some((u) => u.kind === 'udp' && u.to === d.from && u.time <= d.time && d.time - u.time < 0.1 &&
-      partsOf(u).some((x) => x.name === 'indirectPing' && x.fields?.Node === d.to));
+    d.kind === 'udp' &&
+    partsOf(d)[0]?.name === 'ping' &&
+    !isFailedProbePing(d) &&
+    decoded.some(
+      (u) =>
+        u.kind === 'udp' &&
+        u.to === d.from &&
+        u.time <= d.time &&
+        d.time - u.time < 0.1 &&
+        partsOf(u).some((x) => x.name === 'indirectPing' && x.fields?.Node === d.to),
+    );
   /** Shaped like memberlist's probe of a suspect node: exactly [ping{Node: T}, suspect{Node: T, From: sender}] to T. */
   const looksLikeSuspectProbe = (d: Decoded): boolean => {
     const ps = partsOf(d);
     return (
-      d.kind === 'udp' && ps.length === 2 && ps[0]!.name === 'ping' && ps[1]!.name === 'suspect' &&
-      ps[0]!.fields?.Node === d.to && ps[1]!.fields?.Node === d.to && ps[1]!.fields?.From === d.from
+      d.kind === 'udp' &&
+      ps.length === 2 &&
+      ps[0]!.name === 'ping' &&
+      ps[1]!.name === 'suspect' &&
+      ps[0]!.fields?.Node === d.to &&
+      ps[1]!.fields?.Node === d.to &&
+      ps[1]!.fields?.From === d.from
     );
   };
   /** …and confirmed a probe (not a relay with the same piggyback) by its SeqNo being reused later. */
@@ -1136,53 +1266,142 @@ async function main(): Promise<void> {
     picks.push({ file, what, d });
   };
   pick('udp-ping.hex', 'bare ping (no CRC, no piggyback), Serf → Serf', smallest(plainUdp.filter((d) => d.outline === 'ping')));
-  pick('udp-ack-with-coordinate.hex', 'bare ack whose Payload is Serf\'s coordinate (01 + msgpack)', smallest(plainUdp.filter((d) => d.outline === 'ack')));
-  pick('udp-ping-piggyback.hex', 'compound [ping, piggybacked broadcasts…] (no CRC)', smallest(plainUdp.filter((d) => top(d).name === 'compound' && top(d).children?.[0]?.name === 'ping' && !has(d, 'suspect'))));
-  pick('udp-ack-piggyback.hex', 'compound [ack, piggybacked broadcasts…] (no CRC)', smallest(plainUdp.filter((d) => top(d).name === 'compound' && top(d).children?.[0]?.name === 'ack')));
-  pick('udp-crc-wrapped.hex', 'the smallest CRC-wrapped datagram (a single gossip message)', smallest(plainUdp.filter((d) => top(d).name === 'hasCrc' && partsOf(d).length === 1 && !d.outline.includes('compress'))));
+  pick('udp-ack-with-coordinate.hex', "bare ack whose Payload is Serf's coordinate (01 + msgpack)", smallest(plainUdp.filter((d) => d.outline === 'ack')));
+  pick(
+    'udp-ping-piggyback.hex',
+    'compound [ping, piggybacked broadcasts…] (no CRC)',
+    smallest(plainUdp.filter((d) => top(d).name === 'compound' && top(d).children?.[0]?.name === 'ping' && !has(d, 'suspect'))),
+  );
+  pick(
+    'udp-ack-piggyback.hex',
+    'compound [ack, piggybacked broadcasts…] (no CRC)',
+    smallest(plainUdp.filter((d) => top(d).name === 'compound' && top(d).children?.[0]?.name === 'ack')),
+  );
+  pick(
+    'udp-crc-wrapped.hex',
+    'the smallest CRC-wrapped datagram (a single gossip message)',
+    smallest(plainUdp.filter((d) => top(d).name === 'hasCrc' && partsOf(d).length === 1 && !d.outline.includes('compress'))),
+  );
   {
     const compounds = plainUdp.filter((d) => /^crc\(compound\[/.test(d.outline) && has(d, 'alive') && has(d, 'serf:join'));
     const most = Math.max(0, ...compounds.map((d) => partsOf(d).length));
-    pick('udp-compound-gossip.hex', 'CRC-wrapped, uncompressed compound gossip with alive messages and Serf join intents (most parts seen)', smallest(compounds.filter((d) => partsOf(d).length === most)));
+    pick(
+      'udp-compound-gossip.hex',
+      'CRC-wrapped, uncompressed compound gossip with alive messages and Serf join intents (most parts seen)',
+      smallest(compounds.filter((d) => partsOf(d).length === most)),
+    );
     const bursts = plainUdp.filter((d) => /^crc\(compress\(compound\[/.test(d.outline) && partsOf(d).filter((x) => x.name === 'alive').length >= 3);
     const mostB = Math.max(0, ...bursts.map((d) => partsOf(d).length));
-    pick('udp-compressed-join-burst.hex', 'the join burst: CRC-wrapped LZW-compressed compound of alive messages (incl. a with tags) and join intents', smallest(bursts.filter((d) => partsOf(d).length === mostB)));
+    pick(
+      'udp-compressed-join-burst.hex',
+      'the join burst: CRC-wrapped LZW-compressed compound of alive messages (incl. a with tags) and join intents',
+      smallest(bursts.filter((d) => partsOf(d).length === mostB)),
+    );
   }
-  pick('udp-compressed.hex', 'CRC-wrapped LZW compress message (the 400-byte event gossip)', smallest(plainUdp.filter((d) => d.outline.startsWith('crc(compress(') && has(d, 'serf:userEvent'))) ?? smallest(plainUdp.filter((d) => d.outline.includes('compress('))));
-  pick('udp-user-join-intent.hex', 'Serf join intents (08 01) piggybacked on a ping or ack (compound, no CRC)', smallest(plainUdp.filter((d) => /^compound\[(ping|ack),/.test(d.outline) && has(d, 'serf:join'))) ?? smallest(plainUdp.filter((d) => has(d, 'serf:join') && !d.outline.includes('compress'))));
-  pick('udp-user-event.hex', 'gossip carrying a Serf user event (08 03, `serf event deploy v1`)', smallest(plainUdp.filter((d) => d.leaves.some((l) => l.node.serf?.name === 'serf:userEvent' && l.node.serf.fields?.Name === 'deploy'))));
-  pick('udp-user-query.hex', 'gossip carrying a Serf query (08 04, `serf query q hi`)', smallest(plainUdp.filter((d) => d.leaves.some((l) => l.node.serf?.name === 'serf:query' && l.node.serf.fields?.Name === 'q'))));
-  pick('udp-user-query-response.hex', 'a Serf query response/ack sent straight to the querier (08 05)', smallest(plainUdp.filter((d) => has(d, 'serf:queryResponse') && d.from !== d.to)) ?? smallest(plainUdp.filter((d) => has(d, 'serf:queryResponse'))));
+  pick(
+    'udp-compressed.hex',
+    'CRC-wrapped LZW compress message (the 400-byte event gossip)',
+    smallest(plainUdp.filter((d) => d.outline.startsWith('crc(compress(') && has(d, 'serf:userEvent'))) ??
+      smallest(plainUdp.filter((d) => d.outline.includes('compress('))),
+  );
+  pick(
+    'udp-user-join-intent.hex',
+    'Serf join intents (08 01) piggybacked on a ping or ack (compound, no CRC)',
+    smallest(plainUdp.filter((d) => /^compound\[(ping|ack),/.test(d.outline) && has(d, 'serf:join'))) ??
+      smallest(plainUdp.filter((d) => has(d, 'serf:join') && !d.outline.includes('compress'))),
+  );
+  pick(
+    'udp-user-event.hex',
+    'gossip carrying a Serf user event (08 03, `serf event deploy v1`)',
+    smallest(plainUdp.filter((d) => d.leaves.some((l) => l.node.serf?.name === 'serf:userEvent' && l.node.serf.fields?.Name === 'deploy'))),
+  );
+  pick(
+    'udp-user-query.hex',
+    'gossip carrying a Serf query (08 04, `serf query q hi`)',
+    smallest(plainUdp.filter((d) => d.leaves.some((l) => l.node.serf?.name === 'serf:query' && l.node.serf.fields?.Name === 'q'))),
+  );
+  pick(
+    'udp-user-query-response.hex',
+    'a Serf query response/ack sent straight to the querier (08 05)',
+    smallest(plainUdp.filter((d) => has(d, 'serf:queryResponse') && d.from !== d.to)) ?? smallest(plainUdp.filter((d) => has(d, 'serf:queryResponse'))),
+  );
   pick('udp-indirect-ping.hex', 'indirect ping request (type 1) with Nack = true', smallest(plainUdp.filter((d) => has(d, 'indirectPing'))));
   pick('udp-nack.hex', 'nack (type 11) from an indirect-ping relay', smallest(plainUdp.filter((d) => has(d, 'nack'))));
-  pick('udp-ping-suspect.hex', 'probe of a suspect node: CRC-wrapped compound [ping, suspect{From = prober}] sent to that node', smallest(plainUdp.filter(isSuspectProbe)));
+  pick(
+    'udp-ping-suspect.hex',
+    'probe of a suspect node: CRC-wrapped compound [ping, suspect{From = prober}] sent to that node',
+    smallest(plainUdp.filter(isSuspectProbe)),
+  );
   pick('udp-suspect.hex', 'gossip carrying a suspect message (type 3)', smallest(plainUdp.filter((d) => has(d, 'suspect') && !d.outline.includes('ping'))));
-  pick('udp-dead.hex', 'gossip carrying a dead message (type 5, From ≠ Node: failure)', smallest(plainUdp.filter((d) => d.leaves.some((l) => l.node.name === 'dead' && l.node.fields?.From !== l.node.fields?.Node))));
-  pick('udp-alive-refute.hex', 'gossip carrying the refuting alive (Incarnation > 1) of the resumed node', smallest(plainUdp.filter((d) => d.leaves.some((l) => l.node.name === 'alive' && l.node.fields?.Node === 'c' && Number(l.node.fields?.Incarnation) > 1))));
+  pick(
+    'udp-dead.hex',
+    'gossip carrying a dead message (type 5, From ≠ Node: failure)',
+    smallest(plainUdp.filter((d) => d.leaves.some((l) => l.node.name === 'dead' && l.node.fields?.From !== l.node.fields?.Node))),
+  );
+  pick(
+    'udp-alive-refute.hex',
+    'gossip carrying the refuting alive (Incarnation > 1) of the resumed node',
+    smallest(plainUdp.filter((d) => d.leaves.some((l) => l.node.name === 'alive' && l.node.fields?.Node === 'c' && Number(l.node.fields?.Incarnation) > 1))),
+  );
   pick('udp-user-leave-intent.hex', 'gossip carrying a Serf leave intent (08 00) from `serf leave`', smallest(plainUdp.filter((d) => has(d, 'serf:leave'))));
-  pick('udp-dead-leave.hex', 'gossip carrying dead with From == Node (memberlist leave)', smallest(plainUdp.filter((d) => d.leaves.some((l) => l.node.name === 'dead' && l.node.fields?.From === l.node.fields?.Node))));
+  pick(
+    'udp-dead-leave.hex',
+    'gossip carrying dead with From == Node (memberlist leave)',
+    smallest(plainUdp.filter((d) => d.leaves.some((l) => l.node.name === 'dead' && l.node.fields?.From === l.node.fields?.Node))),
+  );
   const joinReq = plainTcp.find((d) => d.fromClient && d.from === 'b' && d.to === 'a' && has(d, 'pushPull'));
   pick('tcp-pushpull-request-compressed.hex', 'b → a join push/pull request (09 compress → 06 pushPull, Join = true)', joinReq);
-  pick('tcp-pushpull-reply-compressed.hex', 'a → b join push/pull reply', plainTcp.find((d) => joinReq !== undefined && d.stream === joinReq.stream && !d.fromClient));
+  pick(
+    'tcp-pushpull-reply-compressed.hex',
+    'a → b join push/pull reply',
+    plainTcp.find((d) => joinReq !== undefined && d.stream === joinReq.stream && !d.fromClient),
+  );
   const fReq = plainTcp.find((d) => d.fromClient && d.from === 'f' && has(d, 'pushPull'));
-  pick('tcp-pushpull-reply-left-dead.hex', 'a → f join reply whose states include b (left, State 3) and c (dead, State 2)', plainTcp.find((d) => fReq !== undefined && d.stream === fReq.stream && !d.fromClient));
-  const periodic = plainTcp.find((d) => d.fromClient && has(d, 'pushPull') && (leafOf(d, 'pushPull')?.fields?.header as Record<string, unknown>)?.Join === false);
+  pick(
+    'tcp-pushpull-reply-left-dead.hex',
+    'a → f join reply whose states include b (left, State 3) and c (dead, State 2)',
+    plainTcp.find((d) => fReq !== undefined && d.stream === fReq.stream && !d.fromClient),
+  );
+  const periodic = plainTcp.find(
+    (d) => d.fromClient && has(d, 'pushPull') && (leafOf(d, 'pushPull')?.fields?.header as Record<string, unknown>)?.Join === false,
+  );
   pick('tcp-pushpull-periodic-request.hex', 'periodic (Join = false) push/pull request, if one happened during the run', periodic);
-  pick('tcp-ping-compressed.hex', 'TCP fallback ping (09 compress → 00 ping) to the SIGSTOPped node', smallest(plainTcp.filter((d) => has(d, 'ping') && d.fromClient)));
-  pick('tcp-ack-compressed.hex', 'TCP ack reply (09 → 02 ack), if the resumed node answered one', smallest(plainTcp.filter((d) => has(d, 'ack') && !d.fromClient)));
+  pick(
+    'tcp-ping-compressed.hex',
+    'TCP fallback ping (09 compress → 00 ping) to the SIGSTOPped node',
+    smallest(plainTcp.filter((d) => has(d, 'ping') && d.fromClient)),
+  );
+  pick(
+    'tcp-ack-compressed.hex',
+    'TCP ack reply (09 → 02 ack), if the resumed node answered one',
+    smallest(plainTcp.filter((d) => has(d, 'ack') && !d.fromClient)),
+  );
   pick('udp-encrypted-ping.hex', 'AES-GCM UDP datagram whose plaintext is a bare ping', smallest(encUdp.filter((d) => d.outline === 'encrypted(ping)')));
   pick('udp-encrypted-ack.hex', 'AES-GCM UDP datagram whose plaintext is a bare ack', smallest(encUdp.filter((d) => d.outline === 'encrypted(ack)')));
-  pick('udp-encrypted-compressed.hex', 'AES-GCM UDP datagram whose plaintext is a compress message (no CRC: a ping/ack-led packet)', smallest(encUdp.filter((d) => d.outline.startsWith('encrypted(compress('))));
-  pick('udp-encrypted-gossip.hex', 'AES-GCM UDP datagram whose plaintext is CRC-wrapped gossip (alive messages if seen)', smallest(encUdp.filter((d) => d.outline.startsWith('encrypted(crc(') && has(d, 'alive'))) ?? smallest(encUdp.filter((d) => d.outline.startsWith('encrypted(crc('))));
+  pick(
+    'udp-encrypted-compressed.hex',
+    'AES-GCM UDP datagram whose plaintext is a compress message (no CRC: a ping/ack-led packet)',
+    smallest(encUdp.filter((d) => d.outline.startsWith('encrypted(compress('))),
+  );
+  pick(
+    'udp-encrypted-gossip.hex',
+    'AES-GCM UDP datagram whose plaintext is CRC-wrapped gossip (alive messages if seen)',
+    smallest(encUdp.filter((d) => d.outline.startsWith('encrypted(crc(') && has(d, 'alive'))) ??
+      smallest(encUdp.filter((d) => d.outline.startsWith('encrypted(crc('))),
+  );
   const encReq = encTcp.find((d) => d.fromClient && d.from === 'e' && has(d, 'pushPull'));
   pick('tcp-encrypted-pushpull-request.hex', 'e → d join push/pull: 0a + len + AES-GCM(09 compress → 06 pushPull)', encReq);
-  pick('tcp-encrypted-pushpull-reply.hex', 'd → e join push/pull reply, encrypted', encTcp.find((d) => encReq !== undefined && d.stream === encReq.stream && !d.fromClient));
+  pick(
+    'tcp-encrypted-pushpull-reply.hex',
+    'd → e join push/pull reply, encrypted',
+    encTcp.find((d) => encReq !== undefined && d.stream === encReq.stream && !d.fromClient),
+  );
 
   // ------------------------------------------------------------------------------------------
   // Facts and checks.
   const leavesAll = decoded.flatMap((d) => d.leaves.map((l) => ({ d, ...l })));
   const alives = leavesAll.filter((l) => l.node.name === 'alive');
-  const ppStates = decoded.flatMap((d) => ((leafOf(d, 'pushPull')?.fields?.states ?? []) as Record<string, unknown>[]));
+  const ppStates = decoded.flatMap((d) => (leafOf(d, 'pushPull')?.fields?.states ?? []) as Record<string, unknown>[]);
   const hexOf = (v: unknown): string => (v !== null && typeof v === 'object' && 'hex' in v ? String((v as { hex: string }).hex) : String(v));
   const vsnSeen = [...new Set([...alives.map((l) => hexOf(l.node.fields?.Vsn)), ...ppStates.map((s) => hexOf(s.Vsn))])];
   const addrSeen = [...new Set([...alives.map((l) => hexOf(l.node.fields?.Addr)), ...ppStates.map((s) => hexOf(s.Addr))])];
@@ -1200,7 +1419,9 @@ async function main(): Promise<void> {
   // Gossip = what the gossip loop sends: only broadcasts (alive/suspect/dead and Serf user
   // broadcasts). Query responses are user messages too but are sent directly (no Node record).
   const isGossipPacket = (d: Decoded): boolean =>
-    partsOf(d).every((p) => ['alive', 'suspect', 'dead'].includes(p.name) || (p.name === 'user' && !['serf:queryResponse', 'serf:relay'].includes(p.serf?.name ?? '')));
+    partsOf(d).every(
+      (p) => ['alive', 'suspect', 'dead'].includes(p.name) || (p.name === 'user' && !['serf:queryResponse', 'serf:relay'].includes(p.serf?.name ?? '')),
+    );
   const gossipPackets = decoded.filter((d) => d.kind === 'udp' && isGossipPacket(d));
   const gossipCrc = gossipPackets.filter((d) => top(d).name === 'hasCrc');
   const pingAckPackets = decoded.filter((d) => d.kind === 'udp' && ['ping', 'ack'].includes(partsOf(d)[0]?.name ?? '') && !looksLikeSuspectProbe(d));
@@ -1237,11 +1458,15 @@ async function main(): Promise<void> {
   const pings = leavesAll.filter((l) => l.node.name === 'ping');
   const acks = leavesAll.filter((l) => l.node.name === 'ack');
   const ackPayloads = acks.map((l) => hexOf(l.node.fields?.Payload));
-  const ppHeaders = tcpDirs.map((d) => ({ d, h: leafOf(d, 'pushPull')?.fields?.header as Record<string, unknown> | undefined })).filter((x) => x.h !== undefined);
-  const joinFlagsMatch = ppHeaders.filter((x) => x.d.fromClient).every((req) => {
-    const rep = ppHeaders.find((y) => y.d.stream === req.d.stream && !y.d.fromClient);
-    return rep === undefined || rep.h!.Join === req.h!.Join;
-  });
+  const ppHeaders = tcpDirs
+    .map((d) => ({ d, h: leafOf(d, 'pushPull')?.fields?.header as Record<string, unknown> | undefined }))
+    .filter((x) => x.h !== undefined);
+  const joinFlagsMatch = ppHeaders
+    .filter((x) => x.d.fromClient)
+    .every((req) => {
+      const rep = ppHeaders.find((y) => y.d.stream === req.d.stream && !y.d.fromClient);
+      return rep === undefined || rep.h!.Join === req.h!.Join;
+    });
   const encUdpAll = decoded.filter((d) => d.kind === 'udp' && d.encrypted);
   const encTcpAll = decoded.filter((d) => d.kind === 'tcp' && d.encrypted);
   const allIssues = decoded.flatMap((d) => d.issues.map((i) => `${d.kind} frame ${d.frame}: ${i}`));
@@ -1274,67 +1499,336 @@ async function main(): Promise<void> {
   const fmt = allStats.formats;
   const n0 = (k: string): number => fmt[k] ?? 0;
 
-  check('§1.1', 'every plaintext message starts with a known type byte (0–13)', allIssues.filter((i) => /unknown memberlist type/.test(i)).length === 0 && decodeFailures.length === 0, `${decoded.length} datagrams/stream directions decoded, ${decodeFailures.length} failures, issues: ${allIssues.length}`);
-  check('§1.1', 'encrypted UDP packets have no type byte; the datagram starts with the encryption version byte', encUdpAll.length > 0 ? encUdpFirstBytes.every((b) => b === 1) : undefined, `${encUdpAll.length} encrypted datagrams, first bytes ${JSON.stringify(encUdpFirstBytes)}; all decrypted with the key and empty AAD`);
-  check('§2', 'structs are maps with Go field names, keys sorted bytewise', allStats.unsortedStructs.length === 0, `unsorted struct maps: ${allStats.unsortedStructs.length}${allStats.unsortedStructs.length ? ' e.g. ' + allStats.unsortedStructs[0] : ''}`);
-  check('§2', 'the encoder never emits str8 (d9) nor bin8/16/32 (c4–c6)', n0('str8') + n0('bin8') + n0('bin16') + n0('bin32') === 0, `format counts: ${JSON.stringify(fmt)}`);
-  check('§2', 'map header fixmap for < 16 entries (0xde only beyond); 0xdf never', n0('map32') === 0, `fixmap ${n0('fixmap')}, map16 ${n0('map16')}, map32 ${n0('map32')}`);
-  check('§2', 'non-negative integers use the smallest unsigned form', allStats.nonMinimalInts.length === 0, `non-minimal: ${allStats.nonMinimalInts.slice(0, 5).join(', ') || 'none'}; signed int forms seen: ${['int8', 'int16', 'int32', 'int64', 'negfixint'].map((k) => `${k} ${n0(k)}`).join(', ')}`);
+  check(
+    '§1.1',
+    'every plaintext message starts with a known type byte (0–13)',
+    allIssues.filter((i) => /unknown memberlist type/.test(i)).length === 0 && decodeFailures.length === 0,
+    `${decoded.length} datagrams/stream directions decoded, ${decodeFailures.length} failures, issues: ${allIssues.length}`,
+  );
+  check(
+    '§1.1',
+    'encrypted UDP packets have no type byte; the datagram starts with the encryption version byte',
+    encUdpAll.length > 0 ? encUdpFirstBytes.every((b) => b === 1) : undefined,
+    `${encUdpAll.length} encrypted datagrams, first bytes ${JSON.stringify(encUdpFirstBytes)}; all decrypted with the key and empty AAD`,
+  );
+  check(
+    '§2',
+    'structs are maps with Go field names, keys sorted bytewise',
+    allStats.unsortedStructs.length === 0,
+    `unsorted struct maps: ${allStats.unsortedStructs.length}${allStats.unsortedStructs.length ? ' e.g. ' + allStats.unsortedStructs[0] : ''}`,
+  );
+  check(
+    '§2',
+    'the encoder never emits str8 (d9) nor bin8/16/32 (c4–c6)',
+    n0('str8') + n0('bin8') + n0('bin16') + n0('bin32') === 0,
+    `format counts: ${JSON.stringify(fmt)}`,
+  );
+  check(
+    '§2',
+    'map header fixmap for < 16 entries (0xde only beyond); 0xdf never',
+    n0('map32') === 0,
+    `fixmap ${n0('fixmap')}, map16 ${n0('map16')}, map32 ${n0('map32')}`,
+  );
+  check(
+    '§2',
+    'non-negative integers use the smallest unsigned form',
+    allStats.nonMinimalInts.length === 0,
+    `non-minimal: ${allStats.nonMinimalInts.slice(0, 5).join(', ') || 'none'}; signed int forms seen: ${['int8', 'int16', 'int32', 'int64', 'negfixint'].map((k) => `${k} ${n0(k)}`).join(', ')}`,
+  );
   check('§2', 'negative values never occur', allStats.negativeInts === 0, `${allStats.negativeInts} negative integers`);
-  check('§2', 'Vsn is a 6-byte raw string (a6 …), not an array', vsnSeen.every((v) => v.length === 12), `Vsn values: ${vsnSeen.join(', ')}`);
-  check('§2', 'bound to a specific IPv4 address, Serf\'s own Addr is 4 bytes', addrSeen.every((a) => a.length === 8), `Addr values: ${addrSeen.join(', ')}`);
-  check('§2', 'Serf ack payloads contain float64 (cb) and arrays', n0('float64') > 0 && n0('fixarray') > 0, `float64 ${n0('float64')}, fixarray ${n0('fixarray')}`);
-  check('§3', 'ping fields in wire order Node, SeqNo, SourceAddr, SourceNode, SourcePort', pings.length > 0 ? pings.every((l) => JSON.stringify(l.node.keys) === JSON.stringify(['Node', 'SeqNo', 'SourceAddr', 'SourceNode', 'SourcePort'])) : undefined, `${pings.length} pings; key sets: ${[...new Set(pings.map((l) => l.node.keys?.join(',')))].join(' | ')}`);
-  check('§3', 'ack fields Payload, SeqNo; Serf ack Payload = 01 + msgpack {Adjustment, Error, Height, Vec[8]}', acks.length > 0 ? acks.every((l) => l.node.keys?.join(',') === 'Payload,SeqNo') && ackPayloads.filter((p) => p !== 'null').every((p) => p.startsWith('01')) : undefined, `${acks.length} acks; payload starts: ${[...new Set(ackPayloads.map((p) => p.slice(0, 4)))].join(', ')}; coordinate keys: ${JSON.stringify(Object.keys((acks.find((l) => l.node.fields?.PayloadDecoded)?.node.fields?.PayloadDecoded as { coordinate?: object } | undefined)?.coordinate ?? {}))}`);
-  check('§3', 'relayed acks carry a nil Payload (c0)', acks.some((l) => l.node.fields?.Payload === null) ? true : undefined, `${acks.filter((l) => l.node.fields?.Payload === null).length} acks with nil payload`);
-  check('§3', 'indirectPing fields Nack, Node, Port, SeqNo, SourceAddr, SourceNode, SourcePort, Target; Nack true to PMax ≥ 4 peers', indirect.length > 0 ? indirect.every((l) => l.node.keys?.join(',') === 'Nack,Node,Port,SeqNo,SourceAddr,SourceNode,SourcePort,Target' && l.node.fields?.Nack === true) : undefined, `${indirect.length} indirect pings`);
-  check('§3', 'nack is {SeqNo}', leavesAll.some((l) => l.node.name === 'nack') ? leavesAll.filter((l) => l.node.name === 'nack').every((l) => l.node.keys?.join(',') === 'SeqNo') : undefined, `${leavesAll.filter((l) => l.node.name === 'nack').length} nacks`);
-  check('§3', 'suspect/dead fields From, Incarnation, Node', leavesAll.filter((l) => ['suspect', 'dead'].includes(l.node.name)).every((l) => l.node.keys?.join(',') === 'From,Incarnation,Node'), `${leavesAll.filter((l) => l.node.name === 'suspect').length} suspect, ${leavesAll.filter((l) => l.node.name === 'dead').length} dead`);
-  check('§3', 'alive fields Addr, Incarnation, Meta, Node, Port, Vsn', alives.every((l) => l.node.keys?.join(',') === 'Addr,Incarnation,Meta,Node,Port,Vsn'), `${alives.length} alive messages`);
-  check('§3', 'compress fields Algo (0 = LZW), Buf', compressNodes.every((n) => n.keys?.join(',') === 'Algo,Buf' && n.fields?.Algo === 0), `${compressNodes.length} compress messages`);
-  check('§3.2', 'compound = 07 | N | N×u16 BE lengths | parts, with no trailing bytes and no empty parts', compoundNodes.every((n) => n.notes?.trailingBytes === 0 && (n.notes?.lengths as number[]).every((x) => x > 0)), `${compoundNodes.length} compounds, max parts ${Math.max(0, ...compoundNodes.map((n) => Number(n.notes?.count)))}`);
-  check('§3.3', 'CRC wrapper 0c | CRC32-IEEE (BE) over the rest; always valid', allIssues.filter((i) => /CRC/.test(i)).length === 0, `${decoded.filter((d) => top(d).name === 'hasCrc').length} CRC-wrapped packets, all CRCs valid`);
-  check('§3.3', 'gossip to a PMax-5 node arrives CRC-wrapped', gossipPackets.length > 0 ? gossipCrc.length === gossipPackets.length : undefined, `${gossipCrc.length}/${gossipPackets.length} gossip-only datagrams CRC-wrapped`);
-  check('§3.3', 'the ping+suspect compound used to probe a suspect node is CRC-wrapped', suspectProbe.length > 0 ? suspectProbe.every((d) => top(d).name === 'hasCrc') : undefined, `${suspectProbe.length} such probes`);
-  check('§3.3', 'plain pings and acks are sent without the CRC', pingAckPackets.length > 0 ? pingAckCrc.length === 0 : undefined, `${pingAckCrc.length}/${pingAckPackets.length} ping/ack(-led) datagrams CRC-wrapped`);
-  check('§3.3', 'a CRC wrapper is only ever the outermost plaintext layer', decoded.every((d) => !d.leaves.some((l) => l.path.filter((x) => x !== 'encrypted').indexOf('crc') > 0)), `${decoded.filter((d) => d.kind === 'udp' && d.plain[0] === 12).length} datagrams with 0c as the outer plaintext layer; no 0c inside a compress or compound`);
+  check(
+    '§2',
+    'Vsn is a 6-byte raw string (a6 …), not an array',
+    vsnSeen.every((v) => v.length === 12),
+    `Vsn values: ${vsnSeen.join(', ')}`,
+  );
+  check(
+    '§2',
+    "bound to a specific IPv4 address, Serf's own Addr is 4 bytes",
+    addrSeen.every((a) => a.length === 8),
+    `Addr values: ${addrSeen.join(', ')}`,
+  );
+  check(
+    '§2',
+    'Serf ack payloads contain float64 (cb) and arrays',
+    n0('float64') > 0 && n0('fixarray') > 0,
+    `float64 ${n0('float64')}, fixarray ${n0('fixarray')}`,
+  );
+  check(
+    '§3',
+    'ping fields in wire order Node, SeqNo, SourceAddr, SourceNode, SourcePort',
+    pings.length > 0
+      ? pings.every((l) => JSON.stringify(l.node.keys) === JSON.stringify(['Node', 'SeqNo', 'SourceAddr', 'SourceNode', 'SourcePort']))
+      : undefined,
+    `${pings.length} pings; key sets: ${[...new Set(pings.map((l) => l.node.keys?.join(',')))].join(' | ')}`,
+  );
+  check(
+    '§3',
+    'ack fields Payload, SeqNo; Serf ack Payload = 01 + msgpack {Adjustment, Error, Height, Vec[8]}',
+    acks.length > 0
+      ? acks.every((l) => l.node.keys?.join(',') === 'Payload,SeqNo') && ackPayloads.filter((p) => p !== 'null').every((p) => p.startsWith('01'))
+      : undefined,
+    `${acks.length} acks; payload starts: ${[...new Set(ackPayloads.map((p) => p.slice(0, 4)))].join(', ')}; coordinate keys: ${JSON.stringify(Object.keys((acks.find((l) => l.node.fields?.PayloadDecoded)?.node.fields?.PayloadDecoded as { coordinate?: object } | undefined)?.coordinate ?? {}))}`,
+  );
+  check(
+    '§3',
+    'relayed acks carry a nil Payload (c0)',
+    acks.some((l) => l.node.fields?.Payload === null) ? true : undefined,
+    `${acks.filter((l) => l.node.fields?.Payload === null).length} acks with nil payload`,
+  );
+  check(
+    '§3',
+    'indirectPing fields Nack, Node, Port, SeqNo, SourceAddr, SourceNode, SourcePort, Target; Nack true to PMax ≥ 4 peers',
+    indirect.length > 0
+      ? indirect.every((l) => l.node.keys?.join(',') === 'Nack,Node,Port,SeqNo,SourceAddr,SourceNode,SourcePort,Target' && l.node.fields?.Nack === true)
+      : undefined,
+    `${indirect.length} indirect pings`,
+  );
+  check(
+    '§3',
+    'nack is {SeqNo}',
+    leavesAll.some((l) => l.node.name === 'nack')
+      ? leavesAll.filter((l) => l.node.name === 'nack').every((l) => l.node.keys?.join(',') === 'SeqNo')
+      : undefined,
+    `${leavesAll.filter((l) => l.node.name === 'nack').length} nacks`,
+  );
+  check(
+    '§3',
+    'suspect/dead fields From, Incarnation, Node',
+    leavesAll.filter((l) => ['suspect', 'dead'].includes(l.node.name)).every((l) => l.node.keys?.join(',') === 'From,Incarnation,Node'),
+    `${leavesAll.filter((l) => l.node.name === 'suspect').length} suspect, ${leavesAll.filter((l) => l.node.name === 'dead').length} dead`,
+  );
+  check(
+    '§3',
+    'alive fields Addr, Incarnation, Meta, Node, Port, Vsn',
+    alives.every((l) => l.node.keys?.join(',') === 'Addr,Incarnation,Meta,Node,Port,Vsn'),
+    `${alives.length} alive messages`,
+  );
+  check(
+    '§3',
+    'compress fields Algo (0 = LZW), Buf',
+    compressNodes.every((n) => n.keys?.join(',') === 'Algo,Buf' && n.fields?.Algo === 0),
+    `${compressNodes.length} compress messages`,
+  );
+  check(
+    '§3.2',
+    'compound = 07 | N | N×u16 BE lengths | parts, with no trailing bytes and no empty parts',
+    compoundNodes.every((n) => n.notes?.trailingBytes === 0 && (n.notes?.lengths as number[]).every((x) => x > 0)),
+    `${compoundNodes.length} compounds, max parts ${Math.max(0, ...compoundNodes.map((n) => Number(n.notes?.count)))}`,
+  );
+  check(
+    '§3.3',
+    'CRC wrapper 0c | CRC32-IEEE (BE) over the rest; always valid',
+    allIssues.filter((i) => /CRC/.test(i)).length === 0,
+    `${decoded.filter((d) => top(d).name === 'hasCrc').length} CRC-wrapped packets, all CRCs valid`,
+  );
+  check(
+    '§3.3',
+    'gossip to a PMax-5 node arrives CRC-wrapped',
+    gossipPackets.length > 0 ? gossipCrc.length === gossipPackets.length : undefined,
+    `${gossipCrc.length}/${gossipPackets.length} gossip-only datagrams CRC-wrapped`,
+  );
+  check(
+    '§3.3',
+    'the ping+suspect compound used to probe a suspect node is CRC-wrapped',
+    suspectProbe.length > 0 ? suspectProbe.every((d) => top(d).name === 'hasCrc') : undefined,
+    `${suspectProbe.length} such probes`,
+  );
+  check(
+    '§3.3',
+    'plain pings and acks are sent without the CRC',
+    pingAckPackets.length > 0 ? pingAckCrc.length === 0 : undefined,
+    `${pingAckCrc.length}/${pingAckPackets.length} ping/ack(-led) datagrams CRC-wrapped`,
+  );
+  check(
+    '§3.3',
+    'a CRC wrapper is only ever the outermost plaintext layer',
+    decoded.every((d) => !d.leaves.some((l) => l.path.filter((x) => x !== 'encrypted').indexOf('crc') > 0)),
+    `${decoded.filter((d) => d.kind === 'udp' && d.plain[0] === 12).length} datagrams with 0c as the outer plaintext layer; no 0c inside a compress or compound`,
+  );
   {
     const relays = decoded.filter(isRelayPing);
-    check('§3', 'a relayed indirect ping is an ordinary ping by address (own SeqNo, Source* = relay), piggyback allowed, no CRC', relays.length > 0 ? relays.every((d) => top(d).name !== 'hasCrc' && partsOf(d)[0]!.fields?.SourceNode === d.from) : undefined, `${relays.length} relay pings: ${[...new Set(relays.map((d) => d.outline))].join(' | ')}`);
+    check(
+      '§3',
+      'a relayed indirect ping is an ordinary ping by address (own SeqNo, Source* = relay), piggyback allowed, no CRC',
+      relays.length > 0 ? relays.every((d) => top(d).name !== 'hasCrc' && partsOf(d)[0]!.fields?.SourceNode === d.from) : undefined,
+      `${relays.length} relay pings: ${[...new Set(relays.map((d) => d.outline))].join(' | ')}`,
+    );
   }
-  check('§3.3', 'indirect pings and nacks (sent by address, no Node record) carry no CRC', otherDirect.length > 0 ? otherDirectCrc.length === 0 : undefined, `${otherDirectCrc.length}/${otherDirect.length} indirect-ping/nack(-led) datagrams CRC-wrapped`);
-  check('§3.4', 'pings and acks are compressed (09) when that is strictly shorter, e.g. acks with coordinates', decoded.some((d) => d.kind === 'udp' && ['ping', 'ack'].includes(partsOf(d)[0]?.name ?? '') && d.outline.includes('compress(')) ? true : undefined, `${decoded.filter((d) => d.kind === 'udp' && ['ping', 'ack'].includes(partsOf(d)[0]?.name ?? '') && d.outline.includes('compress(')).length} compressed ping/ack(-led) datagrams`);
-  check('§3.4', 'UDP: compressed only when strictly shorter (never shorter-but-uncompressed, never compressed-but-not-shorter)', uncompressedButShorter.length === 0 && compressedNotShorter.length === 0, `${compressedUdp.length} compressed datagrams; ${uncompressedButShorter.length} uncompressed ones would have been shorter compressed; ${compressedNotShorter.length} compressed ones are not shorter`);
-  check('§3.4', 'order compress → CRC → encrypt (CRC covers the compressed bytes)', compressedUdp.length > 0 ? decoded.filter((d) => d.kind === 'udp' && d.outline.includes('compress')).every((d) => /^(encrypted\()?crc\(compress\(/.test(d.outline) || /^(encrypted\()?compress\(/.test(d.outline)) : undefined, `${compressedUdp.length} compressed datagrams: ${[...new Set(decoded.filter((d) => d.kind === 'udp' && d.outline.includes('compress')).map((d) => d.outline.replace(/\(.*/, '(…')))].join(', ')}`);
+  check(
+    '§3.3',
+    'indirect pings and nacks (sent by address, no Node record) carry no CRC',
+    otherDirect.length > 0 ? otherDirectCrc.length === 0 : undefined,
+    `${otherDirectCrc.length}/${otherDirect.length} indirect-ping/nack(-led) datagrams CRC-wrapped`,
+  );
+  check(
+    '§3.4',
+    'pings and acks are compressed (09) when that is strictly shorter, e.g. acks with coordinates',
+    decoded.some((d) => d.kind === 'udp' && ['ping', 'ack'].includes(partsOf(d)[0]?.name ?? '') && d.outline.includes('compress(')) ? true : undefined,
+    `${decoded.filter((d) => d.kind === 'udp' && ['ping', 'ack'].includes(partsOf(d)[0]?.name ?? '') && d.outline.includes('compress(')).length} compressed ping/ack(-led) datagrams`,
+  );
+  check(
+    '§3.4',
+    'UDP: compressed only when strictly shorter (never shorter-but-uncompressed, never compressed-but-not-shorter)',
+    uncompressedButShorter.length === 0 && compressedNotShorter.length === 0,
+    `${compressedUdp.length} compressed datagrams; ${uncompressedButShorter.length} uncompressed ones would have been shorter compressed; ${compressedNotShorter.length} compressed ones are not shorter`,
+  );
+  check(
+    '§3.4',
+    'order compress → CRC → encrypt (CRC covers the compressed bytes)',
+    compressedUdp.length > 0
+      ? decoded
+          .filter((d) => d.kind === 'udp' && d.outline.includes('compress'))
+          .every((d) => /^(encrypted\()?crc\(compress\(/.test(d.outline) || /^(encrypted\()?compress\(/.test(d.outline))
+      : undefined,
+    `${compressedUdp.length} compressed datagrams: ${[...new Set(decoded.filter((d) => d.kind === 'udp' && d.outline.includes('compress')).map((d) => d.outline.replace(/\(.*/, '(…')))].join(', ')}`,
+  );
   check('§3.4', 'datagrams stay near the 1400-byte budget', maxUdp <= 1400 + 5 + 29, `largest datagram ${maxUdp} bytes`);
-  check('§3.4', 'Serf user broadcasts are parts 08 <serf bytes>', leavesAll.some((l) => l.node.name === 'user') ? leavesAll.filter((l) => l.node.name === 'user').every((l) => l.node.serf !== undefined && !l.node.serf.name.startsWith('serf:serf-unknown')) : undefined, `${leavesAll.filter((l) => l.node.name === 'user').length} user parts`);
-  check('§4.1', 'streams from Serf are always compressed (09) when compression is on', tcpDirs.length > 0 ? tcpCompressed.length === tcpDirs.length : undefined, `${tcpCompressed.length}/${tcpDirs.length} stream directions start (after decryption) with 09`);
-  check('§4.1', 'no outer length framing on plaintext streams; one exchange per connection, no trailing bytes', tcpDirs.every((d) => (d.root.notes?.trailingBytes ?? 0) === 0 && (d.root.children?.[0]?.notes?.trailingBytes ?? 0) === 0), `${tcpDirs.length} stream directions fully consumed by one message`);
-  check('§4.1', 'there is never a CRC wrapper on streams', tcpDirs.every((d) => d.plain[0] !== 12), 'no stream starts with 0c');
-  check('§4.2', 'the TCP fallback ping is sent (to a node not answering UDP) as 09 → 00 ping', decoded.some((d) => d.kind === 'tcp' && has(d, 'ping')) ? true : undefined, `${decoded.filter((d) => d.kind === 'tcp' && has(d, 'ping')).length} TCP pings`);
+  check(
+    '§3.4',
+    'Serf user broadcasts are parts 08 <serf bytes>',
+    leavesAll.some((l) => l.node.name === 'user')
+      ? leavesAll.filter((l) => l.node.name === 'user').every((l) => l.node.serf !== undefined && !l.node.serf.name.startsWith('serf:serf-unknown'))
+      : undefined,
+    `${leavesAll.filter((l) => l.node.name === 'user').length} user parts`,
+  );
+  check(
+    '§4.1',
+    'streams from Serf are always compressed (09) when compression is on',
+    tcpDirs.length > 0 ? tcpCompressed.length === tcpDirs.length : undefined,
+    `${tcpCompressed.length}/${tcpDirs.length} stream directions start (after decryption) with 09`,
+  );
+  check(
+    '§4.1',
+    'no outer length framing on plaintext streams; one exchange per connection, no trailing bytes',
+    tcpDirs.every((d) => (d.root.notes?.trailingBytes ?? 0) === 0 && (d.root.children?.[0]?.notes?.trailingBytes ?? 0) === 0),
+    `${tcpDirs.length} stream directions fully consumed by one message`,
+  );
+  check(
+    '§4.1',
+    'there is never a CRC wrapper on streams',
+    tcpDirs.every((d) => d.plain[0] !== 12),
+    'no stream starts with 0c',
+  );
+  check(
+    '§4.2',
+    'the TCP fallback ping is sent (to a node not answering UDP) as 09 → 00 ping',
+    decoded.some((d) => d.kind === 'tcp' && has(d, 'ping')) ? true : undefined,
+    `${decoded.filter((d) => d.kind === 'tcp' && has(d, 'ping')).length} TCP pings`,
+  );
   {
     const tcpPings = decoded.filter((d) => d.kind === 'tcp' && d.fromClient && has(d, 'ping'));
     const matched = tcpPings.filter((t) => {
       const seq = leafOf(t, 'ping')?.fields?.SeqNo;
-      return decoded.some((u) => u.kind === 'udp' && u.from === t.from && u.to === t.to && u.time <= t.time && partsOf(u)[0]?.name === 'ping' && partsOf(u)[0]!.fields?.SeqNo === seq);
+      return decoded.some(
+        (u) =>
+          u.kind === 'udp' && u.from === t.from && u.to === t.to && u.time <= t.time && partsOf(u)[0]?.name === 'ping' && partsOf(u)[0]!.fields?.SeqNo === seq,
+      );
     });
-    check('§8.2', 'the TCP fallback ping carries the same SeqNo as the failed UDP probe', tcpPings.length > 0 ? matched.length === tcpPings.length : undefined, `${matched.length}/${tcpPings.length} TCP pings match an earlier UDP ping's SeqNo`);
+    check(
+      '§8.2',
+      'the TCP fallback ping carries the same SeqNo as the failed UDP probe',
+      tcpPings.length > 0 ? matched.length === tcpPings.length : undefined,
+      `${matched.length}/${tcpPings.length} TCP pings match an earlier UDP ping's SeqNo`,
+    );
   }
-  check('§4.3', 'pushPullHeader keys Join, Nodes, UserStateLen; states keyed Addr, Incarnation, Meta, Name, Port, State, Vsn', ppHeaders.length > 0 ? ppHeaders.every((x) => leafOf(x.d, 'pushPull')?.keys?.join(',') === 'Join,Nodes,UserStateLen' && leafOf(x.d, 'pushPull')?.fields?.stateKeys !== undefined && (leafOf(x.d, 'pushPull')!.fields!.stateKeys as string[]).join(',') === 'Addr,Incarnation,Meta,Name,Port,State,Vsn') : undefined, `${ppHeaders.length} push/pull messages`);
-  check('§4.2', 'the responder replies with the same Join flag', ppHeaders.length > 0 ? joinFlagsMatch : undefined, `${ppHeaders.filter((x) => x.d.fromClient).length} exchanges`);
-  check('§4.3', 'a sender includes every node it knows, left (State 3) and dead (State 2) ones too', fStates.length > 0 ? fStates.some((s) => s.State === 3) && fStates.some((s) => s.State === 2) : undefined, `a → f reply states: ${fStates.map((s) => `${String(s.Name)}=${String(s.State)}`).join(', ')}`);
-  check('§5', 'LZW: every Buf decodes (LSB, 8-bit literals, CLEAR 256, EOF 257, ends in EOF)', compressNodes.length > 0 ? true : undefined, `${compressNodes.length} LZW streams decoded`);
-  check('§5', 'LZW encoder of §5 is byte-exact with Go: re-encoding the decompressed bytes reproduces Serf\'s Buf', compressNodes.length > 0 ? compressNodes.every((n) => n.notes?.lzwReencodeMatches === true) : undefined, `${compressNodes.filter((n) => n.notes?.lzwReencodeMatches === true).length}/${compressNodes.length} re-encodings identical`);
-  check('§6', 'UDP: the whole datagram is version 1 | nonce 12 | ciphertext | tag 16, AES-256-GCM with a 32-byte key, empty AAD', encUdpAll.length > 0 ? true : undefined, `${encUdpAll.length} datagrams decrypted`);
-  check('§6', 'TCP: 0a | L u32 BE | blob, L = blob length, AAD = the 5 header bytes', encTcpAll.length > 0 ? encTcpOk : undefined, `${encTcpAll.length} stream directions decrypted with AAD = 0a|L`);
-  check('§6', 'encrypted TCP plaintext starts with the inner type byte (09)', encTcpAll.length > 0 ? encTcpAll.every((d) => d.plain[0] === 9) : undefined, `first plaintext bytes ${JSON.stringify([...new Set(encTcpAll.map((d) => d.plain[0]))])}`);
-  check('§6', 'the UDP plaintext is the §3.4 step-4 buffer (CRC/compress/compound/plain message)', encUdpAll.length > 0 ? encUdpAll.every((d) => [0, 2, 7, 9, 12, 1, 11, 8, 4, 3, 5].includes(d.plain[0]!)) : undefined, `first plaintext bytes ${JSON.stringify([...new Set(encUdpAll.map((d) => d.plain[0]))])}`);
-  check('§8.1', 'the local incarnation starts at 1', alives.filter((l) => ['a', 'b', 'f', 'd', 'e'].includes(String(l.node.fields?.Node))).every((l) => l.node.fields?.Incarnation === 1), `alive incarnations by node: ${JSON.stringify(Object.fromEntries([...new Set(alives.map((l) => String(l.node.fields?.Node)))].map((n) => [n, [...new Set(alives.filter((l) => l.node.fields?.Node === n).map((l) => l.node.fields?.Incarnation))]])))}`);
-  check('§8.5', 'a resumed node declared dead refutes with a higher incarnation', alives.some((l) => l.node.fields?.Node === 'c' && Number(l.node.fields?.Incarnation) > 1) ? true : undefined, `c alive incarnations ${JSON.stringify([...new Set(alives.filter((l) => l.node.fields?.Node === 'c').map((l) => l.node.fields?.Incarnation))])}`);
-  check('§8.9', 'a leaving node broadcasts dead{Node = self, From = self}', deadLeave.length > 0 ? true : undefined, `${deadLeave.length} such messages (nodes ${[...new Set(deadLeave.map((l) => String(l.node.fields?.Node)))].join(',')})`);
-  check('§9.1', 'Serf advertises Vsn [1,5,2,2,5,5]', vsnSeen.length > 0 ? vsnSeen.every((v) => v === '010502020505') : undefined, `Vsn seen: ${vsnSeen.join(', ')}`);
-  check('§9.2', 'Meta = ff + msgpack map of tags; ff80 for no tags', metaByNode.c !== undefined ? metaByNode.c.every((m) => m === 'ff80') && (metaByNode.a ?? []).every((m) => m.startsWith('ff82')) : undefined, `Meta by node: ${JSON.stringify(metaByNode)}`);
-  check('§9.3', 'Serf intents/events/queries travel as compound parts 08 0x', leavesAll.some((l) => l.node.serf !== undefined) ? true : undefined, `serf types seen: ${JSON.stringify([...new Set(leavesAll.filter((l) => l.node.serf).map((l) => l.node.serf!.name))])}`);
+  check(
+    '§4.3',
+    'pushPullHeader keys Join, Nodes, UserStateLen; states keyed Addr, Incarnation, Meta, Name, Port, State, Vsn',
+    ppHeaders.length > 0
+      ? ppHeaders.every(
+          (x) =>
+            leafOf(x.d, 'pushPull')?.keys?.join(',') === 'Join,Nodes,UserStateLen' &&
+            leafOf(x.d, 'pushPull')?.fields?.stateKeys !== undefined &&
+            (leafOf(x.d, 'pushPull')!.fields!.stateKeys as string[]).join(',') === 'Addr,Incarnation,Meta,Name,Port,State,Vsn',
+        )
+      : undefined,
+    `${ppHeaders.length} push/pull messages`,
+  );
+  check(
+    '§4.2',
+    'the responder replies with the same Join flag',
+    ppHeaders.length > 0 ? joinFlagsMatch : undefined,
+    `${ppHeaders.filter((x) => x.d.fromClient).length} exchanges`,
+  );
+  check(
+    '§4.3',
+    'a sender includes every node it knows, left (State 3) and dead (State 2) ones too',
+    fStates.length > 0 ? fStates.some((s) => s.State === 3) && fStates.some((s) => s.State === 2) : undefined,
+    `a → f reply states: ${fStates.map((s) => `${String(s.Name)}=${String(s.State)}`).join(', ')}`,
+  );
+  check(
+    '§5',
+    'LZW: every Buf decodes (LSB, 8-bit literals, CLEAR 256, EOF 257, ends in EOF)',
+    compressNodes.length > 0 ? true : undefined,
+    `${compressNodes.length} LZW streams decoded`,
+  );
+  check(
+    '§5',
+    "LZW encoder of §5 is byte-exact with Go: re-encoding the decompressed bytes reproduces Serf's Buf",
+    compressNodes.length > 0 ? compressNodes.every((n) => n.notes?.lzwReencodeMatches === true) : undefined,
+    `${compressNodes.filter((n) => n.notes?.lzwReencodeMatches === true).length}/${compressNodes.length} re-encodings identical`,
+  );
+  check(
+    '§6',
+    'UDP: the whole datagram is version 1 | nonce 12 | ciphertext | tag 16, AES-256-GCM with a 32-byte key, empty AAD',
+    encUdpAll.length > 0 ? true : undefined,
+    `${encUdpAll.length} datagrams decrypted`,
+  );
+  check(
+    '§6',
+    'TCP: 0a | L u32 BE | blob, L = blob length, AAD = the 5 header bytes',
+    encTcpAll.length > 0 ? encTcpOk : undefined,
+    `${encTcpAll.length} stream directions decrypted with AAD = 0a|L`,
+  );
+  check(
+    '§6',
+    'encrypted TCP plaintext starts with the inner type byte (09)',
+    encTcpAll.length > 0 ? encTcpAll.every((d) => d.plain[0] === 9) : undefined,
+    `first plaintext bytes ${JSON.stringify([...new Set(encTcpAll.map((d) => d.plain[0]))])}`,
+  );
+  check(
+    '§6',
+    'the UDP plaintext is the §3.4 step-4 buffer (CRC/compress/compound/plain message)',
+    encUdpAll.length > 0 ? encUdpAll.every((d) => [0, 2, 7, 9, 12, 1, 11, 8, 4, 3, 5].includes(d.plain[0]!)) : undefined,
+    `first plaintext bytes ${JSON.stringify([...new Set(encUdpAll.map((d) => d.plain[0]))])}`,
+  );
+  check(
+    '§8.1',
+    'the local incarnation starts at 1',
+    alives.filter((l) => ['a', 'b', 'f', 'd', 'e'].includes(String(l.node.fields?.Node))).every((l) => l.node.fields?.Incarnation === 1),
+    `alive incarnations by node: ${JSON.stringify(Object.fromEntries([...new Set(alives.map((l) => String(l.node.fields?.Node)))].map((n) => [n, [...new Set(alives.filter((l) => l.node.fields?.Node === n).map((l) => l.node.fields?.Incarnation))]])))}`,
+  );
+  check(
+    '§8.5',
+    'a resumed node declared dead refutes with a higher incarnation',
+    alives.some((l) => l.node.fields?.Node === 'c' && Number(l.node.fields?.Incarnation) > 1) ? true : undefined,
+    `c alive incarnations ${JSON.stringify([...new Set(alives.filter((l) => l.node.fields?.Node === 'c').map((l) => l.node.fields?.Incarnation))])}`,
+  );
+  check(
+    '§8.9',
+    'a leaving node broadcasts dead{Node = self, From = self}',
+    deadLeave.length > 0 ? true : undefined,
+    `${deadLeave.length} such messages (nodes ${[...new Set(deadLeave.map((l) => String(l.node.fields?.Node)))].join(',')})`,
+  );
+  check(
+    '§9.1',
+    'Serf advertises Vsn [1,5,2,2,5,5]',
+    vsnSeen.length > 0 ? vsnSeen.every((v) => v === '010502020505') : undefined,
+    `Vsn seen: ${vsnSeen.join(', ')}`,
+  );
+  check(
+    '§9.2',
+    'Meta = ff + msgpack map of tags; ff80 for no tags',
+    metaByNode.c !== undefined ? metaByNode.c.every((m) => m === 'ff80') && (metaByNode.a ?? []).every((m) => m.startsWith('ff82')) : undefined,
+    `Meta by node: ${JSON.stringify(metaByNode)}`,
+  );
+  check(
+    '§9.3',
+    'Serf intents/events/queries travel as compound parts 08 0x',
+    leavesAll.some((l) => l.node.serf !== undefined) ? true : undefined,
+    `serf types seen: ${JSON.stringify([...new Set(leavesAll.filter((l) => l.node.serf).map((l) => l.node.serf!.name))])}`,
+  );
   {
     const want: Record<string, string> = {
       'serf:leave': 'LTime,Node,Prune',
@@ -1345,17 +1839,46 @@ async function main(): Promise<void> {
     };
     const serfMsgs = leavesAll.filter((l) => l.node.serf !== undefined).map((l) => l.node.serf!);
     const bad = serfMsgs.filter((m) => want[m.name] !== undefined && m.keys?.join(',') !== want[m.name]);
-    check('§9.3', 'Serf message field sets: leave {LTime, Node, Prune}, join {LTime, Node}, event {CC, LTime, Name, Payload}, query {Addr … Timeout, 11 keys}, response {Flags, From, ID, LTime, Payload}', serfMsgs.length > 0 ? bad.length === 0 : undefined, `${serfMsgs.length} Serf messages; mismatches: ${bad.map((m) => `${m.name}=${m.keys?.join(',')}`).slice(0, 3).join('; ') || 'none'}`);
+    check(
+      '§9.3',
+      'Serf message field sets: leave {LTime, Node, Prune}, join {LTime, Node}, event {CC, LTime, Name, Payload}, query {Addr … Timeout, 11 keys}, response {Flags, From, ID, LTime, Payload}',
+      serfMsgs.length > 0 ? bad.length === 0 : undefined,
+      `${serfMsgs.length} Serf messages; mismatches: ${
+        bad
+          .map((m) => `${m.name}=${m.keys?.join(',')}`)
+          .slice(0, 3)
+          .join('; ') || 'none'
+      }`,
+    );
   }
-  check('§9.3', 'query responses come as direct UDP user messages', queryRespPackets.length > 0 ? true : undefined, `${queryRespPackets.length} datagrams: ${[...new Set(queryRespPackets.map((d) => d.outline))].join(' | ')}`);
-  check('§9.4', 'push/pull user state = 02 + msgpack {EventLTime, Events, LTime, LeftMembers, QueryLTime, StatusLTimes}', ppHeaders.length > 0 ? ppHeaders.every((x) => {
-    const us = leafOf(x.d, 'pushPull')?.fields?.userState as { serfType?: number; keys?: string[] } | undefined;
-    return us?.serfType === 2 && us.keys?.join(',') === 'EventLTime,Events,LTime,LeftMembers,QueryLTime,StatusLTimes';
-  }) : undefined, `UserStateLen values: ${JSON.stringify(userStateLens)}`);
-  check('§9.4', 'Serf sends the same state regardless of the Join flag (Events is an array of 512 slots)', ppHeaders.length > 0 ? ppHeaders.every((x) => {
-    const us = leafOf(x.d, 'pushPull')?.fields?.userState as { fields?: Record<string, unknown> } | undefined;
-    return Array.isArray(us?.fields?.Events) && (us!.fields!.Events as unknown[]).length === 512;
-  }) : undefined, 'Events array lengths checked');
+  check(
+    '§9.3',
+    'query responses come as direct UDP user messages',
+    queryRespPackets.length > 0 ? true : undefined,
+    `${queryRespPackets.length} datagrams: ${[...new Set(queryRespPackets.map((d) => d.outline))].join(' | ')}`,
+  );
+  check(
+    '§9.4',
+    'push/pull user state = 02 + msgpack {EventLTime, Events, LTime, LeftMembers, QueryLTime, StatusLTimes}',
+    ppHeaders.length > 0
+      ? ppHeaders.every((x) => {
+          const us = leafOf(x.d, 'pushPull')?.fields?.userState as { serfType?: number; keys?: string[] } | undefined;
+          return us?.serfType === 2 && us.keys?.join(',') === 'EventLTime,Events,LTime,LeftMembers,QueryLTime,StatusLTimes';
+        })
+      : undefined,
+    `UserStateLen values: ${JSON.stringify(userStateLens)}`,
+  );
+  check(
+    '§9.4',
+    'Serf sends the same state regardless of the Join flag (Events is an array of 512 slots)',
+    ppHeaders.length > 0
+      ? ppHeaders.every((x) => {
+          const us = leafOf(x.d, 'pushPull')?.fields?.userState as { fields?: Record<string, unknown> } | undefined;
+          return Array.isArray(us?.fields?.Events) && (us!.fields!.Events as unknown[]).length === 512;
+        })
+      : undefined,
+    'Events array lengths checked',
+  );
 
   // ------------------------------------------------------------------------------------------
   // Write.
@@ -1417,7 +1940,8 @@ async function main(): Promise<void> {
     firstPingSeqNo: Math.min(...pings.map((l) => Number(l.node.fields?.SeqNo))),
     pingsWithSourceFields: `${pings.filter((l) => l.node.keys?.includes('SourceNode')).length}/${pings.length}`,
     queryResponsesToSelf: queryRespPackets.filter((d) => d.from === d.to).length,
-    udpCompressedPingAckLed: decoded.filter((d) => d.kind === 'udp' && ['ping', 'ack'].includes(partsOf(d)[0]?.name ?? '') && d.outline.includes('compress(')).length,
+    udpCompressedPingAckLed: decoded.filter((d) => d.kind === 'udp' && ['ping', 'ack'].includes(partsOf(d)[0]?.name ?? '') && d.outline.includes('compress('))
+      .length,
     pushPullUserStateLen: userStateLens,
     msgpackFormats: fmt,
     timings,

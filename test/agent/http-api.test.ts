@@ -70,7 +70,9 @@ describe('the agent’s HTTP API', () => {
     await waitFor('a join event on the stream', () => events.join('').includes('event: join\ndata: {"name":"peer"'));
     // Broadcasts and queries that reach the agent are on the stream too.
     peer.broadcast(Buffer.from('v9'), 'deploy');
-    await waitFor('the broadcast on the stream', () => /event: user\ndata: \{"name":"deploy","payload":"v9","payloadBase64":"djk=","from":"127\.0\.0\.1:\d+"\}/.test(events.join('')));
+    await waitFor('the broadcast on the stream', () =>
+      /event: user\ndata: \{"name":"deploy","payload":"v9","payloadBase64":"djk=","from":"127\.0\.0\.1:\d+"\}/.test(events.join('')),
+    );
     void peer.query('whoami', Buffer.from('?'), { timeoutMs: 300 });
     await waitFor('the query on the stream', () => /event: query\ndata: \{"name":"whoami","from":"peer","ltime":\d+,"payload":"\?"\}/.test(events.join('')));
     sse.destroy();

@@ -25,7 +25,21 @@ function start(options: AgentOptions): Promise<Agent> {
 const baseOf = (agent: Agent) => `http://127.0.0.1:${agent.http.port}`;
 const gossipOf = (agent: Agent) => `127.0.0.1:${agent.node.address.port}`;
 
-type Stats = Record<string, number>;
+type Stats = Record<
+  | 'broadcastQueue'
+  | 'bytesIn'
+  | 'bytesOut'
+  | 'dropped'
+  | 'failuresDeclared'
+  | 'healthScore'
+  | 'packetsIn'
+  | 'packetsOut'
+  | 'probes'
+  | 'probesFailed'
+  | 'refutations'
+  | 'suspicions',
+  number
+>;
 
 describe('the live view’s routes and GET /v1/stats', () => {
   let agent: Agent;
@@ -64,7 +78,20 @@ describe('the live view’s routes and GET /v1/stats', () => {
     const stats = async (): Promise<Stats> => (await fetch(`${base}/v1/stats`)).json() as Promise<Stats>;
     const first = await stats();
     expect(Object.keys(first).sort()).toEqual(
-      ['broadcastQueue', 'bytesIn', 'bytesOut', 'dropped', 'failuresDeclared', 'healthScore', 'packetsIn', 'packetsOut', 'probes', 'probesFailed', 'refutations', 'suspicions'].sort(),
+      [
+        'broadcastQueue',
+        'bytesIn',
+        'bytesOut',
+        'dropped',
+        'failuresDeclared',
+        'healthScore',
+        'packetsIn',
+        'packetsOut',
+        'probes',
+        'probesFailed',
+        'refutations',
+        'suspicions',
+      ].sort(),
     );
     for (const value of Object.values(first)) expect(Number.isInteger(value) && value >= 0).toBe(true);
     await waitFor('probes and traffic to grow', async () => {
@@ -113,8 +140,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the live view in Chromium', () => {
     expect(response?.status()).toBe(200);
     return opened;
   }
-  const row = (on: Page, name: string, status?: string) =>
-    on.locator(`#members tr[data-name="${name}"]${status ? `[data-status="${status}"]` : ''}`);
+  const row = (on: Page, name: string, status?: string) => on.locator(`#members tr[data-name="${name}"]${status ? `[data-status="${status}"]` : ''}`);
   const live = (on: Page) => on.locator('#connection[data-state="live"]').waitFor();
 
   beforeAll(async () => {
@@ -182,9 +208,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the live view in Chromium', () => {
     await page.locator('#event-outcome', { hasText: /event release sent \(2 bytes\)/ }).waitFor();
     await waitFor('the page’s event at bravo', () => atBravo.includes('release=r7'));
     bravo.node.broadcast(Buffer.from('v3'), 'deploy');
-    await page.locator('#events li', { hasText: /user deploy: v3 \(relayed by 127\.0\.0\.1:\d+\)/ }).first().waitFor();
+    await page
+      .locator('#events li', { hasText: /user deploy: v3 \(relayed by 127\.0\.0\.1:\d+\)/ })
+      .first()
+      .waitFor();
     void bravo.node.query('uptime', Buffer.from('now'), { timeoutMs: 300 });
-    await page.locator('#events li', { hasText: /query uptime from bravo: now/ }).first().waitFor();
+    await page
+      .locator('#events li', { hasText: /query uptime from bravo: now/ })
+      .first()
+      .waitFor();
   });
 
   it('a crashed member turns failed in the table, and the log shows it', async () => {
@@ -192,7 +224,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the live view in Chromium', () => {
     await row(page, 'charlie', 'failed').waitFor();
     expect(await row(page, 'charlie').locator('.status').textContent()).toBe('failed');
     await page.locator('#count-failed', { hasText: /^1$/ }).waitFor();
-    await page.locator('#events li', { hasText: /failed charlie/ }).first().waitFor();
+    await page
+      .locator('#events li', { hasText: /failed charlie/ })
+      .first()
+      .waitFor();
   });
 
   it('the protocol control switches the whole cluster', async () => {
@@ -202,7 +237,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the live view in Chromium', () => {
     await waitFor('bravo to run heartbeat', async () => (await protocolOf(bravo)) === 'heartbeat');
     await page.locator('#protocol', { hasText: /^heartbeat$/ }).waitFor();
     // Newest first: the switch is logged above the earlier failure.
-    await page.locator('#events li', { hasText: /protocol → heartbeat/ }).first().waitFor();
+    await page
+      .locator('#events li', { hasText: /protocol → heartbeat/ })
+      .first()
+      .waitFor();
     const log = await page.locator('#events li').allTextContents();
     const switched = log.findIndex((entry) => /protocol → heartbeat/.test(entry));
     const failed = log.findIndex((entry) => /failed charlie/.test(entry));

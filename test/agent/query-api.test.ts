@@ -50,7 +50,11 @@ describe('queries, keys and coordinates through the agent', () => {
         name: 'qa',
         keyringFile,
         tags: { role: 'web' },
-        queryHandlers: ['echo=printf "%s|%s|%s|%s" "$HEARSAY_QUERY_NAME" "$HEARSAY_QUERY_FROM" "$SERF_EVENT" "$(cat)"', 'slow=sleep 20; echo never', 'fail=exit 3'],
+        queryHandlers: [
+          'echo=printf "%s|%s|%s|%s" "$HEARSAY_QUERY_NAME" "$HEARSAY_QUERY_FROM" "$SERF_EVENT" "$(cat)"',
+          'slow=sleep 20; echo never',
+          'fail=exit 3',
+        ],
       }),
     );
     const seed = [`127.0.0.1:${agents[0]!.node.address.port}`];
@@ -128,7 +132,10 @@ describe('queries, keys and coordinates through the agent', () => {
     expect(refused.ok).toBe(false);
     expect(Object.keys(refused.errors).sort()).toEqual(['qa', 'qb']);
     expect((await post('/v1/keys/remove', { key: KEY_1 })).json.ok).toBe(true);
-    await waitFor('the keyring file to hold only the new key', () => readFileSync(keyringFile, 'utf8').includes(KEY_2) && !readFileSync(keyringFile, 'utf8').includes(KEY_1));
+    await waitFor(
+      'the keyring file to hold only the new key',
+      () => readFileSync(keyringFile, 'utf8').includes(KEY_2) && !readFileSync(keyringFile, 'utf8').includes(KEY_1),
+    );
     expect(JSON.parse(readFileSync(keyringFile, 'utf8'))).toEqual([KEY_2]);
     expect(agents[1]!.node.keys).toEqual([KEY_2]);
     expect((await post('/v1/keys/install', { key: 'short' })).status).toBe(400);

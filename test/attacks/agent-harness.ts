@@ -8,7 +8,6 @@ import { waitFor } from '../runtime/helpers.js';
 
 export const FAST = { probeIntervalMs: 300, probeTimeoutMs: 150, gossipIntervalMs: 50, pushPullIntervalMs: 5000, tcpTimeoutMs: 1000 };
 
-
 /** A logger whose JSON lines the test can read. */
 export function capturedLog(): { log: Logger; lines: () => { level: number; msg: string; [field: string]: unknown }[] } {
   const written: string[] = [];

@@ -11,22 +11,31 @@ import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.j
 import { droppedMetric, FAST, start, waitFor } from './agent-harness.js';
 
 /** A raw HTTP request: fetch() cannot set Host, and sets Origin on its own terms. */
-function raw(port: number, method: string, path: string, headers: Record<string, string>, body = ''): Promise<{ status: number; error: string | undefined; headers: http.IncomingHttpHeaders }> {
+function raw(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body = '',
+): Promise<{ status: number; error: string | undefined; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: '127.0.0.1', port, method, path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => {
-        let error: string | undefined;
-        try {
-          error = (JSON.parse(text) as { error?: string }).error;
-        } catch {
-          // not JSON
-        }
-        resolve({ status: response.statusCode!, error, headers: response.headers });
-      });
-    });
+    const request = http.request(
+      { host: '127.0.0.1', port, method, path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => {
+          let error: string | undefined;
+          try {
+            error = (JSON.parse(text) as { error?: string }).error;
+          } catch {
+            // not JSON
+          }
+          resolve({ status: response.statusCode!, error, headers: response.headers });
+        });
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
@@ -57,7 +66,9 @@ describe('a web page against a local agent', () => {
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
       const simple = await raw(port, 'POST', '/v1/leave', { host: page.host, 'content-type': type }, 'a=b');
       expect(simple.status, type).toBe(415);
-      expect(simple.error).toBe(`POST /v1/leave changes state: send it with Content-Type: application/json (got "${type.split(';')[0]}"; an empty body is fine)`);
+      expect(simple.error).toBe(
+        `POST /v1/leave changes state: send it with Content-Type: application/json (got "${type.split(';')[0]}"; an empty body is fine)`,
+      );
     }
     expect((await raw(port, 'POST', '/v1/leave', { host: page.host })).error).toMatch(/got none/);
     expect((await raw(port, 'PUT', '/v1/protocol', { host: page.host, 'content-type': 'text/plain' }, '{"protocol":"heartbeat"}')).status).toBe(415);
@@ -76,18 +87,29 @@ describe('a web page against a local agent', () => {
   });
 
   it('the agent’s own pages (same origin, JSON) and clients without Origin still write', async () => {
-    const own = await raw(port, 'PUT', '/v1/pinned', { host: `localhost:${port}`, origin: `http://localhost:${port}`, 'content-type': 'application/json; charset=utf-8' }, '{"names":[]}');
+    const own = await raw(
+      port,
+      'PUT',
+      '/v1/pinned',
+      { host: `localhost:${port}`, origin: `http://localhost:${port}`, 'content-type': 'application/json; charset=utf-8' },
+      '{"names":[]}',
+    );
     expect(own.status).toBe(200);
     expect((await raw(port, 'PUT', '/v1/pinned', { host: `127.0.0.1:${port}`, 'content-type': 'application/json' }, '{"names":[]}')).status).toBe(200);
     // The origin must match the Host it was sent to, port included.
-    expect((await raw(port, 'PUT', '/v1/pinned', { host: `localhost:${port}`, origin: 'http://localhost:1', 'content-type': 'application/json' }, '{"names":[]}')).status).toBe(403);
+    expect(
+      (await raw(port, 'PUT', '/v1/pinned', { host: `localhost:${port}`, origin: 'http://localhost:1', 'content-type': 'application/json' }, '{"names":[]}'))
+        .status,
+    ).toBe(403);
   });
 
   it('DNS rebinding: a Host that is not one of the agent’s names is refused with 421', async () => {
     for (const host of ['attacker.example', `attacker.example:${port}`, 'localhost.attacker.example', '127.0.0.1.nip.io', '[::2]', 'a:b:c']) {
       const answer = await raw(port, 'GET', '/v1/keys', { host });
       expect(answer.status, host).toBe(421);
-      expect(answer.error).toMatch(/is not a name of this agent \(DNS rebinding\?\): it answers to localhost, 127\.0\.0\.1, \[::1\], agent\.test; add names with --http-allowed-host/);
+      expect(answer.error).toMatch(
+        /is not a name of this agent \(DNS rebinding\?\): it answers to localhost, 127\.0\.0\.1, \[::1\], agent\.test; add names with --http-allowed-host/,
+      );
     }
     const leave = await raw(port, 'POST', '/v1/leave', { host: 'attacker.example', origin: 'http://attacker.example', 'content-type': 'application/json' });
     expect(leave.status).toBe(421);
@@ -118,7 +140,8 @@ describe('a web page against a local agent', () => {
 describe('a client asking for more cluster-wide work than is reasonable', () => {
   let agent: Agent;
   let base: string;
-  const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) =>
+    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   beforeAll(async () => {
     agent = await start({ name: 'busy' });
@@ -131,7 +154,9 @@ describe('a client asking for more cluster-wide work than is reasonable', () => 
     await waitFor('16 queries asked', () => agent.node.stats.serf.queriesAsked >= 16);
     const refused = await post('/v1/query', { name: 'one-more', timeoutMs: 100 });
     expect(refused.status).toBe(429);
-    expect(((await refused.json()) as { error: string }).error).toBe('16 requests are already waiting for the cluster (queries, key operations, joins): retry when one has finished');
+    expect(((await refused.json()) as { error: string }).error).toBe(
+      '16 requests are already waiting for the cluster (queries, key operations, joins): retry when one has finished',
+    );
     expect((await Promise.all(waiting)).map((r) => r.status)).toEqual(Array(16).fill(200));
     expect(await droppedMetric(agent, 'agent', 'api-too-many-waiting')).toBe(1);
     expect((await post('/v1/query', { name: 'after', timeoutMs: 50 })).status).toBe(200);

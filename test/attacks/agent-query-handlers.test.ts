@@ -96,11 +96,20 @@ describe('a flood of queries to a handler-running agent', () => {
     await sendDatagrams(agent.node.address.port, datagrams, (index) =>
       waitFor(`datagram ${index} taken in`, () => agent.node.stats.serf.queriesReceived >= (index + 1) * 40),
     );
-    const metric = async (name: string) => Number(/^(\S+) (\d+)$/m.exec((await (await fetch(`http://127.0.0.1:${agent.http.port}/metrics`)).text()).split('\n').find((l) => l.startsWith(`${name} `)) ?? '')?.[2] ?? 0);
+    const metric = async (name: string) =>
+      Number(
+        /^(\S+) (\d+)$/m.exec(
+          (await (await fetch(`http://127.0.0.1:${agent.http.port}/metrics`)).text()).split('\n').find((l) => l.startsWith(`${name} `)) ?? '',
+        )?.[2] ?? 0,
+      );
     const queueFull = () => droppedMetric(agent, 'agent', 'query-handler-queue-full');
     const expired = () => droppedMetric(agent, 'agent', 'query-handler-expired');
     // Every query ran or was dropped unrun, and every run has ended (done, or killed at the deadline).
-    await waitFor('every query accounted for', async () => (await metric('hearsay_query_handler_runs_total')) + (await queueFull()) + (await expired()) === 1000 && alive().length === 0, 20_000);
+    await waitFor(
+      'every query accounted for',
+      async () => (await metric('hearsay_query_handler_runs_total')) + (await queueFull()) + (await expired()) === 1000 && alive().length === 0,
+      20_000,
+    );
     const concurrent = readFileSync(counts, 'utf8').trim().split('\n').map(Number);
     expect(Math.max(...concurrent)).toBeLessThanOrEqual(8);
     expect(Math.max(...concurrent)).toBeGreaterThanOrEqual(2);

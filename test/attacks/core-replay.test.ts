@@ -38,7 +38,11 @@ async function replayAfterLeave(config: NodeOptions['config']): Promise<{ observ
   const observers = [a1, a3];
   await waitFor('a2 alive at a1 and a3', () => observers.every((n) => n.members().find((m) => m.name === 'a2')?.status === 'alive'));
   const self = a1.members().find((m) => m.name === 'a2')!;
-  const alive = { type: 'alive' as const, incarnation: self.incarnation, profile: { name: 'a2', host: self.address, port: self.port, meta: self.meta, vsn: DEFAULT_VSN } };
+  const alive = {
+    type: 'alive' as const,
+    incarnation: self.incarnation,
+    profile: { name: 'a2', host: self.address, port: self.port, meta: self.meta, vsn: DEFAULT_VSN },
+  };
   const packet = encodePacket([alive], { crc: true, compress: true, keyring: new Keyring([KEY]) });
   await a2.leave();
   await a2.shutdown();
@@ -57,7 +61,13 @@ describe('replayed encrypted packets', () => {
     const { observers, packet } = await replayAfterLeave(CONFIG);
     await replay(packet, observers);
     await waitFor('the replay refused by both', () => observers.every((n) => n.stats.core.dropped['departed-alive'] === 1));
-    for (const observer of observers) expect(observer.members().map((m) => m.name).sort()).toEqual(['a1', 'a3']);
+    for (const observer of observers)
+      expect(
+        observer
+          .members()
+          .map((m) => m.name)
+          .sort(),
+      ).toEqual(['a1', 'a3']);
     expect(observers[0]!.stats.traffic.dropped['decrypt']).toBeUndefined();
   });
 

@@ -11,13 +11,7 @@ import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newCoordinate, type Coordinate } from '../../packages/hearsay/src/core/coordinate.js';
 import { createNode, DEFAULT_VSN, type HearsayNode, type MemberProfile, type Message, type NodeOptions } from '../../packages/hearsay/src/index.js';
-import {
-  decodePacket,
-  encodeCoordinatePayload,
-  encodePacket,
-  encodeStream,
-  MAX_COMPOUND_PARTS,
-} from '../../packages/hearsay/src/wire/index.js';
+import { decodePacket, encodeCoordinatePayload, encodePacket, encodeStream, MAX_COMPOUND_PARTS } from '../../packages/hearsay/src/wire/index.js';
 import { FAST, waitFor } from '../runtime/helpers.js';
 
 const U32_MAX = 0xffffffff;
@@ -31,7 +25,13 @@ afterEach(async () => {
 });
 
 async function node(name: string, options: NodeOptions = {}): Promise<HearsayNode> {
-  const created = await createNode({ name, bind: '127.0.0.1:0', config: FAST, ...options, ...(options.config ? { config: { ...FAST, ...options.config } } : {}) });
+  const created = await createNode({
+    name,
+    bind: '127.0.0.1:0',
+    config: FAST,
+    ...options,
+    ...(options.config ? { config: { ...FAST, ...options.config } } : {}),
+  });
   nodes.push(created);
   return created;
 }
@@ -72,8 +72,7 @@ async function udpSocket(): Promise<Attacker> {
     for (const message of decodePacket(data)) if (message.type === 'ack') acked.add(message.seqNo);
   });
   let nextSeqNo = 1;
-  const send = (to: HearsayNode, messages: Message[]) =>
-    socket.send(encodePacket(messages, { crc: false, compress: false }), to.address.port, '127.0.0.1');
+  const send = (to: HearsayNode, messages: Message[]) => socket.send(encodePacket(messages, { crc: false, compress: false }), to.address.port, '127.0.0.1');
   return {
     socket,
     port: socket.address().port,
@@ -102,12 +101,20 @@ function profile(name: string, port: number, meta: Uint8Array = SERF_TAGS): Memb
   return { name, host: '127.0.0.1', port, meta, vsn: DEFAULT_VSN };
 }
 
-const liveViews = (group: HearsayNode[]) => group.map((n) => n.members().map((m) => `${m.name}:${m.status}`).sort().join(' '));
+const liveViews = (group: HearsayNode[]) =>
+  group.map((n) =>
+    n
+      .members()
+      .map((m) => `${m.name}:${m.status}`)
+      .sort()
+      .join(' '),
+  );
 
 describe('the member table under forged push/pulls and alives (item 4)', () => {
   it('a forged push/pull of 10,000 members brings at most maxNewMembersPerPushPull; the table stops at maxMembers', async () => {
     const target = await node('pp-target', { config: { maxMembers: 6000 } });
-    const fake = (round: number) => Array.from({ length: 10_000 }, (_, i) => ({ profile: profile(`fake-${round}-${i}`, 1), incarnation: 1, status: 'alive' as const }));
+    const fake = (round: number) =>
+      Array.from({ length: 10_000 }, (_, i) => ({ profile: profile(`fake-${round}-${i}`, 1), incarnation: 1, status: 'alive' as const }));
     await sendPushPull(target, fake(1));
     await waitFor('the first push/pull merged', () => (target.stats.core.dropped['too-many-new-members'] ?? 0) > 0);
     expect(target.members()).toHaveLength(1 + 4096);

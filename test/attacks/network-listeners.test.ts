@@ -31,7 +31,13 @@ async function join(victim: HearsayNode, name: string): Promise<HearsayNode> {
 }
 
 const listenerErrors = (node: HearsayNode) => node.stats.traffic.dropped['listener-error'] ?? 0;
-const alive = (node: HearsayNode) => node.members().filter((m) => m.status === 'alive').map((m) => m.name).sort().join();
+const alive = (node: HearsayNode) =>
+  node
+    .members()
+    .filter((m) => m.status === 'alive')
+    .map((m) => m.name)
+    .sort()
+    .join();
 
 describe('listeners that throw', () => {
   it('on every event, synchronously or by a rejected promise: contained, counted, shown once; the node carries on', async () => {

@@ -96,7 +96,10 @@ describe('memory from concurrent streams', () => {
     const baseline = residentMemory().rss;
 
     // A plain push/pull announcing 4 MiB of user state, sent in 64 KiB pieces, never finished.
-    const header = new MsgpackWriter().byte(6).struct({ Join: false, Nodes: 0, UserStateLen: 4 * MiB }).finish();
+    const header = new MsgpackWriter()
+      .byte(6)
+      .struct({ Join: false, Nodes: 0, UserStateLen: 4 * MiB })
+      .finish();
     const piece = new Uint8Array(64 * 1024).fill(1);
     await streams(async (socket) => {
       await write(socket, header);

@@ -49,9 +49,7 @@ async function attack(victim: HearsayNode, datagrams: readonly Uint8Array[], set
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
   for (const datagram of datagrams) {
     const read = victim.stats.traffic.packetsIn;
-    await new Promise<void>((resolve, reject) =>
-      socket.send(datagram, victim.address.port, '127.0.0.1', (error) => (error ? reject(error) : resolve())),
-    );
+    await new Promise<void>((resolve, reject) => socket.send(datagram, victim.address.port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
     await waitFor('the victim to read the datagram', () => victim.stats.traffic.packetsIn > read, 2000);
   }
   await new Promise((resolve) => setTimeout(resolve, settleMs));
@@ -83,7 +81,12 @@ describe('nested compounds and compress messages', () => {
     expect(back).toBeLessThanOrEqual(5 * ack); // five acks of ping 1, nothing more
     expect(back / sent).toBeLessThan(0.01);
     expect((victim.stats.traffic.messagesOut.ack ?? 0) - acksBefore).toBeLessThanOrEqual(5 + 20); // + the member's probes
-    expect(victim.members().map((m) => `${m.name}:${m.status}`).sort()).toEqual(['member:alive', 'victim:alive']);
+    expect(
+      victim
+        .members()
+        .map((m) => `${m.name}:${m.status}`)
+        .sort(),
+    ).toEqual(['member:alive', 'victim:alive']);
   });
 
   it('compress inside compress is dropped, and a compound too large to be honest once expanded', async () => {

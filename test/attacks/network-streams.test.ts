@@ -83,7 +83,12 @@ async function tcpPing(port: number, target: string): Promise<WireStreamMessage>
 }
 
 const dropped = (victim: HearsayNode, reason: string) => victim.stats.traffic.dropped[reason] ?? 0;
-const alive = (victim: HearsayNode) => victim.members().filter((m) => m.status === 'alive').map((m) => m.name).sort();
+const alive = (victim: HearsayNode) =>
+  victim
+    .members()
+    .filter((m) => m.status === 'alive')
+    .map((m) => m.name)
+    .sort();
 
 describe('slowloris on the gossip TCP port', () => {
   it('1,000 idle connections from 8 other addresses: a newcomer joins, a member pushes and pulls, a TCP ping is answered', async () => {

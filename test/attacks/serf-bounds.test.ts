@@ -50,9 +50,7 @@ async function sendSerf(agent: Agent, messages: readonly Uint8Array[]): Promise<
     const flush = async () => {
       const read = agent.node.stats.traffic.packetsIn;
       for (const datagram of batch) {
-        await new Promise<void>((resolve, reject) =>
-          socket.send(datagram, agent.node.address.port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
-        );
+        await new Promise<void>((resolve, reject) => socket.send(datagram, agent.node.address.port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
       }
       const sent = batch.length;
       batch = [];
@@ -88,8 +86,7 @@ function stream(port: number, message: WireStreamMessage): Promise<WireStreamMes
   });
 }
 
-const event = (ltime: bigint, name: string, payload: Uint8Array = Buffer.from('x')) =>
-  encodeSerfUserEvent({ ltime, name, payload, coalesce: false });
+const event = (ltime: bigint, name: string, payload: Uint8Array = Buffer.from('x')) => encodeSerfUserEvent({ ltime, name, payload, coalesce: false });
 
 describe('the Serf layer’s bounds, against live agents', () => {
   const agents: Agent[] = [];
@@ -128,9 +125,7 @@ describe('the Serf layer’s bounds, against live agents', () => {
     agents.push(a, b);
     a.node.on('message', (_payload, _from, name) => heard.push(name));
     b.node.on('query', (incoming) => queriesAtB.push(incoming));
-    await waitFor('both agents alive at both', () =>
-      agents.every((agent) => agent.node.members().filter((m) => m.status === 'alive').length === 2),
-    );
+    await waitFor('both agents alive at both', () => agents.every((agent) => agent.node.members().filter((m) => m.status === 'alive').length === 2));
   });
 
   afterAll(async () => {
@@ -211,9 +206,7 @@ describe('the Serf layer’s bounds, against live agents', () => {
     await sendSerf(a, [query({ ltime: 5001n, filters })]);
     await waitFor('the query with 17 filters dropped', () => dropped('query-filters') === 1);
     // 200 queries, each with a different tag pattern of about 1,000 RE2 instructions.
-    const costly = Array.from({ length: 200 }, (_, i) =>
-      query({ ltime: 5002n, id: i, filters: [{ kind: 'tag', tag: 'role', expr: `(a{64}){15}|${i}` }] }),
-    );
+    const costly = Array.from({ length: 200 }, (_, i) => query({ ltime: 5002n, id: i, filters: [{ kind: 'tag', tag: 'role', expr: `(a{64}){15}|${i}` }] }));
     const started = Date.now();
     await sendSerf(a, costly);
     await waitFor(
@@ -233,9 +226,7 @@ describe('the Serf layer’s bounds, against live agents', () => {
   it('a relay factor over 5 and a timeout over an hour are cut back', async () => {
     const incoming = queriesAtB.length;
     // (An LTime close to a's: one far ahead would make b refuse a's next queries as too old, as Serf does.)
-    await sendSerf(b, [
-      query({ ltime: 5004n, flags: QueryFlag.ack, relayFactor: 255, timeoutMs: 2 ** 40, host: '127.0.0.1', port: gossip }),
-    ]);
+    await sendSerf(b, [query({ ltime: 5004n, flags: QueryFlag.ack, relayFactor: 255, timeoutMs: 2 ** 40, host: '127.0.0.1', port: gossip })]);
     await waitFor('the query at b', () => queriesAtB.length > incoming);
     const bounded = queriesAtB.at(-1)!;
     expect(bounded.deadline - Date.now()).toBeLessThanOrEqual(3_600_000);

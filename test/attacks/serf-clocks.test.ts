@@ -28,7 +28,6 @@ import { waitFor } from '../runtime/helpers.js';
 const TOP = 2n ** 64n - 1n;
 const FAST = { probeIntervalMs: 300, probeTimeoutMs: 150, gossipIntervalMs: 50, pushPullIntervalMs: 1000, tcpTimeoutMs: 1000 };
 
-
 /** One memberlist user message carrying a Serf message, in one datagram, as any host can send it. */
 async function sendSerf(port: number, serf: Uint8Array): Promise<void> {
   const socket = createSocket('udp4');
@@ -80,9 +79,7 @@ describe('Serf Lamport times at 2^64 − 1 against live agents', () => {
     agents.push(a);
     b = await start('cb', [`127.0.0.1:${a.node.address.port}`]);
     agents.push(b);
-    await waitFor('both agents alive at both', () =>
-      agents.every((agent) => agent.node.members().filter((m) => m.status === 'alive').length === 2),
-    );
+    await waitFor('both agents alive at both', () => agents.every((agent) => agent.node.members().filter((m) => m.status === 'alive').length === 2));
   });
 
   afterAll(async () => {

@@ -28,7 +28,15 @@ const runBench = (args: string[]) => runScript(bench, args, 100_000);
 describe('bench:attack', () => {
   it('runs three attacks at a tiny scale against hearsay (and Serf) and leaves no agent or temp dir behind', async () => {
     const attacks = ['nested-compound', 'large-streams', 'cross-site-leave'];
-    const { code, stdout, stderr } = await runBench(['--small', '--settle', '1s', '--attacks', attacks.join(','), '--json', ...(serfInstalled ? [] : ['--no-serf'])]);
+    const { code, stdout, stderr } = await runBench([
+      '--small',
+      '--settle',
+      '1s',
+      '--attacks',
+      attacks.join(','),
+      '--json',
+      ...(serfInstalled ? [] : ['--no-serf']),
+    ]);
     expect(code, stderr).toBe(0);
     const report = JSON.parse(stdout) as Report;
     expect(report.parameters).toMatchObject({ cluster_size: 3, scale: 'small', settle_s: 1 });

@@ -45,7 +45,18 @@ describe('hearsay agent', () => {
   });
 
   it('answers to the names given by --http-allowed-host, and refuses other Host headers', async () => {
-    const { child, log, ready } = await startAgent(['--name', 'named', '--bind', '127.0.0.1:0', '--http', '127.0.0.1:0', '--http-allowed-host', 'agent.test', '--query-handler-concurrency', '2']);
+    const { child, log, ready } = await startAgent([
+      '--name',
+      'named',
+      '--bind',
+      '127.0.0.1:0',
+      '--http',
+      '127.0.0.1:0',
+      '--http-allowed-host',
+      'agent.test',
+      '--query-handler-concurrency',
+      '2',
+    ]);
     try {
       const port = Number(ready.http.split(':')[1]);
       const status = (host: string) =>
@@ -72,7 +83,10 @@ describe('hearsay agent', () => {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no retries logged: ${log}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      const retries = log.split('\n').filter((line) => line.includes('retrying')).map((line) => JSON.parse(line).retryInMs);
+      const retries = log
+        .split('\n')
+        .filter((line) => line.includes('retrying'))
+        .map((line) => JSON.parse(line).retryInMs);
       expect(retries.slice(0, 2)).toEqual([1000, 2000]);
       const ready = JSON.parse(log.split('\n').find((line) => line.includes('agent ready'))!);
       expect((await fetch(`http://${ready.http}/v1/self`)).status).toBe(200);
@@ -82,7 +96,18 @@ describe('hearsay agent', () => {
   });
 
   it('starts with --protocol and --pin, warning that Serf nodes would be judged failed', async () => {
-    const { child, log, ready } = await startAgent(['--name', 'hybrid', '--bind', '127.0.0.1:0', '--http', '127.0.0.1:0', '--protocol', 'hybrid', '--pin', 'web-1']);
+    const { child, log, ready } = await startAgent([
+      '--name',
+      'hybrid',
+      '--bind',
+      '127.0.0.1:0',
+      '--http',
+      '127.0.0.1:0',
+      '--protocol',
+      'hybrid',
+      '--pin',
+      'web-1',
+    ]);
     try {
       expect(log()).toMatch(/hybrid detection needs every member to run hearsay: Serf and memberlist agents drop heartbeats and will be judged failed/);
       expect(ready.protocol).toBe('hybrid');

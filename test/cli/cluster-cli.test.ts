@@ -30,14 +30,31 @@ async function views(home: TestHome): Promise<View[]> {
   return JSON.parse(run.stdout) as View[];
 }
 
-const alive = (view: View) => view.members.filter((m) => m.status === 'alive').map((m) => m.name).sort();
+const alive = (view: View) =>
+  view.members
+    .filter((m) => m.status === 'alive')
+    .map((m) => m.name)
+    .sort();
 const status = (view: View, name: string) => view.members.find((m) => m.name === name)?.status;
 
 describe('hearsay cluster, end to end', () => {
   it('starts 5, sees a kill everywhere, adds one, and brings everything down', async () => {
     const home = newHome();
     const base = await freeBasePort(8);
-    const up = await home.run('cluster', 'up', '--size', '5', '--base-port', String(base), '--profile', 'local', '--probe-interval', '500ms', '--tag', 'test=e2e');
+    const up = await home.run(
+      'cluster',
+      'up',
+      '--size',
+      '5',
+      '--base-port',
+      String(base),
+      '--profile',
+      'local',
+      '--probe-interval',
+      '500ms',
+      '--tag',
+      'test=e2e',
+    );
     expect(up.stderr).toBe('');
     expect(up.code).toBe(0);
     const starting = up.stdout.split('\n').filter((line) => line.startsWith('Starting node: '));
@@ -48,9 +65,7 @@ describe('hearsay cluster, end to end', () => {
 
     const state = home.state()!;
     expect(state.agent_flags).toEqual(['--profile', 'local', '--tag', 'test=e2e', '--probe-interval', '500ms']);
-    expect(state.nodes.map((n) => [n.name, n.port, n.http])).toEqual(
-      [0, 1, 2, 3, 4].map((i) => [`node-${i}`, base + i, `127.0.0.1:${base + i + 10_000}`]),
-    );
+    expect(state.nodes.map((n) => [n.name, n.port, n.http])).toEqual([0, 1, 2, 3, 4].map((i) => [`node-${i}`, base + i, `127.0.0.1:${base + i + 10_000}`]));
     for (const node of state.nodes) {
       expect(node.pid).toBeGreaterThan(0);
       expect(existsSync(node.log)).toBe(true);
@@ -63,7 +78,12 @@ describe('hearsay cluster, end to end', () => {
       return all.every((v) => v.up && alive(v).join() === names.join()) ? all : undefined;
     });
     expect(converged[0]!.members.find((m) => m.name === 'node-3')).toEqual({
-      name: 'node-3', address: '127.0.0.1', port: base + 3, status: 'alive', incarnation: expect.any(Number), tags: { test: 'e2e' },
+      name: 'node-3',
+      address: '127.0.0.1',
+      port: base + 3,
+      status: 'alive',
+      incarnation: expect.any(Number),
+      tags: { test: 'e2e' },
     });
 
     // A second `up` while this one runs is refused.
@@ -92,14 +112,15 @@ describe('hearsay cluster, end to end', () => {
     // listed as failed until gossipToTheDeadTime, or no longer listed at all).
     const add = await home.run('cluster', 'add');
     expect(add.code).toBe(0);
-    expect(add.stdout).toMatch(new RegExp(`^Starting node: node-5 127\\.0\\.0\\.1:${base + 5} with peers \\[127\\.0\\.0\\.1:(?:${base}|${base + 1}|${base + 3}|${base + 4})\\]\n`));
+    expect(add.stdout).toMatch(
+      new RegExp(`^Starting node: node-5 127\\.0\\.0\\.1:${base + 5} with peers \\[127\\.0\\.0\\.1:(?:${base}|${base + 1}|${base + 3}|${base + 4})\\]\n`),
+    );
     expect(add.stdout).toMatch(/Added node-5 at .* joined through node-[0134]\n$/);
     const five = ['node-0', 'node-1', 'node-3', 'node-4', 'node-5'];
     await eventually('5 alive again on every live node', 30_000, async () => {
       const all = await views(home);
       const live = all.filter((v) => v.node !== 'node-2');
-      return live.length === 5 &&
-        live.every((v) => v.up && alive(v).join() === five.join() && [undefined, 'failed'].includes(status(v, 'node-2')))
+      return live.length === 5 && live.every((v) => v.up && alive(v).join() === five.join() && [undefined, 'failed'].includes(status(v, 'node-2')))
         ? true
         : undefined;
     });
@@ -166,9 +187,15 @@ describe('hearsay cluster, usage and missing cluster', () => {
     [['cluster', 'up'], /^error: required option '--size <n>' not specified/],
     [['cluster', 'up', '--size', 'five'], /^error: option '--size <n>' argument 'five' is invalid\. "five" is not a whole number/],
     [['cluster', 'up', '--size', '0'], /^error: option '--size <n>' argument '0' is invalid\. "0" must be at least 1/],
-    [['cluster', 'up', '--size', '3', '--base-port', '70000'], /^error: option '--base-port <port>' argument '70000' is invalid\. "70000" is not a port: use a whole number from 1 to 65535/],
+    [
+      ['cluster', 'up', '--size', '3', '--base-port', '70000'],
+      /^error: option '--base-port <port>' argument '70000' is invalid\. "70000" is not a port: use a whole number from 1 to 65535/,
+    ],
     [['cluster', 'up', '--size', '3', '--base-port', 'x'], /"x" is not a port/],
-    [['cluster', 'up', '--size', '5', '--base-port', '55532'], /^hearsay: --base-port 55532 with --size 5 needs gossip ports 55532…55536 and HTTP ports 65532…65536, past 65535: use a base port of at most 55531\n$/],
+    [
+      ['cluster', 'up', '--size', '5', '--base-port', '55532'],
+      /^hearsay: --base-port 55532 with --size 5 needs gossip ports 55532…55536 and HTTP ports 65532…65536, past 65535: use a base port of at most 55531\n$/,
+    ],
     [['cluster', 'up', '--size', '3', '--profile', 'moon'], /argument 'moon' is invalid\. Allowed choices are lan, local, wan/],
     [['cluster', 'up', '--size', '3', '--probe-interval', 'soon'], /"soon" is not a duration/],
     [['cluster', 'up', '--size', '3', '--name', 'x'], /^error: unknown option '--name'/],

@@ -24,9 +24,15 @@ describe('cluster up --encrypt, hearsay keys, cluster add', () => {
     expect(JSON.parse(readFileSync(keyFile('node-0'), 'utf8'))).toEqual([FIRST]);
     expect(statSync(keyFile('node-0')).mode & 0o777).toBe(0o600);
     const http = `127.0.0.1:${base + 10_000}`;
-    await eventually('both agents to list 2 alive', 20_000, async () => ((await fetchMembers(`http://${http}`)).filter((m) => m.status === 'alive').length === 2 ? true : undefined));
+    await eventually('both agents to list 2 alive', 20_000, async () =>
+      (await fetchMembers(`http://${http}`)).filter((m) => m.status === 'alive').length === 2 ? true : undefined,
+    );
 
-    for (const step of [['--install', SECOND], ['--use', SECOND], ['--remove', FIRST]]) {
+    for (const step of [
+      ['--install', SECOND],
+      ['--use', SECOND],
+      ['--remove', FIRST],
+    ]) {
       const run = await home.run('keys', '--http', http, ...step);
       expect(run.code, run.stderr).toBe(0);
     }
@@ -37,7 +43,9 @@ describe('cluster up --encrypt, hearsay keys, cluster add', () => {
     const add = await home.run('cluster', 'add', '--peer', 'node-1');
     expect(add.code, add.stderr).toBe(0);
     expect(JSON.parse(readFileSync(keyFile('node-2'), 'utf8'))).toEqual([SECOND]);
-    await eventually('3 alive at node-0', 20_000, async () => ((await fetchMembers(`http://${http}`)).filter((m) => m.status === 'alive').length === 3 ? true : undefined));
+    await eventually('3 alive at node-0', 20_000, async () =>
+      (await fetchMembers(`http://${http}`)).filter((m) => m.status === 'alive').length === 3 ? true : undefined,
+    );
     const listed = await home.run('keys', '--http', http, '--list');
     expect(listed.stdout).toBe(`${SECOND}  [3/3]  primary on 3\n`);
 

@@ -35,7 +35,11 @@ async function metric(node: NodeRecord, name: string): Promise<number> {
 }
 
 async function putProtocol(node: NodeRecord, protocol: string): Promise<{ protocol: string; epoch: number; origin: string }> {
-  const response = await fetch(`${base(node)}/v1/protocol`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol }) });
+  const response = await fetch(`${base(node)}/v1/protocol`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ protocol }),
+  });
   expect(response.status).toBe(200);
   return (await response.json()) as { protocol: string; epoch: number; origin: string };
 }
@@ -54,7 +58,13 @@ describe('a run-time protocol switch on 10 agent processes', () => {
     const ended: string[] = [];
     let open = 0;
     for (const node of nodes) {
-      followEvents(base(node), node.name, streams.signal, (event) => events.push(event), () => open++).then(
+      followEvents(
+        base(node),
+        node.name,
+        streams.signal,
+        (event) => events.push(event),
+        () => open++,
+      ).then(
         () => ended.push(node.name),
         (error: Error) => streams.signal.aborted || ended.push(`${node.name}: ${error.message}`),
       );

@@ -235,12 +235,7 @@ describe('watch matrix', () => {
   });
 
   it('gives A S F L ? per observer, and no row of letters for a down observer', () => {
-    expect(matrixLetters(views, matrixColumns(views))).toEqual([
-      ['A', 'A', 'S', 'L'],
-      ['A', 'A', 'F', '?'],
-      null,
-      ['?', '?', '?', 'A'],
-    ]);
+    expect(matrixLetters(views, matrixColumns(views))).toEqual([['A', 'A', 'S', 'L'], ['A', 'A', 'F', '?'], null, ['?', '?', '?', 'A']]);
   });
 
   it('renders rows of observers, letters under the member names, a down row, the legend and events', () => {
@@ -257,7 +252,12 @@ describe('watch matrix', () => {
     const row0 = lines[3]!;
     expect(row0.startsWith('node-0 ')).toBe(true);
     // Each letter sits under its column's name.
-    for (const [name, letter] of [['node-0', 'A'], ['node-1', 'A'], ['node-2', 'S'], ['node-10', 'L']] as const) {
+    for (const [name, letter] of [
+      ['node-0', 'A'],
+      ['node-1', 'A'],
+      ['node-2', 'S'],
+      ['node-10', 'L'],
+    ] as const) {
       const at = header.indexOf(name);
       expect(row0.slice(at, at + name.length).trim()).toBe(letter);
     }

@@ -64,8 +64,7 @@ describe('hearsay cluster watch', () => {
   it.skipIf(!hasTmux)('redraws the matrix in place in a terminal and shows a killed node going S/F (needs tmux)', async () => {
     const exitFile = join(home.dir, '..', 'watch-exit');
     const command =
-      `HEARSAY_HOME=${quote(home.dir)} ${quote(process.execPath)} ${quote(CLI)} cluster watch --interval 250ms; ` +
-      `echo $? > ${quote(exitFile)}`;
+      `HEARSAY_HOME=${quote(home.dir)} ${quote(process.execPath)} ${quote(CLI)} cluster watch --interval 250ms; ` + `echo $? > ${quote(exitFile)}`;
     const started = tmux('new-session', '-d', '-s', 'watch', '-x', '150', '-y', '40', command);
     expect(started.status, started.stderr).toBe(0);
     const screen = () => tmux('capture-pane', '-p', '-t', 'watch').stdout;

@@ -31,9 +31,33 @@ describe('hearsay sim', () => {
 
   it('takes every timing override and named crashes and pauses', () => {
     const run = hearsay(
-      'sim', '--nodes', '10', '--duration', '30s', '--profile', 'local', '--probe-interval', '500ms', '--probe-timeout', '100ms',
-      '--suspicion-mult', '3', '--gossip-interval', '50ms', '--disable-tcp-pings', '--crash', 'n3,n4', '--crash-at', '5s',
-      '--pause', 'n6@8s+1s', '--partition', '12s+3s', '--restart', 'n3@20s', '--json',
+      'sim',
+      '--nodes',
+      '10',
+      '--duration',
+      '30s',
+      '--profile',
+      'local',
+      '--probe-interval',
+      '500ms',
+      '--probe-timeout',
+      '100ms',
+      '--suspicion-mult',
+      '3',
+      '--gossip-interval',
+      '50ms',
+      '--disable-tcp-pings',
+      '--crash',
+      'n3,n4',
+      '--crash-at',
+      '5s',
+      '--pause',
+      'n6@8s+1s',
+      '--partition',
+      '12s+3s',
+      '--restart',
+      'n3@20s',
+      '--json',
     );
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
@@ -43,7 +67,22 @@ describe('hearsay sim', () => {
   });
 
   it('runs the heartbeat gossip detector with --protocol heartbeat', () => {
-    const run = hearsay('sim', '--nodes', '30', '--protocol', 'heartbeat', '--crash', '1', '--crash-at', '10s', '--duration', '40s', '--fail-after', '8s', '--json');
+    const run = hearsay(
+      'sim',
+      '--nodes',
+      '30',
+      '--protocol',
+      'heartbeat',
+      '--crash',
+      '1',
+      '--crash-at',
+      '10s',
+      '--duration',
+      '40s',
+      '--fail-after',
+      '8s',
+      '--json',
+    );
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.protocol).toBe('heartbeat');
@@ -55,8 +94,31 @@ describe('hearsay sim', () => {
   it('runs the hybrid with the issue’s flags, in the same JSON shape as SWIM plus the load per round', () => {
     const swim = JSON.parse(hearsay('sim', '--nodes', '10', '--duration', '10s', '--json').stdout);
     const run = hearsay(
-      'sim', '--nodes', '20', '--protocol', 'hybrid', '--period', '1s', '--fanout', '3', '--suspect-after', '4s', '--fail-after', '8s',
-      '--cleanup-after', '30s', '--phi', '--start', 'converged', '--crash', 'n5', '--crash-at', '10s', '--duration', '30s', '--json',
+      'sim',
+      '--nodes',
+      '20',
+      '--protocol',
+      'hybrid',
+      '--period',
+      '1s',
+      '--fanout',
+      '3',
+      '--suspect-after',
+      '4s',
+      '--fail-after',
+      '8s',
+      '--cleanup-after',
+      '30s',
+      '--phi',
+      '--start',
+      'converged',
+      '--crash',
+      'n5',
+      '--crash-at',
+      '10s',
+      '--duration',
+      '30s',
+      '--json',
     );
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);

@@ -98,6 +98,11 @@ describe('what the CLI prints from agents’ answers', () => {
     // The evil member still gets its column (evil…, node-0, node-1), under its escaped name, with its status letter.
     const header = lines.find((line) => line.startsWith('observer'))!;
     expect(header).toContain('evil\\x1b[2Jname\\x9b');
-    expect(lines.find((line) => line.startsWith('node-0'))!.trim().split(/\s+/)).toEqual(['node-0', '?', 'A', '?']);
+    expect(
+      lines
+        .find((line) => line.startsWith('node-0'))!
+        .trim()
+        .split(/\s+/),
+    ).toEqual(['node-0', '?', 'A', '?']);
   });
 });

@@ -135,21 +135,18 @@ describe('BroadcastQueue', () => {
 });
 
 describe('dissemination by the node', () => {
-  it.each([3, 10, 100])(
-    'in a cluster of %i, an update is sent retransmitMult × ceil(log10(n + 1)) times in all, then never again',
-    (n) => {
-      const h = new Harness({ seed: 23, preload: members(n - 1) }).respond(ackPings());
-      h.advanceTo(5000);
-      const mark = h.mark();
-      h.gossip({ type: 'dead', node: 'm2', incarnation: 1, from: 'x' });
-      h.advanceTo(25_000); // before gossipToTheDeadTime could reap m2
-      const sent = h.sentAbout('m2', mark);
-      expect(sent.length).toBe(4 * Math.ceil(Math.log10(n + 1)));
-      expect(sent.every((s) => s.message.type === 'dead')).toBe(true);
-      // gossip and piggybacking both count
-      expect(sent.some((s) => s.index === 0)).toBe(true);
-    },
-  );
+  it.each([3, 10, 100])('in a cluster of %i, an update is sent retransmitMult × ceil(log10(n + 1)) times in all, then never again', (n) => {
+    const h = new Harness({ seed: 23, preload: members(n - 1) }).respond(ackPings());
+    h.advanceTo(5000);
+    const mark = h.mark();
+    h.gossip({ type: 'dead', node: 'm2', incarnation: 1, from: 'x' });
+    h.advanceTo(25_000); // before gossipToTheDeadTime could reap m2
+    const sent = h.sentAbout('m2', mark);
+    expect(sent.length).toBe(4 * Math.ceil(Math.log10(n + 1)));
+    expect(sent.every((s) => s.message.type === 'dead')).toBe(true);
+    // gossip and piggybacking both count
+    expect(sent.some((s) => s.index === 0)).toBe(true);
+  });
 
   it('an application broadcast is disseminated like an update, and a later one with the same key replaces it', () => {
     const h = new Harness({ seed: 23, preload: members(9) }).respond(ackPings());
@@ -250,8 +247,7 @@ describe('dissemination by the node', () => {
       h.gossip({ type: 'alive', incarnation: 1, profile: { ...m1!, name: `z${i}`, host: `10.7.0.${i + 1}` } });
       h.advanceBy(200);
     }
-    const gossipTo = (host: string) =>
-      h.packets().filter((p) => p.to.host === host && !['ping', 'ack'].includes(p.messages[0]!.type));
+    const gossipTo = (host: string) => h.packets().filter((p) => p.to.host === host && !['ping', 'ack'].includes(p.messages[0]!.type));
     expect(gossipTo(m1!.host).length).toBeGreaterThan(0);
     expect(gossipTo(m2!.host)).toEqual([]);
   });

@@ -71,7 +71,10 @@ describe('departed members', () => {
   it('a memberlist node restarted at incarnation 1 is told its tombstone, refutes it, and comes back', () => {
     const { net, a1, a3 } = clusterAfterLeave();
     const restarted = net.add(node(2, 1, CONFIG, net.now));
-    restarted.node.preload([{ profile: a1.self, incarnation: a1.node.incarnation }, { profile: a3.self, incarnation: a3.node.incarnation }]);
+    restarted.node.preload([
+      { profile: a1.self, incarnation: a1.node.incarnation },
+      { profile: a3.self, incarnation: a3.node.incarnation },
+    ]);
     a1.gossip({ type: 'alive', incarnation: 1, profile: restarted.self });
     net.advanceBy(5000);
     expect(a1.node.stats.dropped['departed-alive']).toBe(1);

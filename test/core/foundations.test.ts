@@ -155,7 +155,12 @@ describe('the node', () => {
 
   it('lists its members, itself included', () => {
     const h = new Harness({ seed: 1, preload: members(3) });
-    expect(h.node.members().map((m) => m.name).sort()).toEqual(['m1', 'm2', 'm3', 'self']);
+    expect(
+      h.node
+        .members()
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(['m1', 'm2', 'm3', 'self']);
     expect(h.node.member('nobody')).toBeUndefined();
   });
 

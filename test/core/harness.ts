@@ -394,10 +394,7 @@ export function ackPings(options: { latency?: number; silent?: Iterable<string> 
  * Answers the indirect pings this node sends to helpers: with a relayed ack, a nack (when the
  * request asks for one), or nothing; `mode` may depend on the helper's address.
  */
-export function answerIndirectPings(
-  mode: 'ack' | 'nack' | 'silent' | ((helper: Address) => 'ack' | 'nack' | 'silent'),
-  latency = 5,
-): Responder {
+export function answerIndirectPings(mode: 'ack' | 'nack' | 'silent' | ((helper: Address) => 'ack' | 'nack' | 'silent'), latency = 5): Responder {
   return (h, at, output) => {
     if (output.kind !== 'packet') return;
     for (const message of output.messages) {

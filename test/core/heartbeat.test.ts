@@ -3,7 +3,16 @@
  * heartbeat mode, the rest of the cluster played by hand-made heartbeat tables.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, PhiAccrual, PROFILES, resolveConfig, type HeartbeatEntry, type MemberProfile, type Status, type SwimConfig } from '../../packages/hearsay/src/core/index.js';
+import {
+  ConfigError,
+  PhiAccrual,
+  PROFILES,
+  resolveConfig,
+  type HeartbeatEntry,
+  type MemberProfile,
+  type Status,
+  type SwimConfig,
+} from '../../packages/hearsay/src/core/index.js';
 import { encodePacket } from '../../packages/hearsay/src/wire/index.js';
 import { Harness, HEARTBEAT_CONFIG, members, Network, profileOf } from './harness.js';
 
@@ -286,9 +295,7 @@ describe('heartbeat detector: a healed partition', () => {
   it('the two sides take each other back long before their tombstones expire', () => {
     const net = new Network();
     const config = { ...CONFIG, cleanupAfterMs: 600_000, reconnectIntervalMs: 5000 };
-    const nodes = [0, 1, 2, 3, 4, 5].map((i) =>
-      net.add(new Harness({ name: `n${i}`, host: `10.0.0.${i + 1}`, seed: i + 1, detector: 'heartbeat', config })),
-    );
+    const nodes = [0, 1, 2, 3, 4, 5].map((i) => net.add(new Harness({ name: `n${i}`, host: `10.0.0.${i + 1}`, seed: i + 1, detector: 'heartbeat', config })));
     for (const h of nodes) h.node.preload(nodes.filter((x) => x !== h).map((x) => ({ profile: x.self, incarnation: 1 })));
     const side = (h: Harness) => nodes.indexOf(h) < 3;
     net.advanceTo(5000);

@@ -31,7 +31,12 @@ describe('hybrid detector', () => {
     const rounds = [...new Set(pings.map((p) => p.at))];
     expect(rounds.length).toBeGreaterThanOrEqual(10);
     for (const at of rounds) {
-      expect(pings.filter((p) => p.at === at).map((p) => p.message.node).sort()).toEqual(others.map((p) => p.name).sort());
+      expect(
+        pings
+          .filter((p) => p.at === at)
+          .map((p) => p.message.node)
+          .sort(),
+      ).toEqual(others.map((p) => p.name).sort());
     }
     expect(h.node.stats.directHeartbeatsSent).toBe(pings.length);
     expect(h.node.stats.directAcks).toBe(pings.length);
@@ -60,21 +65,22 @@ describe('hybrid detector', () => {
 
   it('an ack within the RTT bound keeps a member alive and measures its round trip', () => {
     const others = members(3);
-    const h = new Harness({ detector: 'hybrid', config: CONFIG, preload: others }).respond(
-      ackAfter((to) => (to.host === others[0]!.host ? 40 : 120)),
-    );
+    const h = new Harness({ detector: 'hybrid', config: CONFIG, preload: others }).respond(ackAfter((to) => (to.host === others[0]!.host ? 40 : 120)));
     h.advanceTo(30_000);
     expect(h.events(0, 'suspect')).toEqual([]);
     expect(h.node.member('m1')!.rttMs).toBeCloseTo(40, 6);
     expect(h.node.member('m2')!.rttMs).toBeCloseTo(120, 6);
-    expect(h.ofKind('rtt').filter((r) => r.member === 'm1').every((r) => r.ms === 40)).toBe(true);
+    expect(
+      h
+        .ofKind('rtt')
+        .filter((r) => r.member === 'm1')
+        .every((r) => r.ms === 40),
+    ).toBe(true);
   });
 
   it('an ack later than the RTT bound is no sign of life: the member fails on schedule', () => {
     const others = members(2);
-    const h = new Harness({ detector: 'hybrid', config: CONFIG, preload: others }).respond(
-      ackAfter((to) => (to.host === others[0]!.host ? 301 : 299)),
-    );
+    const h = new Harness({ detector: 'hybrid', config: CONFIG, preload: others }).respond(ackAfter((to) => (to.host === others[0]!.host ? 301 : 299)));
     h.advanceTo(20_000);
     // The tracks start at 0, the preload; with no sign of life m1 is suspect at 5 s, failed at 10 s.
     expect(h.events(0, 'suspect', 'm1').map((e) => e.at)).toEqual([5000]);
@@ -88,7 +94,14 @@ describe('hybrid detector', () => {
     const others = members(1);
     const h = new Harness({ detector: 'hybrid', config: CONFIG, preload: others });
     for (let at = 700; at < 30_000; at += 1000) {
-      h.input({ kind: 'packet', from: addressOf(others[0]!), messages: [{ type: 'ping', seqNo: at, node: 'self', source: { name: 'm1', host: others[0]!.host, port: others[0]!.port } }] }, at);
+      h.input(
+        {
+          kind: 'packet',
+          from: addressOf(others[0]!),
+          messages: [{ type: 'ping', seqNo: at, node: 'self', source: { name: 'm1', host: others[0]!.host, port: others[0]!.port } }],
+        },
+        at,
+      );
     }
     h.advanceTo(30_000);
     expect(h.status('m1')).toBe('alive');
@@ -115,9 +128,7 @@ describe('hybrid detector', () => {
 
 describe('pinned members', () => {
   it('get a direct heartbeat every period in gossip mode too, beside the tables', () => {
-    const h = new Harness({ detector: 'heartbeat', config: CONFIG, preload: members(20), pinned: ['m3', 'm7', 'nobody'] }).respond(
-      ackAfter(() => 15),
-    );
+    const h = new Harness({ detector: 'heartbeat', config: CONFIG, preload: members(20), pinned: ['m3', 'm7', 'nobody'] }).respond(ackAfter(() => 15));
     h.advanceTo(5500);
     const pinged = h.sent('ping').map((p) => p.message.node);
     expect(new Set(pinged)).toEqual(new Set(['m3', 'm7']));

@@ -198,18 +198,15 @@ describe('updates about an unknown member', () => {
 describe('conflicting addresses', () => {
   const moved = { ...B, port: 8000 };
 
-  it.each(['alive', 'suspect', 'failed'] as const)(
-    'given a member %s, an alive from a different address is ignored with a warning',
-    (status) => {
-      const h = given(status, 3);
-      const mark = h.mark();
-      h.gossip(alive(moved, 9));
-      expect(h.node.member('b')).toMatchObject({ port: PORT, incarnation: 3, status });
-      expect(h.events(mark)).toEqual([]);
-      const warnings = h.ofKind('notice', mark).filter((n) => n.level === 'warn');
-      expect(warnings.map((n) => n.text).join('\n')).toMatch(/conflicting address for b/);
-    },
-  );
+  it.each(['alive', 'suspect', 'failed'] as const)('given a member %s, an alive from a different address is ignored with a warning', (status) => {
+    const h = given(status, 3);
+    const mark = h.mark();
+    h.gossip(alive(moved, 9));
+    expect(h.node.member('b')).toMatchObject({ port: PORT, incarnation: 3, status });
+    expect(h.events(mark)).toEqual([]);
+    const warnings = h.ofKind('notice', mark).filter((n) => n.level === 'warn');
+    expect(warnings.map((n) => n.text).join('\n')).toMatch(/conflicting address for b/);
+  });
 
   it('given a member that left, an alive from a new address takes over the name (join event)', () => {
     const h = given('left', 3);

@@ -72,7 +72,11 @@ describe('the detector', () => {
 describe('elapsedForPhi (the closed-form inverse)', () => {
   it('gives the silence at which phiOf reaches the threshold, for thresholds 0.5 … 16', () => {
     for (const threshold of [0.5, 1, 3, 8, 12, 16]) {
-      for (const [mean, std] of [[1000, 100], [4000, 250], [1250, 700]] as const) {
+      for (const [mean, std] of [
+        [1000, 100],
+        [4000, 250],
+        [1250, 700],
+      ] as const) {
         const at = elapsedForPhi(threshold, mean, std);
         expect(phiOf(at, mean, std)).toBeCloseTo(threshold, 6);
         expect(phiOf(at - 1, mean, std)).toBeLessThan(threshold);

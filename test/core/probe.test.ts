@@ -4,18 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_VSN, type MemberProfile } from '../../packages/hearsay/src/core/index.js';
-import {
-  ackPings,
-  addressOf,
-  answerIndirectPings,
-  Harness,
-  members,
-  PORT,
-  profileOf,
-  sameAddress,
-  HEARTBEAT_CONFIG,
-  type HarnessOptions,
-} from './harness.js';
+import { ackPings, addressOf, answerIndirectPings, Harness, members, PORT, profileOf, sameAddress, HEARTBEAT_CONFIG, type HarnessOptions } from './harness.js';
 
 const T = profileOf('t', '10.0.0.20');
 const HELPERS = members(3, 'h');
@@ -54,7 +43,10 @@ describe('ack payloads (Serf’s network coordinates ride on them)', () => {
     const mark = h.mark();
     h.advanceBy(7);
     h.packet(addressOf(T), { type: 'ack', seqNo: probe.seqNo, payload: Uint8Array.of(1, 2, 3) });
-    const rtt = h.outputs(mark).map((r) => r.output).find((o) => o.kind === 'rtt');
+    const rtt = h
+      .outputs(mark)
+      .map((r) => r.output)
+      .find((o) => o.kind === 'rtt');
     expect(rtt).toEqual({ kind: 'rtt', member: 't', ms: 7, payload: Uint8Array.of(1, 2, 3) });
   });
 });
@@ -77,10 +69,7 @@ describe('answering pings', () => {
   it('a ping for this node is acked with the same seqNo to SourceAddr:SourcePort', () => {
     const h = new Harness();
     const mark = h.mark();
-    h.packet(
-      { host: '192.168.1.1', port: 40000 },
-      { type: 'ping', seqNo: 31, node: 'self', source: { name: 'a', host: '10.0.0.7', port: 7000 } },
-    );
+    h.packet({ host: '192.168.1.1', port: 40000 }, { type: 'ping', seqNo: 31, node: 'self', source: { name: 'a', host: '10.0.0.7', port: 7000 } });
     const [ack] = h.packets(mark);
     expect(ack).toMatchObject({ to: { host: '10.0.0.7', port: 7000 }, crc: false });
     expect(ack!.messages[0]).toEqual({ type: 'ack', seqNo: 31 });
@@ -197,7 +186,10 @@ describe('probing a member', () => {
 
   it('asks exactly indirectChecks helpers, never the target nor itself', () => {
     const many = members(8, 'h');
-    for (const [profile, k] of [['lan', 3], ['local', 1]] as const) {
+    for (const [profile, k] of [
+      ['lan', 3],
+      ['local', 1],
+    ] as const) {
       const h = cluster({ profile, helpers: many });
       const probe = nextProbeOfT(h);
       const mark = h.mark();
@@ -354,10 +346,7 @@ describe('probing a member', () => {
 
 describe('health score after a failed probe (Lifeguard nacks)', () => {
   /** The health score right when the probe of t concludes, starting from 0. */
-  function scoreAfterFailedProbe(options: {
-    helpers?: MemberProfile[];
-    answer?: Parameters<typeof answerIndirectPings>[0];
-  }): number {
+  function scoreAfterFailedProbe(options: { helpers?: MemberProfile[]; answer?: Parameters<typeof answerIndirectPings>[0] }): number {
     const h = cluster({ helpers: options.helpers ?? HELPERS });
     if (options.answer) h.respond(answerIndirectPings(options.answer));
     const probe = nextProbeOfT(h);
@@ -424,10 +413,7 @@ describe('relaying an indirect ping for another member (the helper side)', () =>
 
   function request(h: Harness, nack: boolean, target = TARGET) {
     const mark = h.mark();
-    h.packet(
-      { host: '172.16.0.1', port: 1234 },
-      { type: 'indirectPing', seqNo: 500, node: 'x', target, nack, source: REQUESTER },
-    );
+    h.packet({ host: '172.16.0.1', port: 1234 }, { type: 'indirectPing', seqNo: 500, node: 'x', target, nack, source: REQUESTER });
     const pings = h.sent('ping', mark);
     expect(pings).toHaveLength(1);
     return pings[0]!;
@@ -503,7 +489,14 @@ describe('relaying an indirect ping for another member (the helper side)', () =>
     const mark = h.mark();
     h.packet(
       { host: '172.16.0.2', port: 1 },
-      { type: 'indirectPing', seqNo: 900, node: 'y', target: { host: '10.0.0.41', port: PORT }, nack: true, source: { name: 'q', host: '10.0.0.31', port: 7001 } },
+      {
+        type: 'indirectPing',
+        seqNo: 900,
+        node: 'y',
+        target: { host: '10.0.0.41', port: PORT },
+        nack: true,
+        source: { name: 'q', host: '10.0.0.31', port: 7001 },
+      },
     );
     const second = h.sent('ping', mark)[0]!;
     expect(second.message.seqNo).not.toBe(first.message.seqNo);
@@ -518,7 +511,10 @@ describe('relaying an indirect ping for another member (the helper side)', () =>
 
   it('pings only a member it lists at that address; one asked for elsewhere is refused and counted', () => {
     const h = helper();
-    for (const [i, target] of [{ host: '192.0.2.66', port: PORT }, { host: TARGET.host, port: 9 }].entries()) {
+    for (const [i, target] of [
+      { host: '192.0.2.66', port: PORT },
+      { host: TARGET.host, port: 9 },
+    ].entries()) {
       h.packet({ host: '172.16.0.1', port: 1234 }, { type: 'indirectPing', seqNo: 700 + i, node: 'x', target, nack: true, source: REQUESTER });
     }
     h.advanceBy(10_000);

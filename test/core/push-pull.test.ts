@@ -215,7 +215,20 @@ describe('joining through seeds', () => {
     const mark = h.mark();
     h.input({ kind: 'join', request: 7, seeds: [SEED1, SEED2, { host: '10.0.0.4', port: PORT }] });
     const [s1, s2, s3] = h.streams(mark);
-    h.input({ kind: 'streamReply', stream: s1!.stream, message: pushPull([{ profile: B, incarnation: 1, status: 'alive' }, { profile: C, incarnation: 3, status: 'alive' }], true) }, 10);
+    h.input(
+      {
+        kind: 'streamReply',
+        stream: s1!.stream,
+        message: pushPull(
+          [
+            { profile: B, incarnation: 1, status: 'alive' },
+            { profile: C, incarnation: 3, status: 'alive' },
+          ],
+          true,
+        ),
+      },
+      10,
+    );
     expect(h.ofKind('joined', mark)).toEqual([]);
     h.input({ kind: 'streamFailed', stream: s2!.stream, reason: 'connection refused' }, 20);
     expect(h.ofKind('joined', mark)).toEqual([]);
@@ -228,7 +241,12 @@ describe('joining through seeds', () => {
     expect(joined[0]!.errors[1]).toMatch(/10\.0\.0\.4:7946: .*boom/);
     expect(h.node.member('b')).toMatchObject({ status: 'alive', incarnation: 1 });
     expect(h.node.member('c')).toMatchObject({ status: 'alive', incarnation: 3 });
-    expect(h.events(mark, 'join').map((e) => e.member.name).sort()).toEqual(['b', 'c']);
+    expect(
+      h
+        .events(mark, 'join')
+        .map((e) => e.member.name)
+        .sort(),
+    ).toEqual(['b', 'c']);
   });
 
   it('counts an incompatible answer as an error', () => {

@@ -26,17 +26,14 @@ describe('refuting rumours about this node', () => {
     [1, 'dead', 1, 2],
     [1, 'dead', 3, 4],
     [6, 'dead', 6, 7],
-  ] as const)(
-    'at incarnation %i, a %s about self at incarnation %i raises it to %i',
-    (local, kind, accused, expected) => {
-      const h = node(local);
-      expect(h.node.incarnation).toBe(local);
-      h.gossip({ type: kind, node: 'self', incarnation: accused, from: 'm1' });
-      expect(h.node.incarnation).toBe(expected);
-      expect(h.node.member('self')).toMatchObject({ status: 'alive', incarnation: expected });
-      expect(h.node.stats.refutations).toBe(1);
-    },
-  );
+  ] as const)('at incarnation %i, a %s about self at incarnation %i raises it to %i', (local, kind, accused, expected) => {
+    const h = node(local);
+    expect(h.node.incarnation).toBe(local);
+    h.gossip({ type: kind, node: 'self', incarnation: accused, from: 'm1' });
+    expect(h.node.incarnation).toBe(expected);
+    expect(h.node.member('self')).toMatchObject({ status: 'alive', incarnation: expected });
+    expect(h.node.stats.refutations).toBe(1);
+  });
 
   it('a suspect about self at an older incarnation is ignored', () => {
     const h = node(5);
@@ -110,7 +107,11 @@ describe('refuting fast', () => {
   it('a ping that carries a suspicion of this node (Lifeguard buddy system) is acked with the refutation on board', () => {
     const h = node();
     const mark = h.mark();
-    h.packet(PEERS[0]!, { type: 'ping', seqNo: 8, node: 'self', source: { name: 'm1', host: PEERS[0]!.host, port: PORT } }, { type: 'suspect', node: 'self', incarnation: 1, from: 'm1' });
+    h.packet(
+      PEERS[0]!,
+      { type: 'ping', seqNo: 8, node: 'self', source: { name: 'm1', host: PEERS[0]!.host, port: PORT } },
+      { type: 'suspect', node: 'self', incarnation: 1, from: 'm1' },
+    );
     const [ack] = h.packets(mark);
     expect(ack!.to.host).toBe(PEERS[0]!.host);
     expect(ack!.messages[0]).toEqual({ type: 'ack', seqNo: 8 });

@@ -39,7 +39,10 @@ describe('round-robin probing', () => {
   it('the order is reshuffled between passes', () => {
     const h = new Harness({ seed: 31, preload: PEERS }).respond(ackPings());
     h.advanceTo(60_500);
-    const orders = passes(h.probes().map((p) => p.node), PEERS.length).map((pass) => pass.join(','));
+    const orders = passes(
+      h.probes().map((p) => p.node),
+      PEERS.length,
+    ).map((pass) => pass.join(','));
     expect(orders.length).toBe(6);
     expect(new Set(orders).size).toBeGreaterThan(1);
   });

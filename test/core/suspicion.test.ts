@@ -4,13 +4,7 @@
  * it runs out, unless a refuting alive arrives first.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  expectedConfirmations,
-  minSuspicionTimeout,
-  suspicionTimeout,
-  type ProfileName,
-  type SuspectMessage,
-} from '../../packages/hearsay/src/core/index.js';
+import { expectedConfirmations, minSuspicionTimeout, suspicionTimeout, type ProfileName, type SuspectMessage } from '../../packages/hearsay/src/core/index.js';
 import { ackPings, Harness, lifeguardTimeout, members } from './harness.js';
 
 const T0 = 10_000;

@@ -31,7 +31,21 @@ const number = (cell: string | undefined) => (cell === undefined || cell === '' 
 /** Expected columns, and what a sane row looks like, per experiment. */
 const EXPECTATIONS: { [name: string]: { columns: string[]; sane: (row: Record) => void } } = {
   convergence: {
-    columns: ['protocol', 'nodes', 'fanout_m', 'period_ms', 'suspect_after_ms', 'fail_after_ms', 'seed', 'event', 'first_ms', 'half_ms', 'all_ms', 'first_suspect_ms', 'informed'],
+    columns: [
+      'protocol',
+      'nodes',
+      'fanout_m',
+      'period_ms',
+      'suspect_after_ms',
+      'fail_after_ms',
+      'seed',
+      'event',
+      'first_ms',
+      'half_ms',
+      'all_ms',
+      'first_suspect_ms',
+      'informed',
+    ],
     sane: (row) => {
       expect(['swim', 'heartbeat']).toContain(row.protocol);
       expect(['join', 'crash']).toContain(row.event);
@@ -52,13 +66,25 @@ const EXPECTATIONS: { [name: string]: { columns: string[]; sane: (row: Record) =
       expect(suspect).toBeLessThanOrEqual(failed);
       expect(failed).toBeLessThan(30_000);
       // SWIM's (e/(e−1) + 1)·T = 2.58 s, more while an earlier crash is still undetected (q < 1).
-      if (row.protocol === 'swim') expect(number(row.expected_first_suspect_ms)).toBeGreaterThanOrEqual(2581), expect(number(row.expected_first_suspect_ms)).toBeLessThan(4000);
+      if (row.protocol === 'swim')
+        expect(number(row.expected_first_suspect_ms)).toBeGreaterThanOrEqual(2581), expect(number(row.expected_first_suspect_ms)).toBeLessThan(4000);
       else expect(row.expected_first_suspect_ms).toBe('');
       expect(number(row.false_positives)).toBe(0);
     },
   },
   'false-positives': {
-    columns: ['detector', 'nodes', 'loss', 'duration_ms', 'seed', 'node_hours', 'false_positives', 'fp_per_node_hour', 'suspicions', 'suspicions_per_node_hour'],
+    columns: [
+      'detector',
+      'nodes',
+      'loss',
+      'duration_ms',
+      'seed',
+      'node_hours',
+      'false_positives',
+      'fp_per_node_hour',
+      'suspicions',
+      'suspicions_per_node_hour',
+    ],
     sane: (row) => {
       expect(['swim-lifeguard', 'swim-plain', 'heartbeat-fixed', 'heartbeat-phi']).toContain(row.detector);
       const rate = number(row.fp_per_node_hour)!;
@@ -78,7 +104,20 @@ const EXPECTATIONS: { [name: string]: { columns: string[]; sane: (row: Record) =
     },
   },
   stress: {
-    columns: ['nodes', 'loss', 'period_ms', 'fanout_m', 'k', 'suspect_after_ms', 'fail_after_ms', 'duration_ms', 'seed', 'sync_fraction', 'false_failures', 'suspicions'],
+    columns: [
+      'nodes',
+      'loss',
+      'period_ms',
+      'fanout_m',
+      'k',
+      'suspect_after_ms',
+      'fail_after_ms',
+      'duration_ms',
+      'seed',
+      'sync_fraction',
+      'false_failures',
+      'suspicions',
+    ],
     sane: (row) => {
       const sync = number(row.sync_fraction)!;
       expect(sync).toBeGreaterThanOrEqual(0);

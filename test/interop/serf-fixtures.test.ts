@@ -53,7 +53,9 @@ function open(blob: Buffer, aad: Buffer): Buffer {
 
 describe('Serf fixtures', () => {
   it('manifest and files agree', () => {
-    const files = readdirSync(DIR).filter((f) => f.endsWith('.hex')).sort();
+    const files = readdirSync(DIR)
+      .filter((f) => f.endsWith('.hex'))
+      .sort();
     expect(manifest.fixtures.map((f) => f.file).sort()).toEqual(files);
     expect(manifest.testKeyHex).toBe(TEST_KEY.toString('hex'));
     for (const f of manifest.fixtures) expect(hex(f.file).length, f.file).toBe(f.bytes);

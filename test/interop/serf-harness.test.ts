@@ -110,9 +110,7 @@ describe.skipIf(!HAVE_SERF)('serf harness (real agent)', () => {
   it('rejects with the log tail when an agent cannot start', async () => {
     const port = await freePort();
     // Joining a port nobody listens on makes the agent exit.
-    await expect(startSerfAgent({ name: 'nojoin', join: [`127.0.0.1:${port}`], readyTimeoutMs: 10_000 })).rejects.toThrow(
-      /log tail/,
-    );
+    await expect(startSerfAgent({ name: 'nojoin', join: [`127.0.0.1:${port}`], readyTimeoutMs: 10_000 })).rejects.toThrow(/log tail/);
     expect(liveSerfPids()).toEqual([]);
   });
 });

@@ -326,14 +326,7 @@ async function startOnce(options: SerfAgentOptions): Promise<SerfAgent> {
   const rpcPort = options.rpcPort ?? (await freePort());
   const addr = `${LOOPBACK}:${port}`;
   const rpcAddr = `${LOOPBACK}:${rpcPort}`;
-  const args = [
-    'agent',
-    '-node', options.name,
-    '-bind', addr,
-    '-advertise', addr,
-    '-rpc-addr', rpcAddr,
-    '-log-level', 'debug',
-  ];
+  const args = ['agent', '-node', options.name, '-bind', addr, '-advertise', addr, '-rpc-addr', rpcAddr, '-log-level', 'debug'];
   for (const [k, v] of Object.entries(options.tags ?? {})) args.push('-tag', `${k}=${v}`);
   if (options.encryptKey !== undefined) args.push('-encrypt', options.encryptKey);
   if (options.profile !== undefined) args.push(`-profile=${options.profile}`);
@@ -381,11 +374,7 @@ async function startOnce(options: SerfAgentOptions): Promise<SerfAgent> {
 
   const members = async (): Promise<SerfMember[]> => parseMembersJson(await cli(['members', '-format', 'json']));
 
-  const waitFor = async (
-    predicate: (members: SerfMember[]) => boolean,
-    timeoutMs = 15_000,
-    what = 'condition',
-  ): Promise<SerfMember[]> => {
+  const waitFor = async (predicate: (members: SerfMember[]) => boolean, timeoutMs = 15_000, what = 'condition'): Promise<SerfMember[]> => {
     const deadline = Date.now() + timeoutMs;
     let last: SerfMember[] | undefined;
     let lastError: unknown;
@@ -437,8 +426,7 @@ async function startOnce(options: SerfAgentOptions): Promise<SerfAgent> {
     members,
     member: async (name) => (await members()).find((m) => m.name === name),
     waitFor,
-    waitForStatus: (name, status, timeoutMs) =>
-      waitFor((ms) => ms.some((m) => m.name === name && m.status === status), timeoutMs, `${name} ${status}`),
+    waitForStatus: (name, status, timeoutMs) => waitFor((ms) => ms.some((m) => m.name === name && m.status === status), timeoutMs, `${name} ${status}`),
     cli,
     event: async (name, payload = '', coalesce = true) => {
       await cli(['event', ...(coalesce ? [] : ['-coalesce=false']), name, payload]);
@@ -504,13 +492,7 @@ export async function startSerfCluster(n: number, options: SerfClusterOptions = 
     }
     const names = agents.map((a) => a.name);
     await Promise.all(
-      agents.map((a) =>
-        a.waitFor(
-          (ms) => names.every((name) => ms.some((m) => m.name === name && m.status === 'alive')),
-          convergeTimeoutMs,
-          `all ${n} alive`,
-        ),
-      ),
+      agents.map((a) => a.waitFor((ms) => names.every((name) => ms.some((m) => m.name === name && m.status === 'alive')), convergeTimeoutMs, `all ${n} alive`)),
     );
     return agents;
   } catch (error) {

@@ -19,14 +19,11 @@ describe('nodes in one process', () => {
     for (let i = 1; i < 20; i++) {
       nodes.push(await createNode({ name: `n${i}`, bind: '127.0.0.1:0', join: [seedAddress], config: FAST, tags: { i: String(i) } }));
     }
-    await waitFor('every node to list 20 alive members', () =>
-      nodes.every((node) => node.members().filter((m) => m.status === 'alive').length === 20),
-    );
+    await waitFor('every node to list 20 alive members', () => nodes.every((node) => node.members().filter((m) => m.status === 'alive').length === 20));
     expect(nodes[0]!.member('n7')!.tags).toEqual({ i: '7' });
     expect(nodes[0]!.stats.traffic.packetsIn).toBeGreaterThan(0);
     await Promise.all(nodes.splice(0).map((node) => node.shutdown()));
-    const sockets = (kinds: Iterable<string>) =>
-      [...kinds].filter((kind) => kind === 'UDPWrap' || kind === 'TCPServerWrap' || kind === 'TCPSocketWrap').length;
+    const sockets = (kinds: Iterable<string>) => [...kinds].filter((kind) => kind === 'UDPWrap' || kind === 'TCPServerWrap' || kind === 'TCPSocketWrap').length;
     // Handles are released by libuv a moment after their close callbacks have run.
     await waitFor('every socket to be released', () => sockets(process.getActiveResourcesInfo()) <= sockets(before), 2000);
   });
@@ -61,9 +58,7 @@ describe('nodes in one process', () => {
     }
     nodes[2]!.broadcast(Buffer.from('hello'));
     nodes[4]!.broadcast(Buffer.from('deploy v2'), 'deploy');
-    await waitFor('every other node to get both', () =>
-      nodes.every((n) => n === nodes[2] || n === nodes[4] || received.get(n.name)!.length === 2),
-    );
+    await waitFor('every other node to get both', () => nodes.every((n) => n === nodes[2] || n === nodes[4] || received.get(n.name)!.length === 2));
     await new Promise((resolve) => setTimeout(resolve, 1000));
     for (const node of nodes) {
       const expected = [node !== nodes[2] && 'hearsay:hello', node !== nodes[4] && 'deploy:deploy v2'].filter(Boolean);

@@ -85,10 +85,7 @@ function arbitraries(reach: Reach) {
     )
     .filter((n) => !avoid.has(n));
   const u32 = fc.oneof(fc.constantFrom(0, 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 2, 2 ** 32 - 1), fc.nat());
-  const ltime = fc.oneof(
-    fc.constantFrom<number | bigint>(0, 1, 2 ** 32 - 1, Number.MAX_SAFE_INTEGER, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n),
-    fc.nat(),
-  );
+  const ltime = fc.oneof(fc.constantFrom<number | bigint>(0, 1, 2 ** 32 - 1, Number.MAX_SAFE_INTEGER, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n), fc.nat());
   const host = fc.constantFrom(...reach.hosts);
   const port = fc.constantFrom(...reach.ports);
   const bytes = (maxLength: number) => fc.uint8Array({ maxLength });
@@ -151,9 +148,17 @@ function arbitraries(reach: Reach) {
       .map(encodeSerfQuery),
     queryResponse,
     fc.tuple(host, port, name, queryResponse).map(([h, p, n, inner]) => encodeSerfRelay({ host: h, port: p }, n, inner)),
-    fc.constantFrom(16, 24, 32, 7).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })).map(encodeSerfKeyRequest),
     fc
-      .record({ result: fc.boolean(), message: fc.string({ maxLength: 20 }), keys: fc.array(fc.base64String({ maxLength: 44 }), { maxLength: 3 }), primaryKey: fc.string({ maxLength: 44 }) })
+      .constantFrom(16, 24, 32, 7)
+      .chain((n) => fc.uint8Array({ minLength: n, maxLength: n }))
+      .map(encodeSerfKeyRequest),
+    fc
+      .record({
+        result: fc.boolean(),
+        message: fc.string({ maxLength: 20 }),
+        keys: fc.array(fc.base64String({ maxLength: 44 }), { maxLength: 3 }),
+        primaryKey: fc.string({ maxLength: 44 }),
+      })
       .map(encodeSerfKeyResponse),
     fc
       .option(fc.record({ name, host, port, tags, status: fc.constantFrom('alive' as const, 'left' as const, 'failed' as const), vsn }), { nil: undefined })
@@ -173,10 +178,9 @@ function arbitraries(reach: Reach) {
     fc.record({ type: fc.constant('user' as const), payload: serfPayload }),
     fc.record({
       type: fc.constant('heartbeats' as const),
-      entries: fc.array(
-        fc.record({ profile, generation: u32, heartbeat: fc.oneof(fc.constantFrom(0, Number.MAX_SAFE_INTEGER), fc.nat()), status }),
-        { maxLength: 8 },
-      ),
+      entries: fc.array(fc.record({ profile, generation: u32, heartbeat: fc.oneof(fc.constantFrom(0, Number.MAX_SAFE_INTEGER), fc.nat()), status }), {
+        maxLength: 8,
+      }),
     }),
     fc.record({ type: fc.constant('protocolSwitch' as const), protocol: fc.constantFrom(...PROTOCOLS), epoch: u32, origin: name }),
   );
@@ -192,7 +196,10 @@ function arbitraries(reach: Reach) {
       .record({
         type: fc.constant('pushPull' as const),
         join: fc.boolean(),
-        states: fc.oneof({ weight: 3, arbitrary: fc.array(pushState, { maxLength: 8 }) }, { weight: 1, arbitrary: fc.array(pushState, { minLength: 50, maxLength: 300 }) }),
+        states: fc.oneof(
+          { weight: 3, arbitrary: fc.array(pushState, { maxLength: 8 }) },
+          { weight: 1, arbitrary: fc.array(pushState, { minLength: 50, maxLength: 300 }) },
+        ),
         userState: fc.oneof(userState, bytes(16)),
       })
       .map(encodeStreamBody),

@@ -40,7 +40,9 @@ const BOUNDARY_INTEGERS: readonly (readonly number[])[] = [
 const BOUNDARY_RAW = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff];
 
 /** Bytes worth writing anywhere: message types, msgpack heads (nil, the reserved 0xc1, long str/array/map). */
-const INTERESTING_BYTES = [0, 1, 2, 4, 5, 7, 8, 9, 10, 12, 13, 0x40, 0x41, 0x7f, 0x80, 0x8f, 0x9f, 0xbf, 0xc0, 0xc1, 0xc4, 0xc6, 0xcf, 0xd3, 0xdb, 0xdd, 0xdf, 0xff];
+const INTERESTING_BYTES = [
+  0, 1, 2, 4, 5, 7, 8, 9, 10, 12, 13, 0x40, 0x41, 0x7f, 0x80, 0x8f, 0x9f, 0xbf, 0xc0, 0xc1, 0xc4, 0xc6, 0xcf, 0xd3, 0xdb, 0xdd, 0xdf, 0xff,
+];
 
 interface Token {
   readonly offset: number;
@@ -52,8 +54,16 @@ interface Token {
 const FIXED_SIZE: Record<number, number> = { 0xc0: 1, 0xc2: 1, 0xc3: 1, 0xca: 5, 0xcb: 9, 0xd4: 3, 0xd5: 4, 0xd6: 6, 0xd7: 10, 0xd8: 18 };
 const INT_SIZE: Record<number, number> = { 0xcc: 2, 0xcd: 3, 0xce: 5, 0xcf: 9, 0xd0: 2, 0xd1: 3, 0xd2: 5, 0xd3: 9 };
 const LENGTH_WIDTH: Record<number, [number, Token['kind']]> = {
-  0xc4: [1, 'str'], 0xc5: [2, 'str'], 0xc6: [4, 'str'], 0xd9: [1, 'str'], 0xda: [2, 'str'], 0xdb: [4, 'str'],
-  0xdc: [2, 'array'], 0xdd: [4, 'array'], 0xde: [2, 'map'], 0xdf: [4, 'map'],
+  0xc4: [1, 'str'],
+  0xc5: [2, 'str'],
+  0xc6: [4, 'str'],
+  0xd9: [1, 'str'],
+  0xda: [2, 'str'],
+  0xdb: [4, 'str'],
+  0xdc: [2, 'array'],
+  0xdd: [4, 'array'],
+  0xde: [2, 'map'],
+  0xdf: [4, 'map'],
 };
 
 /**
@@ -135,7 +145,12 @@ export function mutateOnce(bytes: Uint8Array, random: Random, other: () => Uint8
       return out;
     }
     case 2:
-      return replace(bytes, at(), 0, Array.from({ length: 1 + random.int(16) }, () => random.int(256)));
+      return replace(
+        bytes,
+        at(),
+        0,
+        Array.from({ length: 1 + random.int(16) }, () => random.int(256)),
+      );
     case 3: {
       const from = random.int(n + 1);
       return replace(bytes, from, Math.min(n - from, 1 + random.int(16)), []);

@@ -18,7 +18,7 @@ import {
   decodeTags,
   encodeMessage,
   encodeStreamBody,
-  Keyring,
+  type Keyring,
   parseSerfUserState,
   SerfMessageType,
   StreamDecoder,
@@ -96,7 +96,11 @@ export class Probe {
   }
 
   #message(m: Message): void {
-    this.#guard(`encodeMessage(${m.type})`, () => false, () => encodeMessage(m));
+    this.#guard(
+      `encodeMessage(${m.type})`,
+      () => false,
+      () => encodeMessage(m),
+    );
     switch (m.type) {
       case 'ping':
         if (m.source?.host) this.addresses.push(m.source);
@@ -106,7 +110,12 @@ export class Probe {
         if (m.source?.host) this.addresses.push(m.source);
         return;
       case 'ack':
-        if (m.payload?.length) this.#guard('decodeCoordinatePayload', (e) => e instanceof RangeError, () => decodeCoordinatePayload(m.payload!));
+        if (m.payload?.length)
+          this.#guard(
+            'decodeCoordinatePayload',
+            (e) => e instanceof RangeError,
+            () => decodeCoordinatePayload(m.payload!),
+          );
         return;
       case 'alive':
         this.addresses.push(m.profile);
@@ -130,7 +139,11 @@ export class Probe {
     this.#guard('decodeSerfMessage', isWireError, () => decodeSerfMessage(payload));
     switch (payload[0]) {
       case SerfMessageType.pushPull:
-        this.#guard('parseSerfUserState', () => false, () => parseSerfUserState(payload));
+        this.#guard(
+          'parseSerfUserState',
+          () => false,
+          () => parseSerfUserState(payload),
+        );
         return;
       case SerfMessageType.query: {
         const query = this.#guard('decodeSerfQuery', isWireError, () => decodeSerfQuery(payload));
@@ -164,12 +177,20 @@ export class Probe {
    */
   stream(bytes: Uint8Array, withKeyring: boolean, cuts: readonly number[]): void {
     this.#timed(bytes, () => {
-      const decoder = this.#guard('new StreamDecoder', () => false, () => new StreamDecoder(withKeyring ? { keyring: this.keyring } : {}));
+      const decoder = this.#guard(
+        'new StreamDecoder',
+        () => false,
+        () => new StreamDecoder(withKeyring ? { keyring: this.keyring } : {}),
+      );
       if (!decoder) return;
       let from = 0;
       let decoded = false;
       for (const cut of [...cuts, bytes.length]) {
-        this.#guard('StreamDecoder.push', () => false, () => decoder.push(bytes.subarray(from, cut)));
+        this.#guard(
+          'StreamDecoder.push',
+          () => false,
+          () => decoder.push(bytes.subarray(from, cut)),
+        );
         from = cut;
         for (let reads = 0; reads < 4; reads++) {
           const message = this.#guard('StreamDecoder.next', isWireError, () => decoder.next());
@@ -184,7 +205,11 @@ export class Probe {
   }
 
   #streamMessage(m: WireStreamMessage): void {
-    this.#guard(`encodeStreamBody(${m.type})`, () => false, () => encodeStreamBody(m));
+    this.#guard(
+      `encodeStreamBody(${m.type})`,
+      () => false,
+      () => encodeStreamBody(m),
+    );
     if (m.type === 'user') this.#serf(m.payload, 0);
     if (m.type === 'ping' && m.source?.host) this.addresses.push(m.source);
     if (m.type !== 'pushPull') return;
@@ -192,7 +217,11 @@ export class Probe {
       this.addresses.push(state.profile);
       this.#guard('decodeTags(pushPull)', isWireError, () => decodeTags(state.profile.meta));
     }
-    this.#guard('parseSerfUserState', () => false, () => parseSerfUserState(m.userState));
+    this.#guard(
+      'parseSerfUserState',
+      () => false,
+      () => parseSerfUserState(m.userState),
+    );
   }
 }
 

@@ -34,7 +34,6 @@ const WORKERS = Math.max(1, Math.min(2, availableParallelism()));
 /** In-process decoding sends nothing: any address will do. */
 const ANYWHERE: Reach = { hosts: ['127.0.0.1', '::1', '10.1.2.3', '::ffff:127.0.0.1', 'fe80::1'], ports: [0, 1, 7946, 65535] };
 
-
 const tempDir = mkdtempSync(join(tmpdir(), 'hearsay-fuzz-'));
 const workers = new Set<Worker>();
 
@@ -189,7 +188,11 @@ describe('a live node under mutated packets and streams over real sockets', () =
       });
       socket.send(encodePacket([{ type: 'ping', seqNo, node: 'target' }], { crc: false, compress: false }), target.address.port, '127.0.0.1');
       expect(await Promise.race([acked, new Promise((resolve) => setTimeout(() => resolve(false), 5_000))])).toBe(true);
-      await waitFor('peer and target to list each other alive', () => peer.member('target')?.status === 'alive' && target.member('peer')?.status === 'alive', 30_000);
+      await waitFor(
+        'peer and target to list each other alive',
+        () => peer.member('target')?.status === 'alive' && target.member('peer')?.status === 'alive',
+        30_000,
+      );
       expect(crashes).toEqual([]);
     } finally {
       process.off('unhandledRejection', onCrash);

@@ -72,7 +72,10 @@ describe('run-time protocol switch', () => {
     await waitFor('SWIM everywhere', () => group.every((n) => n.protocol === 'swim'));
     await waitFor('SWIM probing again', () => group.every((n, i) => n.stats.core.probes > probes[i]!));
     for (const node of group) {
-      expect(switches.get(node.name)).toEqual([['heartbeat', first.epoch, 's1'], ['swim', second.epoch, 's3']]);
+      expect(switches.get(node.name)).toEqual([
+        ['heartbeat', first.epoch, 's1'],
+        ['swim', second.epoch, 's3'],
+      ]);
       expect(node.members().map((m) => m.status)).toEqual(['alive', 'alive', 'alive', 'alive']);
     }
     expect(verdicts).toEqual([]);

@@ -19,7 +19,9 @@ describe('queries between hearsay nodes', () => {
     const first = await createNode({ name: 'q0', bind: '127.0.0.1:0', config: FAST, keys, tags: { rack: 'r0' } });
     nodes.push(first);
     for (let i = 1; i < size; i++) {
-      nodes.push(await createNode({ name: `q${i}`, bind: '127.0.0.1:0', config: FAST, keys, tags: { rack: `r${i % 2}` }, join: [`127.0.0.1:${first.address.port}`] }));
+      nodes.push(
+        await createNode({ name: `q${i}`, bind: '127.0.0.1:0', config: FAST, keys, tags: { rack: `r${i % 2}` }, join: [`127.0.0.1:${first.address.port}`] }),
+      );
     }
     await waitFor(`${size} alive everywhere`, () => nodes.every((n) => n.members().filter((m) => m.status === 'alive').length === size));
     return [...nodes];
@@ -82,7 +84,11 @@ describe('queries between hearsay nodes', () => {
     expect((await a!.query('large', undefined, { timeoutMs: 500 })).responses).toEqual([]);
     expect((await a!.query('late', undefined, { timeoutMs: 200 })).responses).toEqual([]);
     await waitFor('the late answer to be refused', () => errors.length === 3);
-    expect(errors).toEqual([expect.stringMatching(/^QueryError: .*already been answered/), 'large refused', expect.stringMatching(/late: .*past its deadline/)]);
+    expect(errors).toEqual([
+      expect.stringMatching(/^QueryError: .*already been answered/),
+      'large refused',
+      expect.stringMatching(/late: .*past its deadline/),
+    ]);
   });
 
   it('rejects bad query options before sending anything', async () => {
@@ -103,7 +109,9 @@ describe('queries between hearsay nodes', () => {
     expect(await members[0]!.removeKey(KEY_A)).toMatchObject({ nodes: 3, responses: 3, errors: {} });
     for (const node of members) expect(node.keys).toEqual([KEY_B]);
     // A newcomer with only the old key is kept out; one with the new key gets in.
-    await expect(createNode({ name: 'old', bind: '127.0.0.1:0', config: FAST, keys: [KEY_A], join: [`127.0.0.1:${members[0]!.address.port}`] })).rejects.toThrow(/no seed/);
+    await expect(
+      createNode({ name: 'old', bind: '127.0.0.1:0', config: FAST, keys: [KEY_A], join: [`127.0.0.1:${members[0]!.address.port}`] }),
+    ).rejects.toThrow(/no seed/);
     const fresh = await createNode({ name: 'new', bind: '127.0.0.1:0', config: FAST, keys: [KEY_B], join: [`127.0.0.1:${members[0]!.address.port}`] });
     nodes.push(fresh);
     await waitFor('4 alive everywhere on the new key', () => nodes.every((n) => n.members().filter((m) => m.status === 'alive').length === 4));

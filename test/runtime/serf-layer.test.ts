@@ -8,7 +8,14 @@ import { describe, expect, it } from 'vitest';
 import type { Address } from '../../packages/hearsay/src/core/index.js';
 import { QueryError } from '../../packages/hearsay/src/runtime/errors.js';
 import { tallyKeyResponses } from '../../packages/hearsay/src/runtime/key-results.js';
-import { IncomingQuery, LamportClock, MAX_USER_EVENT_BYTES, SerfLayer, type QueryCollector, type SerfHost } from '../../packages/hearsay/src/runtime/serf-layer.js';
+import {
+  IncomingQuery,
+  LamportClock,
+  MAX_USER_EVENT_BYTES,
+  SerfLayer,
+  type QueryCollector,
+  type SerfHost,
+} from '../../packages/hearsay/src/runtime/serf-layer.js';
 import { OptionError } from '../../packages/hearsay/src/runtime/errors.js';
 import {
   Keyring,
@@ -104,7 +111,9 @@ class FakeHost implements SerfHost {
 
   /** The query responses sent straight to an address (relays left out). */
   responsesTo(address: Address): SerfQueryResponse[] {
-    return this.sent.filter((s) => s.payload[0] === 5 && s.to.host === address.host && s.to.port === address.port).map((s) => decodeSerfQueryResponse(s.payload));
+    return this.sent
+      .filter((s) => s.payload[0] === 5 && s.to.host === address.host && s.to.port === address.port)
+      .map((s) => decodeSerfQueryResponse(s.payload));
   }
 
   relays(): { to: Address; host: string; port: number; inner: Uint8Array; destName: string }[] {
@@ -244,11 +253,40 @@ describe('SerfLayer: receiving a query', () => {
 
     it('an unknown filter type fails; every filter must pass', () => {
       expect(passes([{ kind: 'unknown', type: 2 }])).toBe(false);
-      expect(passes([{ kind: 'nodes', names: ['me'] }, { kind: 'unknown', type: 9 }])).toBe(false);
+      expect(
+        passes([
+          { kind: 'nodes', names: ['me'] },
+          { kind: 'unknown', type: 9 },
+        ]),
+      ).toBe(false);
       const tags = { role: 'web' };
-      expect(passes([{ kind: 'nodes', names: ['me'] }, { kind: 'tag', tag: 'role', expr: 'web' }], tags)).toBe(true);
-      expect(passes([{ kind: 'nodes', names: ['me'] }, { kind: 'tag', tag: 'role', expr: 'db' }], tags)).toBe(false);
-      expect(passes([{ kind: 'tag', tag: 'role', expr: 'w' }, { kind: 'tag', tag: 'role', expr: 'b$' }], tags)).toBe(true);
+      expect(
+        passes(
+          [
+            { kind: 'nodes', names: ['me'] },
+            { kind: 'tag', tag: 'role', expr: 'web' },
+          ],
+          tags,
+        ),
+      ).toBe(true);
+      expect(
+        passes(
+          [
+            { kind: 'nodes', names: ['me'] },
+            { kind: 'tag', tag: 'role', expr: 'db' },
+          ],
+          tags,
+        ),
+      ).toBe(false);
+      expect(
+        passes(
+          [
+            { kind: 'tag', tag: 'role', expr: 'w' },
+            { kind: 'tag', tag: 'role', expr: 'b$' },
+          ],
+          tags,
+        ),
+      ).toBe(true);
     });
 
     it('a non-matching query flagged noBroadcast is neither gossiped nor answered', () => {
@@ -289,7 +327,11 @@ describe('SerfLayer: receiving a query', () => {
     const { host, layer } = setup({ seed: 42 });
     for (let id = 0; id < 60; id++) layer.observe(encodeSerfQuery(makeQuery({ id, flags: QueryFlag.ack, relayFactor: 1 })));
     const used = new Set(host.relays().map((r) => r.to.host));
-    expect([...used].sort()).toEqual(PEERS.slice(1).map((p) => p.address.host).sort());
+    expect([...used].sort()).toEqual(
+      PEERS.slice(1)
+        .map((p) => p.address.host)
+        .sort(),
+    );
   });
 
   it('relays through fewer peers when there are not enough, and none when the asker is the only one', () => {
@@ -314,9 +356,7 @@ describe('SerfLayer: answering an application query', () => {
     expect(query).toBeInstanceOf(IncomingQuery);
     expect(query).toMatchObject({ name: 'deploy', payload: Uint8Array.of(1, 2, 3), from: 'asker', ltime: 10n, id: 77, deadline: host.clock + 5000 });
     query.respond(utf8('done'));
-    expect(host.sent).toEqual([
-      { to: ASKER.address, payload: encodeSerfQueryResponse({ ltime: 10, id: 77, from: 'me', flags: 0, payload: utf8('done') }) },
-    ]);
+    expect(host.sent).toEqual([{ to: ASKER.address, payload: encodeSerfQueryResponse({ ltime: 10, id: 77, from: 'me', flags: 0, payload: utf8('done') }) }]);
     expect(() => query.respond(utf8('again'))).toThrow(QueryError);
     expect(() => query.respond(utf8('again'))).toThrow(/already been answered/);
     expect(host.sent).toHaveLength(1);
@@ -395,7 +435,14 @@ describe('SerfLayer: internal queries', () => {
 
   it('_serf_conflict about another name answers with that member (or nil); about our own name, nothing', () => {
     const { host, layer } = setup();
-    const other: SerfConflictMember = { name: 'other', host: '10.0.0.3', port: 7946, tags: { role: 'db' }, status: 'alive', vsn: Uint8Array.of(1, 5, 2, 2, 5, 4) };
+    const other: SerfConflictMember = {
+      name: 'other',
+      host: '10.0.0.3',
+      port: 7946,
+      tags: { role: 'db' },
+      status: 'alive',
+      vsn: Uint8Array.of(1, 5, 2, 2, 5, 4),
+    };
     host.members.set('other', other);
     expect(internal(layer, host, '_serf_conflict', utf8('other'), 1)).toEqual(encodeSerfConflictResponse(other));
     expect(internal(layer, host, '_serf_conflict', utf8('nobody'), 2)).toEqual(Uint8Array.of(6, 0xc0));
@@ -412,7 +459,12 @@ describe('SerfLayer: internal queries', () => {
     expect(keyring.keys).toEqual([k1, k2]);
     expect(host.keysChangedCalls).toBe(1);
 
-    expect(keyAnswer(layer, host, '_serf_list-keys', new Uint8Array(0), 2)).toEqual({ result: true, message: '', keys: [base64(k1), base64(k2)], primaryKey: base64(k1) });
+    expect(keyAnswer(layer, host, '_serf_list-keys', new Uint8Array(0), 2)).toEqual({
+      result: true,
+      message: '',
+      keys: [base64(k1), base64(k2)],
+      primaryKey: base64(k1),
+    });
     expect(host.keysChangedCalls).toBe(1);
 
     expect(keyAnswer(layer, host, '_serf_use-key', encodeSerfKeyRequest(k2), 3)).toEqual(ok);
@@ -450,14 +502,24 @@ describe('SerfLayer: internal queries', () => {
     expect(keyAnswer(layer, host, '_serf_install-key', key, 1)).toEqual(noRing);
     expect(keyAnswer(layer, host, '_serf_use-key', key, 2)).toEqual(noRing);
     expect(keyAnswer(layer, host, '_serf_remove-key', key, 3)).toEqual(noRing);
-    expect(keyAnswer(layer, host, '_serf_list-keys', new Uint8Array(0), 4)).toEqual({ result: false, message: 'Keyring is empty (encryption not enabled)', keys: [], primaryKey: '' });
+    expect(keyAnswer(layer, host, '_serf_list-keys', new Uint8Array(0), 4)).toEqual({
+      result: false,
+      message: 'Keyring is empty (encryption not enabled)',
+      keys: [],
+      primaryKey: '',
+    });
     expect(host.keysChangedCalls).toBe(0);
   });
 
   it('an internal query this node is filtered out of changes nothing', () => {
     const keyring = new Keyring([new Uint8Array(16)]);
     const { host, layer } = setup({ keyring });
-    const q = makeQuery({ name: '_serf_install-key', payload: encodeSerfKeyRequest(new Uint8Array(16).fill(9)), filters: [{ kind: 'nodes', names: ['x'] }], flags: QueryFlag.ack });
+    const q = makeQuery({
+      name: '_serf_install-key',
+      payload: encodeSerfKeyRequest(new Uint8Array(16).fill(9)),
+      filters: [{ kind: 'nodes', names: ['x'] }],
+      flags: QueryFlag.ack,
+    });
     expect(layer.observe(encodeSerfQuery(q))).toEqual({ kind: 'handled' });
     expect(keyring.keys).toHaveLength(1);
     expect(host.sent).toHaveLength(0);
@@ -513,7 +575,12 @@ describe('SerfLayer: ask()', () => {
     const { host, layer } = setup();
     host.tagValues = { role: 'web' };
     const collector = recorder();
-    const asked = layer.ask('deploy', Uint8Array.of(9), { timeoutMs: 2000, requestAck: true, relayFactor: 0, nodes: ['me', 'b'], tags: { role: '^web' } }, collector);
+    const asked = layer.ask(
+      'deploy',
+      Uint8Array.of(9),
+      { timeoutMs: 2000, requestAck: true, relayFactor: 0, nodes: ['me', 'b'], tags: { role: '^web' } },
+      collector,
+    );
     expect(host.broadcasts).toHaveLength(1);
     const q = decodeSerfQuery(host.broadcasts[0]!.payload);
     expect(q).toMatchObject({
@@ -891,8 +958,7 @@ describe('SerfLayer: clocks at the top of the range', () => {
 });
 
 describe('SerfLayer: bounds on what a peer can fill', () => {
-  const event = (ltime: bigint, name: string, payload: Uint8Array = Uint8Array.of(1)) =>
-    encodeSerfUserEvent({ ltime, name, payload, coalesce: false });
+  const event = (ltime: bigint, name: string, payload: Uint8Array = Uint8Array.of(1)) => encodeSerfUserEvent({ ltime, name, payload, coalesce: false });
   const fresh = (layer: SerfLayer, bytes: Uint8Array) => {
     const arrival = layer.observe(bytes);
     return arrival.kind === 'event' && arrival.fresh;
@@ -1038,8 +1104,7 @@ describe('SerfLayer: bounds on what a peer can fill', () => {
     layer.ask('_serf_list-keys', new Uint8Array(0), { timeoutMs: 1000 }, collector);
     const q = decodeSerfQuery(host.broadcasts[0]!.payload);
     const key = base64(new Uint8Array(16).fill(1));
-    const answer = (from: string, payload: Uint8Array) =>
-      layer.observe(encodeSerfQueryResponse({ ltime: q.ltime, id: q.id, from, flags: 0, payload }));
+    const answer = (from: string, payload: Uint8Array) => layer.observe(encodeSerfQueryResponse({ ltime: q.ltime, id: q.id, from, flags: 0, payload }));
     answer('a', encodeSerfKeyResponse({ result: true, message: '', keys: [key], primaryKey: key }));
     answer('b', encodeSerfKeyResponse({ result: true, message: '', keys: Array.from({ length: 65 }, () => key), primaryKey: key }));
     answer('c', encodeSerfKeyResponse({ result: true, message: '', keys: ['\u001b]0;owned\u0007'], primaryKey: key }));

@@ -35,7 +35,13 @@ describe('simulated run-time switch of failure detector', () => {
     // Spread like a membership update: a few gossip intervals.
     expect(toMiddle).toMatchObject({ protocol: middle, via: 'n4', epoch: 20 }); // the epoch is the virtual second of the request
     expect(toMiddle.all_switched_ms).toBeLessThanOrEqual(2000);
-    for (let i = 0; i < N; i++) expect(sim.node(i)!.members().filter((m) => m.status === 'alive')).toHaveLength(N);
+    for (let i = 0; i < N; i++)
+      expect(
+        sim
+          .node(i)!
+          .members()
+          .filter((m) => m.status === 'alive'),
+      ).toHaveLength(N);
 
     // The restart's new generation spreads by gossip within seconds, long before any push/pull
     // (the first comes 30–60 s after the restart): under the heartbeat detectors updates must not
@@ -50,7 +56,11 @@ describe('simulated run-time switch of failure detector', () => {
     // generation outbid its old run's record everywhere.
     const restarted = sim.node(13)!;
     expect(restarted.detector).toBe(middle);
-    for (let i = 0; i < N; i++) expect(sim.node(i)?.member('n13') ?? { status: 'alive', incarnation: restarted.incarnation }).toMatchObject({ status: 'alive', incarnation: restarted.incarnation });
+    for (let i = 0; i < N; i++)
+      expect(sim.node(i)?.member('n13') ?? { status: 'alive', incarnation: restarted.incarnation }).toMatchObject({
+        status: 'alive',
+        incarnation: restarted.incarnation,
+      });
 
     sim.runUntil(110_000);
     expect(new Set(detectors())).toEqual(new Set(['swim']));

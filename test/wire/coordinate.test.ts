@@ -84,10 +84,19 @@ describe('Serf’s captured acks', () => {
     const expected = new RegExp(
       '^01' +
         '84' +
-        'aa' + toHex(Buffer.from('Adjustment')) + 'cb[0-9a-f]{16}' +
-        'a5' + toHex(Buffer.from('Error')) + 'cb[0-9a-f]{16}' +
-        'a6' + toHex(Buffer.from('Height')) + 'cb[0-9a-f]{16}' +
-        'a3' + toHex(Buffer.from('Vec')) + '98' + '(cb[0-9a-f]{16}){8}$',
+        'aa' +
+        toHex(Buffer.from('Adjustment')) +
+        'cb[0-9a-f]{16}' +
+        'a5' +
+        toHex(Buffer.from('Error')) +
+        'cb[0-9a-f]{16}' +
+        'a6' +
+        toHex(Buffer.from('Height')) +
+        'cb[0-9a-f]{16}' +
+        'a3' +
+        toHex(Buffer.from('Vec')) +
+        '98' +
+        '(cb[0-9a-f]{16}){8}$',
     );
     expect(h).toMatch(expected);
     expect(bytes!.length).toBe(130);
@@ -150,10 +159,19 @@ describe('decodeCoordinatePayload', () => {
       payload((w) =>
         w
           .mapHeader(4)
-          .text('Adjustment').byte(0xd0).byte(0xfe) // int8 −2
-          .text('Error').byte(0xca).u32(0x3fc00000) // float32 1.5
-          .text('Height').uint(2n ** 60n) // uint64
-          .text('Vec').arrayHeader(3).uint(1).nil().float64(0.25),
+          .text('Adjustment')
+          .byte(0xd0)
+          .byte(0xfe) // int8 −2
+          .text('Error')
+          .byte(0xca)
+          .u32(0x3fc00000) // float32 1.5
+          .text('Height')
+          .uint(2n ** 60n) // uint64
+          .text('Vec')
+          .arrayHeader(3)
+          .uint(1)
+          .nil()
+          .float64(0.25),
       ),
     );
     expect(c).toEqual({ vec: [1, 0, 0.25], error: 1.5, adjustment: -2, height: 2 ** 60 });
@@ -161,7 +179,12 @@ describe('decodeCoordinatePayload', () => {
 
   it('leaves missing or nil fields at zero and ignores unknown keys and trailing bytes, as Go does', () => {
     expect(decodeCoordinatePayload(payload((w) => w.mapHeader(0)))).toEqual({ vec: [], error: 0, adjustment: 0, height: 0 });
-    expect(decodeCoordinatePayload(payload((w) => w.mapHeader(2).text('Vec').nil().text('Error').nil()))).toEqual({ vec: [], error: 0, adjustment: 0, height: 0 });
+    expect(decodeCoordinatePayload(payload((w) => w.mapHeader(2).text('Vec').nil().text('Error').nil()))).toEqual({
+      vec: [],
+      error: 0,
+      adjustment: 0,
+      height: 0,
+    });
     const c: Coordinate = { vec: [1, 2], error: 0.5, adjustment: 0, height: 1e-5 };
     const known = encodeCoordinatePayload(c);
     const withExtra = payload((w) => w.mapHeader(2).text('Zeta').text('x').text('Vec').arrayHeader(2).float64(1).float64(2));

@@ -18,16 +18,20 @@ const heartbeat = fc.oneof(
 const generation = fc.oneof(fc.constantFrom(0, 1, 127, 128, 0xffffffff), fc.integer({ min: 0, max: 0x7fffffff }));
 const status = fc.constantFrom<Status>('alive', 'suspect', 'failed', 'left');
 const heartbeatEntry: fc.Arbitrary<HeartbeatEntry> = fc.record({ profile: memberProfile, generation, heartbeat, status });
-const heartbeats: fc.Arbitrary<HeartbeatsMessage> = fc
-  .array(heartbeatEntry, { maxLength: 40 })
-  .map((entries) => ({ type: 'heartbeats' as const, entries }));
+const heartbeats: fc.Arbitrary<HeartbeatsMessage> = fc.array(heartbeatEntry, { maxLength: 40 }).map((entries) => ({ type: 'heartbeats' as const, entries }));
 
 describe('heartbeats message (type 0x40)', () => {
   it('uses type bytes 64 and 65, outside memberlist’s 0..13', () => {
     expect(WireType.heartbeats).toBe(64);
     expect(WireType.protocolSwitch).toBe(65);
     const hearsayOwn = new Set(['heartbeats', 'protocolSwitch']);
-    expect(Math.max(...Object.entries(WireType).filter(([k]) => !hearsayOwn.has(k)).map(([, v]) => v))).toBe(13);
+    expect(
+      Math.max(
+        ...Object.entries(WireType)
+          .filter(([k]) => !hearsayOwn.has(k))
+          .map(([, v]) => v),
+      ),
+    ).toBe(13);
   });
 
   it('encodes {Entries: [{Addr, Generation, Heartbeat, Meta, Name, Port, State, Vsn}]} with sorted keys', () => {

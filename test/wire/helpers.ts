@@ -54,9 +54,7 @@ export const host = fc.oneof(
 );
 const bytes = (maxLength: number) => fc.uint8Array({ maxLength });
 const source: fc.Arbitrary<Source | undefined> = fc.option(
-  fc
-    .record({ name, host: fc.oneof(host, fc.constant('')), port })
-    .filter((s) => s.name !== '' || s.host !== '' || s.port !== 0),
+  fc.record({ name, host: fc.oneof(host, fc.constant('')), port }).filter((s) => s.name !== '' || s.host !== '' || s.port !== 0),
   { nil: undefined },
 );
 
@@ -75,9 +73,13 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   fc
     .tuple(uint32, name, host, port, fc.boolean(), source)
     .map(([seqNo, node, h, p, nack, s]) => withSource({ type: 'indirectPing' as const, seqNo, node, target: { host: h, port: p }, nack }, s)),
-  fc.tuple(uint32, fc.option(bytes(80), { nil: undefined })).map(([seqNo, payload]) => (payload ? { type: 'ack' as const, seqNo, payload } : { type: 'ack' as const, seqNo })),
+  fc
+    .tuple(uint32, fc.option(bytes(80), { nil: undefined }))
+    .map(([seqNo, payload]) => (payload ? { type: 'ack' as const, seqNo, payload } : { type: 'ack' as const, seqNo })),
   uint32.map((seqNo) => ({ type: 'nack' as const, seqNo })),
-  fc.tuple(fc.constantFrom('suspect' as const, 'dead' as const), name, uint32, name).map(([type, node, incarnation, from]) => ({ type, node, incarnation, from })),
+  fc
+    .tuple(fc.constantFrom('suspect' as const, 'dead' as const), name, uint32, name)
+    .map(([type, node, incarnation, from]) => ({ type, node, incarnation, from })),
   fc.tuple(uint32, memberProfile).map(([incarnation, p]) => ({ type: 'alive' as const, incarnation, profile: p })),
   bytes(300).map((payload) => ({ type: 'user' as const, payload })),
 );
@@ -88,7 +90,9 @@ const pushNodeState: fc.Arbitrary<PushNodeState> = fc.record({ profile: memberPr
 export const streamMessage: fc.Arbitrary<WireStreamMessage> = fc.oneof(
   fc.record({ type: fc.constant('pushPull' as const), join: fc.boolean(), states: fc.array(pushNodeState, { maxLength: 20 }), userState: bytes(2000) }),
   fc.tuple(uint32, name, source).map(([seqNo, node, s]) => withSource({ type: 'ping' as const, seqNo, node }, s)),
-  fc.tuple(uint32, fc.option(bytes(80), { nil: undefined })).map(([seqNo, payload]) => (payload ? { type: 'ack' as const, seqNo, payload } : { type: 'ack' as const, seqNo })),
+  fc
+    .tuple(uint32, fc.option(bytes(80), { nil: undefined }))
+    .map(([seqNo, payload]) => (payload ? { type: 'ack' as const, seqNo, payload } : { type: 'ack' as const, seqNo })),
   name.map((error) => ({ type: 'error' as const, error })),
   bytes(3000).map((payload) => ({ type: 'user' as const, payload })),
 );

@@ -25,13 +25,19 @@ describe('Keyring', () => {
 
   it('round-trips both versions, every key length, with and without additional data', () => {
     fc.assert(
-      fc.property(fc.constantFrom(16, 24, 32), fc.constantFrom<0 | 1>(0, 1), fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 8 }), (length, version, plain, aad) => {
-        const keyring = new Keyring([randomBytes(length)]);
-        const blob = keyring.encrypt(plain, aad, version);
-        expect(blob.length).toBe(encryptedLength(version, plain.length));
-        expect(blob[0]).toBe(version);
-        expect(keyring.decrypt(blob, aad)).toEqual(plain);
-      }),
+      fc.property(
+        fc.constantFrom(16, 24, 32),
+        fc.constantFrom<0 | 1>(0, 1),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.uint8Array({ maxLength: 8 }),
+        (length, version, plain, aad) => {
+          const keyring = new Keyring([randomBytes(length)]);
+          const blob = keyring.encrypt(plain, aad, version);
+          expect(blob.length).toBe(encryptedLength(version, plain.length));
+          expect(blob[0]).toBe(version);
+          expect(keyring.decrypt(blob, aad)).toEqual(plain);
+        },
+      ),
       RUNS,
     );
   });

@@ -9,7 +9,7 @@ import type { Message } from '../../packages/hearsay/src/core/types.js';
 import {
   Keyring,
   MAX_COMPOUND_PARTS,
-  WireError,
+  type WireError,
   compressMessage,
   crc32,
   decodePacket,

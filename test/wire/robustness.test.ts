@@ -6,7 +6,17 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../packages/hearsay/src/core/types.js';
-import { Keyring, StreamDecoder, WireError, decodePacket, decodeSerfMessage, decodeTags, encodePacket, encodeStream, parseSerfUserState } from '../../packages/hearsay/src/wire/index.js';
+import {
+  Keyring,
+  StreamDecoder,
+  WireError,
+  decodePacket,
+  decodeSerfMessage,
+  decodeTags,
+  encodePacket,
+  encodeStream,
+  parseSerfUserState,
+} from '../../packages/hearsay/src/wire/index.js';
 import { SEED, message, streamMessage } from './helpers.js';
 
 const keyring = new Keyring([randomBytes(16)]);
@@ -57,7 +67,12 @@ describe('truncation at every byte offset', () => {
 
   it('streams: null until complete, then end() throws truncated', () => {
     for (const m of fc.sample(streamMessage, { seed: SEED, numRuns: 25 })) {
-      for (const [compress, key] of [[false, undefined], [true, undefined], [true, keyring], [false, keyring]] as const) {
+      for (const [compress, key] of [
+        [false, undefined],
+        [true, undefined],
+        [true, keyring],
+        [false, keyring],
+      ] as const) {
         const bytes = encodeStream(m, { compress, keyring: key });
         for (let cut = 1; cut < bytes.length; cut++) {
           const decoder = new StreamDecoder({ keyring: key });

@@ -61,7 +61,10 @@ const query: fc.Arbitrary<SerfQuery> = fc.record({
 
 const queryResponse: fc.Arbitrary<SerfQueryResponse> = fc.record({ ltime, id: uint32, from: name, flags: uint32, payload });
 
-const base64Key = fc.constantFrom(16, 24, 32).chain((length) => fc.uint8Array({ minLength: length, maxLength: length })).map((key) => Buffer.from(key).toString('base64'));
+const base64Key = fc
+  .constantFrom(16, 24, 32)
+  .chain((length) => fc.uint8Array({ minLength: length, maxLength: length }))
+  .map((key) => Buffer.from(key).toString('base64'));
 
 /** A struct with hand-picked field encodings, keys sorted as go-msgpack writes them. */
 function rawStruct(type: number, fields: Record<string, (w: MsgpackWriter) => unknown>): Uint8Array {
@@ -237,7 +240,11 @@ describe('serf query (type 4)', () => {
   it('reads what Go also accepts: str8 strings, bin payloads, an empty Filters array, unknown keys, trailing bytes', () => {
     const q = decodeSerfQuery(
       queryWith({
-        Name: (w) => w.byte(0xd9).byte(3).bytes(Uint8Array.of(0x61, 0x62, 0x63)),
+        Name: (w) =>
+          w
+            .byte(0xd9)
+            .byte(3)
+            .bytes(Uint8Array.of(0x61, 0x62, 0x63)),
         Payload: (w) => w.byte(0xc4).byte(2).bytes(Uint8Array.of(9, 8)),
         Filters: (w) => w.arrayHeader(0),
         Zzz: (w) => w.arrayHeader(2).uint(1).text('x'),
@@ -403,12 +410,18 @@ describe('serf query response (type 5)', () => {
 describe('serf relay (type 9)', () => {
   it('round-trips the destination and keeps the inner bytes exactly', () => {
     fc.assert(
-      fc.property(host, port, name, fc.oneof(queryResponse.map(encodeSerfQueryResponse), fc.uint8Array({ minLength: 1, maxLength: 300 })), (h, p, dest, inner) => {
-        const bytes = encodeSerfRelay({ host: h, port: p }, dest, inner);
-        expect(bytes[0]).toBe(9);
-        expect(bytes.subarray(bytes.length - inner.length)).toEqual(inner);
-        expect(decodeSerfRelay(bytes)).toEqual({ host: h, port: p, inner });
-      }),
+      fc.property(
+        host,
+        port,
+        name,
+        fc.oneof(queryResponse.map(encodeSerfQueryResponse), fc.uint8Array({ minLength: 1, maxLength: 300 })),
+        (h, p, dest, inner) => {
+          const bytes = encodeSerfRelay({ host: h, port: p }, dest, inner);
+          expect(bytes[0]).toBe(9);
+          expect(bytes.subarray(bytes.length - inner.length)).toEqual(inner);
+          expect(decodeSerfRelay(bytes)).toEqual({ host: h, port: p, inner });
+        },
+      ),
       RUNS,
     );
   });
@@ -427,7 +440,13 @@ describe('serf relay (type 9)', () => {
 
   it('refuses a wrong type byte, a missing destination, a bad IP, and nothing to relay', () => {
     const header = (dest: (w: MsgpackWriter) => unknown) => rawStruct(9, { DestAddr: dest, DestName: (w) => w.text('a') });
-    const ok = (w: MsgpackWriter) => w.mapHeader(2).text('IP').raw(Uint8Array.of(10, 0, 0, 1)).text('Port').uint(1);
+    const ok = (w: MsgpackWriter) =>
+      w
+        .mapHeader(2)
+        .text('IP')
+        .raw(Uint8Array.of(10, 0, 0, 1))
+        .text('Port')
+        .uint(1);
     const inner = Uint8Array.of(5, 0x80);
     const cases: [Uint8Array, string, RegExp][] = [
       [new Uint8Array(0), 'malformed', /wrong type byte/],
@@ -440,7 +459,11 @@ describe('serf relay (type 9)', () => {
       [Uint8Array.of(...header((w) => w.mapHeader(1).text('Port').uint(1)), ...inner), 'malformed', /DestAddr\.IP: missing/],
       [Uint8Array.of(...header((w) => w.mapHeader(1).text('IP').raw(new Uint8Array(5))), ...inner), 'malformed', /4 or 16 bytes, got 5/],
       [Uint8Array.of(...header((w) => w.mapHeader(1).text('IP').uint(7)), ...inner), 'malformed', /IP: expected bytes/],
-      [Uint8Array.of(...header((w) => w.mapHeader(2).text('IP').raw(new Uint8Array(4)).text('Port').uint(70000)), ...inner), 'malformed', /Port: expected an unsigned integer ≤ 65535/],
+      [
+        Uint8Array.of(...header((w) => w.mapHeader(2).text('IP').raw(new Uint8Array(4)).text('Port').uint(70000)), ...inner),
+        'malformed',
+        /Port: expected an unsigned integer ≤ 65535/,
+      ],
     ];
     for (const [bytes, why, message] of cases) {
       const error = wireError(() => decodeSerfRelay(bytes));
@@ -454,11 +477,14 @@ describe('serf relay (type 9)', () => {
 describe('serf key request (type 7) and key response (type 8)', () => {
   it('key requests round-trip', () => {
     fc.assert(
-      fc.property(fc.constantFrom(16, 24, 32).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })), (key) => {
-        const bytes = encodeSerfKeyRequest(key);
-        expect(bytes[0]).toBe(7);
-        expect(decodeSerfKeyRequest(bytes)).toEqual(key);
-      }),
+      fc.property(
+        fc.constantFrom(16, 24, 32).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })),
+        (key) => {
+          const bytes = encodeSerfKeyRequest(key);
+          expect(bytes[0]).toBe(7);
+          expect(decodeSerfKeyRequest(bytes)).toEqual(key);
+        },
+      ),
       RUNS,
     );
   });
@@ -573,7 +599,11 @@ describe('serf conflict response (type 6)', () => {
       name,
       host,
       port,
-      tags: fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => k !== '__proto__'), fc.string({ maxLength: 12 }), { maxKeys: 5 }),
+      tags: fc.dictionary(
+        fc.string({ maxLength: 8 }).filter((k) => k !== '__proto__'),
+        fc.string({ maxLength: 12 }),
+        { maxKeys: 5 },
+      ),
       status: fc.constantFrom('alive' as const, 'left' as const, 'failed' as const),
       vsn: fc.uint8Array({ minLength: 6, maxLength: 6 }),
     });

@@ -19,9 +19,16 @@ import { RUNS, hex, toHex } from './helpers.js';
 describe('tags', () => {
   it('round-trip any string map', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ maxLength: 10 }).filter((k) => k !== '__proto__'), fc.string({ maxLength: 20 }), { maxKeys: 8 }), (tags) => {
-        expect(decodeTags(encodeTags(tags))).toEqual(tags);
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.string({ maxLength: 10 }).filter((k) => k !== '__proto__'),
+          fc.string({ maxLength: 20 }),
+          { maxKeys: 8 },
+        ),
+        (tags) => {
+          expect(decodeTags(encodeTags(tags))).toEqual(tags);
+        },
+      ),
       RUNS,
     );
   });
@@ -66,9 +73,7 @@ describe('intents', () => {
     const event = { ltime: 5n, name: 'deploy', payload: Uint8Array.of(1, 2, 3), coalesce: false };
     expect(decodeSerfMessage(encodeSerfUserEvent(event))).toEqual({ type: 'event', ...event });
     // 03 + {CC: false, LTime, Name, Payload}, keys in Go's sorted order.
-    expect(toHex(encodeSerfUserEvent(event))).toBe(
-      toHex(hex('03 84 a2 4343 c2 a5 4c54696d65 05 a4 4e616d65 a6 6465706c6f79 a7 5061796c6f6164 a3 010203')),
-    );
+    expect(toHex(encodeSerfUserEvent(event))).toBe(toHex(hex('03 84 a2 4343 c2 a5 4c54696d65 05 a4 4e616d65 a6 6465706c6f79 a7 5061796c6f6164 a3 010203')));
   });
 
   it('empty or malformed intents are WireErrors', () => {
@@ -79,11 +84,7 @@ describe('intents', () => {
 });
 
 describe('push/pull user state', () => {
-  const state = (ltime: number | bigint) =>
-    new MsgpackWriter()
-      .byte(2)
-      .struct({ EventLTime: 4, LTime: ltime, QueryLTime: 9 })
-      .finish();
+  const state = (ltime: number | bigint) => new MsgpackWriter().byte(2).struct({ EventLTime: 4, LTime: ltime, QueryLTime: 9 }).finish();
 
   it('reads the clocks from 02 + {LTime, EventLTime, QueryLTime, ...}', () => {
     expect(parseSerfUserState(state(17))).toEqual({ ltime: 17n, eventLTime: 4n, queryLTime: 9n, events: [] });
@@ -104,7 +105,12 @@ describe('push/pull user state', () => {
     w.text('LeftMembers').byte(0x91).text('gone');
     w.text('QueryLTime').uint(1);
     w.text('StatusLTimes').mapHeader(1).text('a').uint(42);
-    expect(parseSerfUserState(w.finish())).toEqual({ ltime: 42n, eventLTime: 3n, queryLTime: 1n, events: [{ ltime: 3n, events: [{ name: 'deploy', payload: new Uint8Array(0) }] }] });
+    expect(parseSerfUserState(w.finish())).toEqual({
+      ltime: 42n,
+      eventLTime: 3n,
+      queryLTime: 1n,
+      events: [{ ltime: 3n, events: [{ name: 'deploy', payload: new Uint8Array(0) }] }],
+    });
   });
 
   it('null for anything else', () => {
@@ -122,7 +128,13 @@ describe('push/pull user state written by hearsay', () => {
       queryLTime: 3,
       events: [
         { ltime: 11, events: [{ name: 'deploy', payload: Buffer.from('v1') }] },
-        { ltime: 12, events: [{ name: 'a', payload: new Uint8Array(0) }, { name: 'b', payload: Uint8Array.of(0, 255) }] },
+        {
+          ltime: 12,
+          events: [
+            { name: 'a', payload: new Uint8Array(0) },
+            { name: 'b', payload: Uint8Array.of(0, 255) },
+          ],
+        },
       ],
     };
     const bytes = encodeSerfUserState(state);
@@ -131,10 +143,12 @@ describe('push/pull user state written by hearsay', () => {
     expect(parsed.ltime).toBe(7n);
     expect(parsed.eventLTime).toBe(12n);
     expect(parsed.queryLTime).toBe(3n);
-    expect(parsed.events.map((slot) => ({ ltime: slot.ltime, events: slot.events.map((e) => `${e.name}:${Buffer.from(e.payload).toString('hex')}`) }))).toEqual([
-      { ltime: 11n, events: ['deploy:7631'] },
-      { ltime: 12n, events: ['a:', 'b:00ff'] },
-    ]);
+    expect(parsed.events.map((slot) => ({ ltime: slot.ltime, events: slot.events.map((e) => `${e.name}:${Buffer.from(e.payload).toString('hex')}`) }))).toEqual(
+      [
+        { ltime: 11n, events: ['deploy:7631'] },
+        { ltime: 12n, events: ['a:', 'b:00ff'] },
+      ],
+    );
     // Serf reads LeftMembers as nil and StatusLTimes as an empty map: nothing said about members.
     expect(toHex(bytes)).toContain(toHex(new MsgpackWriter().text('LeftMembers').nil().text('QueryLTime').uint(3).text('StatusLTimes').mapHeader(0).finish()));
   });

@@ -6,14 +6,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PushPullMessage } from '../../packages/hearsay/src/core/types.js';
-import {
-  Keyring,
-  StreamDecoder,
-  compressMessage,
-  encodeStream,
-  encodeStreamBody,
-  type WireStreamMessage,
-} from '../../packages/hearsay/src/wire/index.js';
+import { Keyring, StreamDecoder, compressMessage, encodeStream, encodeStreamBody, type WireStreamMessage } from '../../packages/hearsay/src/wire/index.js';
 import { MsgpackWriter } from '../../packages/hearsay/src/wire/msgpack.js';
 import { RUNS, VSN, chunkings, hex, profile, split, streamMessage, reason } from './helpers.js';
 
@@ -54,7 +47,11 @@ describe('encodeStream', () => {
 
   it('maps statuses to State 0..3 and error to 0d {Error}', () => {
     const body = encodeStreamBody(pushPull);
-    const states = [...Buffer.from(body).toString('hex').matchAll(/a5537461746(5)(0[0-3])/g)].map((m) => m[2]);
+    const states = [
+      ...Buffer.from(body)
+        .toString('hex')
+        .matchAll(/a5537461746(5)(0[0-3])/g),
+    ].map((m) => m[2]);
     expect(states).toEqual(['00', '01', '02', '03']);
     expect(encodeStreamBody({ type: 'error', error: 'no' })).toEqual(hex('0d 81 a5 4572726f72 a2 6e6f'));
   });
@@ -64,30 +61,24 @@ describe('StreamDecoder', () => {
   it('round-trips random messages, with every wrapper, in random chunkings', () => {
     const keys = [randomBytes(16), randomBytes(24)];
     fc.assert(
-      fc.property(
-        streamMessage,
-        fc.boolean(),
-        fc.boolean(),
-        fc.integer({ min: 0, max: 1 << 30 }),
-        (m, compress, encrypt, cutSeed) => {
-          const keyring = encrypt ? new Keyring(keys) : undefined;
-          const bytes = encodeStream(m, { compress, keyring });
-          const cuts = fc.sample(chunkings(bytes.length), { seed: cutSeed, numRuns: 1 })[0]!;
-          const decoder = new StreamDecoder({ keyring });
-          let pushed = 0;
-          let result: WireStreamMessage | null = null;
-          for (const chunk of split(bytes, cuts)) {
-            decoder.push(chunk);
-            pushed += chunk.length;
-            const next = decoder.next();
-            // A message appears exactly when its last byte has arrived, and only once.
-            if (pushed < bytes.length || result) expect(next).toBeNull();
-            else result = next;
-          }
-          expect(result).toEqual(m);
-          expect(() => decoder.end()).not.toThrow();
-        },
-      ),
+      fc.property(streamMessage, fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 1 << 30 }), (m, compress, encrypt, cutSeed) => {
+        const keyring = encrypt ? new Keyring(keys) : undefined;
+        const bytes = encodeStream(m, { compress, keyring });
+        const cuts = fc.sample(chunkings(bytes.length), { seed: cutSeed, numRuns: 1 })[0]!;
+        const decoder = new StreamDecoder({ keyring });
+        let pushed = 0;
+        let result: WireStreamMessage | null = null;
+        for (const chunk of split(bytes, cuts)) {
+          decoder.push(chunk);
+          pushed += chunk.length;
+          const next = decoder.next();
+          // A message appears exactly when its last byte has arrived, and only once.
+          if (pushed < bytes.length || result) expect(next).toBeNull();
+          else result = next;
+        }
+        expect(result).toEqual(m);
+        expect(() => decoder.end()).not.toThrow();
+      }),
       RUNS,
     );
   });
@@ -153,7 +144,7 @@ describe('StreamDecoder', () => {
     expect(reason(() => decodeAll(compressMessage(Uint8Array.of(6, 0x83))))).toBe('truncated');
   });
 
-  it('skips push/pull records whose State is not 0..3, like memberlist\'s merge', () => {
+  it("skips push/pull records whose State is not 0..3, like memberlist's merge", () => {
     const w = new MsgpackWriter().byte(6).struct({ Join: true, Nodes: 2, UserStateLen: 0 });
     w.struct({ Addr: Uint8Array.of(10, 0, 0, 1), Incarnation: 1, Meta: null, Name: 'x', Port: 1, State: 9, Vsn: VSN });
     w.struct({ Addr: Uint8Array.of(10, 0, 0, 2), Incarnation: 1, Meta: null, Name: 'y', Port: 1, State: 0, Vsn: VSN });

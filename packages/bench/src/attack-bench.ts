@@ -216,11 +216,29 @@ function markdown(options: Options, systems: readonly AttackSystem[], results: r
     };
     const first = rows.length;
     if (results.some((r) => r.attack === attack.key && r.amplification !== undefined)) {
-      line('amplification', (r) => times(r.amplification), (r) => r.amplification);
+      line(
+        'amplification',
+        (r) => times(r.amplification),
+        (r) => r.amplification,
+      );
     }
-    if (attack.memory) line('RSS before', (r) => mib(r.rssBeforeMiB), (r) => r.rssBeforeMiB);
-    line('peak RSS', (r) => mib(r.peakRssMiB), (r) => r.peakRssMiB);
-    if (attack.memory) line(`RSS ${options.settleMs / 1000} s after`, (r) => mib(r.rssAfterMiB), (r) => r.rssAfterMiB);
+    if (attack.memory)
+      line(
+        'RSS before',
+        (r) => mib(r.rssBeforeMiB),
+        (r) => r.rssBeforeMiB,
+      );
+    line(
+      'peak RSS',
+      (r) => mib(r.peakRssMiB),
+      (r) => r.peakRssMiB,
+    );
+    if (attack.memory)
+      line(
+        `RSS ${options.settleMs / 1000} s after`,
+        (r) => mib(r.rssAfterMiB),
+        (r) => r.rssAfterMiB,
+      );
     line('outcome', (r) => r.outcome);
     line('recovery', (r) => r.recovery);
     rows[first]![0] = cell(attack.title);
@@ -274,7 +292,10 @@ async function main(): Promise<void> {
       const { result, settled, healthy } = await runAttack(attack, cluster, options);
       remember(cluster);
       results.push(result);
-      pending.set(system.name, settled.then(() => remember(cluster)));
+      pending.set(
+        system.name,
+        settled.then(() => remember(cluster)),
+      );
       if (!healthy) broken.add(system.name);
     };
     for (const attack of options.attacks) {
@@ -327,7 +348,9 @@ async function main(): Promise<void> {
     '',
     `${CLUSTER_SIZE} agents per system on 127.0.0.1, no encryption, LAN defaults. Every attack hits the first agent of each cluster:`,
     'one system at a time for those that load the victim, all at once for a forged message and its checks.',
-    `Versions: ${Object.entries(versions).map(([name, version]) => `${name} ${version}`).join('; ')}. ${parameters.cpus} CPUs; ${fmt(parameters.seconds)} s in all.`,
+    `Versions: ${Object.entries(versions)
+      .map(([name, version]) => `${name} ${version}`)
+      .join('; ')}. ${parameters.cpus} CPUs; ${fmt(parameters.seconds)} s in all.`,
     'Amplification: bytes of the answers (or reflected pings) that arrived on the attacker’s (or the third address’s) UDP socket over the bytes sent.',
     `Peak RSS: the victim’s VmHWM from the start of the attack (reset then) to its end, or for a memory attack to ${parameters.settle_s} s after it, when its RSS is read again.`,
     'A victim that stopped or wedged is restarted, one left holding over twice its starting memory too, and a cluster left broken is started afresh: each attack meets a healthy victim.',

@@ -208,7 +208,10 @@ export class AttackCluster {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       try {
-        const members = await this.system.members(observer, this.agents.map((agent) => agent.name));
+        const members = await this.system.members(
+          observer,
+          this.agents.map((agent) => agent.name),
+        );
         if (this.agents.every((agent) => members.some((m) => m.name === agent.name && m.status === 'alive'))) return true;
       } catch {
         // not answering yet: poll again

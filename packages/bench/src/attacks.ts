@@ -392,11 +392,14 @@ export const ATTACKS: readonly Attack[] = [
         await sendStream(victim.gossipPort, forgedPushPull(scale.sseBurst, await deadPort(), 'sse-forged'), 10_000);
         await sleep(10_000);
         // Read at last: a client the agent dropped ends once what was buffered for it is read.
-        const ended = clients.map((socket) => new Promise<boolean>((resolve) => {
-          socket.once('end', () => resolve(true)).once('close', () => resolve(true));
-          setTimeout(() => resolve(socket.destroyed), 2_000);
-          socket.resume();
-        }));
+        const ended = clients.map(
+          (socket) =>
+            new Promise<boolean>((resolve) => {
+              socket.once('end', () => resolve(true)).once('close', () => resolve(true));
+              setTimeout(() => resolve(socket.destroyed), 2_000);
+              socket.resume();
+            }),
+        );
         const dropped = (await Promise.all(ended)).filter(Boolean).length;
         return {
           outcome: `${scale.sseClients} clients, ${count(scale.sseBurst)} forged members: ${dropped} clients dropped by the agent`,
@@ -473,7 +476,9 @@ export const ATTACKS: readonly Attack[] = [
       const afterJoin = await pollUntil(alive, 5_000);
       return {
         outcome:
-          afterJoin !== null ? 'back only after an operator join' : `gone for good (an operator join: ${joinFailure ?? 'succeeded, member still not listed alive'})`,
+          afterJoin !== null
+            ? 'back only after an operator join'
+            : `gone for good (an operator join: ${joinFailure ?? 'succeeded, member still not listed alive'})`,
         figures: { comes_back: afterJoin !== null, operator_join: true },
       };
     },
@@ -515,7 +520,9 @@ export const ATTACKS: readonly Attack[] = [
       const failed = failures.filter((failure) => failure !== null);
       return {
         outcome:
-          failed.length === 0 ? 'operator events still work on every agent' : `operator events fail on ${failed.length}/${failures.length} agents: ${failed[0]}`,
+          failed.length === 0
+            ? 'operator events still work on every agent'
+            : `operator events fail on ${failed.length}/${failures.length} agents: ${failed[0]}`,
         figures: { event_failures: failed.length },
       };
     },

@@ -73,6 +73,10 @@ export function loopbackSent(): SentCounts {
     .find((l) => l.trim().startsWith('lo:'));
   if (line === undefined) throw new BenchFailure('no lo line in /proc/net/dev');
   // After "lo:", 8 receive fields then transmit bytes and packets.
-  const fields = line.slice(line.indexOf(':') + 1).trim().split(/\s+/).map(Number);
+  const fields = line
+    .slice(line.indexOf(':') + 1)
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   return { bytes: fields[8]!, packets: fields[9]! };
 }

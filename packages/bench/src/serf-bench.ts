@@ -129,8 +129,7 @@ async function main(): Promise<void> {
   const trafficCounted = privateLoopback
     ? 'everything sent on the loopback interface of a network namespace holding only the cluster: ' +
       "UDP gossip and TCP push/pull, IP/UDP/TCP headers and lo's 14-byte link header included"
-    : "no network namespace of our own (unshare --user --net failed), so lo is shared: hearsay's own UDP payload counters; " +
-      'Serf counts no bytes';
+    : "no network namespace of our own (unshare --user --net failed), so lo is shared: hearsay's own UDP payload counters; " + 'Serf counts no bytes';
   const parameters = {
     nodes: options.nodes,
     settle_s: options.settleMs / 1000,

@@ -141,7 +141,21 @@ export const convergence: Experiment = {
   title: 'Convergence: how long until every node knows a join, and a crash',
   question:
     'How does the time until every member knows that a node joined — and that a node crashed — grow with the cluster size N, the gossip fan-out M and the gossip period X, for SWIM and for heartbeat gossip?',
-  columns: ['protocol', 'nodes', 'fanout_m', 'period_ms', 'suspect_after_ms', 'fail_after_ms', 'seed', 'event', 'first_ms', 'half_ms', 'all_ms', 'first_suspect_ms', 'informed'],
+  columns: [
+    'protocol',
+    'nodes',
+    'fanout_m',
+    'period_ms',
+    'suspect_after_ms',
+    'fail_after_ms',
+    'seed',
+    'event',
+    'first_ms',
+    'half_ms',
+    'all_ms',
+    'first_suspect_ms',
+    'informed',
+  ],
   sortBy: ['protocol', 'period_ms', 'fanout_m', 'nodes', 'seed', 'event'],
 
   async run(settings, runTasks) {
@@ -152,14 +166,23 @@ export const convergence: Experiment = {
   parameters(settings) {
     const g = grid(settings);
     return [
-      ['cluster sizes N', `${g.sizes.join(', ')} (heartbeat up to ${g.heartbeatMaxNodes}${g.heartbeatLargest ? `, and ${g.heartbeatLargest.nodes} with M = ${g.heartbeatLargest.fanout}, X = ${g.heartbeatLargest.periodMs} ms, first two seeds` : ''})`],
+      [
+        'cluster sizes N',
+        `${g.sizes.join(', ')} (heartbeat up to ${g.heartbeatMaxNodes}${g.heartbeatLargest ? `, and ${g.heartbeatLargest.nodes} with M = ${g.heartbeatLargest.fanout}, X = ${g.heartbeatLargest.periodMs} ms, first two seeds` : ''})`,
+      ],
       ['fan-out M', `${g.fanouts.join(', ')}: memberlist's gossipNodes, and heartbeatFanout`],
       ['period X', `${g.periods.join(', ')} ms: memberlist's gossipIntervalMs, and heartbeatIntervalMs`],
       ['seeds per size', 'all below 3,000 nodes; the first two at 3,000; the first one at 10,000'],
       ['start', 'N nodes converged (everyone lists everyone alive); node N joins through a random member after max(2 s, 2X)'],
       ['crash', 'once every member lists the joiner, a random original member crashes'],
-      ['SWIM timing', `LAN profile: probe interval ${LAN.probeIntervalMs} ms, suspicion mult ${LAN.suspicionMult}, max timeout mult ${LAN.suspicionMaxTimeoutMult}, retransmit mult ${LAN.retransmitMult}`],
-      ['heartbeat thresholds', 'failAfter = ⌈2·ln(2N(N+1))/M + 4⌉ periods, suspectAfter half of it: twice the epidemic time, so that live members are not declared failed'],
+      [
+        'SWIM timing',
+        `LAN profile: probe interval ${LAN.probeIntervalMs} ms, suspicion mult ${LAN.suspicionMult}, max timeout mult ${LAN.suspicionMaxTimeoutMult}, retransmit mult ${LAN.retransmitMult}`,
+      ],
+      [
+        'heartbeat thresholds',
+        'failAfter = ⌈2·ln(2N(N+1))/M + 4⌉ periods, suspectAfter half of it: twice the epidemic time, so that live members are not declared failed',
+      ],
       ['network', 'no loss, 1 ms + up to 1 ms one-way delay; bytes estimated from message sizes'],
     ];
   },
@@ -236,7 +259,12 @@ export const convergence: Experiment = {
       mean(
         crash
           .filter((r) => r.protocol === protocol && num(r, 'all_ms') !== null)
-          .map((r) => num(r, 'all_ms')! / (verdictMs(r) + num(r, 'period_ms')! * roundsToAll(num(r, 'nodes')!, effectiveFanout(protocol, 'crash', num(r, 'fanout_m')!, num(r, 'period_ms')!)))),
+          .map(
+            (r) =>
+              num(r, 'all_ms')! /
+              (verdictMs(r) +
+                num(r, 'period_ms')! * roundsToAll(num(r, 'nodes')!, effectiveFanout(protocol, 'crash', num(r, 'fanout_m')!, num(r, 'period_ms')!))),
+          ),
       );
     const atLargest = swimJoin.filter((r) => r.nodes === largest);
     return [
@@ -258,7 +286,12 @@ export const convergence: Experiment = {
         ? `${incomplete.length} of ${rows.length} measurements did not reach every node within the 240 s limit (column \`informed\` < 1).`
         : `Every measurement reached every node${settings.quick ? '' : ' within the 240 s limit'}.`,
       '',
-      `Heartbeat points stop at ${Math.max(...numbers(rows.filter((r) => r.protocol === 'heartbeat'), 'nodes'))} nodes: every table is the whole membership list, so one period costs N²·M entries to simulate (and to send), and a 10,000-node heartbeat cluster would need 10⁸·M entry merges per period.`,
+      `Heartbeat points stop at ${Math.max(
+        ...numbers(
+          rows.filter((r) => r.protocol === 'heartbeat'),
+          'nodes',
+        ),
+      )} nodes: every table is the whole membership list, so one period costs N²·M entries to simulate (and to send), and a 10,000-node heartbeat cluster would need 10⁸·M entry merges per period.`,
     ].join('\n');
   },
 };

@@ -17,7 +17,7 @@ export function toCsv(columns: readonly string[], rows: readonly Row[]): string 
 
 /** Sorts rows by the given columns (numbers numerically), so output order never depends on timing. */
 export function sortRows(rows: Row[], by: readonly string[]): Row[] {
-  const compare = (a: Row[string], b: Row[string]): number => {
+  const compare = (a: Row[string] | undefined, b: Row[string] | undefined): number => {
     if (typeof a === 'number' && typeof b === 'number') return a - b;
     return String(a ?? '').localeCompare(String(b ?? ''));
   };

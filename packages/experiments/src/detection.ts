@@ -83,8 +83,7 @@ function offModel(swim: Row[]): string {
 /** SWIM's first failed verdict cannot come before the first suspicion plus the minimum timeout. */
 const swimMinAllFailedMs = (nodes: number) => swimExpectedFirstMs + minSuspicionTimeout(LAN.suspicionMult, nodes, LAN.probeIntervalMs);
 /** Heartbeat: failAfter after the last heartbeat reached the last node, which left X/2 before the crash on average. */
-const heartbeatAllFailedMs = (nodes: number) =>
-  LAN.failAfterMs + LAN.heartbeatIntervalMs * (roundsToAll(nodes, LAN.heartbeatFanout) - 0.5);
+const heartbeatAllFailedMs = (nodes: number) => LAN.failAfterMs + LAN.heartbeatIntervalMs * (roundsToAll(nodes, LAN.heartbeatFanout) - 0.5);
 
 const NAMES: Record<Protocol, string> = { swim: 'SWIM', heartbeat: 'heartbeat gossip', hybrid: 'hybrid (all-to-all ≤ 100)' };
 
@@ -112,19 +111,34 @@ export const detection: Experiment = {
     const g = grid(settings);
     return [
       ['cluster sizes N', (['swim', 'heartbeat', 'hybrid'] as const).map((p) => `${NAMES[p]}: ${g.sizes[p].join(', ')}`).join('; ')],
-      ['crashes per run', `${settings.quick ? 2 : 'SWIM 10 at N = 100 … 1,000, else 4; heartbeat and hybrid 4 (2 at N = 1,000)'} random nodes, the first at 10 s, then every ${g.crashEveryMs / 1000} s`],
+      [
+        'crashes per run',
+        `${settings.quick ? 2 : 'SWIM 10 at N = 100 … 1,000, else 4; heartbeat and hybrid 4 (2 at N = 1,000)'} random nodes, the first at 10 s, then every ${g.crashEveryMs / 1000} s`,
+      ],
       ['seeds per size', 'all below 3,000 nodes; the first two at 3,000; heartbeat at 1,000: the first one'],
       ['start', 'converged (every node lists every node alive)'],
-      ['SWIM', `LAN profile: probe interval T = ${LAN.probeIntervalMs} ms, probe timeout ${LAN.probeTimeoutMs} ms, ${LAN.indirectChecks} indirect checks, suspicion mult ${LAN.suspicionMult}, max timeout mult ${LAN.suspicionMaxTimeoutMult}, TCP pings on`],
-      ['heartbeat', `X = ${LAN.heartbeatIntervalMs} ms, M = ${LAN.heartbeatFanout}, suspectAfter ${LAN.suspectAfterMs} ms, failAfter ${LAN.failAfterMs} ms (the shipped defaults)`],
+      [
+        'SWIM',
+        `LAN profile: probe interval T = ${LAN.probeIntervalMs} ms, probe timeout ${LAN.probeTimeoutMs} ms, ${LAN.indirectChecks} indirect checks, suspicion mult ${LAN.suspicionMult}, max timeout mult ${LAN.suspicionMaxTimeoutMult}, TCP pings on`,
+      ],
+      [
+        'heartbeat',
+        `X = ${LAN.heartbeatIntervalMs} ms, M = ${LAN.heartbeatFanout}, suspectAfter ${LAN.suspectAfterMs} ms, failAfter ${LAN.failAfterMs} ms (the shipped defaults)`,
+      ],
       ['hybrid', `direct heartbeats to all while ≤ ${LAN.hybridThreshold} members, RTT bound ${LAN.rttBoundMs} ms; same thresholds`],
       ['network', 'no loss, 1 ms + up to 1 ms one-way delay'],
     ];
   },
 
   figures(rows) {
-    const swimSizes = distinct<number>(rows.filter((r) => r.protocol === 'swim'), 'nodes');
-    const hbSizes = distinct<number>(rows.filter((r) => r.protocol === 'heartbeat'), 'nodes');
+    const swimSizes = distinct<number>(
+      rows.filter((r) => r.protocol === 'swim'),
+      'nodes',
+    );
+    const hbSizes = distinct<number>(
+      rows.filter((r) => r.protocol === 'heartbeat'),
+      'nodes',
+    );
     const x = { title: 'cluster size N (nodes, log scale)', scale: 'log' as const };
     return [
       {
@@ -195,7 +209,17 @@ export const detection: Experiment = {
       'Means over all crashes at each size, ± their standard error; references as in the figures.',
       '',
       markdownTable(
-        ['protocol', 'N', 'crashes', 'first suspicion (s)', 'reference (s)', 'SWIM continuous-time (s)', 'all failed (s)', 'all-failed reference (s)', 'false failures'],
+        [
+          'protocol',
+          'N',
+          'crashes',
+          'first suspicion (s)',
+          'reference (s)',
+          'SWIM continuous-time (s)',
+          'all failed (s)',
+          'all-failed reference (s)',
+          'false failures',
+        ],
         body,
       ),
       '',
@@ -203,7 +227,7 @@ export const detection: Experiment = {
       '',
       `**Heartbeat's first suspicion** is its silence threshold minus the age of the freshest heartbeat anywhere at the crash: slightly under suspectAfter = ${LAN.suspectAfterMs / 1000} s at every size. **Full knowledge** is where the protocols part. SWIM waits for the suspicion timeout, at least 4·log10 N probe intervals, and longer until independent confirmations arrive; measured all-failed times are ${fmt(allFailedRatio('swim', swimMinAllFailedMs), 2)}× (e/(e−1) + 1)·T + the minimum timeout on average — the early first suspicion and the later confirmations roughly cancel — so SWIM's total grows like log N through its timeout. Heartbeat nodes each decide after failAfter of silence, and the spread of the last heartbeat adds an epidemic log N term: measured ${fmt(allFailedRatio('heartbeat', heartbeatAllFailedMs), 2)}× failAfter + X·(ln(2N(N+1))/M − ½). The hybrid at N ≤ 100 hears every member directly every period, so all its nodes fall silent together and the spread term vanishes (all failed ≈ failAfter).`,
       '',
-      `False failures (last column, summed over runs) are ${rows.some((r) => num(r, 'false_positives')! > 0) ? 'rare' : 'zero everywhere'}: every failAfter here exceeds the spread time by a margin. The heartbeat default suspectAfter (5 s with M = 3, X = 1 s) is, by the stress experiment's rule (at least twice the epidemic time), too short for membership lists to stay in agreement at N = 1,000, where the epidemic time is ${fmt(LAN.heartbeatIntervalMs * roundsToAll(1000, LAN.heartbeatFanout) / 1000)} s: expect passing suspicions there; a failure needs ${LAN.failAfterMs / 1000} s of silence, and none happened.`,
+      `False failures (last column, summed over runs) are ${rows.some((r) => num(r, 'false_positives')! > 0) ? 'rare' : 'zero everywhere'}: every failAfter here exceeds the spread time by a margin. The heartbeat default suspectAfter (5 s with M = 3, X = 1 s) is, by the stress experiment's rule (at least twice the epidemic time), too short for membership lists to stay in agreement at N = 1,000, where the epidemic time is ${fmt((LAN.heartbeatIntervalMs * roundsToAll(1000, LAN.heartbeatFanout)) / 1000)} s: expect passing suspicions there; a failure needs ${LAN.failAfterMs / 1000} s of silence, and none happened.`,
     ].join('\n');
   },
 };

@@ -62,8 +62,22 @@ export function chart(options: ChartOptions): Record<string, unknown> {
     field: 'kind',
     type: 'nominal',
     title: null,
-    scale: { domain: [measuredLabel, theoryLabel], range: [[1, 0], [6, 4]] },
-    legend: { symbolType: 'stroke', symbolStrokeColor: 'black', symbolStrokeWidth: 2, symbolSize: 400, orient: 'bottom', direction: 'vertical', labelLimit: 900 },
+    scale: {
+      domain: [measuredLabel, theoryLabel],
+      range: [
+        [1, 0],
+        [6, 4],
+      ],
+    },
+    legend: {
+      symbolType: 'stroke',
+      symbolStrokeColor: 'black',
+      symbolStrokeWidth: 2,
+      symbolSize: 400,
+      orient: 'bottom',
+      direction: 'vertical',
+      labelLimit: 900,
+    },
   };
   const isMeasured = `datum.kind === '${measuredLabel}'`;
   const layer = [
@@ -73,7 +87,9 @@ export function chart(options: ChartOptions): Record<string, unknown> {
       mark: { type: 'line', point: true },
       encoding: { x, y: { ...y, aggregate: 'mean' }, color, ...(options.theory?.length ? { strokeDash: dash } : {}) },
     },
-    ...(options.theory?.length ? [{ transform: [{ filter: `!(${isMeasured})` }], mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color, strokeDash: dash } }] : []),
+    ...(options.theory?.length
+      ? [{ transform: [{ filter: `!(${isMeasured})` }], mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color, strokeDash: dash } }]
+      : []),
   ];
   const size = { width: options.width ?? 420, height: options.height ?? 260 };
   const base = {

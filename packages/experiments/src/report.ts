@@ -47,7 +47,12 @@ export function markdownReport(experiment: Experiment, facts: ReportFacts): stri
     '',
     `${facts.runs} simulations, ${formatDuration(facts.wallMs)} of wall time on ${facts.workers} worker thread${facts.workers === 1 ? '' : 's'}. The slowest:`,
     '',
-    ...facts.slowest.map(({ params, wallMs }) => `- ${formatDuration(wallMs)}: ${Object.entries(params).map(([k, v]) => `${k} ${v}`).join(', ')}`),
+    ...facts.slowest.map(
+      ({ params, wallMs }) =>
+        `- ${formatDuration(wallMs)}: ${Object.entries(params)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+    ),
     '',
     '## Reading',
     '',

@@ -29,7 +29,10 @@ export function runScenario(task: Task): Row[] {
 class Spread {
   readonly #times: number[] = [];
   readonly #seen: Uint8Array;
-  constructor(nodes: number, readonly startedAt: number) {
+  constructor(
+    nodes: number,
+    readonly startedAt: number,
+  ) {
     this.#seen = new Uint8Array(nodes);
   }
   learn(observer: number, now: number): void {

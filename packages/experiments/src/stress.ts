@@ -48,7 +48,20 @@ export const stress: Experiment = {
   title: 'Stress: where heartbeat membership lists stop agreeing',
   question:
     'For a given cluster size and packet loss, with no node killed, which gossip periods X, fan-outs M and suspicion/failure thresholds keep every membership list in agreement — and where is the boundary?',
-  columns: ['nodes', 'loss', 'period_ms', 'fanout_m', 'k', 'suspect_after_ms', 'fail_after_ms', 'duration_ms', 'seed', 'sync_fraction', 'false_failures', 'suspicions'],
+  columns: [
+    'nodes',
+    'loss',
+    'period_ms',
+    'fanout_m',
+    'k',
+    'suspect_after_ms',
+    'fail_after_ms',
+    'duration_ms',
+    'seed',
+    'sync_fraction',
+    'false_failures',
+    'suspicions',
+  ],
   sortBy: ['period_ms', 'fanout_m', 'k', 'seed'],
 
   /**
@@ -64,13 +77,19 @@ export const stress: Experiment = {
     const rows: Row[] = [];
     const maxRounds = 1 + Math.ceil(Math.log2(g.maxK));
     for (let round = 0; round < maxRounds && performance.now() - started < settings.searchBudgetMs; round++) {
-      const probes = searches
-        .map((search) => ({ search, k: nextK(search, g.maxK) }))
-        .filter((p): p is { search: Search; k: number } => p.k !== null);
+      const probes = searches.map((search) => ({ search, k: nextK(search, g.maxK) })).filter((p): p is { search: Search; k: number } => p.k !== null);
       if (probes.length === 0) break;
       const tasks: Task[] = probes.flatMap(({ search, k }) =>
         settings.seeds.map((seed): Task => {
-          const params: SyncParams = { nodes: settings.nodes, loss: settings.loss, periodMs: search.periodMs, fanout: search.fanout, k, durationMs: PERIODS_PER_RUN * search.periodMs, seed };
+          const params: SyncParams = {
+            nodes: settings.nodes,
+            loss: settings.loss,
+            periodMs: search.periodMs,
+            fanout: search.fanout,
+            k,
+            durationMs: PERIODS_PER_RUN * search.periodMs,
+            seed,
+          };
           return { scenario: 'sync', params, cost: heartbeatCost(settings.nodes, search.fanout, PERIODS_PER_RUN) };
         }),
       );
@@ -94,7 +113,10 @@ export const stress: Experiment = {
       ['period X', `${g.periods.join(', ')} ms`],
       ['fan-out M', g.fanouts.join(', ')],
       ['thresholds', `suspectAfter = k·X, failAfter = 2k·X; k bisected within 1 … ${g.maxK}`],
-      ['acceptable', `every live node lists every live node alive ≥ ${SYNC_TARGET * 100}% of the time (sampled every 50 ms), and no false failure, for every seed`],
+      [
+        'acceptable',
+        `every live node lists every live node alive ≥ ${SYNC_TARGET * 100}% of the time (sampled every 50 ms), and no false failure, for every seed`,
+      ],
       ['run', `${PERIODS_PER_RUN} periods of virtual time, converged start, no crashes`],
       ['search bounds', `at most ${1 + Math.ceil(Math.log2(g.maxK))} rounds, and no new round after ${formatDuration(settings.searchBudgetMs)} of wall time`],
     ];

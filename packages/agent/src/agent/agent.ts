@@ -71,8 +71,24 @@ export async function readConfigFile(path: string): Promise<AgentOptions> {
     throw new OptionError(`config file ${path} must hold a JSON object`);
   }
   const known = [
-    'name', 'bind', 'advertise', 'join', 'http', 'httpToken', 'httpAllowedHosts', 'protocol', 'pinned', 'profile', 'config', 'encrypt', 'keyringFile', 'tags', 'dropRate',
-    'logLevel', 'queryHandlers', 'queryHandlerConcurrency',
+    'name',
+    'bind',
+    'advertise',
+    'join',
+    'http',
+    'httpToken',
+    'httpAllowedHosts',
+    'protocol',
+    'pinned',
+    'profile',
+    'config',
+    'encrypt',
+    'keyringFile',
+    'tags',
+    'dropRate',
+    'logLevel',
+    'queryHandlers',
+    'queryHandlerConcurrency',
   ];
   for (const key of Object.keys(parsed)) {
     if (!known.includes(key)) throw new OptionError(`config file ${path}: unknown key "${key}"; known keys are ${known.join(', ')}`);
@@ -114,7 +130,8 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
     throw new OptionError('allowed HTTP host names must be names or addresses without a port, like agent.example or 10.0.0.5');
   }
   const concurrency = options.queryHandlerConcurrency ?? DEFAULT_HANDLER_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw new OptionError(`query handler concurrency must be an integer within 1 … 1024, got ${concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
+    throw new OptionError(`query handler concurrency must be an integer within 1 … 1024, got ${concurrency}`);
   const keys = await keysFrom(options, log);
   const queryHandlers = (options.queryHandlers ?? []).map(parseQueryHandler);
 
@@ -211,7 +228,13 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
   });
   warnIfHeartbeats(log, node.protocol);
   log.info(
-    { node: node.name, gossip: formatAddress(node.address), advertise: formatAddress(node.advertised), http: `${isIP(http.host) === 6 ? `[${http.host}]` : http.host}:${http.port}`, protocol },
+    {
+      node: node.name,
+      gossip: formatAddress(node.address),
+      advertise: formatAddress(node.advertised),
+      http: `${isIP(http.host) === 6 ? `[${http.host}]` : http.host}:${http.port}`,
+      protocol,
+    },
     'agent ready',
   );
 

@@ -85,7 +85,8 @@ export class EventStreams {
     const onProtocol = (protocol: Protocol, epoch: number, origin: string) => send('protocol', protocolJson(protocol, epoch, origin));
     const onMessage = (payload: Uint8Array, from: Address, name: string) =>
       send('user', { name, payload: Buffer.from(payload).toString('utf8'), payloadBase64: Buffer.from(payload).toString('base64'), from: formatAddress(from) });
-    const onQuery = (query: IncomingQuery) => send('query', { name: query.name, from: query.from, ltime: query.ltime, payload: Buffer.from(query.payload).toString('utf8') });
+    const onQuery = (query: IncomingQuery) =>
+      send('query', { name: query.name, from: query.from, ltime: query.ltime, payload: Buffer.from(query.payload).toString('utf8') });
     node.on('protocol', onProtocol);
     node.on('message', onMessage);
     node.on('query', onQuery);

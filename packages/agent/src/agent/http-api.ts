@@ -100,14 +100,20 @@ export function createApi(options: ApiOptions): FastifyInstance {
   app.get('/v1/stats', async () => statsJson(node.stats, options.stats));
   app.get('/v1/members', async () => node.members().map(memberJson));
   app.get('/v1/self', async () => memberJson(node.self));
-  app.get('/v1/suspects', async () => node.members().filter((m) => m.status === 'suspect').map(memberJson));
+  app.get('/v1/suspects', async () =>
+    node
+      .members()
+      .filter((m) => m.status === 'suspect')
+      .map(memberJson),
+  );
 
   app.post('/v1/join', async (request) => {
     const addrs = (request.body as { addrs?: unknown } | null)?.addrs;
     if (!Array.isArray(addrs) || addrs.length === 0 || !addrs.every((a) => typeof a === 'string')) {
       throw new ApiError(400, 'body must be {"addrs": ["host:port", …]} with at least one address');
     }
-    if (addrs.length > MAX_JOIN_ADDRESSES) throw new ApiError(400, `at most ${MAX_JOIN_ADDRESSES} seeds in one join (${addrs.length} given): one answering seed is enough`);
+    if (addrs.length > MAX_JOIN_ADDRESSES)
+      throw new ApiError(400, `at most ${MAX_JOIN_ADDRESSES} seeds in one join (${addrs.length} given): one answering seed is enough`);
     try {
       return { joined: await node.join(addrs as string[]) };
     } catch (error) {

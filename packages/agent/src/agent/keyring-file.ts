@@ -19,7 +19,9 @@ export async function readKeyringFile(path: string, log: Logger): Promise<string
     try {
       await chmod(path, 0o600);
     } catch (error) {
-      throw new OptionError(`keyring file ${path} is open to its group or others (mode ${octal(mode)}) and cannot be tightened (${(error as Error).message}): chmod 600 it`);
+      throw new OptionError(
+        `keyring file ${path} is open to its group or others (mode ${octal(mode)}) and cannot be tightened (${(error as Error).message}): chmod 600 it`,
+      );
     }
     log.warn({ file: path, was: octal(mode) }, 'keyring file was open to its group or others: tightened to 0600 (rotate the keys if someone may have read it)');
   }

@@ -149,7 +149,12 @@ export function createMetrics(node: HearsayNode, agent: AgentStats, streams: Eve
     registers: [registry],
     collect() {
       const { traffic, core, serf } = node.stats;
-      for (const [layer, dropped] of [['network', traffic.dropped], ['core', core.dropped], ['serf', serf.dropped], ['agent', agent.dropped]] as const) {
+      for (const [layer, dropped] of [
+        ['network', traffic.dropped],
+        ['core', core.dropped],
+        ['serf', serf.dropped],
+        ['agent', agent.dropped],
+      ] as const) {
         for (const [reason, count] of Object.entries(dropped)) advance(this, `drop-${layer}-${reason}`, count, { layer, reason });
       }
     },

@@ -30,7 +30,20 @@ const protocolSwitch = {
 const count = { type: 'integer', minimum: 0 } as const;
 const stats = {
   type: 'object',
-  required: ['healthScore', 'broadcastQueue', 'probes', 'probesFailed', 'suspicions', 'refutations', 'failuresDeclared', 'packetsIn', 'packetsOut', 'bytesIn', 'bytesOut', 'dropped'],
+  required: [
+    'healthScore',
+    'broadcastQueue',
+    'probes',
+    'probesFailed',
+    'suspicions',
+    'refutations',
+    'failuresDeclared',
+    'packetsIn',
+    'packetsOut',
+    'bytesIn',
+    'bytesOut',
+    'dropped',
+  ],
   properties: {
     healthScore: { ...count, description: 'Lifeguard local health score (0 is healthy)' },
     broadcastQueue: { ...count, description: 'updates waiting to be gossiped' },
@@ -43,7 +56,10 @@ const stats = {
     packetsOut: count,
     bytesIn: count,
     bytesOut: count,
-    dropped: { ...count, description: 'packets, streams, messages, API requests and handler runs dropped, all layers and reasons (GET /metrics has them by layer and reason)' },
+    dropped: {
+      ...count,
+      description: 'packets, streams, messages, API requests and handler runs dropped, all layers and reasons (GET /metrics has them by layer and reason)',
+    },
   },
 } as const;
 
@@ -55,12 +71,18 @@ const errors = {
   '401': { description: 'missing or wrong bearer token (when the agent has one)', ...errorBody },
   '403': { description: 'the request came from a foreign web page (an Origin header other than the agent’s own)', ...errorBody },
   '415': { description: 'a request that changes state (POST, PUT) was not sent with Content-Type: application/json (an empty body is fine)', ...errorBody },
-  '421': { description: 'the Host header is not a name of this agent (DNS rebinding): localhost, 127.0.0.1, [::1], its address, or one given by --http-allowed-host', ...errorBody },
+  '421': {
+    description: 'the Host header is not a name of this agent (DNS rebinding): localhost, 127.0.0.1, [::1], its address, or one given by --http-allowed-host',
+    ...errorBody,
+  },
 };
 /** Routes that make the whole cluster work share a rate limit and a limit on requests waiting at once. */
 const clusterErrors = {
   ...errors,
-  '429': { description: 'too many cluster-wide requests (20 a second, bursts of 100) or 16 already waiting for the cluster; Retry-After says when', ...errorBody },
+  '429': {
+    description: 'too many cluster-wide requests (20 a second, bursts of 100) or 16 already waiting for the cluster; Retry-After says when',
+    ...errorBody,
+  },
 };
 const members = { type: 'array', items: { $ref: '#/components/schemas/Member' } };
 
@@ -89,7 +111,10 @@ const keyResult = {
 function keyOperation(summary: string) {
   return {
     summary,
-    requestBody: { required: true, ...json({ type: 'object', required: ['key'], properties: { key: { type: 'string', description: 'base64 of 16, 24 or 32 bytes' } } }) },
+    requestBody: {
+      required: true,
+      ...json({ type: 'object', required: ['key'], properties: { key: { type: 'string', description: 'base64 of 16, 24 or 32 bytes' } } }),
+    },
     responses: { '200': { description: 'how each member fared', ...json(keyResult) }, ...clusterErrors },
   };
 }
@@ -112,15 +137,26 @@ export const openApiDocument = {
       },
     },
     '/v1/members': { get: { summary: 'This node’s membership list', responses: { '200': { description: 'members', ...json(members) }, ...errors } } },
-    '/v1/self': { get: { summary: 'This node', responses: { '200': { description: 'this node', ...json({ $ref: '#/components/schemas/Member' }) }, ...errors } } },
-    '/v1/stats': { get: { summary: 'This node’s health score and counters (cumulative since start)', responses: { '200': { description: 'stats', ...json({ $ref: '#/components/schemas/Stats' }) }, ...errors } } },
+    '/v1/self': {
+      get: { summary: 'This node', responses: { '200': { description: 'this node', ...json({ $ref: '#/components/schemas/Member' }) }, ...errors } },
+    },
+    '/v1/stats': {
+      get: {
+        summary: 'This node’s health score and counters (cumulative since start)',
+        responses: { '200': { description: 'stats', ...json({ $ref: '#/components/schemas/Stats' }) }, ...errors },
+      },
+    },
     '/v1/suspects': { get: { summary: 'Members currently suspected', responses: { '200': { description: 'members', ...json(members) }, ...errors } } },
     '/v1/join': {
       post: {
         summary: 'Join through seeds',
         requestBody: {
           required: true,
-          ...json({ type: 'object', required: ['addrs'], properties: { addrs: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', example: '127.0.0.1:7946' } } } }),
+          ...json({
+            type: 'object',
+            required: ['addrs'],
+            properties: { addrs: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', example: '127.0.0.1:7946' } } },
+          }),
         },
         responses: {
           '200': { description: 'how many seeds answered', ...json({ type: 'object', properties: { joined: { type: 'integer' } } }) },
@@ -129,7 +165,12 @@ export const openApiDocument = {
         },
       },
     },
-    '/v1/leave': { post: { summary: 'Leave gracefully, then stop the agent (no body needed, but sent as application/json like every write)', responses: { '200': { description: 'leaving', ...json({ type: 'object', properties: { left: { type: 'boolean' } } }) }, ...errors } } },
+    '/v1/leave': {
+      post: {
+        summary: 'Leave gracefully, then stop the agent (no body needed, but sent as application/json like every write)',
+        responses: { '200': { description: 'leaving', ...json({ type: 'object', properties: { left: { type: 'boolean' } } }) }, ...errors },
+      },
+    },
     '/v1/protocol': {
       get: {
         summary: 'The failure detector in use, the switch that set it, and how heartbeats go',
@@ -162,7 +203,10 @@ export const openApiDocument = {
       put: {
         summary: 'Replace the members this node monitors by direct heartbeats (heartbeat and hybrid modes; this node only)',
         requestBody: { required: true, ...json({ type: 'object', required: ['names'], properties: { names: { type: 'array', items: { type: 'string' } } } }) },
-        responses: { '200': { description: 'pinned', ...json({ type: 'object', properties: { pinned: { type: 'array', items: { type: 'string' } } } }) }, ...errors },
+        responses: {
+          '200': { description: 'pinned', ...json({ type: 'object', properties: { pinned: { type: 'array', items: { type: 'string' } } } }) },
+          ...errors,
+        },
       },
     },
     '/v1/event': {
@@ -170,10 +214,21 @@ export const openApiDocument = {
         summary: 'Broadcast a user event to every member (serf event); it arrives as event: user on their streams',
         requestBody: {
           required: true,
-          ...json({ type: 'object', required: ['name'], properties: { name: { type: 'string' }, payload: { type: 'string', description: 'UTF-8 text (or payloadBase64 for bytes)' }, payloadBase64: { type: 'string' } } }),
+          ...json({
+            type: 'object',
+            required: ['name'],
+            properties: {
+              name: { type: 'string' },
+              payload: { type: 'string', description: 'UTF-8 text (or payloadBase64 for bytes)' },
+              payloadBase64: { type: 'string' },
+            },
+          }),
         },
         responses: {
-          '200': { description: 'queued for gossip', ...json({ type: 'object', properties: { sent: { type: 'boolean' }, name: { type: 'string' }, bytes: { type: 'integer' } } }) },
+          '200': {
+            description: 'queued for gossip',
+            ...json({ type: 'object', properties: { sent: { type: 'boolean' }, name: { type: 'string' }, bytes: { type: 'integer' } } }),
+          },
           ...clusterErrors,
         },
       },
@@ -190,7 +245,12 @@ export const openApiDocument = {
               name: { type: 'string' },
               payload: { type: 'string', description: 'UTF-8 text (or payloadBase64 for bytes)' },
               payloadBase64: { type: 'string' },
-              timeoutMs: { type: 'number', exclusiveMinimum: 0, maximum: 300000, description: 'default: gossip interval × 16 × ceil(log10(n + 1)); at most 5 minutes' },
+              timeoutMs: {
+                type: 'number',
+                exclusiveMinimum: 0,
+                maximum: 300000,
+                description: 'default: gossip interval × 16 × ceil(log10(n + 1)); at most 5 minutes',
+              },
               nodes: { type: 'array', items: { type: 'string' }, description: 'only these members answer' },
               tags: { type: 'object', additionalProperties: { type: 'string' }, description: 'tag → RE2 regular expression the member must match' },
               requestAck: { type: 'boolean', default: true },
@@ -205,7 +265,10 @@ export const openApiDocument = {
               type: 'object',
               properties: {
                 acks: { type: 'array', items: { type: 'string' } },
-                responses: { type: 'array', items: { type: 'object', properties: { from: { type: 'string' }, payload: { type: 'string' }, payloadBase64: { type: 'string' } } } },
+                responses: {
+                  type: 'array',
+                  items: { type: 'object', properties: { from: { type: 'string' }, payload: { type: 'string' }, payloadBase64: { type: 'string' } } },
+                },
                 elapsedMs: { type: 'number' },
               },
             }),
@@ -214,14 +277,25 @@ export const openApiDocument = {
         },
       },
     },
-    '/v1/keys': { get: { summary: 'Every member’s encryption keys, counted (serf keys -list)', responses: { '200': { description: 'key listing', ...json(keyResult) }, ...clusterErrors } } },
+    '/v1/keys': {
+      get: {
+        summary: 'Every member’s encryption keys, counted (serf keys -list)',
+        responses: { '200': { description: 'key listing', ...json(keyResult) }, ...clusterErrors },
+      },
+    },
     '/v1/keys/install': { post: keyOperation('Install a key on every member (serf keys -install)') },
     '/v1/keys/use': { post: keyOperation('Make an installed key the primary on every member (serf keys -use)') },
     '/v1/keys/remove': { post: keyOperation('Remove a key from every member; the primary cannot be removed (serf keys -remove)') },
     '/v1/coordinates': {
       get: {
         summary: 'This node’s network coordinate and every member’s it has heard (Vivaldi, as Serf’s)',
-        responses: { '200': { description: 'coordinates', ...json({ type: 'object', properties: { self: coordinate, members: { type: 'object', additionalProperties: coordinate } } }) }, ...errors },
+        responses: {
+          '200': {
+            description: 'coordinates',
+            ...json({ type: 'object', properties: { self: coordinate, members: { type: 'object', additionalProperties: coordinate } } }),
+          },
+          ...errors,
+        },
       },
     },
     '/v1/rtt': {
@@ -232,7 +306,10 @@ export const openApiDocument = {
           { name: 'b', in: 'query', required: false, schema: { type: 'string' }, description: 'default: this node' },
         ],
         responses: {
-          '200': { description: 'estimate', ...json({ type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' }, rttMs: { type: 'number' } } }) },
+          '200': {
+            description: 'estimate',
+            ...json({ type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' }, rttMs: { type: 'number' } } }),
+          },
           '404': { description: 'no such member, or no coordinate for it yet', ...json({ $ref: '#/components/schemas/Error' }) },
           ...errors,
         },

@@ -42,7 +42,11 @@ export function parseQueryHandler(text: string): QueryHandler {
  */
 export function envSafe(text: string): string {
   const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return escaped.length <= MAX_ENV_CHARS ? escaped : `${Array.from(escaped).slice(0, MAX_ENV_CHARS - 1).join('')}…`;
+  return escaped.length <= MAX_ENV_CHARS
+    ? escaped
+    : `${Array.from(escaped)
+        .slice(0, MAX_ENV_CHARS - 1)
+        .join('')}…`;
 }
 
 /**

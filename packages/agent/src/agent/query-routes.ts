@@ -51,7 +51,8 @@ export function registerQueryRoutes(app: FastifyInstance, node: HearsayNode): vo
     if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= MAX_QUERY_TIMEOUT_MS)) {
       throw new ApiError(400, `timeoutMs must be a number of milliseconds, above 0 and at most ${MAX_QUERY_TIMEOUT_MS} (5 minutes)`);
     }
-    if (nodes !== undefined && !(Array.isArray(nodes) && nodes.every((n) => typeof n === 'string'))) throw new ApiError(400, 'nodes must be a list of member names');
+    if (nodes !== undefined && !(Array.isArray(nodes) && nodes.every((n) => typeof n === 'string')))
+      throw new ApiError(400, 'nodes must be a list of member names');
     if (tags !== undefined && !(typeof tags === 'object' && tags !== null && !Array.isArray(tags) && Object.values(tags).every((v) => typeof v === 'string'))) {
       throw new ApiError(400, 'tags must be an object of tag → regular expression');
     }

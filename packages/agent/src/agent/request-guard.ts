@@ -69,7 +69,11 @@ function refusalOf(request: FastifyRequest, allowed: ReadonlySet<string> | undef
     }
   }
   if (origin !== undefined && !sameOrigin(origin, host)) {
-    return { status: 403, reason: 'api-foreign-origin', message: `cross-origin request from ${JSON.stringify(origin.slice(0, 100))} refused: only this agent's own pages and non-browser clients may call it` };
+    return {
+      status: 403,
+      reason: 'api-foreign-origin',
+      message: `cross-origin request from ${JSON.stringify(origin.slice(0, 100))} refused: only this agent's own pages and non-browser clients may call it`,
+    };
   }
   if (WRITES.has(request.method)) {
     const type = request.headers['content-type']?.split(';')[0]!.trim().toLowerCase();

@@ -15,7 +15,16 @@ export interface RequestLimits {
 export const DEFAULT_REQUEST_LIMITS: RequestLimits = { clusterRequestsPerSecond: 20, clusterRequestBurst: 100, maxWaiting: 16 };
 
 /** Routes whose every call makes each member of the cluster do work (gossip, answers, TCP). */
-const CLUSTER_ROUTES = new Set(['POST /v1/event', 'POST /v1/query', 'GET /v1/keys', 'POST /v1/keys/install', 'POST /v1/keys/use', 'POST /v1/keys/remove', 'PUT /v1/protocol', 'POST /v1/join']);
+const CLUSTER_ROUTES = new Set([
+  'POST /v1/event',
+  'POST /v1/query',
+  'GET /v1/keys',
+  'POST /v1/keys/install',
+  'POST /v1/keys/use',
+  'POST /v1/keys/remove',
+  'PUT /v1/protocol',
+  'POST /v1/join',
+]);
 
 /**
  * One API call can make every member gossip, answer or connect: such calls share a token bucket,
@@ -32,13 +41,19 @@ export function limitClusterRequests(app: FastifyInstance, stats: AgentStats, li
     route.handler = async function (this: ThisParameterType<RouteHandlerMethod>, request, reply) {
       if (waiting >= limits.maxWaiting) {
         countDrop(stats, 'api-too-many-waiting');
-        throw new ApiError(429, `${limits.maxWaiting} requests are already waiting for the cluster (queries, key operations, joins): retry when one has finished`);
+        throw new ApiError(
+          429,
+          `${limits.maxWaiting} requests are already waiting for the cluster (queries, key operations, joins): retry when one has finished`,
+        );
       }
       const waitMs = bucket.take();
       if (waitMs > 0) {
         countDrop(stats, 'api-rate-limited');
         reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
-        throw new ApiError(429, `at most ${limits.clusterRequestsPerSecond} cluster-wide requests a second (bursts of ${limits.clusterRequestBurst}): retry in ${Math.ceil(waitMs)} ms`);
+        throw new ApiError(
+          429,
+          `at most ${limits.clusterRequestsPerSecond} cluster-wide requests a second (bursts of ${limits.clusterRequestBurst}): retry in ${Math.ceil(waitMs)} ms`,
+        );
       }
       waiting++;
       try {

@@ -35,7 +35,20 @@ function parseTag(text: string): [string, string] {
 /** Flags given on the command line, over the config file's values (flags win). */
 export function mergeOptions(file: AgentOptions, flags: AgentFlags): AgentOptions {
   const merged: AgentOptions = { ...file };
-  for (const key of ['name', 'bind', 'advertise', 'http', 'httpToken', 'protocol', 'profile', 'encrypt', 'keyringFile', 'dropRate', 'logLevel', 'queryHandlerConcurrency'] as const) {
+  for (const key of [
+    'name',
+    'bind',
+    'advertise',
+    'http',
+    'httpToken',
+    'protocol',
+    'profile',
+    'encrypt',
+    'keyringFile',
+    'dropRate',
+    'logLevel',
+    'queryHandlerConcurrency',
+  ] as const) {
     if (flags[key] !== undefined) (merged as Record<string, unknown>)[key] = flags[key];
   }
   if (flags.join) merged.join = flags.join;
@@ -57,9 +70,10 @@ export function agentCommand(): Command {
     .option('--http <host:port>', 'HTTP API address (default 127.0.0.1 on the gossip port + 10000)')
     .option('--http-token <token>', 'require Authorization: Bearer <token> (mandatory beyond loopback)')
     .addOption(
-      new Option('--http-allowed-host <name>', 'a host name the HTTP API answers to besides localhost, 127.0.0.1, [::1] and its address (repeatable; against DNS rebinding)').argParser(
-        collect(String),
-      ),
+      new Option(
+        '--http-allowed-host <name>',
+        'a host name the HTTP API answers to besides localhost, 127.0.0.1, [::1] and its address (repeatable; against DNS rebinding)',
+      ).argParser(collect(String)),
     )
     .addOption(new Option('--protocol <name>', 'failure detector to start with; PUT /v1/protocol switches the whole cluster later').choices(PROTOCOLS))
     .addOption(new Option('--pin <name>', 'member to monitor by direct heartbeats in heartbeat and hybrid modes (repeatable)').argParser(collect(String)))
@@ -69,8 +83,17 @@ export function agentCommand(): Command {
     .addOption(new Option('--tag <key=value>', 'tag in the node meta (repeatable)').argParser(collect(parseTag)))
     .addOption(new Option('--drop-rate <p>', 'drop this fraction of incoming packets (experiments)').argParser(parseProbability))
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
-    .addOption(new Option('--query-handler <NAME=COMMAND>', 'answer queries named NAME (* for any) with the output of a shell command; payload on stdin (repeatable)').argParser(collect(String)))
-    .addOption(new Option('--query-handler-concurrency <n>', 'handler commands running at once; more queries wait in a bounded queue (default 8)').argParser(parsePositiveCount))
+    .addOption(
+      new Option(
+        '--query-handler <NAME=COMMAND>',
+        'answer queries named NAME (* for any) with the output of a shell command; payload on stdin (repeatable)',
+      ).argParser(collect(String)),
+    )
+    .addOption(
+      new Option('--query-handler-concurrency <n>', 'handler commands running at once; more queries wait in a bounded queue (default 8)').argParser(
+        parsePositiveCount,
+      ),
+    )
     .option('--config <file.json>', 'options from a JSON file (flags win)');
   addTimingOptions(command);
   command.action(async (flags: AgentFlags) => {

@@ -51,7 +51,9 @@ export function experimentCommand(names: readonly ExperimentName[] | null): Comm
     .addOption(new Option('--workers <n>', 'worker threads running simulations').argParser(parsePositiveCount).default(availableParallelism(), 'one per core'))
     .addOption(new Option('--nodes <n>', 'stress only: cluster size (default 100; 20 with --quick)').argParser(parsePositiveCount))
     .addOption(new Option('--loss <p>', 'stress only: packet loss (default 0.1)').argParser(parseProbability))
-    .addOption(new Option('--budget <duration>', 'stress only: no new search round after this much wall time').argParser(parseDuration).default(20 * 60_000, '20m'))
+    .addOption(
+      new Option('--budget <duration>', 'stress only: no new search round after this much wall time').argParser(parseDuration).default(20 * 60_000, '20m'),
+    )
     .action(async (name: ExperimentName, flags: ExperimentFlags) => {
       if (name !== 'stress') {
         for (const flag of ['nodes', 'loss'] as const) {

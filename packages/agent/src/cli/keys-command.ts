@@ -65,7 +65,9 @@ function describe(action: string, result: KeyResult): string {
       lines.push(`${terminalText(key)}  [${count}/${result.nodes}]${primary > 0 ? `  primary on ${primary}` : ''}`);
     }
   } else if (result.ok) {
-    lines.push(`${action === 'install' ? 'Installed the key' : action === 'use' ? 'Changed the primary key' : 'Removed the key'} on all ${result.nodes} members`);
+    lines.push(
+      `${action === 'install' ? 'Installed the key' : action === 'use' ? 'Changed the primary key' : 'Removed the key'} on all ${result.nodes} members`,
+    );
   }
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }

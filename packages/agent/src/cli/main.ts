@@ -29,7 +29,11 @@ async function program(): Promise<Command> {
   root.addCommand(simCommand().exitOverride());
   root.addCommand(agentCommand().exitOverride());
   root.addCommand(membersCommand().exitOverride()).addCommand(clusterCommand().exitOverride());
-  root.addCommand(eventCommand().exitOverride()).addCommand(queryCommand().exitOverride()).addCommand(keysCommand().exitOverride()).addCommand(rttCommand().exitOverride());
+  root
+    .addCommand(eventCommand().exitOverride())
+    .addCommand(queryCommand().exitOverride())
+    .addCommand(keysCommand().exitOverride())
+    .addCommand(rttCommand().exitOverride());
   root.addCommand(experimentCommand(await experimentNames()).exitOverride());
   return root;
 }

@@ -70,14 +70,22 @@ export function parsePartition(text: string): { atMs: number; forMs: number; nam
   if (!match) {
     throw new InvalidArgumentError(`"${text}" is not a partition: use AT+FOR or AT+FOR=n1,n2,…, like 30s+20s`);
   }
-  const names = match[3] ? match[3].split(',').map((name) => name.trim()).filter(Boolean) : null;
+  const names = match[3]
+    ? match[3]
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean)
+    : null;
   return { atMs: parseDuration(match[1]!), forMs: parseDuration(match[2]!), names };
 }
 
 /** A whole number of nodes to crash, or a comma-separated list of names. */
 export function parseCrash(text: string): number | string[] {
   if (/^\d+$/.test(text.trim())) return Number(text);
-  const names = text.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   if (names.length === 0 || names.some((name) => !/^n\d+$/.test(name))) {
     throw new InvalidArgumentError(`"${text}" is not a crash list: use a count (3) or names (n5,n9)`);
   }

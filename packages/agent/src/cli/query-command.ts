@@ -35,7 +35,11 @@ export function queryCommand(): Command {
     .description('ask the cluster through an agent (a Serf query): prints the acks and answers that came back in time')
     .argument('<name>', 'query name (members answer from their query handlers)')
     .argument('[payload]', 'payload text', '')
-    .addOption(new Option('--timeout <duration>', 'how long to collect answers (default: the agent’s, gossip interval × 16 × ceil(log10(n+1)))').argParser(parseDuration))
+    .addOption(
+      new Option('--timeout <duration>', 'how long to collect answers (default: the agent’s, gossip interval × 16 × ceil(log10(n+1)))').argParser(
+        parseDuration,
+      ),
+    )
     .addOption(new Option('--node <name>', 'only this member answers (repeatable)').argParser(collect(String)))
     .addOption(new Option('--tag <key=regexp>', 'only members whose tag matches answer (repeatable)').argParser(collect(parseTagFilter)))
     .option('--no-ack', 'do not ask members to acknowledge')
@@ -68,7 +72,8 @@ export function queryCommand(): Command {
         // Members choose their names and answers: shown escaped.
         const lines = [`Query '${terminalText(name)}' dispatched`];
         for (const from of answer.acks) lines.push(`Ack from '${terminalText(String(from))}'`);
-        for (const response of answer.responses) lines.push(`Response from '${terminalText(String(response.from))}': ${terminalText(String(response.payload))}`);
+        for (const response of answer.responses)
+          lines.push(`Response from '${terminalText(String(response.from))}': ${terminalText(String(response.payload))}`);
         if (flags.ack) lines.push(`Total Acks: ${answer.acks.length}`);
         lines.push(`Total Responses: ${answer.responses.length}`);
         process.stdout.write(`${lines.join('\n')}\n`);

@@ -15,7 +15,8 @@ export function rttCommand(): Command {
       failing(async (node: string, other: string | undefined, flags: AgentFlags & { json?: boolean }) => {
         const query = new URLSearchParams({ a: node, ...(other ? { b: other } : {}) });
         const answer = (await requestJson(flags.http, `/v1/rtt?${query}`, tokenOf(flags))) as { a?: unknown; b?: unknown; rttMs?: unknown };
-        if (typeof answer.rttMs !== 'number') throw new CommandFailure(`the agent at ${flags.http} answered GET /v1/rtt with something that is not an estimate`);
+        if (typeof answer.rttMs !== 'number')
+          throw new CommandFailure(`the agent at ${flags.http} answered GET /v1/rtt with something that is not an estimate`);
         const estimate = `Estimated ${terminalText(String(answer.a))} <-> ${terminalText(String(answer.b))} rtt: ${answer.rttMs.toFixed(3)} ms`;
         process.stdout.write(flags.json ? `${JSON.stringify(answer)}\n` : `${estimate}\n`);
       }),

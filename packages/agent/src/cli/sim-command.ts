@@ -70,9 +70,10 @@ export function simCommand(): Command {
         .default('swim'),
     )
     .addOption(
-      new Option('--switch <PROTOCOL@AT[=NAME]>', 'at AT, NAME (default: the first running node) switches the whole cluster to PROTOCOL (repeatable)').argParser(
-        collect(parseSwitch),
-      ),
+      new Option(
+        '--switch <PROTOCOL@AT[=NAME]>',
+        'at AT, NAME (default: the first running node) switches the whole cluster to PROTOCOL (repeatable)',
+      ).argParser(collect(parseSwitch)),
     )
     .addOption(
       new Option('--pin <NAME=M1,M2>', 'NAME monitors M1, M2 … by direct heartbeats under the heartbeat detectors, whatever the size (repeatable)').argParser(
@@ -170,7 +171,9 @@ export function humanSummary(r: SimResult): string {
   if (r.crashes.length > 0) {
     lines.push(`  crashes:                ${r.crashes.length}`);
     for (const c of r.crashes) {
-      lines.push(`    ${c.name.padEnd(8)} at ${seconds(c.at_ms).padEnd(9)} first suspected after ${seconds(c.first_suspect_ms).padEnd(8)} failed everywhere after ${seconds(c.all_failed_ms)}`);
+      lines.push(
+        `    ${c.name.padEnd(8)} at ${seconds(c.at_ms).padEnd(9)} first suspected after ${seconds(c.first_suspect_ms).padEnd(8)} failed everywhere after ${seconds(c.all_failed_ms)}`,
+      );
     }
     lines.push(
       `  mean first suspicion:   ${seconds(r.mean_first_suspect_ms)}`,

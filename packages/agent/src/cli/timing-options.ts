@@ -4,9 +4,7 @@ import { parseCount, parseDuration } from './parse.js';
 
 /** `probeIntervalMs` → `--probe-interval`; `indirectChecks` → `--indirect-checks`. */
 export function flagFor(key: keyof SwimConfig): string {
-  return key
-    .replace(/Ms$/, '')
-    .replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return key.replace(/Ms$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 /** Adds one flag per protocol setting (durations take units, counts whole numbers). */
@@ -69,4 +67,3 @@ export function timingOverrides(options: Record<string, unknown>): Partial<SwimC
   }
   return overrides as Partial<SwimConfig>;
 }
-

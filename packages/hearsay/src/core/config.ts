@@ -216,14 +216,10 @@ export function resolveConfig(profile: ProfileName = 'lan', overrides: Partial<S
     (config as unknown as Record<string, unknown>)[key] = value;
   }
   if (config.probeTimeoutMs > config.probeIntervalMs) {
-    throw new ConfigError(
-      `probeTimeoutMs (${config.probeTimeoutMs}) must not exceed probeIntervalMs (${config.probeIntervalMs})`,
-    );
+    throw new ConfigError(`probeTimeoutMs (${config.probeTimeoutMs}) must not exceed probeIntervalMs (${config.probeIntervalMs})`);
   }
   if (config.failAfterMs < config.suspectAfterMs) {
-    throw new ConfigError(
-      `failAfterMs (${config.failAfterMs}) must not be less than suspectAfterMs (${config.suspectAfterMs})`,
-    );
+    throw new ConfigError(`failAfterMs (${config.failAfterMs}) must not be less than suspectAfterMs (${config.suspectAfterMs})`);
   }
   return config;
 }

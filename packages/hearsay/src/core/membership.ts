@@ -196,15 +196,9 @@ export class Membership {
     const moved = current.host !== profile.host || current.port !== profile.port;
     if (moved) {
       const reclaimable =
-        status === LEFT ||
-        (status === FAILED &&
-          ctx.config.deadNodeReclaimTimeMs > 0 &&
-          ctx.now - table.sinceAt(slot) > ctx.config.deadNodeReclaimTimeMs);
+        status === LEFT || (status === FAILED && ctx.config.deadNodeReclaimTimeMs > 0 && ctx.now - table.sinceAt(slot) > ctx.config.deadNodeReclaimTimeMs);
       if (!reclaimable) {
-        this.#ignore(
-          `conflicting address for ${profile.name}: have ${current.host}:${current.port}, got ${profile.host}:${profile.port}`,
-          'warn',
-        );
+        this.#ignore(`conflicting address for ${profile.name}: have ${current.host}:${current.port}, got ${profile.host}:${profile.port}`, 'warn');
         return;
       }
     }
@@ -350,9 +344,7 @@ export class Membership {
     const ctx = this.#ctx;
     ctx.timers.cancel(entry.timer);
     const { suspicion } = entry;
-    entry.timer = ctx.timers.schedule(Math.max(ctx.now, suspicion.deadline), () =>
-      this.#expire(nameId, suspicion.startedAt),
-    );
+    entry.timer = ctx.timers.schedule(Math.max(ctx.now, suspicion.deadline), () => this.#expire(nameId, suspicion.startedAt));
   }
 
   #stopSuspicion(nameId: number): void {

@@ -27,11 +27,7 @@ export function memberlistSize(message: Message): number {
     case 'suspect':
     case 'dead':
       return (
-        1 +
-        1 +
-        field('From', raw(utf8Length(message.from))) +
-        field('Incarnation', uint(message.incarnation)) +
-        field('Node', raw(utf8Length(message.node)))
+        1 + 1 + field('From', raw(utf8Length(message.from))) + field('Incarnation', uint(message.incarnation)) + field('Node', raw(utf8Length(message.node)))
       );
     case 'alive': {
       const p = message.profile;
@@ -54,9 +50,7 @@ export function memberlistSize(message: Message): number {
       return size;
     }
     case 'protocolSwitch':
-      return (
-        1 + 1 + field('Epoch', uint(message.epoch)) + field('Origin', raw(utf8Length(message.origin))) + field('Protocol', 1)
-      );
+      return 1 + 1 + field('Epoch', uint(message.epoch)) + field('Origin', raw(utf8Length(message.origin))) + field('Protocol', 1);
   }
 }
 

@@ -379,8 +379,7 @@ export class MemberNode implements NodeContext {
 
   sendMessage(to: Address, message: Message, crc: boolean): void {
     const { config } = this;
-    const budget =
-      config.udpBufferSize - this.sizer(message) - COMPOUND_HEADER_BYTES - config.packetOverheadBytes;
+    const budget = config.udpBufferSize - this.sizer(message) - COMPOUND_HEADER_BYTES - config.packetOverheadBytes;
     const extra = this.queue.take(COMPOUND_PART_BYTES, budget, this.#transmitLimit());
     this.#outputs.push({ kind: 'packet', to, messages: extra.length ? [message, ...extra] : [message], crc });
   }
@@ -509,9 +508,7 @@ export class MemberNode implements NodeContext {
     }
     this.#prober.stop();
     this.#membership.useLocalVerdicts(true);
-    this.#heartbeats = new HeartbeatDetector(this, this.#membership, mode, () =>
-      this.#switchEpoch > 0 ? [this.#switchMessage()] : [],
-    );
+    this.#heartbeats = new HeartbeatDetector(this, this.#membership, mode, () => (this.#switchEpoch > 0 ? [this.#switchMessage()] : []));
     this.#heartbeats.pinned = this.#pinned;
     this.#heartbeats.start();
   }
@@ -634,11 +631,7 @@ export class MemberNode implements NodeContext {
     const { table, config } = this;
     for (let slot = table.size - 1; slot >= 0; slot--) {
       const status = table.statusAt(slot);
-      if (
-        (status === FAILED || status === LEFT) &&
-        this.now - table.sinceAt(slot) > config.gossipToTheDeadTimeMs &&
-        table.nameAt(slot) !== this.selfName
-      ) {
+      if ((status === FAILED || status === LEFT) && this.now - table.sinceAt(slot) > config.gossipToTheDeadTimeMs && table.nameAt(slot) !== this.selfName) {
         this.forget(slot);
       }
     }

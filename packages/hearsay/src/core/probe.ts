@@ -290,7 +290,6 @@ export class Prober {
     this.#ctx.stats.nacksReceived++;
     pending.nacks++;
   }
-
 }
 
 /**

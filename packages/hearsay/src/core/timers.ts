@@ -70,7 +70,10 @@ export class Timers {
   }
 
   #sweep(): void {
-    this.#heap = new TinyQueue(this.#heap.data.filter((timer) => timer.fire !== null), byDeadline);
+    this.#heap = new TinyQueue(
+      this.#heap.data.filter((timer) => timer.fire !== null),
+      byDeadline,
+    );
     this.#cancelled = 0;
   }
 }

@@ -1,16 +1,7 @@
 import type net from 'node:net';
 import { connect } from 'node:net';
 import type { Address, Input, MemberEvent, MemberNode, Message, Output, StreamId, StreamMessage } from '../core/index.js';
-import {
-  decodePacket,
-  encodePacket,
-  encodeStream,
-  MAX_STREAM_BYTES,
-  StreamDecoder,
-  WireError,
-  type Keyring,
-  type WireStreamMessage,
-} from '../wire/index.js';
+import { decodePacket, encodePacket, encodeStream, MAX_STREAM_BYTES, StreamDecoder, WireError, type Keyring, type WireStreamMessage } from '../wire/index.js';
 import { socketHost } from './address.js';
 import { countDrop, countMessages, createTrafficStats, type TrafficStats } from './traffic.js';
 import type { Listeners } from './transport.js';
@@ -125,7 +116,12 @@ export class Driver {
     const { udp, tcp } = options.listeners;
     udp.on('message', (data, remote) => this.#onPacket(data, { host: remote.address, port: remote.port }));
     udp.on('error', () => countDrop(this.traffic, 'socket-error'));
-    tcp.on('connection', (socket) => this.#contain(() => this.#onConnection(socket), () => socket.destroy()));
+    tcp.on('connection', (socket) =>
+      this.#contain(
+        () => this.#onConnection(socket),
+        () => socket.destroy(),
+      ),
+    );
     tcp.on('error', () => countDrop(this.traffic, 'socket-error'));
   }
 
@@ -171,11 +167,14 @@ export class Driver {
       this.#timer = undefined;
       return;
     }
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Infinity;
-      this.step({ kind: 'tick' });
-    }, Math.max(0, deadline - this.#clock()));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Infinity;
+        this.step({ kind: 'tick' });
+      },
+      Math.max(0, deadline - this.#clock()),
+    );
   }
 
   #handle(outputs: Output[]): void {
@@ -385,26 +384,29 @@ export class Driver {
     if (!expectReply) return;
     const decoder = (stream.decoder = this.#decoder(stream));
     socket.on('data', (chunk) =>
-      this.#contain(() => {
-        if (done) return;
-        let reply: WireStreamMessage | null;
-        try {
-          decoder.push(chunk);
-          reply = decoder.next();
-          this.#charge(stream, decoder.held);
-        } catch (error) {
-          countDrop(this.traffic, error instanceof WireError ? error.reason : 'malformed');
-          finish({ kind: 'streamFailed', stream: id, reason: `undecodable answer: ${(error as Error).message}` });
-          return;
-        }
-        if (!reply) return;
-        if (reply.type === 'user') {
-          finish({ kind: 'streamFailed', stream: id, reason: 'unexpected user message in answer' });
-          return;
-        }
-        if (reply.type === 'pushPull') this.#contain(() => this.#options.onRemoteState(reply, to));
-        finish({ kind: 'streamReply', stream: id, message: reply });
-      }, () => finish({ kind: 'streamFailed', stream: id, reason: 'internal error' })),
+      this.#contain(
+        () => {
+          if (done) return;
+          let reply: WireStreamMessage | null;
+          try {
+            decoder.push(chunk);
+            reply = decoder.next();
+            this.#charge(stream, decoder.held);
+          } catch (error) {
+            countDrop(this.traffic, error instanceof WireError ? error.reason : 'malformed');
+            finish({ kind: 'streamFailed', stream: id, reason: `undecodable answer: ${(error as Error).message}` });
+            return;
+          }
+          if (!reply) return;
+          if (reply.type === 'user') {
+            finish({ kind: 'streamFailed', stream: id, reason: 'unexpected user message in answer' });
+            return;
+          }
+          if (reply.type === 'pushPull') this.#contain(() => this.#options.onRemoteState(reply, to));
+          finish({ kind: 'streamReply', stream: id, message: reply });
+        },
+        () => finish({ kind: 'streamFailed', stream: id, reason: 'internal error' }),
+      ),
     );
   }
 
@@ -440,10 +442,13 @@ export class Driver {
     this.#sockets.add(socket);
     this.#streams.add(stream);
     this.#inbound.set(id, stream);
-    const headerTimer = setTimeout(() => {
-      countDrop(this.traffic, 'header-timeout');
-      socket.destroy();
-    }, Math.min(this.limits.headerTimeoutMs, this.#core.config.tcpTimeoutMs));
+    const headerTimer = setTimeout(
+      () => {
+        countDrop(this.traffic, 'header-timeout');
+        socket.destroy();
+      },
+      Math.min(this.limits.headerTimeoutMs, this.#core.config.tcpTimeoutMs),
+    );
     const timer = setTimeout(() => {
       countDrop(this.traffic, 'stream-timeout');
       socket.destroy();
@@ -471,42 +476,45 @@ export class Driver {
       this.#answer(stream, { type: 'error', error: text }, false);
     };
     socket.on('data', (chunk) =>
-      this.#contain(() => {
-        const decoder = stream.decoder;
-        if (!decoder) return;
-        received += chunk.length;
-        if (received >= HEADER_BYTES) {
-          clearTimeout(headerTimer);
-          this.#awaitingHeader.delete(socket);
-        }
-        if (!this.#makeRoom(stream, chunk.length)) {
-          refuse('stream-memory', 'streams in flight hold all the memory they may: try again later');
-          return;
-        }
-        let message: WireStreamMessage | null;
-        try {
-          decoder.push(chunk);
-          message = decoder.next();
-          this.#charge(stream, decoder.held);
-        } catch (error) {
-          refuse(error instanceof WireError ? error.reason : 'malformed', (error as Error).message);
-          return;
-        }
-        if (!message) {
-          if (!stream.pushPull && decoder.receiving === 'pushPull') {
-            if (this.#pushPulls >= this.limits.pushPulls) {
-              refuse('too-many-push-pulls', 'Too many pending push/pull requests');
-              return;
-            }
-            stream.pushPull = true;
-            this.#pushPulls++;
+      this.#contain(
+        () => {
+          const decoder = stream.decoder;
+          if (!decoder) return;
+          received += chunk.length;
+          if (received >= HEADER_BYTES) {
+            clearTimeout(headerTimer);
+            this.#awaitingHeader.delete(socket);
           }
-          return;
-        }
-        clearTimeout(headerTimer);
-        this.#release(stream);
-        this.#dispatch(id, stream, message, from);
-      }, () => socket.destroy()),
+          if (!this.#makeRoom(stream, chunk.length)) {
+            refuse('stream-memory', 'streams in flight hold all the memory they may: try again later');
+            return;
+          }
+          let message: WireStreamMessage | null;
+          try {
+            decoder.push(chunk);
+            message = decoder.next();
+            this.#charge(stream, decoder.held);
+          } catch (error) {
+            refuse(error instanceof WireError ? error.reason : 'malformed', (error as Error).message);
+            return;
+          }
+          if (!message) {
+            if (!stream.pushPull && decoder.receiving === 'pushPull') {
+              if (this.#pushPulls >= this.limits.pushPulls) {
+                refuse('too-many-push-pulls', 'Too many pending push/pull requests');
+                return;
+              }
+              stream.pushPull = true;
+              this.#pushPulls++;
+            }
+            return;
+          }
+          clearTimeout(headerTimer);
+          this.#release(stream);
+          this.#dispatch(id, stream, message, from);
+        },
+        () => socket.destroy(),
+      ),
     );
   }
 

@@ -154,10 +154,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
           .members()
           .filter((member) => member.status === 'alive' && member.name !== this.name)
           .map((member) => ({ name: member.name, address: { host: member.host, port: member.port } })),
-      isMemberAddress: (address) =>
-        this.#core
-          .members()
-          .some((member) => isLive(member) && member.port === address.port && member.host === address.host),
+      isMemberAddress: (address) => this.#core.members().some((member) => isLive(member) && member.port === address.port && member.host === address.host),
       member: (name) => {
         const member = this.#core.member(name);
         if (!member) return undefined;
@@ -311,7 +308,9 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     this.#assertOpen();
     const event = this.#serf.userEvent(name, payload);
     if (event.bytes.length > this.#core.config.udpBufferSize - 64) {
-      throw new OptionError(`a broadcast of ${payload.length} bytes does not fit in one packet: keep it under about ${this.#core.config.udpBufferSize - 128} bytes`);
+      throw new OptionError(
+        `a broadcast of ${payload.length} bytes does not fit in one packet: keep it under about ${this.#core.config.udpBufferSize - 128} bytes`,
+      );
     }
     this.#driver.step({ kind: 'broadcast', key: event.key, payload: event.bytes });
   }
@@ -325,25 +324,32 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     this.#assertOpen();
     if (!name) throw new OptionError('a query needs a name');
     const relayFactor = options.relayFactor ?? 0;
-    if (!Number.isInteger(relayFactor) || relayFactor < 0 || relayFactor > 5) throw new OptionError(`relayFactor must be an integer within 0 … 5, got ${relayFactor}`);
+    if (!Number.isInteger(relayFactor) || relayFactor < 0 || relayFactor > 5)
+      throw new OptionError(`relayFactor must be an integer within 0 … 5, got ${relayFactor}`);
     const timeoutMs = options.timeoutMs ?? this.#defaultQueryTimeout();
     if (!(timeoutMs > 0 && timeoutMs <= 3_600_000)) throw new OptionError(`a query timeout must be within 1 ms … 1 h, got ${timeoutMs}`);
     const size = name.length * 3 + payload.length + 128 + 64 * (options.nodes?.length ?? 0);
-    if (size > MAX_QUERY_BYTES) throw new OptionError(`a query of about ${size} bytes is over Serf's limit of ${MAX_QUERY_BYTES}: shorten its name, payload or filters`);
+    if (size > MAX_QUERY_BYTES)
+      throw new OptionError(`a query of about ${size} bytes is over Serf's limit of ${MAX_QUERY_BYTES}: shorten its name, payload or filters`);
     const result: QueryResult = { acks: [], responses: [] };
     const seen = { acks: new Set<string>(), responses: new Set<string>() };
-    const asked = this.#serf.ask(name, payload, { ...options, timeoutMs }, {
-      // Relays make duplicates on purpose: keep the first of each.
-      onAck: (from) => {
-        if (!seen.acks.has(from)) seen.acks.add(from), result.acks.push(from);
+    const asked = this.#serf.ask(
+      name,
+      payload,
+      { ...options, timeoutMs },
+      {
+        // Relays make duplicates on purpose: keep the first of each.
+        onAck: (from) => {
+          if (!seen.acks.has(from)) seen.acks.add(from), result.acks.push(from);
+        },
+        onResponse: (from, answer) => {
+          if (seen.responses.has(from)) return;
+          seen.responses.add(from);
+          result.responses.push({ from, payload: answer });
+          if (result.responses.length === options.expectedResponses) done();
+        },
       },
-      onResponse: (from, answer) => {
-        if (seen.responses.has(from)) return;
-        seen.responses.add(from);
-        result.responses.push({ from, payload: answer });
-        if (result.responses.length === options.expectedResponses) done();
-      },
-    });
+    );
     let done = () => {};
     const finished = new Promise<QueryResult>((resolve) => {
       const timer = setTimeout(() => done(), timeoutMs);
@@ -647,9 +653,7 @@ function advertisedAddress(advertise: string | undefined, listeners: Listeners):
       if (address.family === 'IPv4' && !address.internal) return { host: address.address, port: listeners.port };
     }
   }
-  throw new OptionError(
-    `bound to ${formatAddress({ host: listeners.host, port: listeners.port })} but found no address to advertise: pass advertise`,
-  );
+  throw new OptionError(`bound to ${formatAddress({ host: listeners.host, port: listeners.port })} but found no address to advertise: pass advertise`);
 }
 
 function publicMember(member: CoreMember): Member {

@@ -253,7 +253,17 @@ export class IncomingQuery {
  * constants above), and what passes a bound is counted in `stats.dropped` by reason.
  */
 export class SerfLayer {
-  readonly stats: SerfStats = { queriesReceived: 0, queriesAsked: 0, acksSent: 0, responsesSent: 0, relaysForwarded: 0, keyChanges: 0, eventsFromState: 0, malformed: 0, dropped: {} };
+  readonly stats: SerfStats = {
+    queriesReceived: 0,
+    queriesAsked: 0,
+    acksSent: 0,
+    responsesSent: 0,
+    relaysForwarded: 0,
+    keyChanges: 0,
+    eventsFromState: 0,
+    malformed: 0,
+    dropped: {},
+  };
   /** Serf's three clocks: member intents, user events, queries. */
   readonly #clock = new LamportClock();
   readonly #eventClock = new LamportClock();
@@ -568,7 +578,11 @@ export class SerfLayer {
         case 'nodes':
           return filter.names.includes(this.#host.name);
         case 'tag':
-          return this.#tagPattern(filter.expr)?.matcher(tags[filter.tag] ?? '').find() ?? false;
+          return (
+            this.#tagPattern(filter.expr)
+              ?.matcher(tags[filter.tag] ?? '')
+              .find() ?? false
+          );
         case 'unknown':
           return false;
       }

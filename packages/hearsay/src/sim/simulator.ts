@@ -166,8 +166,7 @@ export class Simulation implements GroundTruth {
     }
     // SWIM: the longest suspicion timeout plus a probe period at the worst local health.
     return (
-      c.suspicionMaxTimeoutMult * minSuspicionTimeout(c.suspicionMult, this.options.nodes, c.probeIntervalMs) +
-      c.awarenessMaxMultiplier * c.probeIntervalMs
+      c.suspicionMaxTimeoutMult * minSuspicionTimeout(c.suspicionMult, this.options.nodes, c.probeIntervalMs) + c.awarenessMaxMultiplier * c.probeIntervalMs
     );
   }
 
@@ -226,10 +225,7 @@ export class Simulation implements GroundTruth {
     // Heartbeat modes: a restart starts a larger generation (virtual ms + 1, and always above the
     // last one), so that tombstones of the previous run do not hold it dead. A SWIM-only run
     // keeps memberlist's behaviour: start at 1 and refute.
-    const incarnation =
-      this.#heartbeatsUsed && this.#generation[index]! > 1
-        ? Math.max(Math.floor(this.now) + 1, this.#incarnation[index]! + 1)
-        : 1;
+    const incarnation = this.#heartbeatsUsed && this.#generation[index]! > 1 ? Math.max(Math.floor(this.now) + 1, this.#incarnation[index]! + 1) : 1;
     this.#incarnation[index] = incarnation;
     const node = new MemberNode({
       incarnation,
@@ -618,9 +614,7 @@ export function summarize(sim: Simulation, options: SimOptions, wallMs: number):
     mean_first_suspect_ms: mean(crashes.map((c) => c.first_suspect_ms)),
     // SWIM's expectations say nothing about heartbeat gossip, whose suspicion is a fixed silence.
     expected_first_suspect_ms: swim ? mean(crashes.map((c) => swimFirstSuspicionMs(config, c.group_size, c.live_nodes))) : null,
-    expected_first_suspect_continuous_ms: swim
-      ? mean(crashes.map((c) => roundRobinFirstSuspicionMs(config, c.group_size, c.live_nodes)))
-      : null,
+    expected_first_suspect_continuous_ms: swim ? mean(crashes.map((c) => roundRobinFirstSuspicionMs(config, c.group_size, c.live_nodes))) : null,
     mean_all_failed_ms: mean(crashes.map((c) => c.all_failed_ms)),
     false_positives: observer.falsePositives,
     resurrections: observer.resurrections,

@@ -1,18 +1,19 @@
-import { PROTOCOLS, type AckMessage, type AliveMessage, type HeartbeatEntry, type HeartbeatsMessage, type MemberProfile, type Message, type PingMessage, type Protocol, type Source, type Status } from '../core/types.js';
+import {
+  PROTOCOLS,
+  type AckMessage,
+  type AliveMessage,
+  type HeartbeatEntry,
+  type HeartbeatsMessage,
+  type MemberProfile,
+  type Message,
+  type PingMessage,
+  type Protocol,
+  type Source,
+  type Status,
+} from '../core/types.js';
 import { decodeHost, encodeHost } from './address.js';
 import { WireError } from './errors.js';
-import {
-  MsgpackWriter,
-  asStruct,
-  boolField,
-  bytesField,
-  readStruct,
-  textField,
-  typedStruct,
-  uintField,
-  uint64Field,
-  type Struct,
-} from './msgpack.js';
+import { MsgpackWriter, asStruct, boolField, bytesField, readStruct, textField, typedStruct, uintField, uint64Field, type Struct } from './msgpack.js';
 
 /** memberlist's message type bytes (spec §1.1). */
 export const WireType = {

@@ -80,14 +80,18 @@ export class MsgpackWriter {
     if (typeof value === 'bigint') {
       if (value < 0n || value > UINT64_MAX) throw new RangeError(`uint64 out of range: ${value}`);
       if (value <= 0xffffffffn) return this.uint(Number(value));
-      return this.byte(0xcf).u32(Number(value >> 32n)).u32(Number(value & 0xffffffffn));
+      return this.byte(0xcf)
+        .u32(Number(value >> 32n))
+        .u32(Number(value & 0xffffffffn));
     }
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`not an unsigned integer: ${value}`);
     if (value < 0x80) return this.byte(value);
     if (value < 0x100) return this.byte(0xcc).byte(value);
     if (value < 0x10000) return this.byte(0xcd).u16(value);
     if (value < 0x100000000) return this.byte(0xce).u32(value);
-    return this.byte(0xcf).u32(Math.floor(value / 0x100000000)).u32(value >>> 0);
+    return this.byte(0xcf)
+      .u32(Math.floor(value / 0x100000000))
+      .u32(value >>> 0);
   }
 
   /** A Go float64: 0xcb and the IEEE 754 bits, big-endian (go-msgpack never shortens floats). */
@@ -182,8 +186,24 @@ const decoder = new Decoder({ rawStrings: true, useBigInt64: true });
 
 /** Fixed sizes (head byte included) of the head bytes 0xc0..0xdf that carry no length field. */
 const FIXED: Record<number, number> = {
-  0xc0: 1, 0xc2: 1, 0xc3: 1, 0xca: 5, 0xcb: 9, 0xcc: 2, 0xcd: 3, 0xce: 5, 0xcf: 9,
-  0xd0: 2, 0xd1: 3, 0xd2: 5, 0xd3: 9, 0xd4: 3, 0xd5: 4, 0xd6: 6, 0xd7: 10, 0xd8: 18,
+  0xc0: 1,
+  0xc2: 1,
+  0xc3: 1,
+  0xca: 5,
+  0xcb: 9,
+  0xcc: 2,
+  0xcd: 3,
+  0xce: 5,
+  0xcf: 9,
+  0xd0: 2,
+  0xd1: 3,
+  0xd2: 5,
+  0xd3: 9,
+  0xd4: 3,
+  0xd5: 4,
+  0xd6: 6,
+  0xd7: 10,
+  0xd8: 18,
 };
 
 /**
@@ -213,7 +233,8 @@ export function msgpackEnd(bytes: Uint8Array, offset: number): number | null {
       p += 1 + width;
       if (b === 0xdc || b === 0xdd) pending += length;
       else if (b === 0xde || b === 0xdf) pending += 2 * length;
-      else if (b >= 0xc7 && b <= 0xc9) p += 1 + length; // ext: type byte + data
+      else if (b >= 0xc7 && b <= 0xc9)
+        p += 1 + length; // ext: type byte + data
       else p += length;
     }
   }

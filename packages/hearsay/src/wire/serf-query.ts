@@ -162,11 +162,19 @@ function durationMs(value: unknown): number {
 
 /** `05 + {Flags, From, ID, LTime, Payload}`: an ack (Flags = 1) or an answer. */
 export function encodeSerfQueryResponse(response: SerfQueryResponse<number | bigint>): Uint8Array {
-  return new MsgpackWriter(64 + response.payload.length)
-    .byte(SerfMessageType.queryResponse)
-    // An ack's payload is a nil slice in Go: written as nil, byte for byte as Serf sends it.
-    .struct({ Flags: response.flags, From: response.from, ID: response.id, LTime: response.ltime, Payload: response.payload.length > 0 ? response.payload : null })
-    .finish();
+  return (
+    new MsgpackWriter(64 + response.payload.length)
+      .byte(SerfMessageType.queryResponse)
+      // An ack's payload is a nil slice in Go: written as nil, byte for byte as Serf sends it.
+      .struct({
+        Flags: response.flags,
+        From: response.from,
+        ID: response.id,
+        LTime: response.ltime,
+        Payload: response.payload.length > 0 ? response.payload : null,
+      })
+      .finish()
+  );
 }
 
 export function decodeSerfQueryResponse(payload: Uint8Array): SerfQueryResponse {
@@ -265,9 +273,19 @@ export function encodeSerfConflictResponse(member: SerfConflictMember | undefine
   const v = member.vsn;
   const keys = Object.keys(member.tags).sort();
   w.mapHeader(11).text('Addr').raw(encodeHost(member.host));
-  w.text('DelegateCur').uint(v[5] ?? 0).text('DelegateMax').uint(v[4] ?? 0).text('DelegateMin').uint(v[3] ?? 0);
+  w.text('DelegateCur')
+    .uint(v[5] ?? 0)
+    .text('DelegateMax')
+    .uint(v[4] ?? 0)
+    .text('DelegateMin')
+    .uint(v[3] ?? 0);
   w.text('Name').text(member.name).text('Port').uint(member.port);
-  w.text('ProtocolCur').uint(v[2] ?? 0).text('ProtocolMax').uint(v[1] ?? 0).text('ProtocolMin').uint(v[0] ?? 0);
+  w.text('ProtocolCur')
+    .uint(v[2] ?? 0)
+    .text('ProtocolMax')
+    .uint(v[1] ?? 0)
+    .text('ProtocolMin')
+    .uint(v[0] ?? 0);
   w.text('Status').uint(SERF_STATUS[member.status]);
   w.text('Tags').mapHeader(keys.length);
   for (const key of keys) w.text(key).text(member.tags[key]!);

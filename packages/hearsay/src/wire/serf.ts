@@ -1,15 +1,5 @@
 import { WireError } from './errors.js';
-import {
-  MsgpackWriter,
-  asStruct,
-  boolField,
-  bytesField,
-  fromUtf8,
-  readObject,
-  textField,
-  uint64BigIntField,
-  type Struct,
-} from './msgpack.js';
+import { MsgpackWriter, asStruct, boolField, bytesField, fromUtf8, readObject, textField, uint64BigIntField, type Struct } from './msgpack.js';
 
 /*
  * The parts of Serf 0.9.4's layer a foreign node needs (spec §9): tags in Meta, the join and leave

@@ -68,11 +68,7 @@ export function encodeStreamBody(message: WireStreamMessage): Uint8Array {
     case 'error':
       return typedStruct(WireType.err, { Error: message.error });
     case 'user':
-      return new MsgpackWriter(16 + message.payload.length)
-        .byte(WireType.user)
-        .struct({ UserMsgLen: message.payload.length })
-        .bytes(message.payload)
-        .finish();
+      return new MsgpackWriter(16 + message.payload.length).byte(WireType.user).struct({ UserMsgLen: message.payload.length }).bytes(message.payload).finish();
     case 'pushPull':
       return encodePushPull(message);
   }
@@ -196,8 +192,24 @@ const LENGTH_WIDTHS: Readonly<Record<number, number>> = { 0xc4: 1, 0xc7: 1, 0xd9
 
 /** Head bytes 0xc0..0xdf that carry no length field, and their whole size (as in msgpack.ts). */
 const FIXED_SIZES: Readonly<Record<number, number>> = {
-  0xc0: 1, 0xc2: 1, 0xc3: 1, 0xca: 5, 0xcb: 9, 0xcc: 2, 0xcd: 3, 0xce: 5, 0xcf: 9,
-  0xd0: 2, 0xd1: 3, 0xd2: 5, 0xd3: 9, 0xd4: 3, 0xd5: 4, 0xd6: 6, 0xd7: 10, 0xd8: 18,
+  0xc0: 1,
+  0xc2: 1,
+  0xc3: 1,
+  0xca: 5,
+  0xcb: 9,
+  0xcc: 2,
+  0xcd: 3,
+  0xce: 5,
+  0xcf: 9,
+  0xd0: 2,
+  0xd1: 3,
+  0xd2: 5,
+  0xd3: 9,
+  0xd4: 3,
+  0xd5: 4,
+  0xd6: 6,
+  0xd7: 10,
+  0xd8: 18,
 };
 
 /**
@@ -240,7 +252,8 @@ class ObjectScanner {
         next = p + 1 + width;
         if (b === 0xdc || b === 0xdd) items = length;
         else if (b === 0xde || b === 0xdf) items = 2 * length;
-        else if (b >= 0xc7 && b <= 0xc9) next += 1 + length; // ext: type byte + data
+        else if (b >= 0xc7 && b <= 0xc9)
+          next += 1 + length; // ext: type byte + data
         else next += length;
       }
       this.#p = next;

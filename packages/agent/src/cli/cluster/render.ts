@@ -102,7 +102,12 @@ export function clusterTables(views: ObserverView[], c: Colors = defaultColors, 
     .map((view) => {
       const title = `Node: ${terminalText(view.node)}`;
       const body = view.up ? membersTable(view.members, c, now) : c.red(downText(view));
-      const width = Math.max(title.length, ...stripAnsi(body).split('\n').map((line) => line.length));
+      const width = Math.max(
+        title.length,
+        ...stripAnsi(body)
+          .split('\n')
+          .map((line) => line.length),
+      );
       return `${c.bold(title)}\n${'─'.repeat(width)}\n${body}\n`;
     })
     .join('\n');

@@ -24,14 +24,7 @@ export interface AgentLaunch {
 
 /** The arguments after `node dist/cli/main.js`. */
 export function agentArgs(launch: AgentLaunch): string[] {
-  return [
-    'agent',
-    '--name', launch.name,
-    '--bind', launch.bind,
-    '--http', launch.http,
-    ...launch.join.flatMap((seed) => ['--join', seed]),
-    ...launch.flags,
-  ];
+  return ['agent', '--name', launch.name, '--bind', launch.bind, '--http', launch.http, ...launch.join.flatMap((seed) => ['--join', seed]), ...launch.flags];
 }
 
 /**

@@ -140,7 +140,10 @@ export function byName(a: string, b: string): number {
 export function findNode(state: ClusterState, name: string): NodeRecord {
   const node = state.nodes.find((n) => n.name === name);
   if (!node) {
-    throw new UnknownNodeError(name, state.nodes.map((n) => n.name));
+    throw new UnknownNodeError(
+      name,
+      state.nodes.map((n) => n.name),
+    );
   }
   return node;
 }

@@ -68,7 +68,13 @@ class EventFeed {
         stream.retryAt = Date.now() + 5_000; // without a stream, polls stand in; try again later
         stream.abort.abort();
       };
-      followEvents(baseUrl(node), node.name, stream.abort.signal, (event) => this.push(event), () => (stream.open = true)).then(closed, closed);
+      followEvents(
+        baseUrl(node),
+        node.name,
+        stream.abort.signal,
+        (event) => this.push(event),
+        () => (stream.open = true),
+      ).then(closed, closed);
     }
   }
 
