@@ -1,0 +1,33 @@
+/** The `hearsay` command tree, without running it: main.ts parses argv with it, the docs test walks it. */
+import { createRequire } from 'node:module';
+import { Command } from 'commander';
+import { agentCommand } from './agent-command.js';
+import { clusterCommand } from './cluster/index.js';
+import { eventCommand } from './event-command.js';
+import { experimentCommand, experimentNames } from './experiment-command.js';
+import { keysCommand } from './keys-command.js';
+import { membersCommand } from './members-command.js';
+import { queryCommand } from './query-command.js';
+import { rttCommand } from './rtt-command.js';
+import { simCommand } from './sim-command.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export async function buildProgram(): Promise<Command> {
+  const root = new Command('hearsay')
+    .description('cluster membership and failure detection by gossip (SWIM with Lifeguard)')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  root.addCommand(simCommand().exitOverride());
+  root.addCommand(agentCommand().exitOverride());
+  root.addCommand(membersCommand().exitOverride()).addCommand(clusterCommand().exitOverride());
+  root
+    .addCommand(eventCommand().exitOverride())
+    .addCommand(queryCommand().exitOverride())
+    .addCommand(keysCommand().exitOverride())
+    .addCommand(rttCommand().exitOverride());
+  root.addCommand(experimentCommand(await experimentNames()).exitOverride());
+  return root;
+}
