@@ -21,7 +21,7 @@ const KEY_2 = Buffer.alloc(16, 12).toString('base64');
 const CLI = join(import.meta.dirname, '../../packages/agent/dist/cli/main.js');
 const run = promisify(execFile);
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers, read freely; a wrong shape fails the assertion that reads it.
 type AnyJson = any;
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
@@ -89,7 +89,7 @@ describe('queries, keys and coordinates through the agent', () => {
 
   it('POST /v1/event and `hearsay event` broadcast a user event that the other agent receives', async () => {
     const got: string[] = [];
-    agents[1]!.node.on('message', (payload, _from, name) => got.push(`${name}=${Buffer.from(payload).toString()}`));
+    agents[1]!.node.on('message', (payload, name) => got.push(`${name}=${Buffer.from(payload).toString()}`));
     const { status, json } = await post('/v1/event', { name: 'deploy', payload: 'v1' });
     expect(status).toBe(200);
     expect(json).toEqual({ sent: true, name: 'deploy', bytes: 2 });
@@ -110,6 +110,8 @@ describe('queries, keys and coordinates through the agent', () => {
       [{ name: 'x', payloadBase64: '!!' }, /base64/],
       [{ name: 'x', nodes: 'qa' }, /nodes must be a list/],
       [{ name: 'x', tags: { role: 1 } }, /tags must be an object/],
+      [{ name: 'x', tags: { role: '(' } }, /^the filter for tag "role" is not a regular expression \(RE2 syntax, as Go's\): .*missing closing \)/],
+      [{ name: 'x', tags: { role: '(?!db)' } }, /the filter for tag "role" is not a regular expression/],
       [{ name: 'x', relayFactor: 7 }, /relayFactor must be an integer within 0 … 5/],
       [{ name: 'x', timeoutMs: -1 }, /timeoutMs must be a number of milliseconds, above 0/],
       [{ name: 'x', timeoutMs: 3_600_000 }, /at most 300000 \(5 minutes\)/],
@@ -138,7 +140,12 @@ describe('queries, keys and coordinates through the agent', () => {
     );
     expect(JSON.parse(readFileSync(keyringFile, 'utf8'))).toEqual([KEY_2]);
     expect(agents[1]!.node.keys).toEqual([KEY_2]);
-    expect((await post('/v1/keys/install', { key: 'short' })).status).toBe(400);
+    const short = await post('/v1/keys/install', { key: 'c2hvcnQ=' });
+    expect(short.status).toBe(400);
+    expect(short.json.error).toBe('encryption key decodes to 5 bytes: it must be 16, 24 or 32 (serf keygen makes 32)');
+    const notBase64 = await post('/v1/keys/use', { key: 'my secret!' });
+    expect(notBase64.status).toBe(400);
+    expect(notBase64.json.error).toBe('encryption key is not base64: give it as `serf keygen` prints one');
     const metrics = await (await fetch(`${base}/metrics`)).text();
     // install, use, remove: three changes at this agent (the refused removal changed nothing).
     expect(metrics).toMatch(/^hearsay_key_changes_total 3$/m);
@@ -180,5 +187,22 @@ describe('queries, keys and coordinates through the agent', () => {
     const usage = await run(process.execPath, [CLI, 'keys', '--http', http, '--list', '--use', KEY_2]).catch((error) => error);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/exactly one of/);
+  });
+
+  it('`hearsay query` and `hearsay keys` refuse what the agent could not take with exit 2: a bare --timeout, a bad tag filter, a key that is not base64', async () => {
+    const http = `127.0.0.1:${agents[0]!.http.port}`;
+    // Each of these fails: a resolved run (exit 0) has no code, and fails the test where it is read.
+    const refused = (...args: string[]): Promise<{ code?: number; stdout: string; stderr: string }> =>
+      run(process.execPath, [CLI, ...args]).catch((error) => error);
+    const bare = await refused('query', '--http', http, '--timeout', '3', 'ping');
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/argument '3' is invalid\. "3" has no unit: use a unit, like 3s or 3ms/);
+    const filter = await refused('query', '--http', http, '--timeout', '1s', '--tag', 'role=(web', 'ping');
+    expect(filter.code).toBe(2);
+    expect(filter.stderr).toMatch(/HTTP 400: the filter for tag "role" is not a regular expression \(RE2 syntax, as Go's\): .*missing closing \)/);
+    expect(filter.stdout).toBe('');
+    const key = await refused('keys', '--http', http, '--install', 'my secret!');
+    expect(key.code).toBe(2);
+    expect(key.stderr).toBe('hearsay: --install: encryption key is not base64: give it as `serf keygen` prints one\n');
   });
 });

@@ -357,7 +357,16 @@ describe('agent command line', () => {
     expect(parseHttpAddress('127.0.0.1:17946')).toBe('http://127.0.0.1:17946');
     expect(parseHttpAddress('http://localhost:8080/')).toBe('http://localhost:8080');
     expect(parseHttpAddress('[::1]:17946')).toBe('http://[::1]:17946');
-    expect(() => parseHttpAddress('localhost')).toThrow(/not an address/);
     expect(() => parseHttpAddress('http://h:1/v1')).toThrow(/not an address/);
+    expect(() => parseHttpAddress('h:1#top')).toThrow(/not an address/);
+    expect(() => parseHttpAddress('a b:1')).toThrow(/not an address/);
+  });
+
+  it('reads --http without a port as the agent’s default port, and an explicit :80 as port 80', () => {
+    expect(parseHttpAddress('127.0.0.1')).toBe('http://127.0.0.1:17946');
+    expect(parseHttpAddress('localhost')).toBe('http://localhost:17946');
+    expect(parseHttpAddress('[::1]')).toBe('http://[::1]:17946');
+    expect(parseHttpAddress('http://10.0.0.5/')).toBe('http://10.0.0.5:17946');
+    expect(parseHttpAddress('127.0.0.1:80')).toBe('http://127.0.0.1');
   });
 });

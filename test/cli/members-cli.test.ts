@@ -88,7 +88,7 @@ describe('hearsay members', () => {
   });
 
   it.each([
-    [['members', '--http', 'nowhere'], /"nowhere" is not an address: use HOST:PORT, like 127\.0\.0\.1:17946/],
+    [['members', '--http', 'nowhere:port'], /"nowhere:port" is not an address: use HOST:PORT, like 127\.0\.0\.1:17946/],
     [['members', '--bogus'], /unknown option '--bogus'/],
   ])('exits 2 with a precise message for %j', async (args, message) => {
     const run = await hearsay({}, args);

@@ -42,14 +42,30 @@ describe('queries between hearsay nodes', () => {
     expect(seen.sort()).toEqual(['q0<-q1', 'q1<-q1', 'q2<-q1', 'q3<-q1']);
   });
 
-  it('filters by name and by tag pattern; without requestAck no acks come', async () => {
+  it('filters by name and by tag pattern; acks come unless requestAck is false, as with serf query', async () => {
     const members = await cluster(4);
     for (const node of members) node.on('query', (query: IncomingQuery) => query.respond(Buffer.from('x')));
-    const byName = await members[0]!.query('f', undefined, { nodes: ['q2', 'q3'], timeoutMs: 1000 });
+    const byName = await members[0]!.query('f', undefined, { nodes: ['q2', 'q3'], requestAck: false, timeoutMs: 1000 });
     expect(byName.acks).toEqual([]);
     expect(byName.responses.map((r) => r.from).sort()).toEqual(['q2', 'q3']);
-    const byTag = await members[0]!.query('f', undefined, { tags: { rack: '^r1$' }, requestAck: true, timeoutMs: 1000 });
+    const byTag = await members[0]!.query('f', undefined, { tags: { rack: '^r1$' }, timeoutMs: 1000 });
     expect([...byTag.acks].sort()).toEqual(['q1', 'q3']);
+  });
+
+  it('refuses a tag filter that is no regular expression, too long, or too many filters, before sending anything', async () => {
+    const [a] = await cluster(1);
+    const asked = a!.stats.serf.queriesAsked;
+    expect(() => a!.query('f', undefined, { tags: { rack: '(' } })).toThrow(OptionError);
+    expect(() => a!.query('f', undefined, { tags: { rack: '(?=r1)' } })).toThrow(
+      /the filter for tag "rack" is not a regular expression \(RE2 syntax, as Go's\): .*Perl syntax/,
+    );
+    expect(() => a!.query('f', undefined, { tags: { rack: 'r'.repeat(257) } })).toThrow(/257 characters long: members try at most 256/);
+    const many = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`t${i}`, 'x']));
+    expect(() => a!.query('f', undefined, { tags: many, nodes: ['q0'] })).toThrow(/at most 16 filters/);
+    expect(() => a!.query('f', undefined, { tags: { rack: 1 } as unknown as Record<string, string> })).toThrow(
+      /tags must be an object of tag name → regular expression/,
+    );
+    expect(a!.stats.serf.queriesAsked).toBe(asked);
   });
 
   it('an answer is refused twice, too late or too large, with a QueryError', async () => {
@@ -122,6 +138,7 @@ describe('queries between hearsay nodes', () => {
     expect(a!.keys).toBeUndefined();
     const listed = await a!.listKeys();
     expect(listed.errors).toEqual({ q0: 'Keyring is empty (encryption not enabled)', q1: 'Keyring is empty (encryption not enabled)' });
-    await expect(a!.installKey('not base64!')).rejects.toThrow(/base64 of 16, 24 or 32 bytes/);
+    await expect(a!.installKey('not base64!')).rejects.toThrow(/^encryption key is not base64/);
+    await expect(a!.useKey('AAAA')).rejects.toThrow(/^encryption key decodes to 3 bytes: it must be 16, 24 or 32/);
   });
 });

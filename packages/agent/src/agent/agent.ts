@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { CONFIG_KEYS, HearsayError, isProfileName, type ProfileName, type SwimConfig } from 'hearsay/core';
-import { createNode, formatAddress, JoinError, OptionError, parseAddress, PROTOCOLS, type HearsayNode, type Protocol } from 'hearsay/runtime';
+import { HearsayError, isProfileName, type Address, type ProfileName, type SwimConfig } from 'hearsay/core';
+import { createNode, decodeKey, formatAddress, JoinError, OptionError, parseAddress, PROTOCOLS, type HearsayNode, type Protocol } from 'hearsay/runtime';
 import { createAgentStats } from './agent-stats.js';
 import { EventStreams } from './event-streams.js';
 import { createApi } from './http-api.js';
@@ -19,7 +18,7 @@ export interface AgentOptions {
   bind?: string;
   advertise?: string;
   join?: string[];
-  /** `host:port` of the HTTP API; default 127.0.0.1 on the gossip port + 10000. */
+  /** `host:port` of the HTTP API; default 127.0.0.1 on the gossip port + 10000 (a host alone gets that port too). */
   http?: string;
   /** Required when the HTTP API listens beyond loopback. */
   httpToken?: string;
@@ -46,6 +45,8 @@ export interface AgentOptions {
 
 export interface Agent {
   readonly node: HearsayNode;
+  /** The agent's logger: each line names the node. */
+  readonly log: Logger;
   /** Where the HTTP API listens. */
   readonly http: { host: string; port: number };
   /** Leaves gracefully (bounded), then stops. */
@@ -59,69 +60,51 @@ export interface Agent {
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 const JOIN_BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000];
 
-/** Reads a JSON config file into agent options, checking its keys. */
-export async function readConfigFile(path: string): Promise<AgentOptions> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new OptionError(`cannot read config file ${path}: ${(error as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new OptionError(`config file ${path} must hold a JSON object`);
-  }
-  const known = [
-    'name',
-    'bind',
-    'advertise',
-    'join',
-    'http',
-    'httpToken',
-    'httpAllowedHosts',
-    'protocol',
-    'pinned',
-    'profile',
-    'config',
-    'encrypt',
-    'keyringFile',
-    'tags',
-    'dropRate',
-    'logLevel',
-    'queryHandlers',
-    'queryHandlerConcurrency',
-  ];
-  for (const key of Object.keys(parsed)) {
-    if (!known.includes(key)) throw new OptionError(`config file ${path}: unknown key "${key}"; known keys are ${known.join(', ')}`);
-  }
-  const config = (parsed as AgentOptions).config ?? {};
-  for (const key of Object.keys(config)) {
-    if (!(CONFIG_KEYS as string[]).includes(key)) throw new OptionError(`config file ${path}: unknown setting config.${key}; known: ${CONFIG_KEYS.join(', ')}`);
-  }
-  return parsed as AgentOptions;
-}
-
-async function keysFrom(options: AgentOptions, log: Logger): Promise<string[] | undefined> {
-  const keys: string[] = [];
-  if (options.keyringFile) keys.push(...(await readKeyringFile(options.keyringFile, log)));
-  if (options.encrypt) keys.unshift(options.encrypt);
-  for (const key of keys) {
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key)) throw new OptionError(`encryption key "${key.slice(0, 8)}…" is not base64`);
-    const length = Buffer.from(key, 'base64').length;
-    if (![16, 24, 32].includes(length)) {
-      throw new OptionError(`encryption key decodes to ${length} bytes: it must be 16, 24 or 32 (serf keygen makes 32)`);
+/** The keys of --encrypt and the keyring file, the former first; an unusable key is refused, saying where it came from. */
+async function keysFrom(options: AgentOptions, log: Logger): Promise<Uint8Array[] | undefined> {
+  const keys: Uint8Array[] = [];
+  const decode = (key: string, source: string) => {
+    try {
+      keys.push(decodeKey(key));
+    } catch (error) {
+      throw new OptionError(`${source}: ${(error as Error).message}`);
     }
+  };
+  if (options.encrypt !== undefined) decode(options.encrypt, '--encrypt');
+  if (options.keyringFile) {
+    const ring = await readKeyringFile(options.keyringFile, log);
+    for (const [index, key] of ring.entries()) decode(key, `keyring file ${options.keyringFile}, key ${index + 1} of ${ring.length}`);
   }
   return keys.length > 0 ? keys : undefined;
 }
 
-/** Starts a node and its HTTP API; joins in the background, retrying with backoff. */
-export async function startAgent(options: AgentOptions, log: Logger): Promise<Agent> {
+/**
+ * The port text such as `host:port` names; undefined for a bare host. (parseAddress fills a
+ * missing port with whatever default it is given: only a named port comes back the same under two.)
+ */
+function namedPort(text: string): number | undefined {
+  const { port } = parseAddress(text, 0);
+  return port === parseAddress(text, 1).port ? port : undefined;
+}
+
+/** Where the HTTP API listens: as --http says, a missing port (or no --http) meaning the gossip port + 10000, on 127.0.0.1 by default. */
+function httpAddressFor(http: string | undefined, gossipPort: number): Address | undefined {
+  const host = http === undefined ? '127.0.0.1' : parseAddress(http, 0).host;
+  const port = (http === undefined ? undefined : namedPort(http)) ?? gossipPort + 10_000;
+  return port > 65535 ? undefined : { host, port };
+}
+
+/**
+ * Starts a node and its HTTP API; joins in the background, retrying with backoff. What it logs
+ * once the node runs goes to a child of `baseLog` that names the node (as `agent.log`).
+ */
+export async function startAgent(options: AgentOptions, baseLog: Logger): Promise<Agent> {
   const protocol = options.protocol ?? 'swim';
   if (!(PROTOCOLS as readonly string[]).includes(protocol)) throw new OptionError(`unknown protocol "${protocol}": use ${PROTOCOLS.join(', ')}`);
   if (options.profile !== undefined && !isProfileName(options.profile)) throw new OptionError(`unknown profile "${options.profile}": use lan, local or wan`);
   const bind = parseAddress(options.bind ?? '0.0.0.0:7946');
   const join = (options.join ?? []).map((seed) => formatAddress(parseAddress(seed)));
-  const httpGiven = options.http ? parseAddress(options.http, 0) : undefined;
+  const httpGiven = options.http !== undefined ? parseAddress(options.http, 0) : undefined;
   if (httpGiven && !LOOPBACK.test(httpGiven.host) && !options.httpToken) {
     throw new OptionError(`the HTTP API on ${options.http} would be reachable beyond this machine: give --http-token`);
   }
@@ -132,11 +115,11 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
   const concurrency = options.queryHandlerConcurrency ?? DEFAULT_HANDLER_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
     throw new OptionError(`query handler concurrency must be an integer within 1 … 1024, got ${concurrency}`);
-  const keys = await keysFrom(options, log);
+  const keys = await keysFrom(options, baseLog);
   const queryHandlers = (options.queryHandlers ?? []).map(parseQueryHandler);
 
   const node = await createNode({
-    ...(options.name ? { name: options.name } : {}),
+    ...(options.name !== undefined ? { name: options.name } : {}),
     bind: formatAddress(bind),
     ...(options.advertise ? { advertise: options.advertise } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
@@ -147,11 +130,13 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
     protocol: protocol as Protocol,
     ...(options.pinned ? { pinned: options.pinned } : {}),
   });
-  const httpAddress = httpGiven ?? { host: '127.0.0.1', port: node.address.port + 10_000 };
-  if (httpAddress.port > 65535) {
+  const httpAddress = httpAddressFor(options.http, node.address.port);
+  if (!httpAddress) {
     await node.shutdown();
-    throw new OptionError(`no default HTTP port for gossip port ${node.address.port} (+10000 > 65535): give --http`);
+    throw new OptionError(`no default HTTP port for gossip port ${node.address.port} (+10000 > 65535): give --http with a port`);
   }
+  // Every line from here on names the node, once: pino would write a binding and a field of the same name both.
+  const log = baseLog.child({ node: node.name });
 
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
@@ -163,13 +148,13 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
       stopQueryHandlers();
       await api.close();
       await node.shutdown();
-      log.info({ node: node.name }, 'agent stopped');
+      log.info('agent stopped');
       stop();
     })();
     return closing;
   };
   const leave = async () => {
-    log.info({ node: node.name }, 'leaving the cluster');
+    log.info('leaving the cluster');
     try {
       await node.leave(5000);
     } catch (error) {
@@ -229,7 +214,6 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
   warnIfHeartbeats(log, node.protocol);
   log.info(
     {
-      node: node.name,
       gossip: formatAddress(node.address),
       advertise: formatAddress(node.advertised),
       http: `${isIP(http.host) === 6 ? `[${http.host}]` : http.host}:${http.port}`,
@@ -258,7 +242,7 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
     })();
   }
 
-  return { node, http, leave, close, stopped };
+  return { node, http, log, leave, close, stopped };
 }
 
 /** Heartbeat modes judge members by messages only hearsay sends; mixed clusters must know. */

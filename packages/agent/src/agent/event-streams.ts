@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { countDrop, type Address } from 'hearsay/core';
-import { formatAddress, type HearsayNode, type IncomingQuery, type Member, type Protocol } from 'hearsay/runtime';
+import { countDrop } from 'hearsay/core';
+import type { HearsayNode, IncomingQuery, Member, Protocol } from 'hearsay/runtime';
 import { throttledWarn, type AgentStats } from './agent-stats.js';
 import { ApiError } from './api-error.js';
 import { memberJson, protocolJson } from './http-api.js';
@@ -83,8 +83,9 @@ export class EventStreams {
     const members = MEMBER_EVENTS.map((type) => [type, (member: Member) => send(type, memberJson(member))] as const);
     for (const [type, listener] of members) node.on(type, listener);
     const onProtocol = (protocol: Protocol, epoch: number, origin: string) => send('protocol', protocolJson(protocol, epoch, origin));
-    const onMessage = (payload: Uint8Array, from: Address, name: string) =>
-      send('user', { name, payload: Buffer.from(payload).toString('utf8'), payloadBase64: Buffer.from(payload).toString('base64'), from: formatAddress(from) });
+    // A user event names no sender (Serf's has no field for it), and the member that relayed it is nobody's concern: none is shown.
+    const onMessage = (payload: Uint8Array, name: string) =>
+      send('user', { name, payload: Buffer.from(payload).toString('utf8'), payloadBase64: Buffer.from(payload).toString('base64') });
     const onQuery = (query: IncomingQuery) =>
       send('query', { name: query.name, from: query.from, ltime: query.ltime, payload: Buffer.from(query.payload).toString('utf8') });
     node.on('protocol', onProtocol);

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AgentOptions } from '../agent/agent.js';
+import { LOG_LEVELS, readConfigFile } from '../agent/config-file.js';
 import { PROTOCOLS } from 'hearsay/core';
 import { collect, parsePositiveCount, parseProbability } from './parse.js';
 import { addTimingOptions, timingOverrides } from './timing-options.js';
@@ -67,7 +68,7 @@ export function agentCommand(): Command {
     .option('--bind <host:port>', 'gossip address, UDP and TCP (default 0.0.0.0:7946; port 0: any free one)')
     .option('--advertise <host:port>', 'address others should use to reach this node')
     .addOption(new Option('--join <host:port>', 'seed to join through (repeatable); retried with backoff until it answers').argParser(collect(String)))
-    .option('--http <host:port>', 'HTTP API address (default 127.0.0.1 on the gossip port + 10000)')
+    .option('--http <host:port>', 'HTTP API address (default 127.0.0.1 on the gossip port + 10000; a host alone gets that port too)')
     .option('--http-token <token>', 'require Authorization: Bearer <token> (mandatory beyond loopback)')
     .addOption(
       new Option(
@@ -82,7 +83,7 @@ export function agentCommand(): Command {
     .option('--keyring-file <path>', 'JSON array of base64 keys, the primary first')
     .addOption(new Option('--tag <key=value>', 'tag in the node meta (repeatable)').argParser(collect(parseTag)))
     .addOption(new Option('--drop-rate <p>', 'drop this fraction of incoming packets (experiments)').argParser(parseProbability))
-    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS))
     .addOption(
       new Option(
         '--query-handler <NAME=COMMAND>',
@@ -94,15 +95,21 @@ export function agentCommand(): Command {
         parsePositiveCount,
       ),
     )
-    .option('--config <file.json>', 'options from a JSON file (flags win)');
+    .option('--config <file.json>', 'options from a JSON file (flags win)')
+    .addHelpText(
+      'after',
+      '\nUnder a supervisor (systemd, a container, a process manager), run the bin itself, node_modules/.bin/hearsay agent …,\n' +
+        'not npx: npm exec starts it through /bin/sh, and a sh that does not pass SIGTERM on (dash, Debian’s) leaves the agent running after npx exits.',
+    );
   addTimingOptions(command);
   command.action(async (flags: AgentFlags) => {
     // Loaded here, not at the top: the server stack is only needed to run an agent, and every
     // other command (sim, members, cluster) would otherwise pay for loading it.
-    const [{ pino }, { readConfigFile, startAgent }] = await Promise.all([import('pino'), import('../agent/agent.js')]);
+    const [{ pino }, { startAgent }] = await Promise.all([import('pino'), import('../agent/agent.js')]);
     const options = mergeOptions(flags.config ? await readConfigFile(flags.config) : {}, flags);
-    const log = pino({ level: options.logLevel ?? 'info', base: { node: options.name } }, pino.destination(2));
-    const agent = await startAgent(options, log);
+    // No pid and hostname: the agent's lines name its node instead.
+    const agent = await startAgent(options, pino({ level: options.logLevel ?? 'info', base: null }, pino.destination(2)));
+    const { log } = agent;
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (signalled) {

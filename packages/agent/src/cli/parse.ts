@@ -2,10 +2,18 @@ import ms from 'ms';
 import { InvalidArgumentError } from 'commander';
 import { PROTOCOLS, type Protocol } from 'hearsay/core';
 
-/** `500ms`, `1s`, `2m`, `1.5h`, or a bare number of milliseconds. */
+/**
+ * A duration with its unit — `500ms`, `1s`, `2m`, `1.5h` — in milliseconds. A bare number is
+ * refused, as Serf's flags refuse it: `3` could mean 3 ms or 3 s. Only `0` needs no unit.
+ */
 export function parseDuration(text: string): number {
   const trimmed = text.trim();
-  const value = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : ms(trimmed as ms.StringValue);
+  if (/^\d*\.?\d+$/.test(trimmed)) {
+    if (Number(trimmed) === 0) return 0;
+    throw new InvalidArgumentError(`"${text}" has no unit: use a unit, like ${trimmed}s or ${trimmed}ms`);
+  }
+  // ms() throws a plain Error on empty text, and answers undefined for what it cannot read.
+  const value = trimmed === '' ? undefined : ms(trimmed as ms.StringValue);
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new InvalidArgumentError(`"${text}" is not a duration: use a number with a unit, like 500ms, 1s, 2m`);
   }

@@ -1,31 +1,38 @@
 import { HearsayError } from '../core/index.js';
 
-/** The node could not listen where it was told to; the message says what to change. */
+/** The node could not listen where it was told to (the port is taken, the address is not this machine's); the message says what to change. */
 export class BindError extends HearsayError {
+  /** `'BindError'`, as the error prints. */
   override name = 'BindError';
 }
 
 /** None of the seeds could be reached or accepted the join. */
 export class JoinError extends HearsayError {
+  /** `'JoinError'`, as the error prints. */
   override name = 'JoinError';
+  /** What went wrong with each seed, in the order they were tried. */
   readonly errors: readonly string[];
+  /** A join failure with `message` to show and `errors`, what went wrong with each seed. */
   constructor(message: string, errors: readonly string[]) {
     super(message);
     this.errors = errors;
   }
 }
 
-/** An address, name, key or tag set the node cannot use. */
+/** An option or argument the node cannot use: an unknown option, a value of the wrong type, an address, name, key, tag set or query it cannot send. */
 export class OptionError extends HearsayError {
+  /** `'OptionError'`, as the error prints. */
   override name = 'OptionError';
 }
 
-/** The node was shut down before the operation finished. */
+/** The node was shut down before the operation finished, or before it was asked. */
 export class ShutdownError extends HearsayError {
+  /** `'ShutdownError'`, as the error prints. */
   override name = 'ShutdownError';
 }
 
 /** A query answer that cannot be sent: a second answer, past the deadline, or too large. */
 export class QueryError extends HearsayError {
+  /** `'QueryError'`, as the error prints. */
   override name = 'QueryError';
 }

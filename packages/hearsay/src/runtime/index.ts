@@ -4,5 +4,6 @@ export { BindError, JoinError, OptionError, QueryError, ShutdownError } from './
 export { IncomingQuery, type QueryOptions, type SerfStats } from './serf-layer.js';
 export type { KeyOperationResult } from './key-results.js';
 export { parseAddress, formatAddress } from './address.js';
+export { decodeKey } from './encryption-key.js';
 export type { TrafficStats } from './traffic.js';
 export { PROTOCOLS, type Protocol } from '../core/index.js';

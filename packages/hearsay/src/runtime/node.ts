@@ -5,6 +5,7 @@ import {
   createRandom,
   DEFAULT_VSN,
   HearsayError,
+  isProfileName,
   MemberNode,
   PROTOCOLS,
   resolveConfig,
@@ -22,22 +23,29 @@ import { CoordinateClient, DEFAULT_COORDINATE_CONFIG, distanceBetween, type Coor
 import { decodeCoordinatePayload, decodeTags, encodeCoordinatePayload, encodeSerfKeyRequest, encodeTags, Keyring, MAX_QUERY_BYTES } from '../wire/index.js';
 import { formatAddress, parseAddress } from './address.js';
 import { Driver } from './driver.js';
+import { checkKeyBytes, decodeKey } from './encryption-key.js';
 import { JoinError, OptionError, ShutdownError } from './errors.js';
 import { tallyKeyResponses, type KeyOperationResult } from './key-results.js';
-import { SerfLayer, type IncomingQuery, type QueryOptions, type SerfStats } from './serf-layer.js';
+import { checkQueryFilters, SerfLayer, type IncomingQuery, type QueryOptions, type SerfStats } from './serf-layer.js';
 import { NoticeLimiter } from './notice-limiter.js';
 import { countDrop, type TrafficStats } from './traffic.js';
 import { closeListeners, listen, type Listeners } from './transport.js';
 
-/** A member as the library reports it. */
+/** A member as the library reports it: a snapshot, taken when it was asked for or the event fired. */
 export interface Member {
+  /** The member's name, unique in the cluster. */
   name: string;
+  /** The IP address it advertises (where others reach it). */
   address: string;
+  /** Its gossip port (UDP and TCP). */
   port: number;
+  /** `alive`, `suspect`, `failed` or `left`, as this node sees it. */
   status: Status;
+  /** The member's incarnation: it raises it to refute a suspicion, and a newer one wins. */
   incarnation: number;
-  /** Serf-compatible tags decoded from the meta bytes. */
+  /** Serf-compatible tags decoded from the meta bytes (none when the meta is not Serf's tag map). */
   tags: Record<string, string>;
+  /** The meta bytes the member gossips (Serf's encoded tags, up to 512 bytes). */
   meta: Uint8Array;
   /** Wall-clock time (ms since the epoch) of the last status change, as this node saw it. */
   since: number;
@@ -45,23 +53,28 @@ export interface Member {
   rttMs?: number;
 }
 
+/**
+ * What `createNode` takes; every field is optional. Unknown fields and values of the wrong type
+ * are refused with an OptionError, for callers that TypeScript does not check.
+ */
 export interface NodeOptions {
-  /** Unique in the cluster; default: this machine's hostname. */
+  /** Unique in the cluster, 1 to 255 characters; default: this machine's hostname. */
   name?: string;
-  /** `host:port` to listen on (UDP and TCP); port 0 picks a free one. Default `0.0.0.0:7946`. */
+  /** `host:port` to listen on (UDP and TCP); port 0 picks a free one, no port means 7946. Default `0.0.0.0:7946`. */
   bind?: string;
-  /** `host:port` others should use to reach this node; default: the bound address. */
+  /** `host:port` others should use to reach this node; default: the bound address (a wildcard bind advertises the first non-internal IPv4 address). */
   advertise?: string;
-  /** Seeds to join at start (`host:port`). */
+  /** Seeds to join through at start, as a list of `host:port` (no port means 7946); `createNode` rejects with a JoinError if none answers. */
   join?: string[];
+  /** memberlist's timing profile: `lan` (the default), `local` (faster, for one machine) or `wan` (slower). */
   profile?: ProfileName;
-  /** Any timing override of the profile, in ms (see the README's configuration table). */
+  /** Protocol settings over the profile's, each `…Ms` in milliseconds (see the configuration docs); checked by the core. */
   config?: Partial<SwimConfig>;
-  /** Serf-compatible tags carried in the node's meta (at most 512 bytes encoded). */
+  /** Serf-compatible tags carried in the node's meta (at most 512 bytes encoded); default none. */
   tags?: Record<string, string>;
-  /** AES keys (16, 24 or 32 bytes, or base64 of them); the first encrypts, all decrypt. */
+  /** AES keys (16, 24 or 32 bytes, or their base64 as `serf keygen` prints it); the first encrypts, all decrypt. Default: no encryption. */
   keys?: (Uint8Array | string)[];
-  /** Drop this fraction of incoming packets on purpose (experiments). */
+  /** Drop this fraction (0 … 1) of incoming packets on purpose, for experiments; default 0. */
   dropRate?: number;
   /**
    * The failure detector to start with (default 'swim'). Heartbeat and hybrid need every member
@@ -72,34 +85,54 @@ export interface NodeOptions {
   pinned?: string[];
 }
 
+/** A node's counters since it started (cumulative), as `node.stats` gives them: a copy, not live. */
 export interface NodeStats {
+  /** The protocol core's: probes, suspicions, refutations, failures declared, what it dropped and why. */
   core: CoreStats;
+  /** What crossed the network: packets, bytes, messages by type, streams, drops by reason. */
   traffic: TrafficStats;
+  /** Lifeguard's local health: 0 when this node is keeping up, higher when its probes go unanswered (it then probes more slowly). */
   healthScore: number;
+  /** Updates waiting in the gossip queue. */
   broadcastQueue: number;
   /** Serf-layer activity: queries, answers, relays, key changes, events caught up by push/pull. */
   serf: SerfStats;
 }
 
+/**
+ * The events a node emits, with their listeners' arguments: `node.on('join', (member) => …)`.
+ * A listener that throws (or whose promise rejects) is counted and reported once as a notice;
+ * it never reaches the network code.
+ */
 export interface HearsayNodeEvents {
-  join: [Member];
-  update: [Member];
-  suspect: [Member];
-  alive: [Member];
-  failed: [Member];
-  left: [Member];
-  /** A broadcast payload (a Serf user event of any name) and who relayed it to us. */
-  message: [Uint8Array, Address, string];
-  /** Something worth logging: dropped or conflicting updates, internal errors. */
-  notice: ['debug' | 'warn', string];
+  /** A member joined, or this node learnt of it (once per member, itself included at start). */
+  join: [member: Member];
+  /** A member's meta (its tags) or address changed. */
+  update: [member: Member];
+  /** A member is suspected of having failed; it has the suspicion timeout to refute it. */
+  suspect: [member: Member];
+  /** A suspected or failed member is alive again (it refuted, or came back). */
+  alive: [member: Member];
+  /** A member was declared failed (its suspicion ran out, or another node said so). */
+  failed: [member: Member];
+  /** A member left gracefully. */
+  left: [member: Member];
+  /**
+   * A broadcast (a Serf user event of any name) reached this node, once per event. Serf's user
+   * events name no sender, and they arrive from whichever member relayed them: put the sender in
+   * the payload if it matters.
+   */
+  message: [payload: Uint8Array, name: string];
+  /** Something worth logging: dropped or conflicting updates, internal errors (held back when they repeat). */
+  notice: [level: 'debug' | 'warn', text: string];
   /** A probe or direct heartbeat of `member` was answered after `ms` milliseconds. */
-  rtt: [string, number];
-  /** The failure detector changed: this node's own switch, or one that reached it by gossip. */
-  protocol: [Protocol, number, string];
+  rtt: [member: string, ms: number];
+  /** The failure detector changed: this node's own switch, or one that reached it by gossip; `origin` names the member that asked for it. */
+  protocol: [protocol: Protocol, epoch: number, origin: string];
   /** A query (Serf's or a hearsay node's) this node passes the filters of; `query.respond()` answers it. */
-  query: [IncomingQuery];
+  query: [query: IncomingQuery];
   /** A `serf keys` (or `installKey` …) query changed this node's keyring: the keys in base64, the primary first. */
-  keys: [string[]];
+  keys: [keys: string[]];
 }
 
 /** What a query collected by its deadline. */
@@ -114,7 +147,9 @@ const DEFAULT_BIND = '0.0.0.0:7946';
 
 /**
  * A cluster member on the real network: the protocol core driven over UDP and TCP with
- * memberlist's wire format, so that it can join hearsay nodes and Serf agents alike.
+ * memberlist's wire format, so that it can join hearsay nodes and Serf agents alike. Made by
+ * `createNode`; it emits the membership events of {@link HearsayNodeEvents}, and runs until
+ * `shutdown()` (after `leave()`, to part gracefully).
  */
 export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   readonly #core: MemberNode;
@@ -136,7 +171,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   /** Events whose listeners have thrown already: only the first error of each is shown. */
   readonly #failedEvents = new Set<string | symbol>();
 
-  /** Use `createNode`. */
+  /** Use `createNode`, which checks the options and binds the sockets first. */
   constructor(core: MemberNode, listeners: Listeners, keyring: Keyring | undefined, dropRate: number) {
     super();
     this.#core = core;
@@ -173,10 +208,10 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       keyring,
       dropRate,
       onOutput: (output) => this.#onOutput(output),
-      onStreamUser: (payload, from) => this.#onUser(payload, from),
-      onRemoteState: (message, from) => {
+      onStreamUser: (payload) => this.#onUser(payload),
+      onRemoteState: (message) => {
         if (message.type !== 'pushPull') return;
-        for (const event of this.#serf.observeState(message)) this.emit('message', event.payload, from, event.name);
+        for (const event of this.#serf.observeState(message)) this.emit('message', event.payload, event.name);
       },
     });
     this.#driver.start();
@@ -212,6 +247,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     this.#notices.notice('warn', `a '${String(event)}' listener threw (counted as listener-error; later ones are only counted): ${detail}`);
   }
 
+  /** This node's name, unique in the cluster. */
   get name(): string {
     return this.#core.name;
   }
@@ -226,14 +262,17 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     return { host: this.#core.profile.host, port: this.#core.profile.port };
   }
 
+  /** This node as a member of the cluster. */
   get self(): Member {
     return publicMember(this.#core.member(this.name)!);
   }
 
+  /** Every member this node knows, itself included, in any status (failed and left ones until they are reaped). */
   members(): Member[] {
     return this.#core.members().map(publicMember);
   }
 
+  /** The member of that name; undefined if this node does not know it. */
   member(name: string): Member | undefined {
     const member = this.#core.member(name);
     return member && publicMember(member);
@@ -274,6 +313,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     this.#driver.step({ kind: 'pin', names: checkNames(names) });
   }
 
+  /** This node's counters since it started: a copy taken now. */
   get stats(): NodeStats {
     return {
       core: structuredClone(this.#core.stats),
@@ -284,9 +324,13 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     };
   }
 
-  /** Joins through seeds (`host:port`); resolves with how many answered, rejects if none did. */
+  /**
+   * Joins through seeds (`host:port`, no port meaning 7946) by a push/pull with each; resolves
+   * with how many answered, or rejects with a JoinError if none did (an OptionError for an address it cannot read).
+   */
   join(seeds: string[]): Promise<number> {
     this.#assertOpen();
+    if (!isTextList(seeds)) return Promise.reject(new OptionError(`join takes a list of "host:port" seeds, like ["10.0.0.1:7946"], not ${quoted(seeds)}`));
     if (seeds.length === 0) return Promise.reject(new OptionError('join needs at least one seed address'));
     const addresses = seeds.map((seed) => parseAddress(seed));
     const request = this.#nextRequest++;
@@ -300,9 +344,11 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   }
 
   /**
-   * Sends `payload` to every member, as a Serf user event named `name` (Serf agents show it
-   * as one; hearsay nodes emit 'message'). Delivery is best effort, like Serf's: gossiped with
-   * the retransmit limit and relayed by every node that receives it, once.
+   * Sends `payload` to every member, as a Serf user event named `name` (default `hearsay`;
+   * Serf agents show it as one, hearsay nodes emit 'message'). Delivery is best effort, like
+   * Serf's: gossiped with the retransmit limit and relayed by every node that receives it, once.
+   * Throws an OptionError when name and payload do not fit in one packet (about 1.3 KB on the
+   * default profile) or exceed Serf's 9 KiB limit.
    */
   broadcast(payload: Uint8Array, name = 'hearsay'): void {
     this.#assertOpen();
@@ -318,7 +364,9 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   /**
    * Asks every member (or those the filters pick) and collects acks and answers until the
    * timeout, as `serf query` does; Serf agents take part. Members answer from their 'query'
-   * listeners. Resolves with what arrived in time.
+   * listeners. Resolves with what arrived in time (see {@link QueryOptions} for the defaults).
+   * Throws an OptionError for a name, payload, timeout or filter that cannot be sent: an empty
+   * name, a query over Serf's size limit, a timeout beyond 1 … 3 600 000 ms, a tag filter RE2 does not compile.
    */
   query(name: string, payload: Uint8Array = new Uint8Array(0), options: QueryOptions = {}): Promise<QueryResult> {
     this.#assertOpen();
@@ -328,6 +376,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       throw new OptionError(`relayFactor must be an integer within 0 … 5, got ${relayFactor}`);
     const timeoutMs = options.timeoutMs ?? this.#defaultQueryTimeout();
     if (!(timeoutMs > 0 && timeoutMs <= 3_600_000)) throw new OptionError(`a query timeout must be within 1 ms … 1 h, got ${timeoutMs}`);
+    checkQueryFilters(options);
     const size = name.length * 3 + payload.length + 128 + 64 * (options.nodes?.length ?? 0);
     if (size > MAX_QUERY_BYTES)
       throw new OptionError(`a query of about ${size} bytes is over Serf's limit of ${MAX_QUERY_BYTES}: shorten its name, payload or filters`);
@@ -336,11 +385,13 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     const asked = this.#serf.ask(
       name,
       payload,
-      { ...options, timeoutMs },
+      { ...options, requestAck: options.requestAck ?? true, timeoutMs },
       {
         // Relays make duplicates on purpose: keep the first of each.
         onAck: (from) => {
-          if (!seen.acks.has(from)) seen.acks.add(from), result.acks.push(from);
+          if (seen.acks.has(from)) return;
+          seen.acks.add(from);
+          result.acks.push(from);
         },
         onResponse: (from, answer) => {
           if (seen.responses.has(from)) return;
@@ -430,17 +481,10 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
 
   async #keyQuery(operation: string, key?: string): Promise<KeyOperationResult> {
     this.#assertOpen();
-    let payload: Uint8Array = new Uint8Array(0);
-    if (key !== undefined) {
-      const bytes = Buffer.from(key, 'base64');
-      if (![16, 24, 32].includes(bytes.length) || bytes.toString('base64') !== key) {
-        throw new OptionError('a key must be the base64 of 16, 24 or 32 bytes (as `serf keygen` prints)');
-      }
-      payload = encodeSerfKeyRequest(bytes);
-    }
+    const payload = key === undefined ? new Uint8Array(0) : encodeSerfKeyRequest(decodeKey(key));
     const members = this.#liveCount();
-    // Every live member answers a key query: no need to wait out the timeout once all have.
-    const { responses } = await this.query(`_serf_${operation}`, payload, { expectedResponses: members });
+    // Every live member answers a key query: no need to wait out the timeout once all have, nor for acks (Serf asks none).
+    const { responses } = await this.query(`_serf_${operation}`, payload, { expectedResponses: members, requestAck: false });
     return tallyKeyResponses(members, responses);
   }
 
@@ -453,7 +497,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   /**
    * Leaves gracefully: Serf's leave intent first (so Serf agents show `left`, not `failed`),
    * then memberlist's own leave; resolves once the announcement has gone out, or rejects when
-   * `timeoutMs` ran out first. The node keeps answering until `shutdown()`.
+   * `timeoutMs` (default 5000 ms) ran out first. The node keeps answering until `shutdown()`.
    */
   async leave(timeoutMs = 5000): Promise<void> {
     this.#assertOpen();
@@ -492,7 +536,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
         this.emit(output.event.type satisfies MemberEventType, publicMember(output.event.member));
         break;
       case 'message':
-        this.#onUser(output.payload, output.from);
+        this.#onUser(output.payload);
         break;
       case 'joined': {
         const settle = this.#joins.get(output.request);
@@ -542,7 +586,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     this.#driver.step({ kind: 'setAckPayload', payload: encodeCoordinatePayload(this.#coordinates.coordinate) });
   }
 
-  #onUser(payload: Uint8Array, from: Address): void {
+  #onUser(payload: Uint8Array): void {
     const arrival = this.#serf.observe(payload);
     if (arrival.kind === 'query') {
       this.emit('query', arrival.query);
@@ -551,21 +595,33 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     if (arrival.kind !== 'event' || !arrival.fresh) return;
     // Pass it on, as Serf does, so that it reaches everyone whoever first heard it.
     this.#driver.step({ kind: 'broadcast', key: arrival.key, payload });
-    this.emit('message', arrival.payload, from, arrival.name);
+    this.emit('message', arrival.payload, arrival.name);
   }
 }
 
-/** Creates a node, binds its sockets and, if seeds are given, joins through them. */
+/**
+ * Creates a node: checks the options, binds its UDP and TCP sockets and, if seeds are given,
+ * joins through them. The node runs until `shutdown()` (after `leave()`, to part gracefully).
+ *
+ * @example
+ * const node = await createNode({ name: 'web-1', bind: '0.0.0.0:7946', join: ['10.0.0.2:7946'], tags: { role: 'web' } });
+ * node.on('failed', (member) => console.log(`${member.name} failed`));
+ *
+ * @throws {@link OptionError} for an option it cannot use (unknown, of the wrong type, or out of range).
+ * @throws {@link BindError} when the address cannot be bound.
+ * @throws {@link JoinError} when seeds were given and none answered.
+ */
 export async function createNode(options: NodeOptions = {}): Promise<HearsayNode> {
+  checkOptions(options);
   const name = options.name ?? hostname();
-  if (!name || name.length > 255) throw new OptionError('name must be 1 to 255 characters');
+  if (name.length === 0 || name.length > 255) throw new OptionError('name must be 1 to 255 characters');
   const bind = parseAddress(options.bind ?? DEFAULT_BIND);
   const keyring = options.keys && options.keys.length > 0 ? keyringFrom(options.keys) : undefined;
   const dropRate = options.dropRate ?? 0;
   if (!(dropRate >= 0 && dropRate <= 1)) throw new OptionError(`dropRate must be within 0 … 1, got ${dropRate}`);
   const meta = metaFor(options.tags ?? {});
   const config = resolveConfig(options.profile ?? 'lan', { ...options.config, packetOverheadBytes: keyring ? 29 : 0 });
-  const detector = checkProtocol(options.protocol ?? 'swim');
+  const detector = options.protocol ?? 'swim';
   const pinned = checkNames(options.pinned ?? []);
 
   const listeners = await listen(bind.host, bind.port);
@@ -597,6 +653,41 @@ export async function createNode(options: NodeOptions = {}): Promise<HearsayNode
   return node;
 }
 
+const isText = (value: unknown): value is string => typeof value === 'string';
+const isTextList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isText);
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** What each option must be, as the error says it: TypeScript checks typed callers, this checks the rest. */
+const OPTION_SHAPES: { readonly [K in keyof Required<NodeOptions>]: readonly [fits: (value: unknown) => boolean, want: string] } = {
+  name: [isText, 'a string'],
+  bind: [isText, 'a "host:port" string'],
+  advertise: [isText, 'a "host:port" string'],
+  join: [isTextList, 'a list of "host:port" strings, like ["10.0.0.1:7946"]'],
+  profile: [(value) => isText(value) && isProfileName(value), 'one of "lan", "local", "wan"'],
+  config: [isObject, 'an object of protocol settings, like { probeIntervalMs: 500 }'],
+  tags: [(value) => isObject(value) && Object.values(value).every(isText), 'an object of strings, like { role: "web" }'],
+  keys: [(value) => Array.isArray(value) && value.every((key) => isText(key) || key instanceof Uint8Array), 'a list of keys (base64 strings or bytes)'],
+  dropRate: [(value) => typeof value === 'number', 'a number from 0 to 1'],
+  protocol: [(value) => (PROTOCOLS as readonly unknown[]).includes(value), `one of ${PROTOCOLS.map((p) => `"${p}"`).join(', ')}`],
+  pinned: [isTextList, 'a list of member names'],
+};
+
+/** A value as an error message quotes it: JSON, cut short. */
+function quoted(value: unknown): string {
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length > 60 ? `${json.slice(0, 57)}…` : json;
+}
+
+/** Refuses an unknown option, or one of the wrong type (an absent or undefined one is the default). */
+function checkOptions(options: unknown): void {
+  if (!isObject(options)) throw new OptionError(`createNode takes an options object, like { name: "web-1" }, not ${quoted(options)}`);
+  for (const [key, value] of Object.entries(options)) {
+    if (!Object.hasOwn(OPTION_SHAPES, key)) throw new OptionError(`unknown option "${key}": createNode takes ${Object.keys(OPTION_SHAPES).join(', ')}`);
+    const [fits, want] = OPTION_SHAPES[key as keyof NodeOptions];
+    if (value !== undefined && !fits(value)) throw new OptionError(`option "${key}" must be ${want}, not ${quoted(value)}`);
+  }
+}
+
 /**
  * Seconds since the Unix epoch. With heartbeat detection the incarnation is the node's
  * generation, and peers hold a failed generation dead until its tombstone expires: a restarted
@@ -625,7 +716,13 @@ function checkNames(names: unknown): string[] {
 }
 
 function keyringFrom(keys: (Uint8Array | string)[]): Keyring {
-  const bytes = keys.map((key) => (typeof key === 'string' ? Buffer.from(key, 'base64') : key));
+  const bytes = keys.map((key, index) => {
+    try {
+      return typeof key === 'string' ? decodeKey(key) : checkKeyBytes(key);
+    } catch (error) {
+      throw new OptionError(`keys[${index}]: ${(error as Error).message}`);
+    }
+  });
   try {
     return new Keyring(bytes);
   } catch (error) {

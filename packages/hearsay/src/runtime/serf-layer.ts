@@ -154,6 +154,7 @@ export interface SerfStats {
   queriesReceived: number;
   /** Queries this node asked. */
   queriesAsked: number;
+  /** Acks this node sent to queries that asked for them. */
   acksSent: number;
   /** Answers sent (application and internal queries). */
   responsesSent: number;
@@ -181,18 +182,47 @@ export type SerfArrival =
 
 /** What a query asks for, beyond its name and payload. */
 export interface QueryOptions {
-  /** How long to collect answers; default gossipInterval × 16 × ceil(log10(n + 1)), as Serf. */
+  /** How long to collect answers, in ms (1 … 3 600 000); default gossipInterval × 16 × ceil(log10(n + 1)), as Serf. */
   readonly timeoutMs?: number;
-  /** Only these members answer. */
+  /** Only these members answer (by name); default: every member. */
   readonly nodes?: readonly string[];
-  /** Only members whose tag matches the regular expression (RE2 syntax, unanchored) answer. */
+  /** Only members whose tag matches the regular expression (RE2 syntax, as Go's, unanchored) answer; at most 16 filters, 256 characters each. An expression that does not compile is an OptionError. */
   readonly tags?: Readonly<Record<string, string>>;
-  /** Members that pass the filters acknowledge receipt. */
+  /** Members that pass the filters acknowledge receipt; default true, as `serf query` (Serf's Go library defaults to false). */
   readonly requestAck?: boolean;
-  /** Each answer is also relayed through this many other members (0 … 5). */
+  /** Each answer is also relayed through this many other members (0 … 5; default 0), for lossy networks. */
   readonly relayFactor?: number;
-  /** Finish as soon as this many members have answered, rather than at the timeout. */
+  /** Finish as soon as this many members have answered, rather than at the timeout; default: wait for the timeout. */
   readonly expectedResponses?: number;
+}
+
+/**
+ * Refuses, as an OptionError, the filters of a query that no member could apply: a tag's regular
+ * expression that RE2 (Go's syntax, which Serf uses) does not compile, or that is longer than
+ * members try, or more filters than members take a query with.
+ */
+export function checkQueryFilters(options: QueryOptions): void {
+  const { nodes, tags } = options;
+  if (nodes !== undefined && !(Array.isArray(nodes) && nodes.every((name) => typeof name === 'string'))) {
+    throw new OptionError('nodes must be a list of member names');
+  }
+  if (tags !== undefined && !(typeof tags === 'object' && tags !== null && Object.values(tags).every((expr) => typeof expr === 'string'))) {
+    throw new OptionError('tags must be an object of tag name → regular expression, like { role: "^web" }');
+  }
+  const filters = Object.entries(tags ?? {});
+  if (filters.length + (nodes && nodes.length > 0 ? 1 : 0) > MAX_QUERY_FILTERS) {
+    throw new OptionError(`a query takes at most ${MAX_QUERY_FILTERS} filters (each tag one, the node list one): members drop it with more`);
+  }
+  for (const [tag, expr] of filters) {
+    if (expr.length > MAX_FILTER_EXPR_CHARS) {
+      throw new OptionError(`the filter for tag "${tag}" is ${expr.length} characters long: members try at most ${MAX_FILTER_EXPR_CHARS}`);
+    }
+    try {
+      RE2JS.compile(expr);
+    } catch (error) {
+      throw new OptionError(`the filter for tag "${tag}" is not a regular expression (RE2 syntax, as Go's): ${(error as Error).message}`);
+    }
+  }
 }
 
 /** Called for each ack and each answer to a query this node asked, until it is finished. */
@@ -208,14 +238,17 @@ export interface AskedQuery {
   readonly finish: () => void;
 }
 
-/** A query that reached this node; `respond` answers it once, before its deadline. */
+/** A query that reached this node, as 'query' listeners get it; `respond` answers it once, before its deadline. */
 export class IncomingQuery {
+  /** The query's name (Serf's; `serf query NAME`). */
   readonly name: string;
+  /** What the asker sent with it. */
   readonly payload: Uint8Array;
-  /** The member that asked. */
+  /** The member that asked (named in the query itself, whoever relayed it). */
   readonly from: string;
   /** The query's Lamport time: a Go uint64, hence a bigint (`String(ltime)` for JSON or an environment). */
   readonly ltime: bigint;
+  /** The asker's random ID for the query: with `ltime`, what tells queries apart. */
   readonly id: number;
   /** Local time (ms) after which an answer is no longer wanted. */
   readonly deadline: number;
@@ -223,6 +256,7 @@ export class IncomingQuery {
   readonly #query: SerfQuery;
   #responded = false;
 
+  /** Made by the node for each query that reaches it; applications only receive them. */
   constructor(layer: SerfLayer, query: SerfQuery, now: number) {
     this.#layer = layer;
     this.#query = query;
@@ -234,7 +268,7 @@ export class IncomingQuery {
     this.deadline = now + query.timeoutMs;
   }
 
-  /** Answers the asker (at most 1024 bytes once encoded, as Serf allows). Throws QueryError otherwise. */
+  /** Answers the asker (at most 1024 bytes once encoded, as Serf allows). Throws a QueryError for a second answer, one past the deadline, or one too large. */
   respond(payload: Uint8Array): void {
     if (this.#responded) throw new QueryError(`query "${this.name}" has already been answered`);
     this.#layer.respond(this.#query, this.deadline, payload);
@@ -324,8 +358,14 @@ export class SerfLayer {
     const relay = decodeSerfRelay(payload);
     const to = { host: relay.host, port: relay.port };
     // Serf forwards any message to any address; only answers, and only to members, keep this node from being a reflector.
-    if (relay.inner[0] !== SerfMessageType.queryResponse) return this.#drop('relay-not-response');
-    if (!this.#host.isMemberAddress(to)) return this.#drop('relay-to-stranger');
+    if (relay.inner[0] !== SerfMessageType.queryResponse) {
+      this.#drop('relay-not-response');
+      return;
+    }
+    if (!this.#host.isMemberAddress(to)) {
+      this.#drop('relay-to-stranger');
+      return;
+    }
     this.stats.relaysForwarded++;
     this.#host.sendTo(to, relay.inner);
   }
@@ -544,7 +584,10 @@ export class SerfLayer {
   #answer(query: SerfQuery, response: SerfQueryResponse, bytes: Uint8Array): void {
     const asker = { host: query.host, port: query.port };
     // A forged query naming someone else's address would turn every member into a reflector.
-    if (!this.#host.isMemberAddress(asker)) return this.#drop('answer-to-stranger');
+    if (!this.#host.isMemberAddress(asker)) {
+      this.#drop('answer-to-stranger');
+      return;
+    }
     this.#host.sendTo(asker, bytes);
     if (query.relayFactor === 0) return;
     const relayed = encodeSerfRelay(asker, query.sourceNode, encodeSerfQueryResponse(response));
@@ -563,11 +606,11 @@ export class SerfLayer {
    */
   #onQueryResponse(response: SerfQueryResponse): void {
     const asked = this.#asked.get(queryKey(response));
-    if (!asked) return this.#drop('response-unmatched');
-    if (response.from !== this.#host.name && !this.#host.member(response.from)) return this.#drop('response-from-stranger');
-    if ((response.flags & QueryFlag.ack) !== 0) return asked.collector.onAck(response.from);
-    if (asked.keyQuery && !saneKeyAnswer(response.payload)) return this.#drop('key-answer-invalid');
-    asked.collector.onResponse(response.from, response.payload);
+    if (!asked) this.#drop('response-unmatched');
+    else if (response.from !== this.#host.name && !this.#host.member(response.from)) this.#drop('response-from-stranger');
+    else if ((response.flags & QueryFlag.ack) !== 0) asked.collector.onAck(response.from);
+    else if (asked.keyQuery && !saneKeyAnswer(response.payload)) this.#drop('key-answer-invalid');
+    else asked.collector.onResponse(response.from, response.payload);
   }
 
   /** Serf's filter rules: every filter must pass; an unknown filter type fails. */
@@ -583,7 +626,8 @@ export class SerfLayer {
               ?.matcher(tags[filter.tag] ?? '')
               .find() ?? false
           );
-        case 'unknown':
+        default:
+          // Serf's unknown filter types (and later versions' own) match no member.
           return false;
       }
     });
@@ -705,7 +749,7 @@ function isKey(text: string): boolean {
  * bytes). An unreadable answer passes, for the tally to report it as that member's error.
  */
 function saneKeyAnswer(payload: Uint8Array): boolean {
-  let answer;
+  let answer: SerfKeyResponse;
   try {
     answer = decodeSerfKeyResponse(payload);
   } catch {

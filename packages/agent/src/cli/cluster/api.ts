@@ -14,19 +14,27 @@ export interface Member {
   rttMs?: number;
 }
 
-/** `127.0.0.1:17946`, `localhost:17946`, `[::1]:17946` or `http://host:port` → `http://host:port`. */
+/** Where `hearsay agent` serves its API by default: 127.0.0.1, its default gossip port 7946 + 10000. */
+const DEFAULT_AGENT_HTTP_PORT = 17946;
+
+/**
+ * `127.0.0.1:17946`, `localhost:17946`, `[::1]:17946` or `http://host:port` → `http://host:port`;
+ * a host without a port means the agent's default HTTP port, 17946.
+ */
 export function parseHttpAddress(text: string): string {
   const trimmed = text.trim();
   const withScheme = /^https?:\/\//.test(trimmed) ? trimmed : `http://${trimmed}`;
+  const invalid = () => new InvalidArgumentError(`"${text}" is not an address: use HOST:PORT, like 127.0.0.1:17946`);
   let url: URL;
   try {
     url = new URL(withScheme);
   } catch {
-    throw new InvalidArgumentError(`"${text}" is not an address: use HOST:PORT, like 127.0.0.1:17946`);
+    throw invalid();
   }
-  if (url.port === '' || (url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.username !== '') {
-    throw new InvalidArgumentError(`"${text}" is not an address: use HOST:PORT, like 127.0.0.1:17946`);
-  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || url.username !== '') throw invalid();
+  // URL forgets a port that is the scheme's own (80): only text that names no port at all gets the agent's default.
+  const authority = withScheme.replace(/^https?:\/\//, '').replace(/\/$/, '');
+  if (!/:\d+$/.test(authority)) url.port = String(DEFAULT_AGENT_HTTP_PORT);
   return `${url.protocol}//${url.host}`;
 }
 
@@ -88,7 +96,11 @@ export async function requestJson(base: string, path: string, options: RequestOp
       // not JSON: keep the text
     }
     const hint = response.status === 401 ? ' (give --http-token or set HEARSAY_HTTP_TOKEN)' : '';
-    throw new CommandFailure(`the agent at ${base} answered ${method} ${path} with HTTP ${response.status}${detail ? `: ${detail}` : ''}${hint}`);
+    // A 400 refuses what the command sent, which its arguments said: a usage error, as if refused here.
+    throw new CommandFailure(
+      `the agent at ${base} answered ${method} ${path} with HTTP ${response.status}${detail ? `: ${detail}` : ''}${hint}`,
+      response.status === 400 ? 2 : 1,
+    );
   }
   try {
     return JSON.parse(text);
@@ -111,7 +123,11 @@ export interface AgentFlags {
 /** Adds `--http` and `--http-token` to a command that talks to one agent. */
 export function addAgentOptions(command: Command): Command {
   return command
-    .addOption(new Option('--http <host:port>', 'the agent’s HTTP API').argParser(parseHttpAddress).default('http://127.0.0.1:17946', '127.0.0.1:17946'))
+    .addOption(
+      new Option('--http <host:port>', 'the agent’s HTTP API')
+        .argParser(parseHttpAddress)
+        .default(`http://127.0.0.1:${DEFAULT_AGENT_HTTP_PORT}`, `127.0.0.1:${DEFAULT_AGENT_HTTP_PORT}`),
+    )
     .option('--http-token <token>', 'the agent’s --http-token (default: $HEARSAY_HTTP_TOKEN)');
 }
 
