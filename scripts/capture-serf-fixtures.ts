@@ -94,11 +94,27 @@ class Reader {
   }
   value(): Mp {
     const b = this.u8();
-    if (b <= 0x7f) return (this.count('posfixint'), b);
-    if (b >= 0xe0) return (this.count('negfixint'), this.stats.negativeInts++, b - 0x100);
-    if ((b & 0xf0) === 0x80) return (this.count('fixmap'), this.map(b & 0x0f));
-    if ((b & 0xf0) === 0x90) return (this.count('fixarray'), this.array(b & 0x0f));
-    if ((b & 0xe0) === 0xa0) return (this.count('fixstr'), new Raw(this.take(b & 0x1f), 'fixstr'));
+    if (b <= 0x7f) {
+      this.count('posfixint');
+      return b;
+    }
+    if (b >= 0xe0) {
+      this.count('negfixint');
+      this.stats.negativeInts++;
+      return b - 0x100;
+    }
+    if ((b & 0xf0) === 0x80) {
+      this.count('fixmap');
+      return this.map(b & 0x0f);
+    }
+    if ((b & 0xf0) === 0x90) {
+      this.count('fixarray');
+      return this.array(b & 0x0f);
+    }
+    if ((b & 0xe0) === 0xa0) {
+      this.count('fixstr');
+      return new Raw(this.take(b & 0x1f), 'fixstr');
+    }
     const uint = (n: number, name: string, min: number): number | bigint => {
       this.count(name);
       const v = n === 8 ? this.take(8).readBigUInt64BE() : this.take(n).readUIntBE(0, n);
@@ -113,21 +129,29 @@ class Reader {
     };
     switch (b) {
       case 0xc0:
-        return (this.count('nil'), null);
+        this.count('nil');
+        return null;
       case 0xc2:
-        return (this.count('false'), false);
+        this.count('false');
+        return false;
       case 0xc3:
-        return (this.count('true'), true);
+        this.count('true');
+        return true;
       case 0xc4:
-        return (this.count('bin8'), new Raw(this.take(this.u8()), 'bin8'));
+        this.count('bin8');
+        return new Raw(this.take(this.u8()), 'bin8');
       case 0xc5:
-        return (this.count('bin16'), new Raw(this.take(this.take(2).readUInt16BE()), 'bin16'));
+        this.count('bin16');
+        return new Raw(this.take(this.take(2).readUInt16BE()), 'bin16');
       case 0xc6:
-        return (this.count('bin32'), new Raw(this.take(this.take(4).readUInt32BE()), 'bin32'));
+        this.count('bin32');
+        return new Raw(this.take(this.take(4).readUInt32BE()), 'bin32');
       case 0xca:
-        return (this.count('float32'), this.take(4).readFloatBE());
+        this.count('float32');
+        return this.take(4).readFloatBE();
       case 0xcb:
-        return (this.count('float64'), this.take(8).readDoubleBE());
+        this.count('float64');
+        return this.take(8).readDoubleBE();
       case 0xcc:
         return uint(1, 'uint8', 0x80);
       case 0xcd:
@@ -145,19 +169,26 @@ class Reader {
       case 0xd3:
         return sint(8, 'int64');
       case 0xd9:
-        return (this.count('str8'), new Raw(this.take(this.u8()), 'str8'));
+        this.count('str8');
+        return new Raw(this.take(this.u8()), 'str8');
       case 0xda:
-        return (this.count('str16'), new Raw(this.take(this.take(2).readUInt16BE()), 'str16'));
+        this.count('str16');
+        return new Raw(this.take(this.take(2).readUInt16BE()), 'str16');
       case 0xdb:
-        return (this.count('str32'), new Raw(this.take(this.take(4).readUInt32BE()), 'str32'));
+        this.count('str32');
+        return new Raw(this.take(this.take(4).readUInt32BE()), 'str32');
       case 0xdc:
-        return (this.count('array16'), this.array(this.take(2).readUInt16BE()));
+        this.count('array16');
+        return this.array(this.take(2).readUInt16BE());
       case 0xdd:
-        return (this.count('array32'), this.array(this.take(4).readUInt32BE()));
+        this.count('array32');
+        return this.array(this.take(4).readUInt32BE());
       case 0xde:
-        return (this.count('map16'), this.map(this.take(2).readUInt16BE()));
+        this.count('map16');
+        return this.map(this.take(2).readUInt16BE());
       case 0xdf:
-        return (this.count('map32'), this.map(this.take(4).readUInt32BE()));
+        this.count('map32');
+        return this.map(this.take(4).readUInt32BE());
       default:
         throw new Error(`msgpack: unsupported format 0x${b.toString(16)} at ${this.pos - 1}`);
     }
@@ -320,7 +351,7 @@ function lzwDecode(data: Buffer): Buffer {
   return Buffer.from(out);
 }
 
-/** The spec §5 encoder (byte-exact with Go 1.19 compress/lzw, as claimed). */
+/** The docs/wire-format.md §5 encoder (byte-exact with Go 1.19 compress/lzw, as claimed). */
 function lzwEncode(input: Buffer): Buffer {
   const CLEAR = 256;
   const EOF = 257;
@@ -1043,8 +1074,10 @@ async function capture(pcap: string): Promise<CaptureRun> {
     while (syncs(a) < 1 && syncs(f) < 2 && Date.now() - t0 < 35_000) await sleep(250);
 
     // 7. Encrypted pair.
-    const d = (agents.d = await startSerfAgent({ name: 'd', port: port.d!, rpcPort: await freePort(), encryptKey: TEST_KEY }));
-    const e = (agents.e = await startSerfAgent({ name: 'e', port: port.e!, rpcPort: await freePort(), encryptKey: TEST_KEY, join: [d.addr] }));
+    const d = await startSerfAgent({ name: 'd', port: port.d!, rpcPort: await freePort(), encryptKey: TEST_KEY });
+    agents.d = d;
+    const e = await startSerfAgent({ name: 'e', port: port.e!, rpcPort: await freePort(), encryptKey: TEST_KEY, join: [d.addr] });
+    agents.e = e;
     await d.waitFor((ms) => ms.filter((m) => m.status === 'alive').length === 2, 15_000, '2 alive');
     await sleep(2500);
     await d.event('enc', 'hello');
@@ -1409,12 +1442,16 @@ async function main(): Promise<void> {
   for (const l of alives) {
     const k = String(l.node.fields?.Node);
     const m = hexOf(l.node.fields?.Meta);
-    (metaByNode[k] ??= []).includes(m) || metaByNode[k]!.push(m);
+    const metas = metaByNode[k] ?? [];
+    metaByNode[k] = metas;
+    if (!metas.includes(m)) metas.push(m);
   }
   for (const s of ppStates) {
     const k = String(s.Name);
     const m = hexOf(s.Meta);
-    (metaByNode[k] ??= []).includes(m) || metaByNode[k]!.push(m);
+    const metas = metaByNode[k] ?? [];
+    metaByNode[k] = metas;
+    if (!metas.includes(m)) metas.push(m);
   }
   // Gossip = what the gossip loop sends: only broadcasts (alive/suspect/dead and Serf user
   // broadcasts). Query responses are user messages too but are sent directly (no Node record).
@@ -1515,7 +1552,7 @@ async function main(): Promise<void> {
     '§2',
     'structs are maps with Go field names, keys sorted bytewise',
     allStats.unsortedStructs.length === 0,
-    `unsorted struct maps: ${allStats.unsortedStructs.length}${allStats.unsortedStructs.length ? ' e.g. ' + allStats.unsortedStructs[0] : ''}`,
+    `unsorted struct maps: ${allStats.unsortedStructs.length}${allStats.unsortedStructs.length ? ` e.g. ${allStats.unsortedStructs[0]}` : ''}`,
   );
   check(
     '§2',
@@ -1613,7 +1650,7 @@ async function main(): Promise<void> {
   check(
     '§3.2',
     'compound = 07 | N | N×u16 BE lengths | parts, with no trailing bytes and no empty parts',
-    compoundNodes.every((n) => n.notes?.trailingBytes === 0 && (n.notes?.lengths as number[]).every((x) => x > 0)),
+    compoundNodes.every((n) => n.notes?.trailingBytes === 0 && (n.notes.lengths as number[]).every((x) => x > 0)),
     `${compoundNodes.length} compounds, max parts ${Math.max(0, ...compoundNodes.map((n) => Number(n.notes?.count)))}`,
   );
   check(
@@ -1912,6 +1949,7 @@ async function main(): Promise<void> {
   const meta = {
     capturedAt: run.capturedAt,
     serfVersion,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${Version} is dpkg-query's field syntax, not a JavaScript template
     serfPackage: spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'serf'], { encoding: 'utf8' }).stdout.trim() || 'unknown',
     tshark: spawnSync('tshark', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0],
     nodes: Object.fromEntries(names.map((n) => [n, { port: port[n], encrypted: encryptedNodes.has(n) }])),

@@ -16,7 +16,7 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
 }
 
 /** Responses whose JSON the tests inspect freely. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers, read freely; a wrong shape fails the assertion that reads it.
 type AnyJson = any;
 
 async function request(url: string, init: RequestInit = {}) {
@@ -70,8 +70,9 @@ describe('the agent’s HTTP API', () => {
     await waitFor('a join event on the stream', () => events.join('').includes('event: join\ndata: {"name":"peer"'));
     // Broadcasts and queries that reach the agent are on the stream too.
     peer.broadcast(Buffer.from('v9'), 'deploy');
+    // A user event names no sender: the address that relayed it is not shown as one.
     await waitFor('the broadcast on the stream', () =>
-      /event: user\ndata: \{"name":"deploy","payload":"v9","payloadBase64":"djk=","from":"127\.0\.0\.1:\d+"\}/.test(events.join('')),
+      events.join('').includes('event: user\ndata: {"name":"deploy","payload":"v9","payloadBase64":"djk="}\n'),
     );
     void peer.query('whoami', Buffer.from('?'), { timeoutMs: 300 });
     await waitFor('the query on the stream', () => /event: query\ndata: \{"name":"whoami","from":"peer","ltime":\d+,"payload":"\?"\}/.test(events.join('')));
@@ -174,7 +175,7 @@ describe('agent options', () => {
   it.each([
     [{ encrypt: 'c2hvcnQ=' }, /decodes to 5 bytes: it must be 16, 24 or 32/],
     [{ protocol: 'carrier-pigeon' }, /unknown protocol "carrier-pigeon": use swim, heartbeat, hybrid/],
-    [{ pinned: 'peer' as unknown as string[] }, /pinned members must be a list of member names/],
+    [{ pinned: 'peer' as unknown as string[] }, /option "pinned" must be a list of member names, not "peer"/],
     [{ bind: 'nowhere' }, /is not an address/],
   ] as [AgentOptions, RegExp][])('%j is refused clearly', async (options, message) => {
     await expect(start({ name: 'bad', ...options })).rejects.toThrow(message);

@@ -201,7 +201,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the live view in Chromium', () => {
 
   it('broadcasts and queries that reach the agent show in the log; the page broadcasts events too', async () => {
     const atBravo: string[] = [];
-    bravo.node.on('message', (payload, _from, name) => atBravo.push(`${name}=${Buffer.from(payload).toString()}`));
+    bravo.node.on('message', (payload, name) => atBravo.push(`${name}=${Buffer.from(payload).toString()}`));
     await page.locator('#event-name').fill('release');
     await page.locator('#event-payload').fill('r7');
     await page.locator('#event-form button').click();
@@ -209,7 +209,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the live view in Chromium', () => {
     await waitFor('the page’s event at bravo', () => atBravo.includes('release=r7'));
     bravo.node.broadcast(Buffer.from('v3'), 'deploy');
     await page
-      .locator('#events li', { hasText: /user deploy: v3 \(relayed by 127\.0\.0\.1:\d+\)/ })
+      .locator('#events li', { hasText: /user deploy: v3$/ })
       .first()
       .waitFor();
     void bravo.node.query('uptime', Buffer.from('now'), { timeoutMs: 300 });

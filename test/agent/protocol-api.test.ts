@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfigFile, startAgent, type Agent, type AgentOptions } from '../../packages/agent/src/agent/agent.js';
+import { startAgent, type Agent, type AgentOptions } from '../../packages/agent/src/agent/agent.js';
+import { readConfigFile } from '../../packages/agent/src/agent/config-file.js';
 import { mergeOptions } from '../../packages/agent/src/cli/agent-command.js';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 
@@ -29,7 +30,7 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers, read freely; a wrong shape fails the assertion that reads it.
 type AnyJson = any;
 
 function start(options: AgentOptions): Promise<Agent> {
@@ -159,6 +160,9 @@ describe('protocol options and the token rule', () => {
       const file = await readConfigFile(path);
       expect(mergeOptions(file, {})).toMatchObject({ protocol: 'heartbeat', pinned: ['a', 'b'] });
       expect(mergeOptions(file, { protocol: 'swim', pin: ['c'] })).toMatchObject({ protocol: 'swim', pinned: ['c'] });
+      // Protocol settings: milliseconds as the key names say, or a duration with its unit.
+      writeFileSync(path, JSON.stringify({ config: { probeIntervalMs: '1.5s', probeTimeoutMs: 400, disableTcpPings: true, suspicionMult: 5 } }));
+      expect((await readConfigFile(path)).config).toEqual({ probeIntervalMs: 1500, probeTimeoutMs: 400, disableTcpPings: true, suspicionMult: 5 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -68,7 +68,7 @@ describe('replayed encrypted packets', () => {
           .map((m) => m.name)
           .sort(),
       ).toEqual(['a1', 'a3']);
-    expect(observers[0]!.stats.traffic.dropped['decrypt']).toBeUndefined();
+    expect(observers[0]!.stats.traffic.dropped.decrypt).toBeUndefined();
   });
 
   it('control: without the memory of departures (memberlist’s behaviour) the replay brings it back as alive', async () => {

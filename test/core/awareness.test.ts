@@ -1,5 +1,5 @@
 /**
- * Lifeguard's local health (spec §8.4): the score scales the probe interval by (score + 1) and is
+ * Lifeguard's local health (docs/wire-format.md §8.4): the score scales the probe interval by (score + 1) and is
  * bounded by awarenessMaxMultiplier − 1. Unlike memberlist (which keeps ProbeTimeout fixed),
  * hearsay scales the probe timeout as well, as the README documents.
  */

@@ -1,5 +1,5 @@
 /**
- * Dissemination (spec §8.6, §3.4): memberlist's TransmitLimitedQueue, and how the node spends it
+ * Dissemination (docs/wire-format.md §8.6, §3.4): memberlist's TransmitLimitedQueue, and how the node spends it
  * on gossip rounds and piggybacked parts.
  */
 import fc from 'fast-check';
@@ -106,7 +106,9 @@ describe('BroadcastQueue', () => {
         (sizes, budgets, limit) => {
           const q = new BroadcastQueue();
           const done = new Set<number>();
-          sizes.forEach((size, i) => q.add(`k${i}`, user(i, size + 1), size + 1, () => done.add(i)));
+          sizes.forEach((size, i) => {
+            q.add(`k${i}`, user(i, size + 1), size + 1, () => done.add(i));
+          });
           const counts = new Array<number>(sizes.length).fill(0);
           for (const budget of budgets) {
             const taken = q.take(2, budget, limit);

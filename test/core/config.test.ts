@@ -1,5 +1,5 @@
 /**
- * Configuration profiles (spec §7: memberlist's DefaultLANConfig / DefaultLocalConfig /
+ * Configuration profiles (docs/wire-format.md §7: memberlist's DefaultLANConfig / DefaultLocalConfig /
  * DefaultWANConfig) and the checks on overrides.
  */
 import { describe, expect, it } from 'vitest';
@@ -63,7 +63,7 @@ const TABLE: Record<ProfileName, Partial<SwimConfig>> = {
 };
 
 describe('profiles', () => {
-  it.each(['lan', 'local', 'wan'] as const)('%s matches memberlist’s defaults (spec §7)', (name) => {
+  it.each(['lan', 'local', 'wan'] as const)('%s matches memberlist’s defaults (docs/wire-format.md §7)', (name) => {
     expect(resolveConfig(name)).toMatchObject(TABLE[name]);
     expect(PROFILES[name]).toMatchObject(TABLE[name]);
   });

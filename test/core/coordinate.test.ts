@@ -521,7 +521,9 @@ describe('simulated networks (after Serf’s performance tests)', () => {
         [side, side],
         [side, side],
       ];
-      clients.forEach((client, i) => client.setCoordinate({ ...client.coordinate, vec: start[i]! }));
+      clients.forEach((client, i) => {
+        client.setCoordinate({ ...client.coordinate, vec: start[i]! });
+      });
       const centre = () => {
         const mid = [0, 1].map((k) => {
           const xs = clients.map((c) => c.coordinate.vec[k]!);

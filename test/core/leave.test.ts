@@ -1,5 +1,5 @@
 /**
- * Graceful leave (spec §8.9): the node broadcasts dead{self, from: self}, reports when that has
+ * Graceful leave (docs/wire-format.md §8.9): the node broadcasts dead{self, from: self}, reports when that has
  * been sent its full transmit limit (or when the timeout expires first), and peers mark it left.
  */
 import { describe, expect, it } from 'vitest';

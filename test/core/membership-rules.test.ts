@@ -1,5 +1,5 @@
 /**
- * memberlist's precedence rules (spec §8.5): how alive, suspect and dead messages about another
+ * memberlist's precedence rules (docs/wire-format.md §8.5): how alive, suspect and dead messages about another
  * member change this node's view of it, and which events the application sees.
  */
 import { describe, expect, it } from 'vitest';

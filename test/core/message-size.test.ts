@@ -1,5 +1,5 @@
 /**
- * Encoded sizes (spec §2, §3.1, §4.3): memberlistSize must agree byte for byte with the lengths
+ * Encoded sizes (docs/wire-format.md §2, §3.1, §4.3): memberlistSize must agree byte for byte with the lengths
  * of the hex examples produced by memberlist 0.2.2 itself, since it sizes the UDP piggyback budget.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The failure detector (spec §3 ping handling, §8.2 probe round, §8.4 health): answering pings,
+ * The failure detector (docs/wire-format.md §3 ping handling, §8.2 probe round, §8.4 health): answering pings,
  * probing a member, the indirect and TCP fallbacks, nacks, and suspicion when all of them fail.
  */
 import { describe, expect, it } from 'vitest';

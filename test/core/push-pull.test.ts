@@ -1,5 +1,5 @@
 /**
- * Anti-entropy and joining (spec §4.2, §4.3, §8.7, §8.8): full-state exchanges over streams,
+ * Anti-entropy and joining (docs/wire-format.md §4.2, §4.3, §8.7, §8.8): full-state exchanges over streams,
  * how remote records are merged, the protocol-version check, join through seeds, and the
  * rejoin of a restarted node by refutation.
  */

@@ -1,5 +1,5 @@
 /**
- * Refutation (spec §8.5): rumours about this node are outbid with a higher incarnation, the new
+ * Refutation (docs/wire-format.md §8.5): rumours about this node are outbid with a higher incarnation, the new
  * alive goes out with the next packets, and having to refute costs one point of health.
  */
 import { describe, expect, it } from 'vitest';

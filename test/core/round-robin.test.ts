@@ -1,5 +1,5 @@
 /**
- * SWIM's randomised round-robin probe order (spec §8.1): one member per probe interval, every
+ * SWIM's randomised round-robin probe order (docs/wire-format.md §8.1): one member per probe interval, every
  * live member exactly once per pass, failed and left members skipped, reshuffled at each wrap.
  */
 import { describe, expect, it } from 'vitest';

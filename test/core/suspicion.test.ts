@@ -1,5 +1,5 @@
 /**
- * Lifeguard's suspicion timeout (spec §8.3, theory.md): it starts at max and shrinks towards min
+ * Lifeguard's suspicion timeout (docs/wire-format.md §8.3, docs/detectors.md): it starts at max and shrinks towards min
  * as independent confirmations (suspects from distinct accusers) arrive; the suspect fails when
  * it runs out, unless a refuting alive arrives first.
  */

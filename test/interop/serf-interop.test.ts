@@ -75,7 +75,7 @@ describe.skipIf(!HAVE_SERF).each([
 
   it('user events cross both ways: `serf event` reaches hearsay, a hearsay broadcast reaches Serf', async () => {
     const got: string[] = [];
-    node.on('message', (payload, _from, name) => got.push(`${name}:${Buffer.from(payload).toString()}`));
+    node.on('message', (payload, name) => got.push(`${name}:${Buffer.from(payload).toString()}`));
     await agents[1]!.event('deploy', 'v42');
     await waitFor('the Serf event at hearsay', () => got.includes('deploy:v42'), 15_000);
     // Serf agents relay events they have not seen; the agent's own log shows the one from hearsay.

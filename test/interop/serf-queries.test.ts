@@ -70,13 +70,13 @@ describe.skipIf(!HAVE_SERF)('Serf queries, `serf keys`, event replay and coordin
   });
 
   it('`serf keys` rotates the hearsay node’s keyring with the agents’, and the cluster stays whole', async () => {
-    expect(await agents[0]!.cli(['keys', '-list'])).toMatch(new RegExp(`${escape(FIRST_KEY)}\\s+\\[3/3\\]`));
+    expect(await agents[0]!.cli(['keys', '-list'])).toMatch(new RegExp(`${escapeRegExp(FIRST_KEY)}\\s+\\[3/3\\]`));
     await agents[0]!.cli(['keys', `-install=${SECOND_KEY}`]);
     await agents[1]!.cli(['keys', `-use=${SECOND_KEY}`]);
     await agents[0]!.cli(['keys', `-remove=${FIRST_KEY}`]);
     expect(node.keys).toEqual([SECOND_KEY]);
     expect(keyEvents).toEqual([[FIRST_KEY, SECOND_KEY], [SECOND_KEY, FIRST_KEY], [SECOND_KEY]]);
-    expect(await agents[1]!.cli(['keys', '-list'])).toMatch(new RegExp(`${escape(SECOND_KEY)}\\s+\\[3/3\\]`));
+    expect(await agents[1]!.cli(['keys', '-list'])).toMatch(new RegExp(`${escapeRegExp(SECOND_KEY)}\\s+\\[3/3\\]`));
     // Every path now runs on the new key only: probes for a while must leave everyone alive.
     await sleep(4000);
     await everyoneAlive();
@@ -91,7 +91,7 @@ describe.skipIf(!HAVE_SERF)('Serf queries, `serf keys`, event replay and coordin
     expect((await node.removeKey(SECOND_KEY)).errors).toEqual({});
     const listed = await node.listKeys();
     expect(listed).toMatchObject({ nodes: 3, responses: 3, errors: {}, keys: { [FIRST_KEY]: 3 }, primaryKeys: { [FIRST_KEY]: 3 } });
-    expect(await agents[0]!.cli(['keys', '-list'])).toMatch(new RegExp(`${escape(FIRST_KEY)}\\s+\\[3/3\\]`));
+    expect(await agents[0]!.cli(['keys', '-list'])).toMatch(new RegExp(`${escapeRegExp(FIRST_KEY)}\\s+\\[3/3\\]`));
     await sleep(4000);
     await everyoneAlive();
   });
@@ -143,6 +143,6 @@ describe.skipIf(!HAVE_SERF)('Serf queries, `serf keys`, event replay and coordin
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -54,7 +54,7 @@ describe('nodes in one process', () => {
     const received = new Map<string, string[]>();
     for (const node of nodes) {
       received.set(node.name, []);
-      node.on('message', (payload, _from, name) => received.get(node.name)!.push(`${name}:${Buffer.from(payload).toString()}`));
+      node.on('message', (payload, name) => received.get(node.name)!.push(`${name}:${Buffer.from(payload).toString()}`));
     }
     nodes[2]!.broadcast(Buffer.from('hello'));
     nodes[4]!.broadcast(Buffer.from('deploy v2'), 'deploy');
@@ -76,7 +76,9 @@ describe('nodes in one process', () => {
     await probe.shutdown();
     await expect(lonely.join([`127.0.0.1:${port}`])).rejects.toThrow(/no seed could be reached/);
     await expect(createNode({ bind: 'nowhere:7946' })).rejects.toThrow(/"nowhere:7946" is not an address/);
-    await expect(createNode({ bind: '127.0.0.1:0', keys: [new Uint8Array(5)] })).rejects.toThrow(/bad encryption key/);
+    await expect(createNode({ bind: '127.0.0.1:0', keys: [new Uint8Array(5)] })).rejects.toThrow(
+      /keys\[0\]: encryption key of 5 bytes: it must be 16, 24 or 32/,
+    );
     await expect(createNode({ bind: `127.0.0.1:${lonely.address.port}` })).rejects.toThrow(/already in use/);
   });
 });

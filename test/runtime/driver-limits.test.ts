@@ -72,7 +72,9 @@ describe('driver limits', () => {
     const { driver, port } = await start({ perSource: 3, headerTimeoutMs: 300 });
     const connect = () => net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' }).on('error', () => {});
     const sockets = Array.from({ length: 5 }, connect);
-    cleanups.push(async () => sockets.forEach((socket) => socket.destroy()));
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy();
+    });
     await waitFor('two refused', () => driver.traffic.dropped['source-connection-limit'] === 2);
     await waitFor('three timed out', () => driver.traffic.dropped['header-timeout'] === 3);
   });

@@ -206,8 +206,10 @@ const framedPackets = new WeakMap<PacketSample, Uint8Array>();
 const framedStreams = new WeakMap<StreamSample, Uint8Array>();
 
 function cached<K extends object>(cache: WeakMap<K, Uint8Array>, key: K, make: () => Uint8Array): Uint8Array {
-  let bytes = cache.get(key);
-  if (!bytes) cache.set(key, (bytes = make()));
+  const known = cache.get(key);
+  if (known) return known;
+  const bytes = make();
+  cache.set(key, bytes);
   return bytes;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The Serf layer against a fake host: queries (spec §9.3: dedup, rebroadcast, filters, acks, relays,
+ * The Serf layer against a fake host: queries (docs/wire-format.md §9.3: dedup, rebroadcast, filters, acks, relays,
  * internal queries, ask()), its uint64 Lamport clocks at 2^53, 2^64 − 1 and across the wrap, and
  * the bound on every queue a peer can fill.
  */

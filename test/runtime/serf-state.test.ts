@@ -25,7 +25,7 @@ describe('recent events in push/pull state', () => {
     const c = await createNode({ name: 'c', bind: '127.0.0.1:0', config: FAST, join, dropRate: 1 });
     nodes.push(b, c);
     const heard: string[] = [];
-    c.on('message', (payload, _from, name) => heard.push(`${name}=${Buffer.from(payload).toString()}`));
+    c.on('message', (payload, name) => heard.push(`${name}=${Buffer.from(payload).toString()}`));
     b.broadcast(Buffer.from('v7'), 'deploy');
     await waitFor('c to get the event by push/pull', () => heard.length > 0);
     // Several more exchanges carry the same event: it must not be delivered again.

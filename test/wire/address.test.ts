@@ -1,4 +1,4 @@
-/** Addresses as raw IP bytes (spec §2): 4 bytes, 16 bytes, and the v4-mapped form kept apart. */
+/** Addresses as raw IP bytes (docs/wire-format.md §2): 4 bytes, 16 bytes, and the v4-mapped form kept apart. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WireError, canonicalHost, decodeHost, encodeHost } from '../../packages/hearsay/src/wire/index.js';

@@ -1,4 +1,4 @@
-/** Encryption (spec §6): key lengths, versions 0 and 1, every key tried, refusals. */
+/** Encryption (docs/wire-format.md §6): key lengths, versions 0 and 1, every key tried, refusals. */
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -164,7 +164,7 @@ describe('Keyring key management (memberlist AddKey / UseKey / RemoveKey, for `s
       fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
         const ring = new Keyring([a]);
         const model: Uint8Array[] = [a];
-        const index = (k: Uint8Array) => model.findIndex((m) => m === k);
+        const index = (k: Uint8Array) => model.indexOf(k);
         for (const [kind, i] of ops) {
           const k = keys[i]!;
           if (kind === 'add') {
@@ -172,7 +172,11 @@ describe('Keyring key management (memberlist AddKey / UseKey / RemoveKey, for `s
             if (index(k) < 0) model.push(k);
           } else if (kind === 'use') {
             if (index(k) < 0) expect(() => ring.useKey(k)).toThrow();
-            else ring.useKey(k), model.splice(index(k), 1), model.unshift(k);
+            else {
+              ring.useKey(k);
+              model.splice(index(k), 1);
+              model.unshift(k);
+            }
           } else if (index(k) === 0) {
             expect(() => ring.removeKey(k)).toThrow();
           } else {

@@ -1,5 +1,5 @@
 /**
- * LZW (spec §5): Go compress/lzw, LSB, 8-bit literals. The spec's vectors are in vectors.test.ts;
+ * LZW (docs/wire-format.md §5): Go compress/lzw, LSB, 8-bit literals. The spec's vectors are in vectors.test.ts;
  * here the outputs for 0..300 kB inputs (random, text, zeros) are pinned to hashes of what Go 1.19
  * produces (checked with go-crosscheck), which covers width growth 9→12 and table resets; then
  * round trips and the decoder's refusals.
@@ -123,7 +123,10 @@ describe('LZW decoder refusals', () => {
 
   it('measures before it allocates: a bomb allocates nothing, an output is allocated once, exactly', () => {
     const sizes: number[] = [];
-    const allocate = (length: number) => (sizes.push(length), new Uint8Array(length));
+    const allocate = (length: number) => {
+      sizes.push(length);
+      return new Uint8Array(length);
+    };
     const bomb = lzwCompress(new Uint8Array(30 * 1024 * 1024));
     expect(bomb.length).toBeLessThan(25_000);
     expect(reason(() => lzwDecompress(bomb, 20 * 1024 * 1024, allocate))).toBe('oversized');

@@ -1,5 +1,5 @@
 /**
- * The go-msgpack 0.5 flavour (spec §2): what the hand-written encoder emits, and how liberally
+ * The go-msgpack 0.5 flavour (docs/wire-format.md §2): what the hand-written encoder emits, and how liberally
  * messages are decoded (str8, bin, wide ints, 0/1 bools, missing and unknown keys), with wrong
  * types refused as WireError('malformed').
  */

@@ -1,5 +1,5 @@
 /**
- * The UDP pipeline (spec §3.4): compound, compress-if-shorter, CRC, encryption, and the receive
+ * The UDP pipeline (docs/wire-format.md §3.4): compound, compress-if-shorter, CRC, encryption, and the receive
  * side's rules (outermost CRC only, per-part drops in compounds, limits).
  */
 import { randomBytes } from 'node:crypto';

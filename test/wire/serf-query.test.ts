@@ -1,4 +1,4 @@
-/** Serf queries (spec §9.3): query 4, query response 5, relay 9, key request 7 / response 8, conflict response 6. */
+/** Serf queries (docs/wire-format.md §9.3): query 4, query response 5, relay 9, key request 7 / response 8, conflict response 6. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -256,7 +256,13 @@ describe('serf query (type 4)', () => {
   });
 
   it('an unknown filter type decodes as {kind: "unknown"}, whatever follows its type byte', () => {
-    const filters = (list: Uint8Array[]) => queryWith({ Filters: (w) => (w.arrayHeader(list.length), list.forEach((f) => w.raw(f))) });
+    const filters = (list: Uint8Array[]) =>
+      queryWith({
+        Filters: (w) => {
+          w.arrayHeader(list.length);
+          for (const f of list) w.raw(f);
+        },
+      });
     expect(decodeSerfQuery(filters([Uint8Array.of(2)])).filters).toEqual([{ kind: 'unknown', type: 2 }]);
     expect(decodeSerfQuery(filters([Uint8Array.of(0xff, 0xc1, 0x00), hex('00 91 a1 61')])).filters).toEqual([
       { kind: 'unknown', type: 255 },

@@ -1,4 +1,4 @@
-/** Serf 0.9.4's layer (spec §9): tags, join/leave intents, the LTime in push/pull user state. */
+/** Serf 0.9.4's layer (docs/wire-format.md §9): tags, join/leave intents, the LTime in push/pull user state. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,5 +1,5 @@
 /**
- * TCP streams (spec §4): encoding with compression and encryption, and the incremental decoder fed
+ * TCP streams (docs/wire-format.md §4): encoding with compression and encryption, and the incremental decoder fed
  * in random chunkings; verify-incoming, limits and the wrappers' rules.
  */
 import { randomBytes } from 'node:crypto';

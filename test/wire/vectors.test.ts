@@ -58,7 +58,7 @@ const MESSAGES: Record<string, Message> = {
   indirectPing: { type: 'indirectPing', seqNo: 9, node: 'node-c', target: { host: '10.0.0.1', port: 7946 }, nack: true, source: SOURCE_A },
 };
 
-describe('messages (spec §3.1)', () => {
+describe('messages (docs/wire-format.md §3.1)', () => {
   for (const [key, message] of Object.entries(MESSAGES)) {
     it(`${key} encodes and decodes byte for byte`, () => {
       const bytes = hex(HEX[key as keyof typeof HEX]);
@@ -79,7 +79,7 @@ describe('messages (spec §3.1)', () => {
   });
 });
 
-describe('compound and CRC (spec §3.2, §3.3)', () => {
+describe('compound and CRC (docs/wire-format.md §3.2, §3.3)', () => {
   it('ack + dead: 07 02 0012 0027 <ack> <dead>', () => {
     const expected = hex(`07 02 0012 0027 ${HEX.ack} ${HEX.dead}`);
     const packet = encodePacket([MESSAGES.ack!, MESSAGES.dead!], { crc: false, compress: false });
@@ -94,7 +94,7 @@ describe('compound and CRC (spec §3.2, §3.3)', () => {
   });
 });
 
-describe('streams (spec §4)', () => {
+describe('streams (docs/wire-format.md §4)', () => {
   it('push/pull header and node state', () => {
     const message: WireStreamMessage = {
       type: 'pushPull',
@@ -119,7 +119,7 @@ describe('streams (spec §4)', () => {
   });
 });
 
-describe('LZW (spec §5)', () => {
+describe('LZW (docs/wire-format.md §5)', () => {
   it('"TOBEORNOTTOBEORTOBEORNOT" as a whole compress message', () => {
     const input = new TextEncoder().encode('TOBEORNOTTOBEORTOBEORNOT');
     const expected = hex('09 82 a4416c676f 00 a3427566 b5 00a93c1152e48914274fa80824687061c183090302');
@@ -141,7 +141,7 @@ describe('LZW (spec §5)', () => {
   });
 });
 
-describe('encryption (spec §6)', () => {
+describe('encryption (docs/wire-format.md §6)', () => {
   const keyring = new Keyring([new Uint8Array(16).fill(1)], { nonce: () => new Uint8Array(12).fill(2) });
   const udp = hex(`01 020202020202020202020202
     5361b42da94a23daf98f6a519f83df083e3c075257582375bd106252cce8e99cac4aeff73cf7c03ff3ea8c01f16d7b76996da5d36456262880e2710331297375ce59b2fe8c
@@ -166,7 +166,7 @@ describe('encryption (spec §6)', () => {
   });
 });
 
-describe('Serf tags (spec §9.2)', () => {
+describe('Serf tags (docs/wire-format.md §9.2)', () => {
   it('no tags: ff 80', () => {
     expect(toHex(encodeTags({}))).toBe(toHex(SERF_EMPTY_TAGS));
     expect(decodeTags(SERF_EMPTY_TAGS)).toEqual({});

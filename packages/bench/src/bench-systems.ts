@@ -78,6 +78,7 @@ function serfVersion(): string {
   const version = spawnSync('serf', ['version'], { encoding: 'utf8' });
   if (version.error !== undefined || version.status !== 0) throw new BenchFailure('`serf version` failed: is Serf installed (Debian: apt-get install serf)?');
   const reported = version.stdout.split('\n')[0]!.trim();
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${Version} is dpkg-query's field syntax, not a JavaScript template
   const debian = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'serf'], { encoding: 'utf8' });
   return debian.status === 0 && debian.stdout !== '' ? `${reported} (Debian ${debian.stdout})` : reported;
 }

@@ -268,7 +268,7 @@ export const convergence: Experiment = {
       );
     const atLargest = swimJoin.filter((r) => r.nodes === largest);
     return [
-      `**Join.** Every series grows about linearly in ln N, as an epidemic should: the table fits time-until-all = a + b·ln N per series and sets b beside the model's 2X/f_eff (logistic spread, theory.md: the last node hears after ln(2N(N+1))/f rounds, ≈ 2·ln N / f). f_eff counts every way an update travels in a period: SWIM gossips it to M members every X and piggybacks it on its probe traffic, a ping and an ack per node per probe interval (2X/T more per period); a heartbeat joiner travels both as memberlist's alive gossip and inside the M tables (2M).`,
+      `**Join.** Every series grows about linearly in ln N, as an epidemic should: the table fits time-until-all = a + b·ln N per series and sets b beside the model's 2X/f_eff (logistic spread, docs/detectors.md: the last node hears after ln(2N(N+1))/f rounds, ≈ 2·ln N / f). f_eff counts every way an update travels in a period: SWIM gossips it to M members every X and piggybacks it on its probe traffic, a ping and an ack per node per probe interval (2X/T more per period); a heartbeat joiner travels both as memberlist's alive gossip and inside the M tables (2M).`,
       '',
       slopeTable(join, 'join', (r) => num(r, 'all_ms')),
       '',

@@ -58,7 +58,7 @@ export const falsePositives: Experiment = {
         .join(', ');
     return [
       ['cluster size N', String(nodes)],
-      ['packet loss', losses.map((l) => `${l * 100}%`).join(', ') + ' (every UDP packet, independently)'],
+      ['packet loss', `${losses.map((l) => `${l * 100}%`).join(', ')} (every UDP packet, independently)`],
       ['virtual time per run', `${durationMs / 60_000} min, converged start, no crashes: ${fmt((nodes * durationMs) / 3_600_000)} node-hours per run`],
       ...DETECTORS.map((d): [string, string] => [NAMES[d], `${DETECTOR_CONFIGS[d].detector}; ${config(d)}; LAN profile otherwise`]),
       [

@@ -24,7 +24,7 @@ function passes(rows: Row[]): boolean {
   return rows.every((r) => num(r, 'sync_fraction')! >= SYNC_TARGET && num(r, 'false_failures') === 0);
 }
 
-/** The epidemic time of one heartbeat to the last node, fan-out thinned by loss (theory.md). */
+/** The epidemic time of one heartbeat to the last node, fan-out thinned by loss (docs/detectors.md). */
 function spreadMs(nodes: number, loss: number, periodMs: number, fanout: number): number {
   return periodMs * roundsToAll(nodes, fanout * (1 - loss));
 }
@@ -191,7 +191,7 @@ export const stress: Experiment = {
       '',
       `Acceptable means every list agreed ≥ ${SYNC_TARGET * 100}% of the time and no live node was declared failed, for all ${settings.seeds.length} seeds. The boundary lies between "largest failing k" and "safe k" periods of silence (failAfter is twice that). "monotone" says whether every tested k above the boundary passed and every one below failed, as the bisection assumes.`,
       '',
-      `**Reading.** The boundary tracks the time a heartbeat needs to reach the last node, X·ln(2N(N+1))/(M(1−loss)) (theory.md's logistic model with the fan-out thinned by loss): across the grid the safe suspicion threshold is ${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}× that time. Halving X halves the safe threshold in seconds, and a larger fan-out shortens it roughly as 1/M. The safe threshold sits above the epidemic's *expected* time to all because agreement must hold for every one of N(N−1) observer–member pairs at every moment of the run, so it is set by the tail of the longest gap between heartbeat arrivals, not by its mean. Below the boundary suspicions come and go (a suspect revives when a fresher heartbeat arrives), lists disagree, and with failAfter also below the tail live members are declared failed and must rejoin with a new generation.` +
+      `**Reading.** The boundary tracks the time a heartbeat needs to reach the last node, X·ln(2N(N+1))/(M(1−loss)) (docs/detectors.md's logistic model with the fan-out thinned by loss): across the grid the safe suspicion threshold is ${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}× that time. Halving X halves the safe threshold in seconds, and a larger fan-out shortens it roughly as 1/M. The safe threshold sits above the epidemic's *expected* time to all because agreement must hold for every one of N(N−1) observer–member pairs at every moment of the run, so it is set by the tail of the longest gap between heartbeat arrivals, not by its mean. Below the boundary suspicions come and go (a suspect revives when a fresher heartbeat arrives), lists disagree, and with failAfter also below the tail live members are declared failed and must rejoin with a new generation.` +
         ' A rule of thumb follows: with heartbeat gossip, set suspectAfter to at least twice X·ln(2N(N+1))/(M(1−loss)), and failAfter above that.',
     ].join('\n');
   },

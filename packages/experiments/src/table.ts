@@ -6,7 +6,10 @@ export function groupBy(rows: readonly Row[], key: (row: Row) => string): Map<st
   for (const row of rows) {
     const k = key(row);
     let group = groups.get(k);
-    if (!group) groups.set(k, (group = []));
+    if (!group) {
+      group = [];
+      groups.set(k, group);
+    }
     group.push(row);
   }
   return groups;

@@ -1,9 +1,9 @@
 /**
- * The reference numbers of shared/spec/theory.md, as functions to draw beside measurements.
+ * The reference numbers of docs/detectors.md, as functions to draw beside measurements.
  */
 
 /**
- * Epidemic dissemination, the logistic model of theory.md: after r rounds of fan-out f the
+ * Epidemic dissemination, the logistic model of docs/detectors.md: after r rounds of fan-out f the
  * informed fraction is 1 / (1 + (N + 1)·e^(−f·r)). Rounds until half the nodes know: ln(N + 1)/f.
  */
 export function roundsToHalf(nodes: number, fanout: number): number {

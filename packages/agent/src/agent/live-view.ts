@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 
-const STYLE = String.raw`
+const STYLE = `
 :root { --alive: #1a7f37; --suspect: #b7791f; --failed: #cf222e; --left: #6e7781; --line: #d0d7de; --muted: #57606a; --panel: #f6f8fa; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, sans-serif; color: #1f2328; background: #fff; }
@@ -193,7 +193,7 @@ function logEvent(type, data) {
   const entry = element('li');
   entry.append(element('span', 'muted', new Date().toLocaleTimeString() + ' '), element('span', 'type ' + type, type));
   if (type === 'protocol') entry.append(' → ' + data.protocol + ' (epoch ' + data.epoch + (data.origin ? ', by ' + data.origin : '') + ')');
-  else if (type === 'user') entry.append(' ' + data.name + ': ' + data.payload + ' (relayed by ' + data.from + ')');
+  else if (type === 'user') entry.append(' ' + data.name + ': ' + data.payload);
   else if (type === 'query') entry.append(' ' + data.name + ' from ' + data.from + (data.payload ? ': ' + data.payload : ''));
   else entry.append(' ' + data.name + ' ' + data.address + ':' + data.port + ' · ' + data.status + ' · incarnation ' + data.incarnation);
   const log = byId('events');

@@ -318,7 +318,7 @@ export const openApiDocument = {
     '/v1/events': {
       get: {
         summary:
-          'Server-Sent Events: event: join|update|suspect|alive|failed|left with data: Member; event: protocol with data: ProtocolSwitch; event: user with data: {name, payload, payloadBase64, from} (a broadcast / Serf user event); event: query with data: {name, from, ltime, payload}. A client that falls 256 KiB behind is dropped; at most 64 clients at once',
+          'Server-Sent Events: event: join|update|suspect|alive|failed|left with data: Member; event: protocol with data: ProtocolSwitch; event: user with data: {name, payload, payloadBase64} (a broadcast / Serf user event, which names no sender); event: query with data: {name, from, ltime, payload}. A client that falls 256 KiB behind is dropped; at most 64 clients at once',
         responses: {
           '200': { description: 'event stream', content: { 'text/event-stream': {} } },
           '429': { description: '64 clients are already following the stream', ...errorBody },

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { HearsayError } from 'hearsay/core';
-import type { HearsayNode, KeyOperationResult, QueryOptions } from 'hearsay/runtime';
+import type { HearsayNode, KeyOperationResult, QueryOptions, QueryResult } from 'hearsay/runtime';
 import { ApiError } from './api-error.js';
 
 const KEY_OPERATIONS = ['install', 'use', 'remove'] as const;
@@ -66,7 +66,7 @@ export function registerQueryRoutes(app: FastifyInstance, node: HearsayNode): vo
       ...(relayFactor !== undefined ? { relayFactor } : {}),
     };
     const started = Date.now();
-    let result;
+    let result: QueryResult;
     try {
       result = await node.query(name, bytes, options);
     } catch (error) {

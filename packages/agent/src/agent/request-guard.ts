@@ -26,7 +26,7 @@ export function allowedHosts(bound: string, extra: readonly string[]): Set<strin
 /** The host part of a Host header, lower case, IPv6 in brackets, without the port; undefined when malformed. */
 export function hostOf(header: string): string | undefined {
   const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::\d{1,5})?$/i.exec(header.trim());
-  return match?.[1]!.toLowerCase();
+  return match?.[1]?.toLowerCase();
 }
 
 /**
@@ -76,7 +76,7 @@ function refusalOf(request: FastifyRequest, allowed: ReadonlySet<string> | undef
     };
   }
   if (WRITES.has(request.method)) {
-    const type = request.headers['content-type']?.split(';')[0]!.trim().toLowerCase();
+    const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/json') {
       return {
         status: 415,

@@ -192,8 +192,8 @@ export function humanSummary(r: SimResult): string {
   for (const s of r.switches) {
     lines.push(
       s.epoch === null
-        ? `  switch to ${s.protocol}:`.padEnd(26) + `asked of ${s.via} at ${seconds(s.at_ms)}, which was not running`
-        : `  switch to ${s.protocol}:`.padEnd(26) + `via ${s.via} at ${seconds(s.at_ms)}, adopted everywhere after ${seconds(s.all_switched_ms)}`,
+        ? `${`  switch to ${s.protocol}:`.padEnd(26)}asked of ${s.via} at ${seconds(s.at_ms)}, which was not running`
+        : `${`  switch to ${s.protocol}:`.padEnd(26)}via ${s.via} at ${seconds(s.at_ms)}, adopted everywhere after ${seconds(s.all_switched_ms)}`,
     );
   }
   const load = r.load_per_round;

@@ -6,80 +6,83 @@ import { ConfigError } from './errors.js';
  * settings; durations are in ms.
  */
 export interface SwimConfig {
-  /** Time between probes of successive members (scaled by local health). */
+  /** Time between probes of successive members (scaled by local health). Default 1 s (wan 5 s). */
   probeIntervalMs: number;
-  /** How long to wait for a direct ack before asking helpers (scaled by local health). */
+  /** How long to wait for a direct ack before asking helpers (scaled by local health). Default 500 ms (local 200 ms, wan 3 s). */
   probeTimeoutMs: number;
-  /** Helpers asked to probe on our behalf when a direct probe fails (k). */
+  /** Helpers asked to probe on our behalf when a direct probe fails (k). Default 3 (local 1). */
   indirectChecks: number;
-  /** Broadcast transmit limit = retransmitMult × ceil(log10(n + 1)). */
+  /** Broadcast transmit limit = retransmitMult × ceil(log10(n + 1)). Default 4 (local 2). */
   retransmitMult: number;
-  /** Minimum suspicion timeout = suspicionMult × max(1, log10(n)) × probe interval. */
+  /** Minimum suspicion timeout = suspicionMult × max(1, log10(n)) × probe interval. Default 4 (local 3, wan 6). */
   suspicionMult: number;
-  /** Maximum suspicion timeout = suspicionMaxTimeoutMult × minimum. */
+  /** Maximum suspicion timeout = suspicionMaxTimeoutMult × minimum. Default 6. */
   suspicionMaxTimeoutMult: number;
-  /** Period of the full-state exchange with one random member (scaled with cluster size). */
+  /** Period of the full-state exchange with one random member (scaled with cluster size). Default 30 s (local 15 s, wan 60 s). */
   pushPullIntervalMs: number;
-  /** Deadline of a stream exchange (push/pull, join). */
+  /** Deadline of a stream exchange (push/pull, join). Default 10 s (local 1 s, wan 30 s). */
   tcpTimeoutMs: number;
-  /** Do not fall back to a TCP ping when UDP probes fail. */
+  /** Do not fall back to a TCP ping when UDP probes fail. Default false. */
   disableTcpPings: boolean;
-  /** Local health score ranges over 0 … awarenessMaxMultiplier − 1. */
+  /** Local health score ranges over 0 … awarenessMaxMultiplier − 1. Default 8. */
   awarenessMaxMultiplier: number;
-  /** Members that receive gossip every gossip interval. */
+  /** Members that receive gossip every gossip interval. Default 3 (wan 4). */
   gossipNodes: number;
+  /** Time between gossip rounds; 0 switches gossip off. Default 200 ms (local 100 ms, wan 500 ms). */
   gossipIntervalMs: number;
-  /** Failed members still receive gossip, and stay in the table, this long. */
+  /** Failed members still receive gossip, and stay in the table, this long. Default 30 s (local 15 s, wan 60 s). */
   gossipToTheDeadTimeMs: number;
-  /** A failed member may come back at a new address after this long; 0 disables it. */
+  /** A failed member may come back at a new address after this long; 0 disables it. Default 0. */
   deadNodeReclaimTimeMs: number;
-  /** Byte budget of a UDP packet. */
+  /** Byte budget of a UDP packet. Default 1400. */
   udpBufferSize: number;
-  /** Bytes the packet pipeline adds after piggybacking (29 with encryption). */
+  /** Bytes the packet pipeline adds after piggybacking (29 with encryption). Default 0. */
   packetOverheadBytes: number;
-  /** How often to try to reach a failed member again (Serf's ReconnectInterval); 0 disables. */
+  /** How often to try to reach a failed member again (Serf's ReconnectInterval); 0 disables. Default 30 s. */
   reconnectIntervalMs: number;
-  /** How long failed members are tried again before they are given up (Serf's ReconnectTimeout). */
+  /** How long failed members are tried again before they are given up (Serf's ReconnectTimeout). Default 24 h. */
   reconnectTimeoutMs: number;
-  /** Heartbeat detector: period of the own-counter bump and the table send (van Renesse's X). */
+  /** Heartbeat detector: period of the own-counter bump and the table send (van Renesse's X). Default 1 s. */
   heartbeatIntervalMs: number;
-  /** Heartbeat detector: random live members that receive the table every period (M). */
+  /** Heartbeat detector: random live members that receive the table every period (M). Default 3. */
   heartbeatFanout: number;
-  /** Heartbeat detector: silence (no rise of a member's heartbeat) before it is suspect. */
+  /** Heartbeat detector: silence (no rise of a member's heartbeat) before it is suspect. Default 5 s. */
   suspectAfterMs: number;
-  /** Heartbeat detector: silence before a member is failed (T_fail). */
+  /** Heartbeat detector: silence before a member is failed (T_fail). Default 10 s. */
   failAfterMs: number;
-  /** Heartbeat detector: a failed member is kept as a tombstone this long, then forgotten. */
+  /** Heartbeat detector: a failed member is kept as a tombstone this long, then forgotten. Default 60 s. */
   cleanupAfterMs: number;
   /**
    * Heartbeat detector: 0 judges by the fixed thresholds above; a positive value judges by phi
    * accrual, suspect when phi ≥ phiThreshold and failed when also silent for failAfterMs.
+   * Default 0.
    */
   phiThreshold: number;
-  /** Hybrid detector: direct heartbeats to every member while the live members are at most this many (H). */
+  /** Hybrid detector: direct heartbeats to every member while the live members are at most this many (H). Default 100. */
   hybridThreshold: number;
-  /** Direct heartbeats (hybrid, pinned members): an ack counts as a sign of life only within this round trip. */
+  /** Direct heartbeats (hybrid, pinned members): an ack counts as a sign of life only within this round trip. Default 500 ms. */
   rttBoundMs: number;
-  /** Members the table holds at most, tombstones included; new ones beyond it are dropped. */
+  /** Members the table holds at most, tombstones included; new ones beyond it are dropped. Default 50000. */
   maxMembers: number;
-  /** New members one UDP packet may introduce (an honest one piggybacks a few alives). */
+  /** New members one UDP packet may introduce (an honest one piggybacks a few alives). Default 64. */
   maxNewMembersPerPacket: number;
-  /** New members one push/pull may introduce, except the answer to this node's own join (up to maxMembers). */
+  /** New members one push/pull may introduce, except the answer to this node's own join (up to maxMembers). Default 4096. */
   maxNewMembersPerPushPull: number;
-  /** Replies (acks, relayed pings and acks, protocol-switch answers) one incoming packet may cause. */
+  /** Replies (acks, relayed pings and acks, protocol-switch answers) one incoming packet may cause. Default 4. */
   maxRepliesPerPacket: number;
-  /** Indirect pings relayed for others per second, all requesters together (also the burst). */
+  /** Indirect pings relayed for others per second, all requesters together (also the burst). Default 100. */
   relayRate: number;
-  /** Indirect pings relayed per second for one requesting address (also the burst). */
+  /** Indirect pings relayed per second for one requesting address (also the burst). Default 10. */
   relayRatePerSource: number;
-  /** A protocol switch whose epoch is further ahead of the local clock than this is refused. */
+  /** A protocol switch whose epoch is further ahead of the local clock than this is refused. Default 1 h. */
   maxEpochAheadMs: number;
-  /** The broadcast queue holds at most max(this, 2 × members) updates (Serf's MinQueueDepth); the most sent go first. */
+  /** The broadcast queue holds at most max(this, 2 × members) updates (Serf's MinQueueDepth); the most sent go first. Default 4096. */
   broadcastQueueDepth: number;
-  /** A member forgotten after it left is remembered this long: alives no newer than its last are replays (0: off). */
+  /** A member forgotten after it left is remembered this long: alives no newer than its last are replays (0: off). Default 1 h. */
   departedMemoryMs: number;
 }
 
+/** memberlist's default configurations: a LAN, one host (loopback), a WAN. */
 export type ProfileName = 'lan' | 'local' | 'wan';
 
 const lan: SwimConfig = {
@@ -120,6 +123,7 @@ const lan: SwimConfig = {
   departedMemoryMs: 3600_000,
 };
 
+/** Each profile's defaults, as memberlist's `Default*Config` (each `SwimConfig` field says its values). */
 export const PROFILES: Readonly<Record<ProfileName, Readonly<SwimConfig>>> = {
   lan,
   local: {
@@ -146,6 +150,7 @@ export const PROFILES: Readonly<Record<ProfileName, Readonly<SwimConfig>>> = {
   },
 };
 
+/** Whether `value` names a profile of `PROFILES`. */
 export function isProfileName(value: string): value is ProfileName {
   return Object.hasOwn(PROFILES, value);
 }
@@ -189,6 +194,7 @@ const MINIMUMS: Record<keyof SwimConfig, number | 'boolean'> = {
   departedMemoryMs: 0,
 };
 
+/** Every setting's name, in `SwimConfig` order: what `resolveConfig` accepts as overrides. */
 export const CONFIG_KEYS = Object.keys(MINIMUMS) as (keyof SwimConfig)[];
 
 /**

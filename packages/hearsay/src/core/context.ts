@@ -8,7 +8,9 @@ import type { Address, Message, MessageSizer, Output, Protocol, Random, Source, 
 
 /** Callbacks for the answer to a stream this node opened. */
 export interface StreamHandlers {
+  /** The peer answered. */
   onReply(message: StreamMessage): void;
+  /** The stream failed (refused, timed out, reset) before an answer. */
   onFail(reason: string): void;
 }
 
@@ -18,14 +20,23 @@ export interface StreamHandlers {
  * implements it; the parts never see the driver.
  */
 export interface NodeContext {
+  /** The node's protocol settings. */
   readonly config: SwimConfig;
+  /** The node's seeded randomness. */
   readonly rng: Random;
+  /** The node's pending deadlines (probes, gossip, suspicions…), on its own clock. */
   readonly timers: Timers;
+  /** The node's membership list. */
   readonly table: MemberTable;
+  /** Updates waiting to be piggybacked and gossiped. */
   readonly queue: BroadcastQueue;
+  /** Lifeguard's local health: the multiplier of probe intervals and timeouts. */
   readonly awareness: Awareness;
+  /** The node's counters. */
   readonly stats: CoreStats;
+  /** Encoded size of a message, for the piggyback budget. */
   readonly sizer: MessageSizer;
+  /** This node's name. */
   readonly selfName: string;
   /** Where this node's pings say they come from. */
   readonly selfSource: Source;
@@ -37,14 +48,17 @@ export interface NodeContext {
   readonly userState: Uint8Array;
   /** The payload of this node's acks to UDP pings (Serf's network coordinate). */
   readonly ackPayload: Uint8Array;
+  /** Hands an output to the driver (after the node has noted RTTs and events it needs itself). */
   emit(output: Output): void;
   /** Sends one message by UDP, with queued updates piggybacked in the space left. */
   sendMessage(to: Address, message: Message, crc: boolean): void;
   /** Sends several messages as one compound packet, without piggybacking. */
   sendPacket(to: Address, messages: Message[], crc: boolean): void;
+  /** Asks the driver to open a stream and send `message`; `handlers` get the answer, null: expect none. */
   openStream(to: Address, message: StreamMessage, timeoutMs: number, handlers: StreamHandlers | null): void;
   /** Queues an update about a member for dissemination. */
   broadcast(key: string, message: Message, onDone?: () => void): void;
+  /** Emits a `notice` output for the driver's log. */
   notice(level: 'debug' | 'warn', text: string): void;
   /** A fresh ping sequence number (probes and direct heartbeats share one sequence). */
   nextSeqNo(): number;

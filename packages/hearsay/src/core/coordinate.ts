@@ -226,6 +226,7 @@ function checkConfig(config: CoordinateConfig): void {
  * force [1], adjustment window [3] and gravity toward the origin [2].
  */
 export class CoordinateClient {
+  /** The settings the client was made with (checked, frozen). */
   readonly config: Readonly<CoordinateConfig>;
   readonly #random: Pick<Random, 'float'>;
   readonly #origin: Coordinate;
@@ -252,6 +253,7 @@ export class CoordinateClient {
     return cloneCoordinate(this.#coord);
   }
 
+  /** Resets and rejected observations so far. */
   get stats(): CoordinateClientStats {
     return { resets: this.#resets, rejected: this.#rejected };
   }
@@ -353,7 +355,7 @@ export class CoordinateClient {
     // Trust the observation in proportion to how unsure we are compared with the other node.
     const weight = this.#coord.error / Math.max(this.#coord.error + other.error, ZERO_THRESHOLD);
     const error = vivaldiCE * weight * relativeError + this.#coord.error * (1 - vivaldiCE * weight);
-    this.#coord.error = error > vivaldiErrorMax ? vivaldiErrorMax : error;
+    this.#coord.error = Math.min(error, vivaldiErrorMax);
 
     // Too close (prediction < rtt) pushes us away from `other`; too far pulls us toward it.
     const force = vivaldiCC * weight * (rtt - predicted);

@@ -84,6 +84,7 @@ export class HeartbeatDetector {
     this.#extra = extra;
   }
 
+  /** Gossiped tables only, or the hybrid; a protocol switch between the two sets it. */
   get mode(): HeartbeatMode {
     return this.#mode;
   }

@@ -54,18 +54,22 @@ export class Registry {
     return id;
   }
 
+  /** The id of an interned name, or -1 if it is not interned. */
   findNameId(name: string): number {
     return this.#nameIds.get(name) ?? -1;
   }
 
+  /** The name interned as `id`. */
   name(id: number): string {
     return this.#names[id]!;
   }
 
+  /** Counts one more table holding the name. */
   retainName(id: number): void {
     this.#nameRefs[id]!++;
   }
 
+  /** Counts one table fewer holding the name; the last release frees it and its id. */
   releaseName(id: number): void {
     if (--this.#nameRefs[id]! > 0) return;
     this.#nameIds.delete(this.#names[id]!);
@@ -85,14 +89,17 @@ export class Registry {
     return id;
   }
 
+  /** The profile interned as `id`. */
   profile(id: number): MemberProfile {
     return this.#profiles[id]!;
   }
 
+  /** Counts one more table slot holding the profile. */
   retainProfile(id: number): void {
     this.#profileRefs[id]!++;
   }
 
+  /** Counts one table slot fewer holding the profile; the last release frees it and its id. */
   releaseProfile(id: number): void {
     if (--this.#profileRefs[id]! > 0) return;
     this.#profileIds.delete(this.#profiles[id]!);
@@ -127,6 +134,7 @@ export class Registry {
  * probe order) in parallel typed arrays, plus an index from interned name to slot.
  */
 export class MemberTable {
+  /** Where the table's names and profiles are interned (shared by every node of a simulation). */
   readonly registry: Registry;
   #size = 0;
   #capacity = 0;
@@ -143,6 +151,7 @@ export class MemberTable {
     this.#grow(initialCapacity);
   }
 
+  /** Members listed, whatever their status. */
   get size(): number {
     return this.#size;
   }
@@ -152,37 +161,47 @@ export class MemberTable {
     return this.#counts[status]!;
   }
 
+  /** The slot of the member with this interned name, or -1 if it is not listed. */
   slotOfNameId(nameId: number): number {
     return nameId < this.#slotOfName.length ? this.#slotOfName[nameId]! - 1 : -1;
   }
 
+  /** The slot of the member called `name`, or -1 if it is not listed. */
   find(name: string): number {
     const id = this.registry.findNameId(name);
     return id < 0 ? -1 : this.slotOfNameId(id);
   }
 
+  /** The interned name id of the member in `slot`. */
   nameIdAt(slot: number): number {
     return this.#nameId[slot]!;
   }
+  /** The name of the member in `slot`. */
   nameAt(slot: number): string {
     return this.registry.name(this.#nameId[slot]!);
   }
+  /** The interned profile id of the member in `slot`. */
   profileIdAt(slot: number): number {
     return this.#profileId[slot]!;
   }
+  /** The profile of the member in `slot`. */
   profileAt(slot: number): MemberProfile {
     return this.registry.profile(this.#profileId[slot]!);
   }
+  /** The incarnation of the member in `slot`. */
   incarnationAt(slot: number): number {
     return this.#incarnation[slot]!;
   }
+  /** The status code of the member in `slot`. */
   statusAt(slot: number): StatusCode {
     return this.#status[slot] as StatusCode;
   }
+  /** When (local ms) the member in `slot` entered its status. */
   sinceAt(slot: number): number {
     return this.#since[slot]!;
   }
 
+  /** Replaces the profile of the member in `slot` by an interned one, moving the reference. */
   setProfile(slot: number, profileId: number): void {
     const old = this.#profileId[slot]!;
     if (old === profileId) return;
@@ -190,9 +209,11 @@ export class MemberTable {
     this.registry.releaseProfile(old);
     this.#profileId[slot] = profileId;
   }
+  /** Sets the incarnation of the member in `slot`. */
   setIncarnation(slot: number, incarnation: number): void {
     this.#incarnation[slot] = incarnation;
   }
+  /** Sets the status of the member in `slot`, entered at `since` (local ms). */
   setStatus(slot: number, status: StatusCode, since: number): void {
     this.#counts[this.#status[slot]!]!--;
     this.#counts[status]!++;
@@ -248,6 +269,7 @@ export class MemberTable {
     this.#size = last;
   }
 
+  /** Exchanges two slots (their place in the probe order). */
   swap(a: number, b: number): void {
     if (a === b) return;
     const nameId = this.#nameId[a]!;

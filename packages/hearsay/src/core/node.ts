@@ -36,10 +36,13 @@ const COMPOUND_PART_BYTES = 2;
 /** memberlist's versions for a node that speaks protocol 2 and Serf's delegate protocol 4. */
 export const DEFAULT_VSN: Uint8Array = Uint8Array.of(1, 5, 2, 2, 5, 4);
 
+/** What a `MemberNode` is built from. */
 export interface MemberNodeOptions {
   /** This node's name, address, meta and version bytes. */
   readonly profile: MemberProfile;
+  /** Protocol settings, as `resolveConfig` makes them. */
   readonly config: SwimConfig;
+  /** The node's randomness (`createRandom(seed)` for a reproducible run). */
   readonly random: Random;
   /** The time at which the node starts (ms). */
   readonly now: number;
@@ -144,14 +147,17 @@ export class MemberNode implements NodeContext {
     this.#reconnector.start();
   }
 
+  /** This node's name. */
   get name(): string {
     return this.selfName;
   }
 
+  /** This node's current incarnation (raised by refutations and meta changes). */
   get incarnation(): number {
     return this.#membership.incarnation;
   }
 
+  /** This node's current profile (meta changes replace it). */
   get profile(): MemberProfile {
     return this.#membership.profile;
   }
@@ -181,6 +187,7 @@ export class MemberNode implements NodeContext {
     return this.#heartbeats?.heartbeatOf(name);
   }
 
+  /** Lifeguard's local health score: 0 is healthy, up to `awarenessMaxMultiplier` − 1. */
   get healthScore(): number {
     return this.awareness.score;
   }
@@ -280,12 +287,14 @@ export class MemberNode implements NodeContext {
     this.#heartbeats?.trackAll();
   }
 
+  /** Every member this node lists, itself included, in probe order. */
   members(): Member[] {
     const result: Member[] = [];
     for (let slot = 0; slot < this.table.size; slot++) result.push(this.#member(slot));
     return result;
   }
 
+  /** The member called `name` as this node sees it, or undefined if it is not listed. */
   member(name: string): Member | undefined {
     const slot = this.table.find(name);
     return slot < 0 ? undefined : this.#member(slot);

@@ -18,6 +18,7 @@ export interface PhiAccrualOptions {
   firstHeartbeatEstimateMs: number;
 }
 
+/** Akka's defaults: threshold 8, 1000 samples, 100 ms deviation floor, 3 s acceptable pause, 1 s first estimate. */
 export const PHI_DEFAULTS: Readonly<PhiAccrualOptions> = {
   threshold: 8,
   maxSamples: 1000,
@@ -26,6 +27,7 @@ export const PHI_DEFAULTS: Readonly<PhiAccrualOptions> = {
   firstHeartbeatEstimateMs: 1000,
 };
 
+/** One monitored member's phi accrual detector: feed it heartbeat times, ask it for phi. Options default to `PHI_DEFAULTS`. */
 export class PhiAccrual {
   readonly #options: PhiAccrualOptions;
   readonly #samples: number[] = [];
@@ -78,6 +80,7 @@ export class PhiAccrual {
     return Math.max(0, elapsedForPhi(threshold, mean + this.#options.acceptablePauseMs, stdDeviation));
   }
 
+  /** Whether phi at `now` is still below the threshold. */
   isAvailable(now: number): boolean {
     return this.phi(now) < this.#options.threshold;
   }

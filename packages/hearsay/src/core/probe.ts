@@ -322,5 +322,5 @@ function relayTarget(member: MemberProfile, asked: Address): Address | undefined
 
 /** Answers go to the source a ping names, else to where the packet came from. */
 function replyAddress(from: Address, source: { host: string; port: number } | undefined): Address {
-  return source && source.host && source.port ? { host: source.host, port: source.port } : from;
+  return source?.host && source.port ? { host: source.host, port: source.port } : from;
 }

@@ -1,30 +1,44 @@
 /** Counters a node keeps about its own protocol activity (the agent exports them as metrics). */
 export interface CoreStats {
+  /** Probes started (SWIM: one member pinged per probe interval). */
   probes: number;
+  /** Probes that ended without any ack, direct, relayed or over TCP. */
   probesFailed: number;
   /** Indirect ping requests sent to helpers. */
   indirectPings: number;
   /** Indirect pings this node relayed for others. */
   relayedPings: number;
+  /** TCP pings tried alongside the indirect probes. */
   tcpPings: number;
+  /** Nacks sent to requesters whose target did not answer this node's relayed ping. */
   nacksSent: number;
+  /** Nacks received from helpers. */
   nacksReceived: number;
+  /** Members that turned suspect in this node's table, by its own verdict or by gossip. */
   suspicionsRaised: number;
+  /** Rumours about this node (suspect, dead, an alive that is not its own) refuted by raising its incarnation. */
   refutations: number;
+  /** Members this node itself declared failed (a suspicion ran out, or a heartbeat verdict). */
   failuresDeclared: number;
+  /** Push/pull exchanges this node started (periodic syncs, joins, reconnects). */
   pushPulls: number;
   /** Messages ignored: wrong target, unknown sequence, stale or conflicting update. */
   messagesIgnored: number;
-  /** Sum and count of probe round-trip times, and the last one (ms). */
+  /** Sum of the round-trip times of acked probes (ms). */
   rttSumMs: number;
+  /** Acked probes whose round trip is in `rttSumMs`. */
   rttCount: number;
+  /** The last probe round-trip time (ms); 0 before the first. */
   lastRttMs: number;
-  /** Heartbeat tables (or table parts) sent and received: gossip-style heartbeat traffic. */
+  /** Heartbeat tables (or table parts) sent: gossip-style heartbeat traffic. */
   heartbeatTablesSent: number;
+  /** Heartbeat tables (or table parts) received. */
   heartbeatTablesReceived: number;
-  /** Direct heartbeats (pings) sent, and their acks back within / after the RTT bound. */
+  /** Direct heartbeats (pings) sent. */
   directHeartbeatsSent: number;
+  /** Acks to direct heartbeats back within the RTT bound (`rttBoundMs`). */
   directAcks: number;
+  /** Acks to direct heartbeats back after the RTT bound, not taken as signs of life. */
   directAcksLate: number;
   /** Failure detector changes this node went through (its own and adopted ones). */
   protocolSwitches: number;
@@ -32,6 +46,7 @@ export interface CoreStats {
   dropped: Record<string, number>;
 }
 
+/** Every counter at zero. */
 export function createStats(): CoreStats {
   return {
     probes: 0,

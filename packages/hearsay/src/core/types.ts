@@ -9,7 +9,9 @@ export type Status = 'alive' | 'suspect' | 'failed' | 'left';
 
 /** An IP address in text form plus a port. A v4-mapped IPv6 form is kept as received. */
 export interface Address {
+  /** The IP address in text form, IPv4 dotted or IPv6. */
   readonly host: string;
+  /** The port (memberlist uses the same number for UDP and TCP). */
   readonly port: number;
 }
 
@@ -27,8 +29,11 @@ export const MAX_NAME_LENGTH = 255;
  * can be shared by every table that knows the member in this version.
  */
 export interface MemberProfile {
+  /** The member's name, unique in the cluster. */
   readonly name: string;
+  /** The IP address it advertises, in text form. */
   readonly host: string;
+  /** Its gossip port, UDP and TCP. */
   readonly port: number;
   /** Opaque application bytes (Serf: 0xFF + msgpack tags), at most `MAX_META_BYTES`. */
   readonly meta: Uint8Array;
@@ -38,7 +43,9 @@ export interface MemberProfile {
 
 /** A member as one node sees it. */
 export interface Member extends MemberProfile {
+  /** The member's incarnation number: only the member raises it, to refute a suspicion or announce a change. */
   readonly incarnation: number;
+  /** Its status as this node sees it. */
   readonly status: Status;
   /** Local time (ms) of the last status change. */
   readonly since: number;
@@ -55,61 +62,97 @@ export interface Member extends MemberProfile {
  */
 export type Protocol = 'swim' | 'heartbeat' | 'hybrid';
 
+/** Every failure detector name, to validate input against. */
 export const PROTOCOLS: readonly Protocol[] = ['swim', 'heartbeat', 'hybrid'];
 
 /** Who sent a ping or indirect ping, so that the answer goes back to the right socket. */
 export interface Source {
+  /** The sender's member name. */
   readonly name: string;
+  /** The IP address to answer to, in text form. */
   readonly host: string;
+  /** The port to answer to. */
   readonly port: number;
 }
 
+/** A direct probe (memberlist's ping), answered by an ack with the same `seqNo`. */
 export interface PingMessage {
+  /** Discriminant. */
   readonly type: 'ping';
+  /** The prober's sequence number (uint32), echoed by the ack. */
   readonly seqNo: number;
   /** The target's name; '' means "whoever you are". */
   readonly node: string;
+  /** Where to answer (memberlist's Source* fields); absent: to the packet's source address. */
   readonly source?: Source;
 }
 
+/** A request to ping `target` on the sender's behalf and relay its ack (memberlist's indirect ping). */
 export interface IndirectPingMessage {
+  /** Discriminant. */
   readonly type: 'indirectPing';
   /** The requester's probe sequence number. */
   readonly seqNo: number;
+  /** The target's name. */
   readonly node: string;
+  /** The target's address. */
   readonly target: Address;
   /** Whether the requester wants a nack when the target does not answer in time. */
   readonly nack: boolean;
+  /** Where to send the relayed ack or the nack; absent: to the packet's source address. */
   readonly source?: Source;
 }
 
+/** The answer to a ping, direct or relayed by a helper. */
 export interface AckMessage {
+  /** Discriminant. */
   readonly type: 'ack';
+  /** The sequence number of the ping it answers. */
   readonly seqNo: number;
+  /** Bytes the acking node attaches (Serf: its network coordinate); absent when none. */
   readonly payload?: Uint8Array;
 }
 
+/**
+ * A helper's answer to an indirect ping that asked for one, when the target did not answer in
+ * time (Lifeguard): it tells the requester that its own path to the helper works.
+ */
 export interface NackMessage {
+  /** Discriminant. */
   readonly type: 'nack';
+  /** The requester's sequence number, from the indirect ping. */
   readonly seqNo: number;
 }
 
+/** Gossip that `from` suspects `node` at `incarnation`. */
 export interface SuspectMessage {
+  /** Discriminant. */
   readonly type: 'suspect';
+  /** The suspected member. */
   readonly node: string;
+  /** The incarnation suspected: the member refutes with a larger one. */
   readonly incarnation: number;
+  /** The member that raised the suspicion (Lifeguard counts independent confirmations). */
   readonly from: string;
 }
 
+/** A member announcing itself: a join, a refutation or a change of meta. */
 export interface AliveMessage {
+  /** Discriminant. */
   readonly type: 'alive';
+  /** The member's incarnation (uint32, compared in serial-number order: see `isNewer`). */
   readonly incarnation: number;
+  /** Who: name, address, meta and version bytes. */
   readonly profile: MemberProfile;
 }
 
+/** Gossip that `node` has failed, or has left when it says so itself. */
 export interface DeadMessage {
+  /** Discriminant. */
   readonly type: 'dead';
+  /** The member declared dead. */
   readonly node: string;
+  /** The incarnation the declaration is about. */
   readonly incarnation: number;
   /** `from === node` is a voluntary leave: the member becomes `left`. */
   readonly from: string;
@@ -117,12 +160,15 @@ export interface DeadMessage {
 
 /** Opaque application payload (Serf's layer rides here). */
 export interface UserMessage {
+  /** Discriminant. */
   readonly type: 'user';
+  /** The application's bytes, carried verbatim. */
   readonly payload: Uint8Array;
 }
 
 /** One member's line in a heartbeat table. */
 export interface HeartbeatEntry {
+  /** Who the line is about. */
   readonly profile: MemberProfile;
   /** The member's generation (its incarnation in the table): a restart starts a larger one. */
   readonly generation: number;
@@ -138,7 +184,9 @@ export interface HeartbeatEntry {
  * drop it as an unknown type.
  */
 export interface HeartbeatsMessage {
+  /** Discriminant. */
   readonly type: 'heartbeats';
+  /** The lines of the sender's table (all of them, or one part). */
   readonly entries: readonly HeartbeatEntry[];
 }
 
@@ -147,8 +195,11 @@ export interface HeartbeatsMessage {
  * 0 is the configured detector and never travels. Not a memberlist message either.
  */
 export interface ProtocolSwitchMessage {
+  /** Discriminant. */
   readonly type: 'protocolSwitch';
+  /** The detector to switch to. */
   readonly protocol: Protocol;
+  /** The switch's number: a higher epoch wins. */
   readonly epoch: number;
   /** The node that asked for the switch (breaks ties between concurrent switches). */
   readonly origin: string;
@@ -167,25 +218,39 @@ export type Message =
   | HeartbeatsMessage
   | ProtocolSwitchMessage;
 
+/** The `type` of each packet message. */
 export type MessageType = Message['type'];
 
 /** One member record in a push/pull exchange. */
 export interface PushNodeState {
+  /** Who: name, address, meta and version bytes. */
   readonly profile: MemberProfile;
+  /** The member's incarnation as the sender knows it. */
   readonly incarnation: number;
+  /** The member's status as the sender sees it. */
   readonly status: Status;
 }
 
+/**
+ * memberlist's push/pull (anti-entropy over TCP): one side's whole member list and application
+ * state; the side that accepted the stream answers with its own.
+ */
 export interface PushPullMessage {
+  /** Discriminant. */
   readonly type: 'pushPull';
+  /** Whether the exchange is part of a join rather than a periodic sync. */
   readonly join: boolean;
+  /** Every member the sender lists. */
   readonly states: readonly PushNodeState[];
   /** Application state copied verbatim (Serf's LocalState); empty when there is none. */
   readonly userState: Uint8Array;
 }
 
+/** memberlist's error answer on a stream: the peer refused or could not handle the exchange. */
 export interface StreamErrorMessage {
+  /** Discriminant. */
   readonly type: 'error';
+  /** The peer's error text. */
   readonly error: string;
 }
 
@@ -235,8 +300,11 @@ export type Input =
 /** A membership change, as the application sees it. */
 export type MemberEventType = 'join' | 'update' | 'suspect' | 'alive' | 'failed' | 'left';
 
+/** A membership change and the member's record after it. */
 export interface MemberEvent {
+  /** What changed. */
   readonly type: MemberEventType;
+  /** The member as it is after the change. */
   readonly member: Member;
   /** Local time (ms) at which the event happened. */
   readonly at: number;
@@ -264,6 +332,7 @@ export type Output =
     }
   /** Answer on a stream a peer opened, then close it. */
   | { readonly kind: 'reply'; readonly stream: StreamId; readonly message: StreamMessage }
+  /** A membership change to tell the application about. */
   | { readonly kind: 'event'; readonly event: MemberEvent }
   /** A user payload arrived. */
   | { readonly kind: 'message'; readonly payload: Uint8Array; readonly from: Address }

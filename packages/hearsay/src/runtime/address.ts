@@ -4,7 +4,8 @@ import { OptionError } from './errors.js';
 
 /**
  * Parses `host:port`, `[v6]:port` or memberlist's `name/host:port` (the name is dropped: a push/pull
- * tells who answers). A missing port means `defaultPort`.
+ * tells who answers). The host is an IP address or `localhost`; a missing port means `defaultPort`
+ * (7946, memberlist's). Throws an OptionError for anything else.
  */
 export function parseAddress(text: string, defaultPort = 7946): Address {
   const trimmed = text.trim().replace(/^[^/]*\//, '');
@@ -30,6 +31,7 @@ export function parseAddress(text: string, defaultPort = 7946): Address {
   return { host, port: portNumber };
 }
 
+/** `host:port`, with an IPv6 host in brackets (`[::1]:7946`): what `parseAddress` reads back. */
 export function formatAddress(address: Address): string {
   return isIP(address.host) === 6 && !address.host.startsWith('::ffff:') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }

@@ -382,7 +382,8 @@ export class Driver {
       else socket.end(request, () => finish(null));
     });
     if (!expectReply) return;
-    const decoder = (stream.decoder = this.#decoder(stream));
+    const decoder = this.#decoder(stream);
+    stream.decoder = decoder;
     socket.on('data', (chunk) =>
       this.#contain(
         () => {

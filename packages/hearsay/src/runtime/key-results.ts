@@ -1,4 +1,4 @@
-import { decodeSerfKeyResponse } from '../wire/index.js';
+import { decodeSerfKeyResponse, type SerfKeyResponse } from '../wire/index.js';
 
 /** The outcome of a cluster-wide key operation, as `serf keys` reports it. */
 export interface KeyOperationResult {
@@ -18,7 +18,7 @@ export interface KeyOperationResult {
 export function tallyKeyResponses(nodes: number, responses: readonly { from: string; payload: Uint8Array }[]): KeyOperationResult {
   const result: KeyOperationResult = { nodes, responses: responses.length, errors: {}, keys: {}, primaryKeys: {} };
   for (const { from, payload } of responses) {
-    let answer;
+    let answer: SerfKeyResponse;
     try {
       answer = decodeSerfKeyResponse(payload);
     } catch (error) {

@@ -4,14 +4,21 @@ export { countDrop } from '../core/index.js';
 
 /** Counters of what crossed the network, for metrics and for tests. */
 export interface TrafficStats {
+  /** UDP packets received (dropped ones included). */
   packetsIn: number;
+  /** UDP packets sent. */
   packetsOut: number;
+  /** Bytes received in UDP packets and TCP streams. */
   bytesIn: number;
+  /** Bytes sent in UDP packets and TCP streams. */
   bytesOut: number;
-  /** Messages by type, inside packets and compounds. */
+  /** Messages received by type, inside packets and compounds. */
   messagesIn: Partial<Record<MessageType, number>>;
+  /** Messages sent by type, inside packets and compounds. */
   messagesOut: Partial<Record<MessageType, number>>;
+  /** TCP streams peers opened to this node (push/pulls, TCP pings, user messages). */
   streamsIn: number;
+  /** TCP streams this node opened to peers. */
   streamsOut: number;
   /** Packets and streams thrown away, by reason (malformed, crc, decrypt, …). */
   dropped: Record<string, number>;

@@ -7,6 +7,7 @@ import type { Message, Protocol, SwimConfig } from '../core/index.js';
 export interface SimTraffic {
   /** UDP packets plus stream messages (push/pull, TCP pings) and their replies. */
   packets: number;
+  /** Bytes of those: memberlist's encoding, or summed message sizes (`SimOptions.byteCounting`). */
   bytes: number;
   /** Heartbeat tables sent: one whole table to one peer counts once, however many packets it took. */
   tables: number;
@@ -18,6 +19,7 @@ export interface SimTraffic {
   acks: number;
 }
 
+/** Traffic of nothing sent yet. */
 export function emptyTraffic(): SimTraffic {
   return { packets: 0, bytes: 0, tables: 0, tablePackets: 0, pings: 0, acks: 0 };
 }
@@ -54,12 +56,17 @@ export interface RoundLoad {
    * direct heartbeats (2N(N − 1): a ping and its ack per ordered pair).
    */
   messages: number;
+  /** Heartbeat tables sent (a whole table to one peer counts once). */
   tables: number;
+  /** Packets that carried a heartbeat table or a part of one. */
   table_packets: number;
+  /** Packets led by a ping or an indirect ping. */
   pings: number;
+  /** Packets led by an ack or a nack. */
   acks: number;
   /** All traffic, membership gossip and push/pull streams included. */
   packets: number;
+  /** Bytes of all traffic. */
   bytes: number;
 }
 

@@ -4,6 +4,7 @@ import type { MemberEvent } from '../core/index.js';
 export interface GroundTruth {
   /** Started and not crashed (a paused node is live). */
   isLive(index: number): boolean;
+  /** Whether the node is paused now (its inputs wait until it resumes). */
   isPaused(index: number): boolean;
   /** Whether the network currently lets `a` and `b` talk. */
   reachable(a: number, b: number): boolean;
@@ -14,8 +15,11 @@ export interface GroundTruth {
   recentlyRestarted(index: number): boolean;
 }
 
+/** How the cluster noticed one crash. */
 export interface CrashReport {
+  /** The crashed node. */
   name: string;
+  /** When it crashed (virtual ms). */
   at_ms: number;
   /** From the crash to the first suspicion (or failure) of it by anyone; null if never. */
   first_suspect_ms: number | null;
@@ -30,8 +34,11 @@ export interface CrashReport {
   group_size: number;
 }
 
+/** How the cluster took one graceful leave. */
 export interface LeaveReport {
+  /** The node that left. */
   name: string;
+  /** When it announced the leave (virtual ms). */
   at_ms: number;
   /** From the leave until every live node had marked it left; null if never. */
   all_left_ms: number | null;

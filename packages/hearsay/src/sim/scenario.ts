@@ -5,14 +5,19 @@ import type { SwitchReport } from './switches.js';
 
 /** A node stops processing at `atMs` for `forMs`, then resumes with its backlog (SIGSTOP/SIGCONT). */
 export interface PauseSpec {
+  /** The node (n0 … n{N−1}). */
   name: string;
+  /** When the pause starts (virtual ms). */
   atMs: number;
+  /** How long it lasts (ms). */
   forMs: number;
 }
 
 /** From `atMs` until `healAtMs` the nodes in different groups cannot reach each other. */
 export interface PartitionSpec {
+  /** When the network splits (virtual ms). */
   atMs: number;
+  /** When every partition heals (virtual ms); absent: never. */
   healAtMs?: number;
   /** Names per group; nodes listed nowhere form one more group together. */
   groups: string[][];
@@ -20,15 +25,21 @@ export interface PartitionSpec {
 
 /** The network between two nodes (both directions) differs from the default. */
 export interface LinkSpec {
+  /** The two nodes' names. */
   between: [string, string];
+  /** Probability that a UDP packet on the link is lost (0 … 1); default: the run's `loss`. */
   loss?: number;
+  /** Base one-way delay (ms); default: the run's `delayMs`. */
   delayMs?: number;
+  /** Uniform random delay added to the base, up to this (ms); default: the run's `jitterMs`. */
   jitterMs?: number;
 }
 
 /** A node announces a graceful leave at `atMs` and stops once the announcement has gone out. */
 export interface LeaveSpec {
+  /** The node that leaves. */
   name: string;
+  /** When it announces the leave (virtual ms). */
   atMs: number;
   /** How long it waits for the announcement to go out; default 5 s. */
   timeoutMs?: number;
@@ -36,45 +47,60 @@ export interface LeaveSpec {
 
 /** A crashed node starts again with the same name and address, and joins through a live node. */
 export interface RestartSpec {
+  /** The node to restart (crashed first if it is running). */
   name: string;
+  /** When it restarts (virtual ms). */
   atMs: number;
 }
 
 /** At `atMs` node `via` (default: the first running node) switches the cluster's failure detector. */
 export interface SwitchSpec {
+  /** When the switch is asked for (virtual ms). */
   atMs: number;
+  /** The detector to switch to. */
   protocol: Protocol;
+  /** The node asked to switch the cluster; default: the first running node. */
   via?: string;
 }
 
+/** A simulated scenario: the cluster, its network, and the faults to inject. */
 export interface SimOptions {
   /** Cluster size; nodes are named n0 … n{N−1}. */
   nodes: number;
+  /** Seed of every random choice of the run (network, nodes, scenario); default 1. */
   seed?: number;
   /** Virtual time to simulate (ms); default 60 s. */
   durationMs?: number;
+  /** The memberlist profile whose defaults the nodes run with; default `lan`. */
   profile?: ProfileName;
   /** Overrides of the profile's timing. */
   config?: Partial<SwimConfig>;
-  /** Probability that a UDP packet is lost, per packet. */
+  /** Probability that a UDP packet is lost, per packet (0 … 1); default 0. */
   loss?: number;
-  /** One-way delay: base + uniform jitter (ms). Defaults 1 + 1. */
+  /** Base one-way delay of every message (ms); default 1. */
   delayMs?: number;
+  /** Uniform random delay added to the base, up to this (ms); default 1. */
   jitterMs?: number;
   /**
    * `join`: n0 starts, the others join through it at random times within `joinWindowMs`.
    * `converged`: every node starts knowing every node alive (large clusters).
    */
   start?: 'join' | 'converged';
+  /** The `join` start's window (ms); default 1000. */
   joinWindowMs?: number;
   /** How many random nodes crash (or which, by name), at `crashAtMs`. */
   crash?: number | string[];
+  /** When the crashes happen (virtual ms); default a quarter of `durationMs`. */
   crashAtMs?: number;
   /** Spread the crashes: the i-th crash happens at crashAtMs + i × crashEveryMs. */
   crashEveryMs?: number;
+  /** Nodes that stop processing for a while (a GC pause, SIGSTOP). */
   pauses?: PauseSpec[];
+  /** Network splits. */
   partitions?: PartitionSpec[];
+  /** Nodes that crash and start again. */
   restarts?: RestartSpec[];
+  /** Graceful leaves. */
   leaves?: LeaveSpec[];
   /**
    * `wire` (default): count bytes by encoding every packet and stream with the real memberlist
@@ -95,14 +121,21 @@ export interface SimOptions {
   pinned?: Readonly<Record<string, readonly string[]>>;
 }
 
+/** What happened in a simulation, measured against the ground truth (`hearsay sim --json` prints it). */
 export interface SimResult {
+  /** Cluster size. */
   nodes: number;
+  /** The seed of the run. */
   seed: number;
   /** The detector every node started with (see `switches` for changes at run time). */
   protocol: Protocol;
+  /** The profile the nodes ran with. */
   profile: ProfileName;
+  /** Virtual time simulated (ms). */
   duration_ms: number;
+  /** The packet loss probability of the run. */
   loss: number;
+  /** How the cluster started (see `SimOptions.start`). */
   start: 'join' | 'converged';
   /** First time every live node listed every live node alive; null if never. */
   converged_at_ms: number | null;
@@ -110,6 +143,7 @@ export interface SimResult {
   converged_at_end: boolean;
   /** When the convergence that held at the end began (after the last fault healed); else null. */
   settled_at_ms: number | null;
+  /** One report per crash (a restart crashes first), in order. */
   crashes: CrashReport[];
   /** Graceful leaves: when every live node had marked the node left (null if never). */
   leaves: LeaveReport[];
@@ -126,6 +160,7 @@ export interface SimResult {
    * (N − 1)/(L + 1) periods on average, plus one probe interval.
    */
   expected_first_suspect_continuous_ms: number | null;
+  /** Mean over crashes of the time until every live node had marked the node failed. */
   mean_all_failed_ms: number | null;
   /**
    * Times any node marked a live, unpaused, reachable node failed (verdicts about a node that
@@ -134,11 +169,15 @@ export interface SimResult {
   false_positives: number;
   /** Times a live node listed a crashed (or departed) member alive again, or anew: what tombstones prevent. */
   resurrections: number;
+  /** Suspicions raised, summed over the nodes live at the end (their `CoreStats.suspicionsRaised`). */
   suspicions: number;
+  /** Refutations, summed over the nodes live at the end (their `CoreStats.refutations`). */
   refutations: number;
   /** Run-time switches of failure detector, and when every live node had adopted each. */
   switches: SwitchReport[];
+  /** Packets and stream messages sent, per node and per second of virtual time. */
   msgs_per_node_per_s: number;
+  /** Bytes sent, per node and per second of virtual time. */
   bytes_per_node_per_s: number;
   /** False when bytes were counted by the real encoder; true for summed message sizes. */
   bytes_are_estimates: boolean;
@@ -146,6 +185,8 @@ export interface SimResult {
   round_ms: number;
   /** Cluster-wide traffic per round, averaged over the whole run (see `RoundLoad`). */
   load_per_round: RoundLoad;
+  /** Simulator events handled. */
   events_processed: number;
+  /** Real time the run took (ms). */
   wall_ms: number;
 }

@@ -34,7 +34,9 @@ export function buildSimulation(options: SimOptions): Simulation {
   const victims = pickCrashes(sim, options.crash ?? 0);
   const crashAt = options.crashAtMs ?? sim.options.durationMs / 4;
   const every = options.crashEveryMs ?? 0;
-  victims.forEach((index, i) => sim.at(crashAt + i * every, () => sim.crash(index)));
+  victims.forEach((index, i) => {
+    sim.at(crashAt + i * every, () => sim.crash(index));
+  });
 
   for (const pause of options.pauses ?? []) {
     const index = sim.indexOf(pause.name);

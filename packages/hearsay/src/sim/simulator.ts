@@ -65,7 +65,9 @@ export function simHost(index: number): string {
  * concerns it. The same options give the same result, bit for bit.
  */
 export class Simulation implements GroundTruth {
+  /** The settings every node runs with: the profile's, with the overrides. */
   readonly config: SwimConfig;
+  /** The options with their defaults: seed 1, 60 s, no loss, 1 ms delay + up to 1 ms jitter. */
   readonly options: Required<Pick<SimOptions, 'nodes' | 'seed' | 'durationMs' | 'loss' | 'delayMs' | 'jitterMs'>>;
   readonly #events = new EventQueue<SimEvent>();
   readonly #rng: Random;
@@ -100,13 +102,17 @@ export class Simulation implements GroundTruth {
   readonly #links = new Map<number, { loss?: number; delayMs?: number; jitterMs?: number }>();
   #nextStream = 1;
   #nextRequest = 1;
+  /** Judges what the nodes believe against the ground truth: crash and leave reports, false positives, convergence. */
   readonly observer: Observer;
+  /** Follows run-time detector switches until every live node has adopted them. */
   readonly switches: SwitchTracker;
   /** Everything sent so far; copy it to measure a stretch of time (see `loadPerRound`). */
   readonly traffic: SimTraffic = emptyTraffic();
   /** Called with every membership event as it happens: which node saw what about which. */
   readonly eventListeners: ((observer: number, member: number, event: MemberEvent, now: number) => void)[] = [];
+  /** Virtual time (ms). */
   now = 0;
+  /** Events handled so far. */
   eventsProcessed = 0;
 
   constructor(options: SimOptions) {
@@ -188,6 +194,7 @@ export class Simulation implements GroundTruth {
     return this.now - this.#lastCrash[index]! <= this.#verdictLag;
   }
 
+  /** The index of the node called `name` (n0 … n{N−1}); a ConfigError for any other name. */
   indexOf(name: string): number {
     const match = /^n(\d+)$/.exec(name);
     const index = match ? Number(match[1]) : -1;
@@ -197,6 +204,7 @@ export class Simulation implements GroundTruth {
     return index;
   }
 
+  /** The core of node `index`, or null while it is not live (not started, crashed or left). */
   node(index: number): MemberNode | null {
     return this.isLive(index) ? this.#nodes[index]! : null;
   }
@@ -206,6 +214,7 @@ export class Simulation implements GroundTruth {
     return this.#detector;
   }
 
+  /** The simulation's own randomness (the nodes have theirs), seeded by `options.seed`: the network and the scenario draw from it. */
   get random(): Random {
     return this.#rng;
   }
@@ -265,6 +274,7 @@ export class Simulation implements GroundTruth {
     }
   }
 
+  /** Crashes node `index` now: it stops without a word, and the observer starts a crash report. */
   crash(index: number): void {
     const node = this.#nodes[index];
     if (!node || this.#crashed[index]) return;
@@ -330,6 +340,7 @@ export class Simulation implements GroundTruth {
     this.switches.requested(via, name, protocol, epoch, origin, this.now);
   }
 
+  /** Pauses node `index` for `forMs` from now: what reaches it waits, and is handled when it resumes. */
   pause(index: number, forMs: number): void {
     if (!this.isLive(index)) return;
     this.#pausedUntil[index] = this.now + forMs;
@@ -344,6 +355,7 @@ export class Simulation implements GroundTruth {
     });
   }
 
+  /** Ends every partition: all nodes reach each other again. */
   heal(): void {
     this.#group.fill(0);
   }
@@ -409,7 +421,10 @@ export class Simulation implements GroundTruth {
     if (!this.isLive(index)) return;
     if (this.isPaused(index)) {
       let backlog = this.#backlog.get(index);
-      if (!backlog) this.#backlog.set(index, (backlog = []));
+      if (!backlog) {
+        backlog = [];
+        this.#backlog.set(index, backlog);
+      }
       backlog.push(event);
       return;
     }
@@ -562,7 +577,6 @@ export class Simulation implements GroundTruth {
   }
 }
 
-/** A summary of a finished simulation, in the shape `hearsay sim --json` prints. */
 /** Checks the `pinned` option's names and files the lists by node index. */
 function pinnedByIndex(pinned: Readonly<Record<string, readonly string[]>>, n: number): (string[] | undefined)[] {
   const byIndex = new Array<string[] | undefined>(n);
@@ -579,6 +593,7 @@ function pinnedByIndex(pinned: Readonly<Record<string, readonly string[]>>, n: n
   return byIndex;
 }
 
+/** A summary of a finished simulation, in the shape `hearsay sim --json` prints; `wallMs` is the real time it took. */
 export function summarize(sim: Simulation, options: SimOptions, wallMs: number): SimResult {
   const { observer, config, traffic } = sim;
   const swim = sim.detector === 'swim';
@@ -632,7 +647,7 @@ export function summarize(sim: Simulation, options: SimOptions, wallMs: number):
 }
 
 /**
- * SWIM's expected time to the first suspicion of a crashed member (theory.md): 1/(1 − e^(−q))
+ * SWIM's expected time to the first suspicion of a crashed member (docs/detectors.md): 1/(1 − e^(−q))
  * protocol periods until someone probes it (e/(e−1) as q → 1, q the live fraction of the
  * group), plus one probe interval for that probe to fail (the ack deadline).
  */

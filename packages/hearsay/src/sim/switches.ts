@@ -2,7 +2,9 @@ import type { Protocol } from '../core/index.js';
 
 /** A run-time switch of failure detector, asked of one node and spread by the core's gossip. */
 export interface SwitchReport {
+  /** The detector switched to. */
   protocol: Protocol;
+  /** When the switch was asked for (virtual ms). */
   at_ms: number;
   /** The node asked to switch the cluster. */
   via: string;

@@ -95,7 +95,10 @@ function formatIPv6(bytes: Uint8Array): string {
     }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) (bestStart = i), (bestLength = j - i);
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
     i = j;
   }
   const hex = (list: number[]): string => list.map((g) => g.toString(16)).join(':');

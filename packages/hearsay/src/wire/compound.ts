@@ -3,7 +3,7 @@ import { WireType } from './messages.js';
 
 /**
  * memberlist 0.2.2 checks part lengths with the count multiplied as a uint8, so a receiver splits a
- * compound of 128+ parts wrongly (spec §3.2): never send more than this many.
+ * compound of 128+ parts wrongly (docs/wire-format.md §3.2): never send more than this many.
  */
 export const MAX_COMPOUND_PARTS = 127;
 
@@ -14,7 +14,7 @@ export function encodeCompound(parts: readonly Uint8Array[]): Uint8Array {
   }
   let size = 2 + 2 * parts.length;
   for (const part of parts) {
-    // A zero-length part panics the Serf process (spec §11).
+    // A zero-length part panics the Serf process (docs/wire-format.md §11).
     if (part.length === 0 || part.length > 0xffff) throw new RangeError(`a compound part holds 1..65535 bytes, got ${part.length}`);
     size += part.length;
   }
@@ -31,7 +31,9 @@ export function encodeCompound(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** A compound packet split into its messages. */
 export interface CompoundParts {
+  /** The encoded messages, in order, each with its type byte. */
   readonly parts: Uint8Array[];
   /** How many parts ran past the end and were dropped with every later part. */
   readonly truncated: number;

@@ -20,6 +20,7 @@ export type WireErrorReason =
 /** The only error the decoders throw; anything else a library raises is wrapped into one. */
 export class WireError extends Error {
   override readonly name = 'WireError';
+  /** What kind of bad input it was, for counting and for tests. */
   readonly reason: WireErrorReason;
 
   constructor(reason: WireErrorReason, message: string, options?: { cause?: unknown }) {

@@ -2,11 +2,12 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { WireError } from './errors.js';
 
 /*
- * memberlist's encryption (spec §6): AES-GCM with the key length choosing AES-128/192/256, blob =
+ * memberlist's encryption (docs/wire-format.md §6): AES-GCM with the key length choosing AES-128/192/256, blob =
  * version (1) | nonce (12) | ciphertext | tag (16). Version 1 encrypts the plaintext as is; the
  * legacy version 0 first PKCS#7-pads it to a multiple of 16. We always send version 1.
  */
 
+/** memberlist's encryption versions: 1 (sent), or 0 with PKCS#7 padding (still understood). */
 export type EncryptionVersion = 0 | 1;
 
 const NONCE_BYTES = 12;
@@ -30,11 +31,16 @@ export function encryptedLength(version: EncryptionVersion, plainLength: number)
 /** Bytes that encryption adds to a UDP packet (version 1), as memberlist budgets them. */
 export const ENCRYPTION_OVERHEAD = encryptedLength(1, 0);
 
+/** How a `Keyring` is made. */
 export interface KeyringOptions {
   /** Where nonces come from; random by default. Tests inject a fixed one. */
   readonly nonce?: () => Uint8Array;
 }
 
+/**
+ * memberlist's keyring: AES-GCM keys of 16, 24 or 32 bytes, at most 32 of them. The primary key
+ * encrypts; every key is tried in turn to decrypt, so that keys can be rotated without downtime.
+ */
 export class Keyring {
   readonly #keys: Uint8Array[];
   readonly #nonce: () => Uint8Array;
@@ -48,10 +54,12 @@ export class Keyring {
     this.#nonce = options.nonce ?? (() => randomBytes(NONCE_BYTES));
   }
 
+  /** Copies of the keys, the primary first. */
   get keys(): readonly Uint8Array[] {
     return this.#keys.map((key) => key.slice());
   }
 
+  /** A copy of the key that encrypts. */
   get primaryKey(): Uint8Array {
     return this.#keys[0]!.slice();
   }

@@ -1,7 +1,7 @@
 import { WireError } from './errors.js';
 
 /*
- * Go's compress/lzw with LSB bit order and 8-bit literals (spec §5), byte for byte: codes 0..255
+ * Go's compress/lzw with LSB bit order and 8-bit literals (docs/wire-format.md §5), byte for byte: codes 0..255
  * are literals, 256 CLEAR, 257 EOF; widths grow from 9 to 12 bits; the encoder starts with CLEAR
  * and resets its table (sending CLEAR) when `hi` reaches 4095. Written by hand: it is small, and
  * the output must match Go's exactly (no JS package reproduces Go's reset and width timing).
@@ -67,6 +67,7 @@ function newTable() {
   return table;
 }
 
+/** Compresses as Go's compress/lzw writer (LSB, 8-bit literals) does, byte for byte, ending with EOF. */
 export function lzwCompress(input: Uint8Array): Uint8Array {
   const out = new Sink(input.length / 2 + 16);
   let bits = 0;

@@ -15,7 +15,7 @@ import { decodeHost, encodeHost } from './address.js';
 import { WireError } from './errors.js';
 import { MsgpackWriter, asStruct, boolField, bytesField, readStruct, textField, typedStruct, uintField, uint64Field, type Struct } from './msgpack.js';
 
-/** memberlist's message type bytes (spec §1.1). */
+/** memberlist's message type bytes (docs/wire-format.md §1.1). */
 export const WireType = {
   ping: 0,
   indirectPing: 1,
@@ -142,7 +142,7 @@ function encodeHeartbeats(m: HeartbeatsMessage): Uint8Array {
 
 function decodeHeartbeats(s: Struct): HeartbeatsMessage {
   const what = 'heartbeats';
-  const list = s['Entries'];
+  const list = s.Entries;
   if (list === undefined || list === null) return { type: 'heartbeats', entries: [] };
   if (!Array.isArray(list)) throw new WireError('malformed', `${what}.Entries: expected an array`);
   const entries: HeartbeatEntry[] = [];

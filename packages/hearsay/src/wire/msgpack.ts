@@ -220,9 +220,13 @@ export function msgpackEnd(bytes: Uint8Array, offset: number): number | null {
     const b = bytes[p]!;
     pending--;
     if (b < 0x80 || b >= 0xe0) p += 1;
-    else if (b < 0x90) (pending += 2 * (b & 0x0f)), (p += 1);
-    else if (b < 0xa0) (pending += b & 0x0f), (p += 1);
-    else if (b < 0xc0) p += 1 + (b & 0x1f);
+    else if (b < 0x90) {
+      pending += 2 * (b & 0x0f);
+      p += 1;
+    } else if (b < 0xa0) {
+      pending += b & 0x0f;
+      p += 1;
+    } else if (b < 0xc0) p += 1 + (b & 0x1f);
     else if (FIXED[b] !== undefined) p += FIXED[b]!;
     else {
       // Head bytes followed by a length of 1, 2 or 4 bytes.

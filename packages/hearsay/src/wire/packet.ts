@@ -15,6 +15,7 @@ export const MAX_PACKET_BYTES = 65536;
  */
 export const MAX_DECOMPRESSED_BYTES = 2 * MAX_PACKET_BYTES;
 
+/** How `encodePacket` wraps the messages, innermost first: compound, compression, CRC, encryption. */
 export interface EncodePacketOptions {
   /** Add the CRC wrapper (only for peers with PMax ≥ 5). */
   readonly crc: boolean;
@@ -24,7 +25,9 @@ export interface EncodePacketOptions {
   readonly keyring?: Keyring;
 }
 
+/** How `decodePacket` reads a datagram. */
 export interface DecodePacketOptions {
+  /** Decrypt with these keys (each tried in turn); without a keyring the datagram is read as plaintext. */
   readonly keyring?: Keyring;
   /** Drop what does not decrypt (memberlist's GossipVerifyIncoming, default true). */
   readonly verifyIncoming?: boolean;
@@ -32,6 +35,7 @@ export interface DecodePacketOptions {
   readonly onDrop?: (error: WireError) => void;
 }
 
+/** The IEEE CRC-32 (Go's crc32.ChecksumIEEE) of `bytes`, as an unsigned 32-bit number. */
 export function crc32(bytes: Uint8Array): number {
   return CRC32.buf(bytes) >>> 0;
 }
@@ -46,7 +50,7 @@ export function wrapCrc(body: Uint8Array): Uint8Array {
 }
 
 /**
- * memberlist's UDP send pipeline (spec §3.4): one message bare or several as a compound, then LZW
+ * memberlist's UDP send pipeline (docs/wire-format.md §3.4): one message bare or several as a compound, then LZW
  * in a compress message if strictly shorter, then the CRC wrapper, then encryption.
  */
 export function encodePacket(messages: readonly Message[], options: EncodePacketOptions): Uint8Array {

@@ -16,7 +16,7 @@ import {
 import { SerfMessageType } from './serf.js';
 
 /*
- * Serf's queries (spec §9.3): a query is gossiped to every member like an event; each member
+ * Serf's queries (docs/wire-format.md §9.3): a query is gossiped to every member like an event; each member
  * that passes its filters may ack it and answer it, straight to the asker's address by UDP, and
  * may also ask up to RelayFactor other members to relay that answer. The internal `_serf_*`
  * queries (ping, conflict, key management) are answered by the Serf layer itself.
@@ -25,25 +25,34 @@ import { SerfMessageType } from './serf.js';
 /** Query flags: the asker wants acks; receivers must not gossip it further. */
 export const QueryFlag = { ack: 1, noBroadcast: 2 } as const;
 
-/** Serf's QuerySizeLimit and QueryResponseSizeLimit. */
+/** Serf's QuerySizeLimit: the largest encoded query (bytes). */
 export const MAX_QUERY_BYTES = 1024;
+/** Serf's QueryResponseSizeLimit: the largest encoded query response (bytes). */
 export const MAX_QUERY_RESPONSE_BYTES = 1024;
 
 /** A query; decoded LTimes are bigints (any uint64), encoders also take numbers. */
 export interface SerfQuery<LTime extends number | bigint = bigint> {
+  /** The query Lamport time. */
   readonly ltime: LTime;
   /** Random per query: two queries at the same LTime differ by it. */
   readonly id: number;
   /** Where answers go. */
   readonly host: string;
+  /** The port answers go to. */
   readonly port: number;
+  /** The asking member's name. */
   readonly sourceNode: string;
+  /** Every filter must pass for a member to answer; empty: everyone answers. */
   readonly filters: readonly QueryFilter[];
+  /** `QueryFlag` bits. */
   readonly flags: number;
+  /** How many other members each responder asks to relay its answer too (0 … 255). */
   readonly relayFactor: number;
   /** How long the asker waits for answers (Go's time.Duration, here in ms). */
   readonly timeoutMs: number;
+  /** The query's name (`_serf_*` for Serf's internal queries). */
   readonly name: string;
+  /** The query's payload, opaque. */
   readonly payload: Uint8Array;
 }
 
@@ -54,19 +63,29 @@ export type QueryFilter =
   /** A filter type this version does not know: Serf then does not answer, and neither do we. */
   | { readonly kind: 'unknown'; readonly type: number };
 
+/** An ack or an answer to a query; decoded LTimes are bigints, encoders also take numbers. */
 export interface SerfQueryResponse<LTime extends number | bigint = bigint> {
+  /** The LTime of the query answered. */
   readonly ltime: LTime;
+  /** The ID of the query answered. */
   readonly id: number;
+  /** The responding member's name. */
   readonly from: string;
+  /** `QueryFlag.ack` for an ack, 0 for an answer. */
   readonly flags: number;
+  /** The answer; empty for an ack. */
   readonly payload: Uint8Array;
 }
 
 /** The answer to a `_serf_*-key` query (Serf's nodeKeyResponse). */
 export interface SerfKeyResponse {
+  /** Whether the operation succeeded on the responding member. */
   readonly result: boolean;
+  /** Why it failed; empty on success. */
   readonly message: string;
+  /** The member's keys in base64 (a list-keys answer). */
   readonly keys: readonly string[];
+  /** The member's primary key in base64 (a list-keys answer). */
   readonly primaryKey: string;
 }
 
@@ -177,6 +196,7 @@ export function encodeSerfQueryResponse(response: SerfQueryResponse<number | big
   );
 }
 
+/** Reads a query response (with its type byte). Throws WireError when malformed. */
 export function decodeSerfQueryResponse(payload: Uint8Array): SerfQueryResponse {
   const what = 'serf query response';
   const s = structAfterType(payload, what, SerfMessageType.queryResponse);
@@ -200,6 +220,7 @@ export function encodeSerfRelay(to: { host: string; port: number }, destName: st
   return w.bytes(inner).finish();
 }
 
+/** Reads a relay request: where to send the inner message, and the message. Throws WireError when malformed. */
 export function decodeSerfRelay(payload: Uint8Array): { host: string; port: number; inner: Uint8Array } {
   const what = 'serf relay';
   if (payload.length === 0 || payload[0] !== SerfMessageType.relay) throw new WireError('malformed', `${what}: wrong type byte`);
@@ -217,6 +238,7 @@ export function encodeSerfKeyRequest(key: Uint8Array): Uint8Array {
   return new MsgpackWriter(48).byte(SerfMessageType.keyRequest).struct({ Key: key }).finish();
 }
 
+/** The key a `_serf_*-key` query's payload carries. Throws WireError when malformed. */
 export function decodeSerfKeyRequest(payload: Uint8Array): Uint8Array {
   const what = 'serf key request';
   const key = bytesField(structAfterType(payload, what, SerfMessageType.keyRequest), 'Key', what);
@@ -239,6 +261,7 @@ export function encodeSerfKeyResponse(response: SerfKeyResponse): Uint8Array {
   return w.finish();
 }
 
+/** Reads a key-query answer (with its type byte). Throws WireError when malformed. */
 export function decodeSerfKeyResponse(payload: Uint8Array): SerfKeyResponse {
   const what = 'serf key response';
   const s = structAfterType(payload, what, SerfMessageType.keyResponse);
@@ -257,12 +280,19 @@ export function decodeSerfKeyResponse(payload: Uint8Array): SerfKeyResponse {
 /** Serf's member status numbers, as a conflict response carries them. */
 const SERF_STATUS = { alive: 1, left: 3, failed: 4 } as const;
 
+/** The member a `_serf_conflict` answer describes: who the responder believes holds a contested name. */
 export interface SerfConflictMember {
+  /** The member's name. */
   readonly name: string;
+  /** Its address, in text form. */
   readonly host: string;
+  /** Its gossip port. */
   readonly port: number;
+  /** Its Serf tags. */
   readonly tags: Readonly<Record<string, string>>;
+  /** Its status as the responder sees it. */
   readonly status: 'alive' | 'left' | 'failed';
+  /** memberlist's six version bytes: [PMin, PMax, PCur, DMin, DMax, DCur]. */
   readonly vsn: Uint8Array;
 }
 

@@ -2,7 +2,7 @@ import { WireError } from './errors.js';
 import { MsgpackWriter, asStruct, boolField, bytesField, fromUtf8, readObject, textField, uint64BigIntField, type Struct } from './msgpack.js';
 
 /*
- * The parts of Serf 0.9.4's layer a foreign node needs (spec §9): tags in Meta, the join and leave
+ * The parts of Serf 0.9.4's layer a foreign node needs (docs/wire-format.md §9): tags in Meta, the join and leave
  * intents it piggybacks as memberlist user messages, and the LTime in its push/pull user state.
  * Lamport times are Go uint64s: decoded exactly as bigints, since a peer may send any of them.
  */
@@ -52,14 +52,21 @@ export function decodeTags(meta: Uint8Array): Record<string, string> {
   return tags;
 }
 
+/** Serf's leave intent: a member says it is leaving. */
 export interface SerfLeave {
+  /** The member Lamport time of the intent. */
   readonly ltime: number | bigint;
+  /** The member leaving. */
   readonly node: string;
+  /** Whether to forget the member at once (`serf force-leave -prune`) rather than keep it as left. */
   readonly prune: boolean;
 }
 
+/** Serf's join intent: a member announces its (re)join. */
 export interface SerfJoin {
+  /** The member Lamport time of the intent. */
   readonly ltime: number | bigint;
+  /** The member joining. */
   readonly node: string;
 }
 
@@ -73,9 +80,13 @@ export function encodeSerfJoin(join: SerfJoin): Uint8Array {
   return new MsgpackWriter().byte(SerfMessageType.join).struct({ LTime: join.ltime, Node: join.node }).finish();
 }
 
+/** A Serf user event (`serf event NAME PAYLOAD`). */
 export interface SerfUserEvent {
+  /** The event Lamport time. */
   readonly ltime: number | bigint;
+  /** The event's name. */
   readonly name: string;
+  /** The event's payload, opaque. */
   readonly payload: Uint8Array;
   /** Coalesce: Serf may deliver only the newest event of a name. */
   readonly coalesce: boolean;
@@ -89,6 +100,7 @@ export function encodeSerfUserEvent(event: SerfUserEvent): Uint8Array {
     .finish();
 }
 
+/** A memberlist user payload read as Serf: an intent, a user event, or another Serf type by number. */
 export type SerfMessage =
   | { readonly type: 'leave'; readonly ltime: bigint; readonly node: string; readonly prune: boolean }
   | { readonly type: 'join'; readonly ltime: bigint; readonly node: string }
@@ -123,14 +135,19 @@ export function decodeSerfMessage(payload: Uint8Array): SerfMessage {
 
 /** The events Serf remembers for one event LTime (one slot of its event buffer). Encoders also take number LTimes. */
 export interface SerfEventSlot<LTime extends number | bigint = bigint> {
+  /** The event Lamport time of the slot. */
   readonly ltime: LTime;
+  /** The events at that time: name and payload. */
   readonly events: readonly { readonly name: string; readonly payload: Uint8Array }[];
 }
 
+/** The clocks and recent events of Serf's push/pull user state. Decoded LTimes are bigints; encoders also take numbers. */
 export interface SerfUserState<LTime extends number | bigint = bigint> {
   /** The member Lamport clock: a leave intent must carry a larger one to be believed. */
   readonly ltime: LTime;
+  /** The user-event Lamport clock. */
   readonly eventLTime: LTime;
+  /** The query Lamport clock. */
   readonly queryLTime: LTime;
   /** Recent user events: Serf replays them from every push/pull, so that a missed event arrives late rather than never. */
   readonly events: readonly SerfEventSlot<LTime>[];

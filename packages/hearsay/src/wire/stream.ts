@@ -6,17 +6,19 @@ import { WireType, checkIncarnation, decodeAck, decodePing, decodeProfile, encod
 import { MsgpackWriter, boolField, intField, readStruct, readU32, textField, typedStruct, uintField, type Struct } from './msgpack.js';
 
 /*
- * TCP streams (spec §4): [0a | u32 len | AES-GCM blob] ⊃ [09 | {Algo, Buf}] ⊃ [type | body], one
+ * TCP streams (docs/wire-format.md §4): [0a | u32 len | AES-GCM blob] ⊃ [09 | {Algo, Buf}] ⊃ [type | body], one
  * exchange per connection. There is no framing on plain streams and Go never half-closes, so the
  * decoder parses incrementally and knows a message is complete without waiting for EOF.
  */
 
 /** A TCP user message: `08 | {UserMsgLen} | raw bytes`. The core's StreamMessage union lacks it. */
 export type StreamUserMessage = UserMessage;
+/** Every message a memberlist TCP stream carries: the core's stream messages plus user messages. */
 export type WireStreamMessage = StreamMessage | StreamUserMessage;
 
 /** memberlist's maxPushStateBytes; also our cap on user state, user messages and decompression. */
 export const MAX_STREAM_BYTES = 20 * 1024 * 1024;
+/** Default cap on the members one push/pull may list (`StreamDecoderOptions.maxNodes`). */
 export const MAX_PUSH_NODES = 1_000_000;
 /**
  * What one decoded push/pull record costs in memory (objects, strings, two small byte arrays),
@@ -38,12 +40,15 @@ const RATIO_FLOOR_BYTES = 1024 * 1024;
 const STATE_CODES: Record<Status, number> = { alive: 0, suspect: 1, failed: 2, left: 3 };
 const STATUSES: readonly Status[] = ['alive', 'suspect', 'failed', 'left'];
 
+/** How `encodeStream` wraps a message. */
 export interface EncodeStreamOptions {
   /** Wrap in a compress message. Go always does on streams when compression is on. */
   readonly compress: boolean;
+  /** Encrypt with the primary key, in an encrypt frame whose 5-byte header is the GCM additional data. */
   readonly keyring?: Keyring;
 }
 
+/** One stream message as memberlist writes it: the body, then compression, then encryption, as `options` ask. */
 export function encodeStream(message: WireStreamMessage, options: EncodeStreamOptions): Uint8Array {
   let buf = encodeStreamBody(message);
   if (options.compress) buf = compressMessage(buf);
@@ -83,14 +88,15 @@ function encodePushPull(m: PushPullMessage): Uint8Array {
   return w.bytes(m.userState).finish();
 }
 
+/** What a `StreamDecoder` accepts, and how much memory it may hold. */
 export interface StreamDecoderOptions {
   /** Streams must then be encrypted, unless verifyIncoming is false. */
   readonly keyring?: Keyring;
   /** memberlist's GossipVerifyIncoming (default true): refuse plaintext when a keyring is set. */
   readonly verifyIncoming?: boolean;
-  /** Cap on a push/pull's Nodes count. */
+  /** Cap on a push/pull's Nodes count; default `MAX_PUSH_NODES`. */
   readonly maxNodes?: number;
-  /** Cap on an encrypted frame, decompressed output, user state, a user message, a pending object. */
+  /** Cap on an encrypted frame, decompressed output, user state, a user message, a pending object; default `MAX_STREAM_BYTES`. */
   readonly maxBytes?: number;
   /**
    * How many bytes this decoder may hold in all (see `held`), when it shares a budget with other
@@ -239,9 +245,13 @@ class ObjectScanner {
       let next: number;
       let items = 0;
       if (b < 0x80 || b >= 0xe0) next = p + 1;
-      else if (b < 0x90) (items = 2 * (b & 0x0f)), (next = p + 1);
-      else if (b < 0xa0) (items = b & 0x0f), (next = p + 1);
-      else if (b < 0xc0) next = p + 1 + (b & 0x1f);
+      else if (b < 0x90) {
+        items = 2 * (b & 0x0f);
+        next = p + 1;
+      } else if (b < 0xa0) {
+        items = b & 0x0f;
+        next = p + 1;
+      } else if (b < 0xc0) next = p + 1 + (b & 0x1f);
       else if (FIXED_SIZES[b] !== undefined) next = p + FIXED_SIZES[b]!;
       else {
         if (b === 0xc1) throw new WireError('malformed', 'msgpack: reserved byte 0xc1');
@@ -313,6 +323,7 @@ export class StreamDecoder {
     return this.#plain?.type ?? null;
   }
 
+  /** Adds bytes as they arrive; an error (too many bytes held) is kept and thrown by the next `next()`. */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0 || this.#failed) return;
     try {
@@ -323,6 +334,7 @@ export class StreamDecoder {
     }
   }
 
+  /** The next complete message, or null until more bytes arrive; throws WireError on bad input, then on every later call. */
   next(): WireStreamMessage | null {
     if (this.#failed) throw this.#failed;
     try {

@@ -3,7 +3,7 @@ import { parseDuration } from '../parse.js';
 import { CommandFailure, failing } from './failure.js';
 import { launchNode, startFailure, stopStarted, waitReady } from './launch.js';
 import { nextFreePort } from './ports.js';
-import { findNode, hearsayHome, HOST, HTTP_OFFSET, nextNodeName, requireState, writeState } from './state.js';
+import { findNode, hearsayHome, HOST, HTTP_OFFSET, nextNodeName, type NodeRecord, requireState, writeState } from './state.js';
 import { isLive } from './views.js';
 
 export function addCommand(): Command {
@@ -18,7 +18,7 @@ async function add(flags: { peer?: string; wait: number }): Promise<void> {
   const home = hearsayHome();
   const state = requireState(home);
   const live = state.nodes.filter(isLive);
-  let peer;
+  let peer: NodeRecord;
   if (flags.peer !== undefined) {
     peer = findNode(state, flags.peer);
     if (!live.includes(peer)) {

@@ -27,7 +27,9 @@ async function down(flags: { grace: number; keepLogs?: boolean }): Promise<void>
     return;
   }
   const outcomes = await Promise.all(state.nodes.map((node) => stopAgent(node.pid, node.name, flags.grace)));
-  state.nodes.forEach((node, i) => process.stdout.write(`${node.name} (pid ${node.pid}) ${SAY[outcomes[i]!]}\n`));
+  state.nodes.forEach((node, i) => {
+    process.stdout.write(`${node.name} (pid ${node.pid}) ${SAY[outcomes[i]!]}\n`);
+  });
   const stuck = state.nodes.filter((_, i) => outcomes[i] === 'still running');
   if (stuck.length > 0) {
     throw new CommandFailure(`could not stop ${stuck.map((n) => `${n.name} (pid ${n.pid})`).join(', ')}; the state in ${home} is kept`);

@@ -6,6 +6,9 @@ export interface ServerEvent {
   data: string;
 }
 
+/** Where a line ends in an event stream: CRLF, CR or LF. */
+const LINE_END = /\r\n|\r|\n/;
+
 /**
  * Splits a Server-Sent Events stream into events. Feed it text as it arrives; it returns the
  * events completed by that text (an event ends at a blank line).
@@ -18,8 +21,7 @@ export class EventStreamParser {
   push(text: string): ServerEvent[] {
     this.buffer += text;
     const events: ServerEvent[] = [];
-    let newline: number;
-    while ((newline = this.buffer.search(/\r\n|\r|\n/)) >= 0) {
+    for (let newline = this.buffer.search(LINE_END); newline >= 0; newline = this.buffer.search(LINE_END)) {
       const line = this.buffer.slice(0, newline);
       const width = this.buffer.startsWith('\r\n', newline) ? 2 : 1;
       // A lone \r at the end may be the first half of \r\n: wait for more.

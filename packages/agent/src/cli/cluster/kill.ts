@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { CommandFailure, failing } from './failure.js';
 import { killAgent } from './spawn.js';
-import { findNode, hearsayHome, requireState, writeState } from './state.js';
+import { findNode, hearsayHome, type NodeRecord, requireState, writeState } from './state.js';
 import { isLive } from './views.js';
 
 export function killCommand(): Command {
@@ -14,7 +14,7 @@ export function killCommand(): Command {
 async function kill(flags: { node?: string }): Promise<void> {
   const home = hearsayHome();
   const state = requireState(home);
-  let node;
+  let node: NodeRecord;
   if (flags.node !== undefined) {
     node = findNode(state, flags.node);
     if (node.down) throw new CommandFailure(`${node.name} is already down (killed at ${node.down_at ?? 'an earlier time'})`);

@@ -8,10 +8,10 @@ export function fitLine(line: string, width: number): string {
   let out = '';
   let visible = 0;
   for (let i = 0; i < line.length && visible < width; ) {
-    const escape = /^\x1b\[[0-9;?]*[A-Za-z]/.exec(line.slice(i));
-    if (escape) {
-      out += escape[0];
-      i += escape[0].length;
+    const sequence = /^\x1b\[[0-9;?]*[A-Za-z]/.exec(line.slice(i));
+    if (sequence) {
+      out += sequence[0];
+      i += sequence[0].length;
     } else {
       out += line[i];
       visible++;

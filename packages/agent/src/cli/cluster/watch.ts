@@ -120,7 +120,7 @@ async function watch(flags: WatchFlags): Promise<void> {
       const views = await fetchViews(state.nodes, Math.max(flags.interval, 1_000));
       if (stopped) break;
       const now = Date.now();
-      views.forEach((view) => feed.polled(view.node, view.up ? view.members : null, now));
+      for (const view of views) feed.polled(view.node, view.up ? view.members : null, now);
       feed.follow(state.nodes.filter((_, i) => views[i]!.up));
       screen.draw(renderMatrix({ views, events: feed.events, now, intervalMs: flags.interval, eventLines: flags.events }));
       const rest = flags.interval - (Date.now() - started);
