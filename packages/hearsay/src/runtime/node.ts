@@ -18,6 +18,7 @@ import {
   type Protocol,
   type Status,
   type SwimConfig,
+  startingIncarnation,
 } from '../core/index.js';
 import { CoordinateClient, DEFAULT_COORDINATE_CONFIG, distanceBetween, type Coordinate } from '../core/coordinate.js';
 import { decodeCoordinatePayload, decodeTags, encodeCoordinatePayload, encodeSerfKeyRequest, encodeTags, Keyring, MAX_QUERY_BYTES } from '../wire/index.js';
@@ -637,7 +638,8 @@ export async function createNode(options: NodeOptions = {}): Promise<HearsayNode
     config,
     random: createRandom(randomInt(2 ** 31)),
     now: Date.now(),
-    incarnation: startingIncarnation(),
+    // Unix seconds grow across restarts without saved state (core/restart.ts).
+    incarnation: startingIncarnation(Date.now() / 1000),
     detector,
     pinned,
   });
@@ -686,17 +688,6 @@ function checkOptions(options: unknown): void {
     const [fits, want] = OPTION_SHAPES[key as keyof NodeOptions];
     if (value !== undefined && !fits(value)) throw new OptionError(`option "${key}" must be ${want}, not ${quoted(value)}`);
   }
-}
-
-/**
- * Seconds since the Unix epoch. With heartbeat detection the incarnation is the node's
- * generation, and peers hold a failed generation dead until its tombstone expires: a restarted
- * node must start above every incarnation it had before. Seconds grow across restarts without
- * any saved state and fit memberlist's uint32 until 2106; only a restart within the same
- * second as the previous start (or after more refutations than seconds since) is not larger.
- */
-function startingIncarnation(): number {
-  return Math.floor(Date.now() / 1000);
 }
 
 function checkProtocol(protocol: unknown): Protocol {

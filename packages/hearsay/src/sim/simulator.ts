@@ -21,6 +21,7 @@ import {
   type Random,
   type StreamMessage,
   type SwimConfig,
+  startingIncarnation,
 } from '../core/index.js';
 import { encodePacket, encodeStream } from '../wire/index.js';
 import { EventQueue } from './event-queue.js';
@@ -231,10 +232,10 @@ export class Simulation implements GroundTruth {
     if (this.isLive(index)) return;
     this.#crashed[index] = 0;
     this.#generation[index]!++;
-    // Heartbeat modes: a restart starts a larger generation (virtual ms + 1, and always above the
-    // last one), so that tombstones of the previous run do not hold it dead. A SWIM-only run
-    // keeps memberlist's behaviour: start at 1 and refute.
-    const incarnation = this.#heartbeatsUsed && this.#generation[index]! > 1 ? Math.max(Math.floor(this.now) + 1, this.#incarnation[index]! + 1) : 1;
+    // Heartbeat modes: a restart outbids the tombstones of its previous run (the clock is virtual
+    // milliseconds, + 1 so that a restart at 0 is not 0). A SWIM-only run keeps memberlist's
+    // behaviour: start at 1 and refute.
+    const incarnation = this.#heartbeatsUsed && this.#generation[index]! > 1 ? startingIncarnation(this.now + 1, this.#incarnation[index]!) : 1;
     this.#incarnation[index] = incarnation;
     const node = new MemberNode({
       incarnation,
