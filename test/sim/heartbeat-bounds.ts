@@ -1,21 +1,9 @@
 /** Derived detection bounds of the heartbeat detectors, shared by the simulator tests. */
 import type { Protocol, SwimConfig } from '../../packages/hearsay/src/core/index.js';
+import { heartbeatDetectionBoundMs } from '../../packages/hearsay/src/sim/index.js';
 
 /** The simulator's default one-way delay plus its largest jitter (1 ms + up to 1 ms). */
 export const MAX_DELAY_MS = 2;
-
-/**
- * The spread of a crashed node's last heartbeat. Every live node pushes its table to M random
- * members each period, so the highest heartbeat value is spread like a rumour by push gossip:
- * log_{M+1}(N) rounds to reach most nodes plus ln(N)/M rounds to mop up the last ones (Pittel's
- * push bound, with fanout M); we round each up, double the total against 5% loss and unlucky
- * draws, and add one period for the phase offset between senders.
- */
-export function spreadBoundMs(c: SwimConfig, nodes: number): number {
-  const m = c.heartbeatFanout;
-  const rounds = Math.ceil(Math.log(nodes) / Math.log(m + 1)) + Math.ceil(Math.log(nodes) / m);
-  return (2 * rounds + 1) * c.heartbeatIntervalMs;
-}
 
 /**
  * The latest, after a crash, at which every live node has marked the crashed member failed.
@@ -29,10 +17,10 @@ export function spreadBoundMs(c: SwimConfig, nodes: number): number {
  *   member, and answered every ping, until it crashed; nothing else speaks for it. The last sign
  *   of life is therefore sent by the crash and arrives within one network delay.
  * - gossip (heartbeat, or hybrid above its threshold): the last sign of life is the last rise of
- *   its heartbeat, which arrives by the end of the spread of its last value (`spreadBoundMs`);
- *   a node that never receives that value saw its last rise earlier still.
+ *   its heartbeat, which arrives by the end of the spread of its last value
+ *   (`heartbeatDetectionBoundMs`).
  */
 export function detectionBoundMs(c: SwimConfig, protocol: Protocol, nodes: number): number {
   const allToAll = protocol === 'hybrid' && nodes <= c.hybridThreshold;
-  return c.failAfterMs + (allToAll ? MAX_DELAY_MS : spreadBoundMs(c, nodes));
+  return allToAll ? c.failAfterMs + MAX_DELAY_MS : heartbeatDetectionBoundMs(c, nodes);
 }

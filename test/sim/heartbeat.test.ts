@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../packages/hearsay/src/core/index.js';
-import { buildSimulation, loadPerRound, simulate } from '../../packages/hearsay/src/sim/index.js';
-import { spreadBoundMs } from './heartbeat-bounds.js';
+import { buildSimulation, heartbeatDetectionBoundMs, heartbeatSpreadBoundMs, loadPerRound, simulate } from '../../packages/hearsay/src/sim/index.js';
 
 const N = 30;
 const config = resolveConfig('lan');
@@ -28,9 +27,9 @@ describe('simulated heartbeat detectors', () => {
     [0.05, 13, 'converged'],
     [0.05, 14, 'join'],
   ] as const)('at N = 30, loss %s (seed %s, %s): every crash is detected by all within failAfter + spread', (loss, seed, start) => {
-    const bound = config.failAfterMs + spreadBoundMs(config, N);
+    const bound = heartbeatDetectionBoundMs(config, N);
     // N = 30, M = 3: ⌈log4 30⌉ + ⌈ln 30 / 3⌉ = 3 + 2 = 5 rounds → (2 × 5 + 1) × 1 s = 11 s.
-    expect(spreadBoundMs(config, N)).toBe(11_000);
+    expect(heartbeatSpreadBoundMs(config, N)).toBe(11_000);
     const result = simulate({
       nodes: N,
       seed,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { minSuspicionTimeout, resolveConfig, type SwimConfig } from '../../packages/hearsay/src/core/index.js';
-import { buildSimulation, type SimOptions, type Simulation } from '../../packages/hearsay/src/sim/index.js';
+import { buildSimulation, maxSuspicionTimeoutMs, type SimOptions, type Simulation } from '../../packages/hearsay/src/sim/index.js';
 
 const lan = resolveConfig('lan');
 
@@ -14,8 +14,7 @@ const lan = resolveConfig('lan');
  */
 function detectionBoundMs(config: SwimConfig, nodes: number): number {
   const period = config.probeIntervalMs * config.awarenessMaxMultiplier;
-  const maxSuspicion = config.suspicionMaxTimeoutMult * minSuspicionTimeout(config.suspicionMult, nodes, config.probeIntervalMs);
-  return (2 * (nodes - 1) + 1) * period + maxSuspicion;
+  return (2 * (nodes - 1) + 1) * period + maxSuspicionTimeoutMs(config, nodes);
 }
 
 /** Runs until every crash is known everywhere or `limit`, a second of virtual time at a step. */

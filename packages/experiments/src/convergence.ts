@@ -1,7 +1,7 @@
-import { minSuspicionTimeout, PROFILES } from 'hearsay/core';
+import { PROFILES } from 'hearsay/core';
 import { heartbeatCost, seedsFor, swimCost } from './grid.js';
 import { chart, type Point } from './plot.js';
-import { E_OVER_E_MINUS_1, fitLine, mean, roundsToAll, roundsToHalf } from './theory.js';
+import { fitLine, mean, roundsToAll, roundsToHalf, swimFirstVerdictMs } from './theory.js';
 import { distinct, fmt, groupBy, markdownTable, num, numbers } from './table.js';
 import type { Experiment, Row, RunSettings, SpreadParams, Task } from './types.js';
 
@@ -300,5 +300,5 @@ export const convergence: Experiment = {
 function verdictMs(row: Row): number {
   if (row.protocol === 'heartbeat') return num(row, 'fail_after_ms')! - num(row, 'period_ms')! / 2;
   const n = num(row, 'nodes')!;
-  return (E_OVER_E_MINUS_1 + 1) * LAN.probeIntervalMs + minSuspicionTimeout(LAN.suspicionMult, n, LAN.probeIntervalMs);
+  return swimFirstVerdictMs(LAN, n, n);
 }

@@ -1,7 +1,7 @@
-import { minSuspicionTimeout, PROFILES } from 'hearsay/core';
+import { PROFILES } from 'hearsay/core';
 import { heartbeatCost, seedsFor, swimCost } from './grid.js';
 import { chart, type Point } from './plot.js';
-import { E_OVER_E_MINUS_1, mean, roundsToAll, standardError } from './theory.js';
+import { mean, roundRobinFirstSuspicionMs, roundsToAll, standardError, swimFirstSuspicionMs, swimFirstVerdictMs } from './theory.js';
 import { distinct, fmt, groupBy, markdownTable, num, numbers } from './table.js';
 import type { DetectionParams, Experiment, Row, RunSettings, Task } from './types.js';
 
@@ -52,10 +52,10 @@ function tasks(settings: RunSettings): Task[] {
   return out;
 }
 
-/** SWIM's reference: e/(e−1) periods to the first probe, plus one interval for it to fail. */
-const swimExpectedFirstMs = (E_OVER_E_MINUS_1 + 1) * LAN.probeIntervalMs;
+/** SWIM's reference: e/(e−1) periods to the first probe (all live, q = 1), plus one interval for it to fail. */
+const swimExpectedFirstMs = swimFirstSuspicionMs(LAN, 1, 1);
 /** The continuous-time version (README): (N−1)/(L+1) ≈ 1 period, plus one interval. */
-const roundRobinFirstMs = (nodes: number) => ((nodes - 1) / (nodes - 1 + 1)) * LAN.probeIntervalMs + LAN.probeIntervalMs;
+const roundRobinFirstMs = (nodes: number) => roundRobinFirstSuspicionMs(LAN, nodes, nodes - 1);
 /**
  * Sizes whose mean first suspicion lies more than two standard errors from the continuous-time
  * expectation, with their slowest crashes: what the model does not explain.
@@ -81,7 +81,7 @@ function offModel(swim: Row[]): string {
 }
 
 /** SWIM's first failed verdict cannot come before the first suspicion plus the minimum timeout. */
-const swimMinAllFailedMs = (nodes: number) => swimExpectedFirstMs + minSuspicionTimeout(LAN.suspicionMult, nodes, LAN.probeIntervalMs);
+const swimMinAllFailedMs = (nodes: number) => swimFirstVerdictMs(LAN, nodes, nodes);
 /** Heartbeat: failAfter after the last heartbeat reached the last node, which left X/2 before the crash on average. */
 const heartbeatAllFailedMs = (nodes: number) => LAN.failAfterMs + LAN.heartbeatIntervalMs * (roundsToAll(nodes, LAN.heartbeatFanout) - 0.5);
 

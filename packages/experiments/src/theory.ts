@@ -2,6 +2,9 @@
  * The reference numbers of docs/detectors.md, as functions to draw beside measurements.
  */
 
+// SWIM's detection expectations live with the simulator, whose run summary reports them too.
+export { roundRobinFirstSuspicionMs, swimFirstSuspicionMs, swimFirstVerdictMs } from 'hearsay/sim';
+
 /**
  * Epidemic dissemination, the logistic model of docs/detectors.md: after r rounds of fan-out f the
  * informed fraction is 1 / (1 + (N + 1)·e^(−f·r)). Rounds until half the nodes know: ln(N + 1)/f.
@@ -17,14 +20,6 @@ export function roundsToHalf(nodes: number, fanout: number): number {
 export function roundsToAll(nodes: number, fanout: number): number {
   return Math.log(2 * nodes * (nodes + 1)) / fanout;
 }
-
-/** SWIM: expected protocol periods until a failed member is first probed, 1/(1 − e^(−q)) (e/(e−1) at q = 1). */
-export function swimPeriodsToFirstProbe(liveFraction = 1): number {
-  return 1 / (1 - Math.exp(-liveFraction));
-}
-
-/** e/(e − 1) ≈ 1.582. */
-export const E_OVER_E_MINUS_1 = swimPeriodsToFirstProbe(1);
 
 /** Least-squares fit y = a + b·x; null with fewer than two distinct x. */
 export function fitLine(points: readonly { x: number; y: number }[]): { intercept: number; slope: number; r2: number } | null {

@@ -1,6 +1,18 @@
 /** The simulated driver: the real core on a virtual clock and a modelled network. */
 export { simulate, buildSimulation } from './simulate.js';
-export { Simulation, summarize, swimFirstSuspicionMs, roundRobinFirstSuspicionMs, simHost } from './simulator.js';
+export { Simulation } from './simulator.js';
+export { simHost } from './network.js';
+export { summarize } from './summary.js';
+export {
+  swimPeriodsToFirstProbe,
+  swimFirstSuspicionMs,
+  roundRobinFirstSuspicionMs,
+  swimFirstVerdictMs,
+  maxSuspicionTimeoutMs,
+  heartbeatSpreadBoundMs,
+  heartbeatDetectionBoundMs,
+  longestVerdictMs,
+} from './bounds.js';
 export type { SimOptions, SimResult, PauseSpec, PartitionSpec, RestartSpec, LeaveSpec, LinkSpec, SwitchSpec } from './scenario.js';
 export type { CrashReport, LeaveReport } from './observer.js';
 export type { SwitchReport } from './switches.js';

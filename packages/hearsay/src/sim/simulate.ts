@@ -1,6 +1,7 @@
 import { ConfigError } from '../core/index.js';
 import type { SimOptions, SimResult } from './scenario.js';
-import { Simulation, summarize } from './simulator.js';
+import { Simulation } from './simulator.js';
+import { summarize } from './summary.js';
 
 /**
  * Runs one simulated scenario to the end and reports what happened, measured against the

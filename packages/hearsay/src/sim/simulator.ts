@@ -4,60 +4,28 @@ import {
   DEFAULT_VSN,
   deriveSeed,
   MemberNode,
-  memberlistSize,
-  minSuspicionTimeout,
-  compoundOverhead,
   PROTOCOLS,
   Registry,
   resolveConfig,
-  streamSize,
-  type Address,
   type Input,
   type MemberProfile,
   type MemberEvent,
-  type Message,
   type Output,
   type Protocol,
   type Random,
-  type StreamMessage,
   type SwimConfig,
   startingIncarnation,
 } from '../core/index.js';
-import { encodePacket, encodeStream } from '../wire/index.js';
+import { longestVerdictMs } from './bounds.js';
 import { EventQueue } from './event-queue.js';
-import { countPacket, emptyTraffic, loadPerRound, roundMs, type SimTraffic } from './load.js';
+import type { SimTraffic } from './load.js';
+import { Network, SIM_PORT, simHost, type LinkSettings, type SimEvent } from './network.js';
 import { Observer, type GroundTruth } from './observer.js';
-import type { SimOptions, SimResult } from './scenario.js';
+import type { SimOptions } from './scenario.js';
 import { SwitchTracker } from './switches.js';
 
-const SIM_PORT = 7946;
 /** Serf's empty tags (0xFF + an empty msgpack map). */
 const EMPTY_META = Uint8Array.of(0xff, 0x80);
-
-type SimEvent =
-  | { at: number; kind: 'tick'; node: number; generation: number }
-  | { at: number; kind: 'packet'; node: number; from: Address; messages: readonly Message[] }
-  | { at: number; kind: 'streamOpen'; node: number; stream: number }
-  | { at: number; kind: 'streamReply'; stream: number; message: StreamMessage }
-  | { at: number; kind: 'streamEnd'; stream: number; reason: string }
-  | { at: number; kind: 'action'; run: () => void };
-
-/** A stream exchange in flight between two simulated nodes. */
-interface SimStream {
-  readonly initiator: number;
-  readonly generation: number;
-  /** The initiator's own id for it. */
-  readonly localId: number;
-  readonly target: number;
-  readonly message: StreamMessage;
-  readonly from: Address;
-  done: boolean;
-}
-
-/** The host of the i-th simulated node: 10.x.y.z, unique up to 16 million nodes. */
-export function simHost(index: number): string {
-  return `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`;
-}
 
 /**
  * A deterministic discrete-event simulation: many instances of the real protocol core on a
@@ -74,9 +42,7 @@ export class Simulation implements GroundTruth {
   readonly #rng: Random;
   readonly #registry = new Registry();
   readonly #profiles: MemberProfile[];
-  /** Each node's address, shared by every packet it sends (addresses are immutable). */
-  readonly #addresses: Address[];
-  readonly #byHost = new Map<string, number>();
+  readonly #network: Network;
   readonly #nodes: (MemberNode | null)[];
   readonly #generation: Int32Array;
   readonly #scheduledTick: Float64Array;
@@ -90,25 +56,17 @@ export class Simulation implements GroundTruth {
   readonly #pinned: (string[] | undefined)[];
   /** Whether heartbeats judge, or have judged, in this run: restarts must then outbid tombstones. */
   #heartbeatsUsed: boolean;
-  /**
-   * The longest a verdict about a crashed run can take (for any detector used in this run), so
-   * that one reaching a node restarted since is not counted as a false positive.
-   */
+  /** The longest a verdict about a crashed run can take (any detector used so far): one reaching a node restarted since is no false positive. */
   #verdictLag: number;
   readonly #pausedUntil: Float64Array;
   readonly #backlog = new Map<number, SimEvent[]>();
-  readonly #group: Int32Array;
-  readonly #streams = new Map<number, SimStream>();
-  readonly #wireBytes: boolean;
-  readonly #links = new Map<number, { loss?: number; delayMs?: number; jitterMs?: number }>();
-  #nextStream = 1;
   #nextRequest = 1;
   /** Judges what the nodes believe against the ground truth: crash and leave reports, false positives, convergence. */
   readonly observer: Observer;
   /** Follows run-time detector switches until every live node has adopted them. */
   readonly switches: SwitchTracker;
   /** Everything sent so far; copy it to measure a stretch of time (see `loadPerRound`). */
-  readonly traffic: SimTraffic = emptyTraffic();
+  readonly traffic: SimTraffic;
   /** Called with every membership event as it happens: which node saw what about which. */
   readonly eventListeners: ((observer: number, member: number, event: MemberEvent, now: number) => void)[] = [];
   /** Virtual time (ms). */
@@ -131,14 +89,12 @@ export class Simulation implements GroundTruth {
       jitterMs: options.jitterMs ?? 1,
     };
     this.#rng = createRandom(this.options.seed);
-    this.#wireBytes = (options.byteCounting ?? 'wire') === 'wire';
+    this.#network = new Network({ ...this.options, wireBytes: (options.byteCounting ?? 'wire') === 'wire' }, this, this.#events, this.#rng);
+    this.traffic = this.#network.traffic;
     this.#profiles = [];
-    this.#addresses = [];
     for (let i = 0; i < n; i++) {
       const profile: MemberProfile = { name: `n${i}`, host: simHost(i), port: SIM_PORT, meta: EMPTY_META, vsn: DEFAULT_VSN };
       this.#profiles.push(profile);
-      this.#addresses.push({ host: profile.host, port: profile.port });
-      this.#byHost.set(profile.host, i);
       this.#registry.nameId(profile.name);
     }
     this.#nodes = new Array<MemberNode | null>(n).fill(null);
@@ -153,28 +109,10 @@ export class Simulation implements GroundTruth {
       throw new ConfigError(`detector must be one of ${PROTOCOLS.join(', ')}, got "${String(this.#detector)}"`);
     }
     this.#heartbeatsUsed = this.#detector !== 'swim';
-    this.#verdictLag = this.#verdictLagOf(this.#detector);
+    this.#verdictLag = longestVerdictMs(this.config, this.#detector, n);
     this.#pausedUntil = new Float64Array(n);
-    this.#group = new Int32Array(n);
     this.observer = new Observer(n, this, n);
     this.switches = new SwitchTracker(n, (index) => this.isLive(index));
-  }
-
-  #verdictLagOf(protocol: Protocol): number {
-    const c = this.config;
-    if (protocol !== 'swim') {
-      // Heartbeat modes: a verdict about a previous run comes failAfter after the last rise of
-      // its heartbeat, whose last value push gossip spreads within log_{M+1}(N) + ln(N)/M rounds
-      // (doubled, plus a period, against loss; direct heartbeats are faster still).
-      const n = this.options.nodes;
-      const m = c.heartbeatFanout;
-      const rounds = Math.ceil(Math.log(n) / Math.log(m + 1)) + Math.ceil(Math.log(n) / m);
-      return c.failAfterMs + (2 * rounds + 1) * c.heartbeatIntervalMs;
-    }
-    // SWIM: the longest suspicion timeout plus a probe period at the worst local health.
-    return (
-      c.suspicionMaxTimeoutMult * minSuspicionTimeout(c.suspicionMult, this.options.nodes, c.probeIntervalMs) + c.awarenessMaxMultiplier * c.probeIntervalMs
-    );
   }
 
   // ——— ground truth ———
@@ -188,7 +126,7 @@ export class Simulation implements GroundTruth {
   }
 
   reachable(a: number, b: number): boolean {
-    return this.#group[a] === this.#group[b];
+    return this.#network.reachable(a, b);
   }
 
   recentlyRestarted(index: number): boolean {
@@ -199,9 +137,7 @@ export class Simulation implements GroundTruth {
   indexOf(name: string): number {
     const match = /^n(\d+)$/.exec(name);
     const index = match ? Number(match[1]) : -1;
-    if (index < 0 || index >= this.options.nodes) {
-      throw new ConfigError(`no simulated node named "${name}": names are n0 … n${this.options.nodes - 1}`);
-    }
+    if (index < 0 || index >= this.options.nodes) throw new ConfigError(`no simulated node named "${name}": names are n0 … n${this.options.nodes - 1}`);
     return index;
   }
 
@@ -335,7 +271,7 @@ export class Simulation implements GroundTruth {
       return;
     }
     if (protocol !== 'swim') this.#heartbeatsUsed = true;
-    this.#verdictLag = Math.max(this.#verdictLag, this.#verdictLagOf(protocol));
+    this.#verdictLag = Math.max(this.#verdictLag, longestVerdictMs(this.config, protocol, this.options.nodes));
     this.#step(via, { kind: 'setProtocol', protocol });
     const { epoch, origin } = node.protocolSwitch;
     this.switches.requested(via, name, protocol, epoch, origin, this.now);
@@ -350,15 +286,17 @@ export class Simulation implements GroundTruth {
 
   /** Cuts the network into groups (names per group; the unlisted form one more group). */
   partition(groups: number[][]): void {
-    this.#group.fill(groups.length);
-    groups.forEach((members, g) => {
-      for (const index of members) this.#group[index] = g;
-    });
+    this.#network.partition(groups);
   }
 
   /** Ends every partition: all nodes reach each other again. */
   heal(): void {
-    this.#group.fill(0);
+    this.#network.heal();
+  }
+
+  /** Sets loss and delay for the link between two nodes (both directions). */
+  setLink(a: number, b: number, link: LinkSettings): void {
+    this.#network.setLink(a, b, link);
   }
 
   /** Processes events until virtual time `until` (inclusive). */
@@ -391,21 +329,20 @@ export class Simulation implements GroundTruth {
         this.#deliver(event.node, event, { kind: 'packet', from: event.from, messages: event.messages });
         return;
       case 'streamOpen': {
-        const stream = this.#streams.get(event.stream);
-        if (!stream || stream.done) return;
+        const stream = this.#network.pendingStream(event.stream);
+        if (!stream) return;
         this.#deliver(event.node, event, { kind: 'stream', from: stream.from, stream: event.stream, message: stream.message });
         return;
       }
       case 'streamReply':
       case 'streamEnd': {
-        const stream = this.#streams.get(event.stream);
-        if (!stream || stream.done) return;
+        const stream = this.#network.pendingStream(event.stream);
+        if (!stream) return;
         if (this.isLive(stream.initiator) && this.isPaused(stream.initiator)) {
           this.#deliver(stream.initiator, event, { kind: 'tick' }); // kept in the backlog
           return;
         }
-        stream.done = true;
-        this.#streams.delete(event.stream);
+        this.#network.closeStream(event.stream, stream);
         if (this.#generation[stream.initiator] !== stream.generation) return;
         const input: Input =
           event.kind === 'streamReply'
@@ -463,17 +400,16 @@ export class Simulation implements GroundTruth {
     for (const output of outputs) {
       switch (output.kind) {
         case 'packet':
-          lastTableTo = countPacket(this.traffic, output.messages, output.to.host, lastTableTo);
-          this.#sendPacket(index, output.to, output.messages, output.crc);
+          lastTableTo = this.#network.sendPacket(index, output.to, output.messages, output.crc, lastTableTo);
           break;
         case 'openStream':
-          this.#openStream(index, output.stream, output.to, output.message, output.timeoutMs, output.expectReply);
+          this.#network.openStream(index, this.#generation[index]!, output.stream, output.to, output.message, output.timeoutMs, output.expectReply);
           break;
         case 'reply':
-          this.#reply(index, output.stream, output.message);
+          this.#network.reply(index, output.stream, output.message);
           break;
         case 'event': {
-          const member = this.#byHost.get(output.event.member.host);
+          const member = this.#network.indexOfHost(output.event.member.host);
           if (member === undefined) break;
           this.observer.event(index, member, output.event, this.now);
           for (const listener of this.eventListeners) listener(index, member, output.event, this.now);
@@ -493,89 +429,6 @@ export class Simulation implements GroundTruth {
       }
     }
   }
-
-  /** Sets loss and delay for the link between two nodes (both directions). */
-  setLink(a: number, b: number, link: { loss?: number; delayMs?: number; jitterMs?: number }): void {
-    if (link.loss !== undefined && !(link.loss >= 0 && link.loss <= 1)) {
-      throw new ConfigError(`link loss must be within 0 … 1, got ${link.loss}`);
-    }
-    this.#links.set(this.#linkKey(a, b), link);
-  }
-
-  #linkKey(a: number, b: number): number {
-    return Math.min(a, b) * this.options.nodes + Math.max(a, b);
-  }
-
-  #link(a: number, b: number): { loss?: number; delayMs?: number; jitterMs?: number } | undefined {
-    return this.#links.size === 0 ? undefined : this.#links.get(this.#linkKey(a, b));
-  }
-
-  #delay(a: number, b: number): number {
-    const link = this.#link(a, b);
-    return (link?.delayMs ?? this.options.delayMs) + this.#rng.float() * (link?.jitterMs ?? this.options.jitterMs);
-  }
-
-  #sendPacket(from: number, to: Address, messages: readonly Message[], crc: boolean): void {
-    const traffic = this.traffic;
-    traffic.packets++;
-    if (this.#wireBytes) {
-      traffic.bytes += encodePacket(messages, { crc, compress: true }).length;
-    } else {
-      let size = compoundOverhead(messages.length) + (crc ? 5 : 0);
-      for (const message of messages) size += memberlistSize(message);
-      traffic.bytes += size;
-    }
-    const target = this.#byHost.get(to.host);
-    if (target === undefined || !this.reachable(from, target)) return;
-    const loss = this.#link(from, target)?.loss ?? this.options.loss;
-    if (loss > 0 && this.#rng.float() < loss) return;
-    this.#events.push({ at: this.now + this.#delay(from, target), kind: 'packet', node: target, from: this.#addresses[from]!, messages });
-  }
-
-  #openStream(from: number, localId: number, to: Address, message: StreamMessage, timeoutMs: number, expectReply: boolean): void {
-    this.traffic.packets++;
-    this.traffic.bytes += this.#streamBytes(message);
-    const target = this.#byHost.get(to.host);
-    const id = this.#nextStream++;
-    const stream: SimStream = {
-      initiator: from,
-      generation: this.#generation[from]!,
-      localId,
-      target: target ?? -1,
-      message,
-      from: this.#addresses[from]!,
-      done: false,
-    };
-    this.#streams.set(id, stream);
-    if (target === undefined || !this.reachable(from, target)) {
-      // No route: the connection attempt times out.
-      this.#events.push({ at: this.now + timeoutMs, kind: 'streamEnd', stream: id, reason: 'timed out' });
-      return;
-    }
-    if (!this.isLive(target)) {
-      // The host is up but nothing listens: refused after a round trip.
-      this.#events.push({ at: this.now + 2 * this.#delay(from, target), kind: 'streamEnd', stream: id, reason: 'connection refused' });
-      return;
-    }
-    this.#events.push({ at: this.now + this.#delay(from, target), kind: 'streamOpen', node: target, stream: id });
-    if (expectReply) {
-      this.#events.push({ at: this.now + timeoutMs, kind: 'streamEnd', stream: id, reason: 'timed out' });
-    } else {
-      stream.done = true;
-    }
-  }
-
-  #streamBytes(message: StreamMessage): number {
-    return this.#wireBytes ? encodeStream(message, { compress: true }).length : streamSize(message);
-  }
-
-  #reply(from: number, id: number, message: StreamMessage): void {
-    this.traffic.packets++;
-    this.traffic.bytes += this.#streamBytes(message);
-    const stream = this.#streams.get(id);
-    if (!stream || stream.done || !this.reachable(from, stream.initiator)) return;
-    this.#events.push({ at: this.now + this.#delay(from, stream.initiator), kind: 'streamReply', stream: id, message });
-  }
 }
 
 /** Checks the `pinned` option's names and files the lists by node index. */
@@ -592,76 +445,4 @@ function pinnedByIndex(pinned: Readonly<Record<string, readonly string[]>>, n: n
     byIndex[indexOf(observer)] = [...members];
   }
   return byIndex;
-}
-
-/** A summary of a finished simulation, in the shape `hearsay sim --json` prints; `wallMs` is the real time it took. */
-export function summarize(sim: Simulation, options: SimOptions, wallMs: number): SimResult {
-  const { observer, config, traffic } = sim;
-  const swim = sim.detector === 'swim';
-  const durationMs = sim.options.durationMs;
-  const durationS = durationMs / 1000;
-  const round = roundMs(config, sim.detector);
-  const crashes = observer.crashReports.map((c) => ({ ...c }));
-  const mean = (values: (number | null)[]): number | null => {
-    const known = values.filter((v): v is number => v !== null);
-    return known.length ? known.reduce((a, b) => a + b, 0) / known.length : null;
-  };
-  let suspicions = 0;
-  let refutations = 0;
-  for (let i = 0; i < sim.options.nodes; i++) {
-    const node = sim.node(i);
-    if (!node) continue;
-    suspicions += node.stats.suspicionsRaised;
-    refutations += node.stats.refutations;
-  }
-  return {
-    nodes: sim.options.nodes,
-    seed: sim.options.seed,
-    protocol: sim.detector,
-    profile: options.profile ?? 'lan',
-    duration_ms: sim.options.durationMs,
-    loss: sim.options.loss,
-    start: options.start ?? 'join',
-    converged_at_ms: observer.convergedAt,
-    converged_at_end: observer.converged,
-    settled_at_ms: observer.converged ? observer.settledAt : null,
-    crashes,
-    leaves: observer.leaveReports.map((l) => ({ ...l })),
-    mean_first_suspect_ms: mean(crashes.map((c) => c.first_suspect_ms)),
-    // SWIM's expectations say nothing about heartbeat gossip, whose suspicion is a fixed silence.
-    expected_first_suspect_ms: swim ? mean(crashes.map((c) => swimFirstSuspicionMs(config, c.group_size, c.live_nodes))) : null,
-    expected_first_suspect_continuous_ms: swim ? mean(crashes.map((c) => roundRobinFirstSuspicionMs(config, c.group_size, c.live_nodes))) : null,
-    mean_all_failed_ms: mean(crashes.map((c) => c.all_failed_ms)),
-    false_positives: observer.falsePositives,
-    resurrections: observer.resurrections,
-    suspicions,
-    refutations,
-    switches: sim.switches.reports.map((s) => ({ ...s })),
-    msgs_per_node_per_s: traffic.packets / sim.options.nodes / durationS,
-    bytes_per_node_per_s: traffic.bytes / sim.options.nodes / durationS,
-    bytes_are_estimates: (options.byteCounting ?? 'wire') !== 'wire',
-    round_ms: round,
-    load_per_round: loadPerRound(emptyTraffic(), traffic, durationMs, round),
-    events_processed: sim.eventsProcessed,
-    wall_ms: Math.round(wallMs),
-  };
-}
-
-/**
- * SWIM's expected time to the first suspicion of a crashed member (docs/detectors.md): 1/(1 − e^(−q))
- * protocol periods until someone probes it (e/(e−1) as q → 1, q the live fraction of the
- * group), plus one probe interval for that probe to fail (the ack deadline).
- */
-export function swimFirstSuspicionMs(config: SwimConfig, group: number, live: number): number {
-  const q = Math.max(1e-9, live / group);
-  return (1 / (1 - Math.exp(-q))) * config.probeIntervalMs + config.probeIntervalMs;
-}
-
-/**
- * The continuous-time version for randomised round-robin: each of the L live observers
- * reaches the dead member at a uniform time within its pass of N − 1 periods, so the first one
- * comes after (N − 1)/(L + 1) periods on average; then one probe interval for it to fail.
- */
-export function roundRobinFirstSuspicionMs(config: SwimConfig, group: number, live: number): number {
-  return ((group - 1) / (live + 1)) * config.probeIntervalMs + config.probeIntervalMs;
 }
