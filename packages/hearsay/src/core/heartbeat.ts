@@ -1,43 +1,17 @@
 import type { NodeContext } from './context.js';
-import { ALIVE, FAILED, LEFT, STATUS_NAMES, SUSPECT } from './member-table.js';
+import { ALIVE, FAILED, LEFT, SUSPECT } from './member-table.js';
 import type { Membership } from './membership.js';
-import { heartbeatEntrySize, heartbeatsOverhead } from './message-size.js';
-import { PhiAccrual } from './phi-accrual.js';
-import { protocolMax, randomMembers, rttOutput } from './probe.js';
+import { failAt, newTrack, suspectAt, type Track, takeHeartbeat } from './heartbeat-track.js';
+import { COMPOUND_HEADER_BYTES, COMPOUND_PART_BYTES, CRC_BYTES, heartbeatEntrySize, heartbeatsOverhead } from './message-size.js';
+import { rttOutput } from './outputs.js';
+import { randomMembers, shuffle } from './selection.js';
 import { isNewer } from './serial.js';
 import type { TimerHandle } from './timers.js';
-import type { HeartbeatEntry, HeartbeatsMessage, Message, PingMessage } from './types.js';
-
-/** memberlist's CRC wrapper: a type byte and a CRC-32. Counted so a packet fits either way. */
-const CRC_BYTES = 5;
-/** memberlist's compound framing, used when the protocol switch rides along. */
-const COMPOUND_HEADER_BYTES = 2;
-const COMPOUND_PART_BYTES = 2;
-
-/**
- * How far a member's heartbeat may rise past the one held, in periods, beyond twice the periods
- * elapsed since (a sender twice as fast, and gossip that reached us late, stay well within).
- */
-const HEARTBEAT_SLACK = 1000;
+import { STATUSES, type HeartbeatEntry, type HeartbeatsMessage, type Message, type PingMessage } from './types.js';
+import { protocolMax } from './versions.js';
 
 /** Gossiped tables only, or direct heartbeats to all while the cluster is small. */
 export type HeartbeatMode = 'gossip' | 'hybrid';
-
-/** What this node knows of one member's heartbeat, for the member's current generation. */
-interface Track {
-  /** The generation (table incarnation) this track is about; a different one resets it. */
-  readonly generation: number;
-  /** The highest heartbeat seen for that generation. */
-  heartbeat: number;
-  /** When `heartbeat` was taken; -Infinity until the first one (which may be anything). */
-  heartbeatAt: number;
-  /** Local time of the last sign of life: a rise of `heartbeat`, or a direct heartbeat. */
-  risenAt: number;
-  /** Phi accrual over those times, in phi mode only. */
-  readonly phi: PhiAccrual | undefined;
-  timer: TimerHandle | undefined;
-  timerAt: number;
-}
 
 /** A direct heartbeat (a ping) waiting for its ack. */
 interface DirectPing {
@@ -156,13 +130,15 @@ export class HeartbeatDetector {
     if (this.#membership.leaving) return;
     this.#heartbeat++;
     for (const [seqNo, ping] of this.#direct) if (ctx.now - ping.sentAt > config.rttBoundMs) this.#direct.delete(seqNo);
+    // Queued updates ride on the first pings sent until their transmit limit is spent: in table
+    // order those would always be the same few members, and an update would never reach the rest.
     if (this.allToAll) {
       this.trackAll();
-      for (const slot of this.#shuffled(this.#liveSlots())) this.#sendDirect(slot);
+      for (const slot of shuffle(ctx.rng, this.#liveSlots())) this.#sendDirect(slot);
       return;
     }
     this.#gossipTable();
-    for (const slot of this.#shuffled(this.#pinnedSlots())) this.#sendDirect(slot);
+    for (const slot of shuffle(ctx.rng, this.#pinnedSlots())) this.#sendDirect(slot);
   }
 
   /** Sends the whole table to heartbeatFanout random live members. */
@@ -182,9 +158,10 @@ export class HeartbeatDetector {
         profile: table.profileAt(slot),
         generation: table.incarnationAt(slot),
         heartbeat: self ? this.#heartbeat : this.#sync(slot).heartbeat,
-        status: STATUS_NAMES[table.statusAt(slot)]!,
+        status: STATUSES[table.statusAt(slot)],
       };
     }
+    // The switch in force rides along as a compound; the CRC is counted so a packet fits either way.
     const extra = this.#extra();
     let extraSize = extra.length ? COMPOUND_HEADER_BYTES + COMPOUND_PART_BYTES : 0;
     for (const message of extra) extraSize += ctx.sizer(message) + COMPOUND_PART_BYTES;
@@ -221,20 +198,6 @@ export class HeartbeatDetector {
     const { table } = this.#ctx;
     const selfId = table.registry.findNameId(this.#ctx.selfName);
     for (let slot = 0; slot < table.size; slot++) if (table.nameIdAt(slot) !== selfId) this.#sync(slot);
-  }
-
-  /**
-   * A random order for the period's direct heartbeats. Queued updates ride on the first pings
-   * sent until their transmit limit is spent: in table order those would always be the same few
-   * members, and an update would never reach the rest.
-   */
-  #shuffled(slots: number[]): number[] {
-    const { rng } = this.#ctx;
-    for (let i = slots.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [slots[i], slots[j]] = [slots[j]!, slots[i]!];
-    }
-    return slots;
   }
 
   #liveSlots(): number[] {
@@ -328,7 +291,7 @@ export class HeartbeatDetector {
       this.#membership.onAlive(entry.profile, entry.generation);
       slot = table.find(name);
       if (slot < 0 || table.incarnationAt(slot) !== entry.generation) return; // rejected (conflict)
-      this.#takeHeartbeat(this.#sync(slot), entry.heartbeat);
+      takeHeartbeat(this.#ctx, this.#sync(slot), entry.heartbeat);
       return;
     }
     if (entry.generation !== table.incarnationAt(slot) || tombstone) return;
@@ -337,26 +300,8 @@ export class HeartbeatDetector {
     const status = table.statusAt(slot);
     // A failed member is not revived by its old generation, however high the heartbeat.
     if (status === FAILED || status === LEFT) return;
-    if (!this.#takeHeartbeat(track, entry.heartbeat)) return;
+    if (!takeHeartbeat(this.#ctx, track, entry.heartbeat)) return;
     this.#rise(slot, track, status);
-  }
-
-  /**
-   * Takes a higher heartbeat unless it runs further ahead than the member can have counted
-   * since the last one: a forged 2^53 − 1 would otherwise leave the member's own heartbeats
-   * below it for the rest of its generation, and it would be judged failed.
-   */
-  #takeHeartbeat(track: Track, heartbeat: number): boolean {
-    const ctx = this.#ctx;
-    if (heartbeat <= track.heartbeat) return false;
-    const periods = (ctx.now - track.heartbeatAt) / ctx.config.heartbeatIntervalMs;
-    if (heartbeat - track.heartbeat > HEARTBEAT_SLACK + 2 * periods) {
-      ctx.drop('heartbeat-ahead');
-      return false;
-    }
-    track.heartbeat = heartbeat;
-    track.heartbeatAt = ctx.now;
-    return true;
   }
 
   /**
@@ -371,12 +316,7 @@ export class HeartbeatDetector {
     let track = this.#tracks.get(nameId);
     if (track && track.generation === generation) return track;
     if (track) ctx.timers.cancel(track.timer);
-    const phi =
-      ctx.config.phiThreshold > 0
-        ? new PhiAccrual({ threshold: ctx.config.phiThreshold, firstHeartbeatEstimateMs: ctx.config.heartbeatIntervalMs })
-        : undefined;
-    phi?.heartbeat(ctx.now);
-    track = { generation, heartbeat: 0, heartbeatAt: -Infinity, risenAt: ctx.now, phi, timer: undefined, timerAt: Infinity };
+    track = newTrack(ctx.config, generation, ctx.now);
     this.#tracks.set(nameId, track);
     this.#arm(nameId, track);
     return track;
@@ -405,9 +345,9 @@ export class HeartbeatDetector {
     const { table, config } = this.#ctx;
     switch (table.statusAt(slot)) {
       case ALIVE:
-        return this.#suspectAt(track);
+        return suspectAt(config, track);
       case SUSPECT:
-        return this.#failAt(track);
+        return failAt(config, track);
       default:
         return table.sinceAt(slot) + config.cleanupAfterMs;
     }
@@ -428,11 +368,11 @@ export class HeartbeatDetector {
     }
     const now = ctx.now;
     let status = table.statusAt(slot);
-    if (status === ALIVE && now >= this.#suspectAt(track)) {
+    if (status === ALIVE && now >= suspectAt(config, track)) {
       this.#membership.setVerdict(slot, SUSPECT, 'suspect');
       status = SUSPECT;
     }
-    if (status === SUSPECT && now >= this.#failAt(track)) {
+    if (status === SUSPECT && now >= failAt(config, track)) {
       this.#membership.setVerdict(slot, FAILED, 'failed');
       status = FAILED;
     }
@@ -442,20 +382,6 @@ export class HeartbeatDetector {
       return;
     }
     this.#arm(nameId, track);
-  }
-
-  /** Fixed: suspectAfterMs of silence. Phi: the first moment phi reaches the threshold. */
-  #suspectAt(track: Track): number {
-    const { config } = this.#ctx;
-    if (!track.phi) return track.risenAt + config.suspectAfterMs;
-    return track.risenAt + track.phi.silenceToReach(config.phiThreshold);
-  }
-
-  /** Fixed: failAfterMs of silence. Phi: phi at the threshold and failAfterMs of silence. */
-  #failAt(track: Track): number {
-    const { config } = this.#ctx;
-    const silent = track.risenAt + config.failAfterMs;
-    return track.phi ? Math.max(silent, this.#suspectAt(track)) : silent;
   }
 }
 

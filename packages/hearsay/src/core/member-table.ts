@@ -1,17 +1,12 @@
-import type { MemberProfile, Random, Status } from './types.js';
+import type { MemberProfile, Random } from './types.js';
 
-/** Status codes in the table; the numbers are memberlist's `NodeStateType`. */
+/** Status codes in the table: the statuses' indexes in STATUSES (types.ts), memberlist's `NodeStateType`. */
 export const ALIVE = 0;
 export const SUSPECT = 1;
 export const FAILED = 2;
 export const LEFT = 3;
+/** A status as the table stores it. */
 export type StatusCode = typeof ALIVE | typeof SUSPECT | typeof FAILED | typeof LEFT;
-
-export const STATUS_NAMES: readonly Status[] = ['alive', 'suspect', 'failed', 'left'];
-
-export function statusCode(status: Status): StatusCode {
-  return STATUS_NAMES.indexOf(status) as StatusCode;
-}
 
 /**
  * Interns member names and profiles as small integers. One registry can be shared by every

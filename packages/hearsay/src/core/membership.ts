@@ -1,7 +1,7 @@
 import type { NodeContext } from './context.js';
 import { Departures } from './departures.js';
 import { HearsayError } from './errors.js';
-import { ALIVE, FAILED, LEFT, STATUS_NAMES, SUSPECT, type StatusCode } from './member-table.js';
+import { ALIVE, FAILED, LEFT, SUSPECT, type StatusCode } from './member-table.js';
 import { TokenBucket } from './rate-limit.js';
 import { isAtLeast, isNewer, nextIncarnation } from './serial.js';
 import { expectedConfirmations, minSuspicionTimeout, Suspicion } from './suspicion.js';
@@ -9,6 +9,7 @@ import type { TimerHandle } from './timers.js';
 import {
   MAX_META_BYTES,
   MAX_NAME_LENGTH,
+  STATUSES,
   type AliveMessage,
   type DeadMessage,
   type Member,
@@ -16,6 +17,7 @@ import {
   type MemberProfile,
   type SuspectMessage,
 } from './types.js';
+import { validVersions } from './versions.js';
 
 interface RunningSuspicion {
   readonly suspicion: Suspicion;
@@ -146,7 +148,7 @@ export class Membership {
       meta: profile.meta,
       vsn: profile.vsn,
       incarnation: table.incarnationAt(slot),
-      status: STATUS_NAMES[table.statusAt(slot)]!,
+      status: STATUSES[table.statusAt(slot)],
       since: table.sinceAt(slot),
     };
   }
@@ -228,16 +230,10 @@ export class Membership {
   }
 
   onSuspect(message: SuspectMessage): void {
-    if (this.#localVerdicts) {
-      this.#refuteLocalVerdict(message.node, message.incarnation);
-      return;
-    }
+    const slot = this.#rumourSlot(message, this.#localVerdicts);
+    if (slot < 0) return;
     const ctx = this.#ctx;
     const { table } = ctx;
-    if (this.#isStaleRumourAboutSelf(message.node, message.incarnation)) return;
-    const slot = table.find(message.node);
-    if (slot < 0 || !isAtLeast(message.incarnation, table.incarnationAt(slot))) return;
-
     const nameId = table.nameIdAt(slot);
     const running = this.#suspicions.get(nameId);
     if (running) {
@@ -279,15 +275,11 @@ export class Membership {
   }
 
   onDead(message: DeadMessage): void {
-    if (this.#localVerdicts && message.from !== message.node) {
-      this.#refuteLocalVerdict(message.node, message.incarnation);
-      return;
-    }
+    // Under local verdicts a graceful leave (a dead from the member itself) still applies.
+    const slot = this.#rumourSlot(message, this.#localVerdicts && message.from !== message.node);
+    if (slot < 0) return;
     const ctx = this.#ctx;
     const { table } = ctx;
-    if (this.#isStaleRumourAboutSelf(message.node, message.incarnation)) return;
-    const slot = table.find(message.node);
-    if (slot < 0 || !isAtLeast(message.incarnation, table.incarnationAt(slot))) return;
     this.#stopSuspicion(table.nameIdAt(slot));
     const status = table.statusAt(slot);
     if (status === FAILED || status === LEFT) return;
@@ -302,6 +294,22 @@ export class Membership {
     const leaving = message.from === message.node;
     table.setStatus(slot, leaving ? LEFT : FAILED, ctx.now);
     this.#event(leaving ? 'left' : 'failed', slot);
+  }
+
+  /**
+   * What suspect and dead rumours share before they may change anything: under local verdicts
+   * they only prompt a refutation; a stale one about this node prompts a fresh alive; one about
+   * an unknown member or an older incarnation is ignored. The member's slot, or -1.
+   */
+  #rumourSlot(message: SuspectMessage | DeadMessage, localVerdict: boolean): number {
+    if (localVerdict) {
+      this.#refuteLocalVerdict(message.node, message.incarnation);
+      return -1;
+    }
+    if (this.#isStaleRumourAboutSelf(message.node, message.incarnation)) return -1;
+    const { table } = this.#ctx;
+    const slot = table.find(message.node);
+    return slot >= 0 && isAtLeast(message.incarnation, table.incarnationAt(slot)) ? slot : -1;
   }
 
   /** Announces this node's departure; `onSent` runs when the announcement has gone out. */
@@ -405,17 +413,6 @@ export class Membership {
     this.#ctx.stats.messagesIgnored++;
     this.#ctx.notice(level, text);
   }
-}
-
-/**
- * memberlist ignores alive messages whose protocol range is empty or inverted. Version bytes
- * must also be exactly six long: memberlist 0.2.2 (Serf 0.9.4) panics on 1–5 of them, and an
- * empty set breaks every later push/pull, so such a record is never taken in nor passed on.
- */
-function validVersions(vsn: Uint8Array): boolean {
-  if (vsn.length !== 6) return false;
-  const [pmin, pmax] = [vsn[0]!, vsn[1]!];
-  return pmin !== 0 && pmax !== 0 && pmin <= pmax;
 }
 
 /** The application's own meta: over memberlist's MetaMaxSize is an error, not a drop. */

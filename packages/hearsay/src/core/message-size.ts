@@ -70,9 +70,16 @@ function arrayHeader(length: number): number {
   return 5;
 }
 
+/** memberlist's compound packet header: a type byte and a part count. */
+export const COMPOUND_HEADER_BYTES = 2;
+/** The length prefix of each part of a compound packet. */
+export const COMPOUND_PART_BYTES = 2;
+/** memberlist's CRC wrapper: a type byte and a CRC-32. */
+export const CRC_BYTES = 5;
+
 /** Bytes a compound packet adds: its header, and a length prefix per part. */
 export function compoundOverhead(parts: number): number {
-  return parts > 1 ? 2 + 2 * parts : 0;
+  return parts > 1 ? COMPOUND_HEADER_BYTES + COMPOUND_PART_BYTES * parts : 0;
 }
 
 function sourceSize(source: { name: string; host: string; port: number } | undefined): number {

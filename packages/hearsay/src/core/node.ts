@@ -1,37 +1,19 @@
 import { Awareness } from './awareness.js';
-import { BroadcastQueue, retransmitLimit } from './broadcast-queue.js';
+import { BroadcastQueue } from './broadcast-queue.js';
 import type { SwimConfig } from './config.js';
 import type { NodeContext, StreamHandlers } from './context.js';
 import { ConfigError } from './errors.js';
-import { HeartbeatDetector } from './heartbeat.js';
-import { ALIVE, FAILED, LEFT, MemberTable, Registry, SUSPECT } from './member-table.js';
+import { Gossip } from './gossip.js';
+import { ALIVE, MemberTable, Registry, SUSPECT } from './member-table.js';
 import { checkMeta, Membership } from './membership.js';
 import { memberlistSize } from './message-size.js';
-import { protocolMax, Prober, randomMembers } from './probe.js';
+import { Prober } from './probe.js';
+import { ProtocolSwitch } from './protocol-switch.js';
 import { PushPull } from './push-pull.js';
 import { Reconnector } from './reconnect.js';
 import { countDrop, createStats, type CoreStats } from './stats.js';
 import { Timers } from './timers.js';
-import {
-  MAX_NAME_LENGTH,
-  type Address,
-  type Input,
-  type Member,
-  type MemberProfile,
-  type Message,
-  type MessageSizer,
-  type Output,
-  type Protocol,
-  type ProtocolSwitchMessage,
-  type Random,
-  type Source,
-  type StreamId,
-  type StreamMessage,
-} from './types.js';
-
-/** memberlist's compound framing: 2 header bytes, 2 length bytes per part. */
-const COMPOUND_HEADER_BYTES = 2;
-const COMPOUND_PART_BYTES = 2;
+import type { Address, Input, Member, MemberProfile, Message, MessageSizer, Output, Protocol, Random, Source, StreamId, StreamMessage } from './types.js';
 
 /** memberlist's versions for a node that speaks protocol 2 and Serf's delegate protocol 4. */
 export const DEFAULT_VSN: Uint8Array = Uint8Array.of(1, 5, 2, 2, 5, 4);
@@ -68,13 +50,10 @@ export interface MemberNodeOptions {
   readonly pinned?: readonly string[];
 }
 
-/** Broadcast-queue key of the protocol switch (member names never hold a NUL). */
-const SWITCH_KEY = '\u0000protocol';
-
 /** Weight of a new round-trip sample in a member's smoothed RTT (TCP's SRTT uses 1/8). */
 const RTT_GAIN = 1 / 8;
 
-/** The largest epoch and incarnation memberlist's uint32 fields carry. */
+/** The largest incarnation memberlist's uint32 fields carry. */
 const U32_MAX = 0xffffffff;
 
 /**
@@ -97,13 +76,10 @@ export class MemberNode implements NodeContext {
 
   readonly #membership: Membership;
   readonly #prober: Prober;
-  #heartbeats: HeartbeatDetector | undefined;
-  #protocol: Protocol = 'swim';
-  #switchEpoch = 0;
-  #switchOrigin = '';
+  readonly #gossip: Gossip;
+  readonly #switch: ProtocolSwitch;
   userState: Uint8Array = new Uint8Array(0);
   ackPayload: Uint8Array = new Uint8Array(0);
-  #pinned: readonly string[] = [];
   readonly #rtt = new Map<number, number>();
   #seqNo = 0;
   readonly #pushPull: PushPull;
@@ -112,8 +88,6 @@ export class MemberNode implements NodeContext {
   #nextStream = 1;
   #outputs: Output[] = [];
   #stopped = false;
-  #gossipPhase = 0;
-  #gossipArmed = false;
   /** New members the input being handled may still introduce (see admitMember). */
   #newMembersLeft = Infinity;
   /** Replies the packet being handled may still cause (see allowReply). */
@@ -134,15 +108,17 @@ export class MemberNode implements NodeContext {
     this.selfSource = { name: profile.name, host: profile.host, port: profile.port };
     this.table = new MemberTable(options.registry ?? new Registry());
     this.awareness = new Awareness(options.config.awarenessMaxMultiplier);
-    this.#startGossip();
+    // The order matters: the parts draw from the seeded random in turn (the gossip phase first),
+    // and a seed must replay the same run.
+    this.#gossip = new Gossip(this);
     this.#membership = new Membership(this, profile, Math.max(1, incarnation));
-    this.#prober = new Prober(this, this.#membership, () => this.#reapAndShuffle());
+    this.#prober = new Prober(this, this.#membership);
+    this.#switch = new ProtocolSwitch(this, this.#membership, this.#prober);
     this.#pushPull = new PushPull(this, this.#membership);
     this.#reconnector = new Reconnector(this, this.#pushPull);
-    this.#pinned = options.pinned ?? [];
+    this.#switch.pinned = options.pinned ?? [];
     if (options.members) this.preload(options.members);
-    if ((options.detector ?? 'swim') === 'swim') this.#prober.start();
-    else this.#applyProtocol(options.detector!);
+    this.#switch.start(options.detector ?? 'swim');
     this.#pushPull.start();
     this.#reconnector.start();
   }
@@ -164,27 +140,27 @@ export class MemberNode implements NodeContext {
 
   /** The failure detector in use. */
   get detector(): Protocol {
-    return this.#protocol;
+    return this.#switch.protocol;
   }
 
   /** The switch in force: its epoch (0: the configured detector) and the node that asked for it. */
   get protocolSwitch(): { readonly epoch: number; readonly origin: string } {
-    return { epoch: this.#switchEpoch, origin: this.#switchOrigin };
+    return { epoch: this.#switch.epoch, origin: this.#switch.origin };
   }
 
   /** Members monitored by direct heartbeats (heartbeat and hybrid modes). */
   get pinned(): readonly string[] {
-    return this.#pinned;
+    return this.#switch.pinned;
   }
 
   /** Whether heartbeats now go directly to every member (the hybrid below its threshold). */
   get allToAll(): boolean {
-    return this.#heartbeats?.allToAll ?? false;
+    return this.#switch.heartbeats?.allToAll ?? false;
   }
 
   /** The heartbeat detector's counter for a member (this node's own counter for itself). */
   heartbeatOf(name: string): number | undefined {
-    return this.#heartbeats?.heartbeatOf(name);
+    return this.#switch.heartbeats?.heartbeatOf(name);
   }
 
   /** Lifeguard's local health score: 0 is healthy, up to `awarenessMaxMultiplier` − 1. */
@@ -227,7 +203,7 @@ export class MemberNode implements NodeContext {
         break;
       }
       case 'join':
-        this.#join(input.request, input.seeds);
+        this.#pushPull.join(input.request, input.seeds);
         break;
       case 'leave':
         this.#leave(input.timeoutMs);
@@ -240,11 +216,10 @@ export class MemberNode implements NodeContext {
         this.broadcast(`user:${input.key}`, { type: 'user', payload: input.payload });
         break;
       case 'setProtocol':
-        this.#switchTo({ type: 'protocolSwitch', protocol: input.protocol, epoch: this.#nextSwitchEpoch(), origin: this.selfName });
+        this.#switch.request(input.protocol);
         break;
       case 'pin':
-        this.#pinned = [...new Set(input.names)];
-        if (this.#heartbeats) this.#heartbeats.pinned = this.#pinned;
+        this.#switch.pinned = [...new Set(input.names)];
         break;
       case 'setAckPayload':
         this.ackPayload = input.payload;
@@ -276,6 +251,7 @@ export class MemberNode implements NodeContext {
   /** Stops every activity; later inputs are ignored. */
   stop(): void {
     this.#stopped = true;
+    this.#gossip.stop();
     this.timers.clear();
     this.queue.clear();
     this.#streams.clear();
@@ -284,7 +260,7 @@ export class MemberNode implements NodeContext {
   /** Adds members known from a snapshot as alive, silently (simulations start converged). */
   preload(members: readonly { readonly profile: MemberProfile; readonly incarnation: number }[]): void {
     this.#membership.preload(members);
-    this.#heartbeats?.trackAll();
+    this.#switch.heartbeats?.trackAll();
   }
 
   /** Every member this node lists, itself included, in probe order. */
@@ -358,39 +334,16 @@ export class MemberNode implements NodeContext {
     const nameId = this.table.nameIdAt(slot);
     this.#rtt.delete(nameId);
     this.#prober.forget(nameId);
-    this.#heartbeats?.forget(nameId);
+    this.#switch.heartbeats?.forget(nameId);
     this.#membership.forget(slot);
   }
 
-  /**
-   * Queues an update. One that could never fit a packet would stay queued forever, so it is
-   * dropped; and the queue keeps at most max(broadcastQueueDepth, 2 × members) updates, as
-   * Serf bounds its own queues, dropping the most sent ones first.
-   */
   broadcast(key: string, message: Message, onDone?: () => void): void {
-    const size = this.sizer(message);
-    if (size + COMPOUND_PART_BYTES > this.#gossipBudget()) {
-      this.drop('broadcast-too-large');
-      this.notice('warn', `${message.type} message of ${size} bytes dropped: it can never fit in a ${this.config.udpBufferSize}-byte packet`);
-      onDone?.();
-      return;
-    }
-    this.queue.add(key, message, size, onDone);
-    const limit = Math.max(this.config.broadcastQueueDepth, 2 * this.table.size);
-    // Pruned an eighth below the limit, so that the sort a prune takes is paid once per many updates.
-    if (this.queue.length > limit) this.drop('broadcast-queue-full', this.queue.prune(limit - Math.floor(limit / 8)));
-    this.#armGossip();
-  }
-
-  #gossipBudget(): number {
-    return this.config.udpBufferSize - COMPOUND_HEADER_BYTES - this.config.packetOverheadBytes;
+    this.#gossip.broadcast(key, message, onDone);
   }
 
   sendMessage(to: Address, message: Message, crc: boolean): void {
-    const { config } = this;
-    const budget = config.udpBufferSize - this.sizer(message) - COMPOUND_HEADER_BYTES - config.packetOverheadBytes;
-    const extra = this.queue.take(COMPOUND_PART_BYTES, budget, this.#transmitLimit());
-    this.#outputs.push({ kind: 'packet', to, messages: extra.length ? [message, ...extra] : [message], crc });
+    this.#gossip.sendMessage(to, message, crc);
   }
 
   sendPacket(to: Address, messages: Message[], crc: boolean): void {
@@ -409,13 +362,14 @@ export class MemberNode implements NodeContext {
     switch (message.type) {
       case 'ping':
         this.#prober.onPing(from, message);
-        if (message.node === '' || message.node === this.selfName) this.#heartbeats?.onPing(message.source?.name);
+        if (message.node === '' || message.node === this.selfName) this.#switch.heartbeats?.onPing(message.source?.name);
         break;
       case 'indirectPing':
         this.#prober.onIndirectPing(from, message);
         break;
       case 'ack':
-        if (!this.#prober.onAck(message.seqNo, message.payload) && !this.#heartbeats?.onAck(message.seqNo, message.payload)) this.stats.messagesIgnored++;
+        if (!this.#prober.onAck(message.seqNo, message.payload) && !this.#switch.heartbeats?.onAck(message.seqNo, message.payload))
+          this.stats.messagesIgnored++;
         break;
       case 'nack':
         this.#prober.onNack(message.seqNo);
@@ -433,93 +387,12 @@ export class MemberNode implements NodeContext {
         this.emit({ kind: 'message', payload: message.payload, from });
         break;
       case 'heartbeats':
-        if (this.#heartbeats) {
-          this.#heartbeats.onHeartbeats(message);
-        } else {
-          this.stats.messagesIgnored++;
-          // A heartbeat table reaching a SWIM node after a switch: its sender missed the switch.
-          if (this.#switchEpoch > 0 && this.allowReply()) this.sendPacket(from, [this.#switchMessage()], false);
-        }
+        this.#switch.onHeartbeats(from, message);
         break;
       case 'protocolSwitch':
-        this.#onProtocolSwitch(from, message);
+        this.#switch.onSwitch(from, message);
         break;
     }
-  }
-
-  /**
-   * A hybrid logical clock in seconds: above every epoch seen, and at least the clock. A node
-   * that missed earlier switches (restarted, cut off) still outbids them when asked later.
-   * Epochs further ahead of the clock than maxEpochAheadMs are refused (#onProtocolSwitch), so
-   * the one in force is at most that far ahead and its successor fits the uint32 (until 2106).
-   */
-  #nextSwitchEpoch(): number {
-    return Math.min(U32_MAX, Math.max(this.#switchEpoch + 1, Math.floor(this.now / 1000)));
-  }
-
-  #switchMessage(): ProtocolSwitchMessage {
-    return { type: 'protocolSwitch', protocol: this.#protocol, epoch: this.#switchEpoch, origin: this.#switchOrigin };
-  }
-
-  /**
-   * A switch spreads like a membership update, and the highest (epoch, origin) wins. A sender
-   * still on an older switch is answered with this node's, so that a node that missed the
-   * gossip (paused, partitioned) catches up at its next heartbeat.
-   */
-  #onProtocolSwitch(from: Address, message: ProtocolSwitchMessage): void {
-    const epoch = this.#switchEpoch;
-    if (message.origin.length > MAX_NAME_LENGTH) {
-      this.drop('name-too-long');
-      return;
-    }
-    if (message.epoch * 1000 > this.now + this.config.maxEpochAheadMs) {
-      // A forged epoch at the top of the range would leave no higher one to switch back with;
-      // the sender's clock would have to be far ahead for an honest one to be refused.
-      this.drop('epoch-ahead');
-      return;
-    }
-    if (message.epoch > epoch || (message.epoch === epoch && message.origin > this.#switchOrigin)) {
-      this.#switchTo(message);
-    } else if (epoch > 0 && (message.epoch < epoch || message.origin < this.#switchOrigin) && this.allowReply()) {
-      this.sendPacket(from, [this.#switchMessage()], false);
-    }
-  }
-
-  #switchTo(message: ProtocolSwitchMessage): void {
-    this.#switchEpoch = message.epoch;
-    this.#switchOrigin = message.origin;
-    this.broadcast(SWITCH_KEY, message);
-    this.#applyProtocol(message.protocol);
-    this.stats.protocolSwitches++;
-    this.#outputs.push({ kind: 'protocol', protocol: message.protocol, epoch: message.epoch, origin: message.origin });
-  }
-
-  /**
-   * Hands failure detection to another detector, keeping the table. SWIM suspicions end when a
-   * heartbeat detector starts, which then counts every member's silence from now; on the way
-   * back, members suspected by heartbeats become SWIM suspicions (see Membership).
-   */
-  #applyProtocol(protocol: Protocol): void {
-    const was = this.#heartbeats ? this.#protocol : 'swim';
-    this.#protocol = protocol;
-    if (protocol === 'swim') {
-      if (was === 'swim') return;
-      this.#heartbeats!.stop();
-      this.#heartbeats = undefined;
-      this.#membership.useLocalVerdicts(false);
-      this.#prober.start();
-      return;
-    }
-    const mode = protocol === 'hybrid' ? 'hybrid' : 'gossip';
-    if (this.#heartbeats) {
-      this.#heartbeats.mode = mode;
-      return;
-    }
-    this.#prober.stop();
-    this.#membership.useLocalVerdicts(true);
-    this.#heartbeats = new HeartbeatDetector(this, this.#membership, mode, () => (this.#switchEpoch > 0 ? [this.#switchMessage()] : []));
-    this.#heartbeats.pinned = this.#pinned;
-    this.#heartbeats.start();
   }
 
   #sampleRtt(name: string, ms: number): void {
@@ -548,28 +421,6 @@ export class MemberNode implements NodeContext {
     }
   }
 
-  #join(request: number, seeds: readonly Address[]): void {
-    if (seeds.length === 0) {
-      this.emit({ kind: 'joined', request, contacted: 0, errors: ['no seed addresses given'] });
-      return;
-    }
-    let outstanding = seeds.length;
-    let contacted = 0;
-    const errors: string[] = [];
-    for (const seed of seeds) {
-      this.#pushPull.exchange(
-        seed,
-        true,
-        (error) => {
-          if (error) errors.push(`${seed.host}:${seed.port}: ${error}`);
-          else contacted++;
-          if (--outstanding === 0) this.emit({ kind: 'joined', request, contacted, errors });
-        },
-        true,
-      );
-    }
-  }
-
   #leave(timeoutMs: number): void {
     if (this.#membership.leaving) return;
     let finished = false;
@@ -583,68 +434,6 @@ export class MemberNode implements NodeContext {
     this.#membership.leave(() => finish(false));
     // With nobody else alive there is no one to tell.
     if (this.table.count(ALIVE) + this.table.count(SUSPECT) === 0) finish(false);
-  }
-
-  /**
-   * Gossip runs every gossip interval on a fixed phase, but only while updates are queued: a
-   * round with nothing to send does nothing, so idle nodes need no timer.
-   */
-  #startGossip(): void {
-    this.#gossipPhase = this.now + this.rng.float() * this.config.gossipIntervalMs;
-  }
-
-  #armGossip(): void {
-    const interval = this.config.gossipIntervalMs;
-    if (interval <= 0 || this.#gossipArmed || this.#stopped) return;
-    this.#gossipArmed = true;
-    const rounds = Math.max(0, Math.floor((this.now - this.#gossipPhase) / interval) + 1);
-    let at = this.now < this.#gossipPhase ? this.#gossipPhase : this.#gossipPhase + rounds * interval;
-    // Rounding in (now − phase) / interval can land `at` on `now` itself: the round would then
-    // re-arm at the same instant forever while updates stay queued (a node with no one to tell).
-    if (at <= this.now) at += interval;
-    this.timers.schedule(at, () => {
-      this.#gossipArmed = false;
-      this.#gossip();
-      if (this.queue.length > 0) this.#armGossip();
-    });
-  }
-
-  /** Sends queued updates to a few random members, including recently failed ones. */
-  #gossip(): void {
-    if (this.queue.length === 0) return;
-    const { table, config } = this;
-    const targets = randomMembers(this, config.gossipNodes, (slot) => {
-      const status = table.statusAt(slot);
-      if (status === LEFT) return false;
-      return status !== FAILED || this.now - table.sinceAt(slot) <= config.gossipToTheDeadTimeMs;
-    });
-    const budget = this.#gossipBudget();
-    for (const slot of targets) {
-      const messages = this.queue.take(COMPOUND_PART_BYTES, budget, this.#transmitLimit());
-      if (messages.length === 0) return;
-      const profile = table.profileAt(slot);
-      this.sendPacket({ host: profile.host, port: profile.port }, messages, protocolMax(profile.vsn) >= 5);
-    }
-  }
-
-  #transmitLimit(): number {
-    return retransmitLimit(this.config.retransmitMult, this.table.size);
-  }
-
-  /**
-   * At each wrap of the probe order: forget members failed or left longer than
-   * gossipToTheDeadTime (memberlist 0.2.2 keeps left ones forever; newer versions reap them
-   * too), then reshuffle.
-   */
-  #reapAndShuffle(): void {
-    const { table, config } = this;
-    for (let slot = table.size - 1; slot >= 0; slot--) {
-      const status = table.statusAt(slot);
-      if ((status === FAILED || status === LEFT) && this.now - table.sinceAt(slot) > config.gossipToTheDeadTimeMs && table.nameAt(slot) !== this.selfName) {
-        this.forget(slot);
-      }
-    }
-    table.shuffle(this.rng);
   }
 }
 

@@ -1,9 +1,12 @@
 import type { NodeContext } from './context.js';
 import { ALIVE, FAILED, LEFT, SUSPECT } from './member-table.js';
 import type { Membership } from './membership.js';
+import { rttOutput } from './outputs.js';
 import { KeyedRateLimit } from './rate-limit.js';
+import { randomMembers } from './selection.js';
 import type { TimerHandle } from './timers.js';
-import type { Address, IndirectPingMessage, MemberProfile, Message, Output, PingMessage } from './types.js';
+import type { Address, IndirectPingMessage, MemberProfile, Message, PingMessage } from './types.js';
+import { protocolMax } from './versions.js';
 
 interface PendingProbe {
   readonly nameId: number;
@@ -19,11 +22,6 @@ interface Relay {
   readonly timer: TimerHandle;
 }
 
-/** PMax, the highest protocol version a member speaks, from its version bytes. */
-export function protocolMax(vsn: Uint8Array): number {
-  return vsn.length >= 2 ? vsn[1]! : 0;
-}
-
 /**
  * SWIM's failure detector with Lifeguard's refinements: a randomised round-robin probe of one
  * member per (health-scaled) probe interval, a ping with a sequence number, on silence an
@@ -37,12 +35,10 @@ export class Prober {
   readonly #relayLimit: KeyedRateLimit;
   #index = 0;
   #tickTimer: TimerHandle | undefined;
-  #reap: () => void;
 
-  constructor(ctx: NodeContext, membership: Membership, reap: () => void) {
+  constructor(ctx: NodeContext, membership: Membership) {
     this.#ctx = ctx;
     this.#membership = membership;
-    this.#reap = reap;
     this.#relayLimit = new KeyedRateLimit(ctx.config.relayRate, ctx.config.relayRatePerSource, ctx.now);
   }
 
@@ -87,7 +83,7 @@ export class Prober {
     const { table } = this.#ctx;
     for (let checked = 0; checked < table.size; ) {
       if (this.#index >= table.size) {
-        this.#reap();
+        this.#reapAndShuffle();
         this.#index = 0;
         checked++;
         continue;
@@ -101,6 +97,23 @@ export class Prober {
       return slot;
     }
     return -1;
+  }
+
+  /**
+   * At each wrap of the probe order: forget members failed or left longer than
+   * gossipToTheDeadTime (memberlist 0.2.2 keeps left ones forever; newer versions reap them
+   * too), then reshuffle.
+   */
+  #reapAndShuffle(): void {
+    const ctx = this.#ctx;
+    const { table, config } = ctx;
+    for (let slot = table.size - 1; slot >= 0; slot--) {
+      const status = table.statusAt(slot);
+      if ((status === FAILED || status === LEFT) && ctx.now - table.sinceAt(slot) > config.gossipToTheDeadTimeMs && table.nameAt(slot) !== ctx.selfName) {
+        ctx.forget(slot);
+      }
+    }
+    table.shuffle(ctx.rng);
   }
 
   #selfNameId(): number {
@@ -290,28 +303,6 @@ export class Prober {
     this.#ctx.stats.nacksReceived++;
     pending.nacks++;
   }
-}
-
-/**
- * Up to k distinct random slots passing `accept`, never this node, by at most 3n random draws
- * as memberlist's kRandomNodes does: O(k) work whatever the table size.
- */
-/** A round trip measured to `member`, with the ack's payload when it carried one. */
-export function rttOutput(member: string, ms: number, payload: Uint8Array | undefined): Output {
-  return payload && payload.length > 0 ? { kind: 'rtt', member, ms, payload } : { kind: 'rtt', member, ms };
-}
-
-export function randomMembers(ctx: NodeContext, k: number, accept: (slot: number) => boolean): number[] {
-  const { table } = ctx;
-  const chosen: number[] = [];
-  const n = table.size;
-  const selfNameId = table.registry.findNameId(ctx.selfName);
-  for (let draws = 0; draws < 3 * n && chosen.length < k; draws++) {
-    const slot = ctx.rng.int(n);
-    if (table.nameIdAt(slot) === selfNameId || chosen.includes(slot) || !accept(slot)) continue;
-    chosen.push(slot);
-  }
-  return chosen;
 }
 
 /** A member's listed address, if it is the one an indirect ping asks for (memberlist before protocol 2 sent no port). */

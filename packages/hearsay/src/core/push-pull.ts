@@ -1,8 +1,8 @@
 import type { NodeContext } from './context.js';
-import { ALIVE, STATUS_NAMES } from './member-table.js';
+import { ALIVE } from './member-table.js';
 import type { Membership } from './membership.js';
-import { randomMembers } from './probe.js';
-import type { Address, PushNodeState, PushPullMessage, StreamMessage } from './types.js';
+import { randomMembers } from './selection.js';
+import { STATUSES, type Address, type PushNodeState, type PushPullMessage, type StreamMessage } from './types.js';
 
 /** memberlist's push/pull period scale: 1 up to 32 members, then ceil(log2 n − 5) + 1. */
 export function pushPullScale(nodes: number): number {
@@ -72,6 +72,30 @@ export class PushPull {
     });
   }
 
+  /** Joins through `seeds`: a joining push/pull with each, then one `joined` output for them all. */
+  join(request: number, seeds: readonly Address[]): void {
+    const ctx = this.#ctx;
+    if (seeds.length === 0) {
+      ctx.emit({ kind: 'joined', request, contacted: 0, errors: ['no seed addresses given'] });
+      return;
+    }
+    let outstanding = seeds.length;
+    let contacted = 0;
+    const errors: string[] = [];
+    for (const seed of seeds) {
+      this.exchange(
+        seed,
+        true,
+        (error) => {
+          if (error) errors.push(`${seed.host}:${seed.port}: ${error}`);
+          else contacted++;
+          if (--outstanding === 0) ctx.emit({ kind: 'joined', request, contacted, errors });
+        },
+        true,
+      );
+    }
+  }
+
   /** A peer's push/pull: answer with our state (same join flag), then merge theirs. */
   onRemoteState(message: PushPullMessage): StreamMessage {
     const reply = this.#localState(message.join);
@@ -84,7 +108,7 @@ export class PushPull {
     const { table } = this.#ctx;
     const states: PushNodeState[] = new Array(table.size);
     for (let slot = 0; slot < table.size; slot++) {
-      states[slot] = { profile: table.profileAt(slot), incarnation: table.incarnationAt(slot), status: STATUS_NAMES[table.statusAt(slot)]! };
+      states[slot] = { profile: table.profileAt(slot), incarnation: table.incarnationAt(slot), status: STATUSES[table.statusAt(slot)] };
     }
     return { type: 'pushPull', join, states, userState: this.#ctx.userState };
   }

@@ -4,8 +4,14 @@
  * Nothing here knows about bytes on a wire; `wire/` maps these shapes to memberlist's codec.
  */
 
+/**
+ * The member statuses, in memberlist's `NodeStateType` order: a status's index is its code in
+ * the member table and on the wire. The one list of them; the table's codes index it.
+ */
+export const STATUSES = ['alive', 'suspect', 'failed', 'left'] as const;
+
 /** A member's status. memberlist's "dead" is `failed` here, as Serf shows it. */
-export type Status = 'alive' | 'suspect' | 'failed' | 'left';
+export type Status = (typeof STATUSES)[number];
 
 /** An IP address in text form plus a port. A v4-mapped IPv6 form is kept as received. */
 export interface Address {
