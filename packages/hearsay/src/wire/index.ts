@@ -16,17 +16,14 @@ export {
   type EncodePacketOptions,
   type DecodePacketOptions,
 } from './packet.js';
+export { MAX_STREAM_BYTES, MAX_PUSH_NODES, StreamDecoder, type StreamDecoderOptions } from './stream-decoder.js';
 export {
-  MAX_STREAM_BYTES,
-  MAX_PUSH_NODES,
   encodeStream,
   encodeStreamBody,
-  StreamDecoder,
-  type StreamDecoderOptions,
   type EncodeStreamOptions,
   type StreamUserMessage,
   type WireStreamMessage,
-} from './stream.js';
+} from './stream-messages.js';
 export {
   MAX_META_BYTES,
   SerfMessageType,

@@ -1,5 +1,6 @@
 import {
   PROTOCOLS,
+  STATUSES,
   type AckMessage,
   type AliveMessage,
   type HeartbeatEntry,
@@ -43,8 +44,11 @@ export const WireType = {
 
 const PROTOCOL_CODES: Record<Protocol, number> = { swim: 0, heartbeat: 1, hybrid: 2 };
 
-const STATE_CODES: Record<Status, number> = { alive: 0, suspect: 1, failed: 2, left: 3 };
-const STATUSES: readonly Status[] = ['alive', 'suspect', 'failed', 'left'];
+/**
+ * A status's `State` number on the wire: its index in the core's STATUSES, which is memberlist's
+ * order too (StateAlive 0, StateSuspect 1, StateDead 2, StateLeft 3); decode with `STATUSES[n]`.
+ */
+export const STATE_CODES: Readonly<Record<Status, number>> = Object.fromEntries(STATUSES.map((status, code) => [status, code])) as Record<Status, number>;
 
 const U16 = 0xffff;
 const U32 = 0xffffffff;
