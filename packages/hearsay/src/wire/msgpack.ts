@@ -185,7 +185,7 @@ export function typedStruct(type: number, fields: Readonly<Record<string, FieldV
 const decoder = new Decoder({ rawStrings: true, useBigInt64: true });
 
 /** Fixed sizes (head byte included) of the head bytes 0xc0..0xdf that carry no length field. */
-const FIXED: Record<number, number> = {
+export const FIXED_SIZES: Readonly<Record<number, number>> = {
   0xc0: 1,
   0xc2: 1,
   0xc3: 1,
@@ -227,7 +227,7 @@ export function msgpackEnd(bytes: Uint8Array, offset: number): number | null {
       pending += b & 0x0f;
       p += 1;
     } else if (b < 0xc0) p += 1 + (b & 0x1f);
-    else if (FIXED[b] !== undefined) p += FIXED[b]!;
+    else if (FIXED_SIZES[b] !== undefined) p += FIXED_SIZES[b]!;
     else {
       // Head bytes followed by a length of 1, 2 or 4 bytes.
       const width = b === 0xc4 || b === 0xc7 || b === 0xd9 ? 1 : b === 0xc5 || b === 0xc8 || b === 0xda || b === 0xdc || b === 0xde ? 2 : 4;

@@ -1,5 +1,5 @@
 import { WireError } from './errors.js';
-import { readU32 } from './msgpack.js';
+import { FIXED_SIZES, readU32 } from './msgpack.js';
 
 /*
  * The byte-level half of a TCP stream: a growable queue of received bytes, and a resumable scan
@@ -89,28 +89,6 @@ export class ByteQueue {
 
 /** Head bytes followed by a length of 1 or 2 bytes (the others in 0xc4..0xdf have 4). */
 const LENGTH_WIDTHS: Readonly<Record<number, number>> = { 0xc4: 1, 0xc7: 1, 0xd9: 1, 0xc5: 2, 0xc8: 2, 0xda: 2, 0xdc: 2, 0xde: 2 };
-
-/** Head bytes 0xc0..0xdf that carry no length field, and their whole size (as in msgpack.ts). */
-const FIXED_SIZES: Readonly<Record<number, number>> = {
-  0xc0: 1,
-  0xc2: 1,
-  0xc3: 1,
-  0xca: 5,
-  0xcb: 9,
-  0xcc: 2,
-  0xcd: 3,
-  0xce: 5,
-  0xcf: 9,
-  0xd0: 2,
-  0xd1: 3,
-  0xd2: 5,
-  0xd3: 9,
-  0xd4: 3,
-  0xd5: 4,
-  0xd6: 6,
-  0xd7: 10,
-  0xd8: 18,
-};
 
 /**
  * msgpackEnd that resumes where it ran out of bytes: an object trickled in small chunks is scanned
