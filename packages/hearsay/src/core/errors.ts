@@ -10,3 +10,9 @@ export class HearsayError extends Error {
 export class ConfigError extends HearsayError {
   override name = 'ConfigError';
 }
+
+/** An option or argument the node cannot use: an unknown option, a value of the wrong type, an address, name, key, tag set or query it cannot send. */
+export class OptionError extends HearsayError {
+  /** `'OptionError'`, as the error prints. */
+  override name = 'OptionError';
+}

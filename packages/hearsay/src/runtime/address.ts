@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { Address } from '../core/index.js';
-import { OptionError } from './errors.js';
+import { OptionError } from '../core/errors.js';
 
 /**
  * Parses `host:port`, `[v6]:port` or memberlist's `name/host:port` (the name is dropped: a push/pull

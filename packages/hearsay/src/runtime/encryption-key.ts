@@ -1,4 +1,4 @@
-import { OptionError } from './errors.js';
+import { OptionError } from '../core/errors.js';
 
 /** Standard base64 with its padding, as `serf keygen` prints it and Serf reads it. */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

@@ -19,12 +19,6 @@ export class JoinError extends HearsayError {
   }
 }
 
-/** An option or argument the node cannot use: an unknown option, a value of the wrong type, an address, name, key, tag set or query it cannot send. */
-export class OptionError extends HearsayError {
-  /** `'OptionError'`, as the error prints. */
-  override name = 'OptionError';
-}
-
 /** The node was shut down before the operation finished, or before it was asked. */
 export class ShutdownError extends HearsayError {
   /** `'ShutdownError'`, as the error prints. */

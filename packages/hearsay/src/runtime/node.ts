@@ -25,7 +25,8 @@ import { decodeCoordinatePayload, decodeTags, encodeCoordinatePayload, encodeSer
 import { formatAddress, parseAddress } from './address.js';
 import { Driver } from './driver.js';
 import { checkKeyBytes, decodeKey } from './encryption-key.js';
-import { JoinError, OptionError, ShutdownError } from './errors.js';
+import { OptionError } from '../core/errors.js';
+import { JoinError, ShutdownError } from './errors.js';
 import { tallyKeyResponses, type KeyOperationResult } from './key-results.js';
 import { checkQueryFilters, SerfLayer, type IncomingQuery, type QueryOptions, type SerfStats } from './serf-layer.js';
 import { NoticeLimiter } from './notice-limiter.js';

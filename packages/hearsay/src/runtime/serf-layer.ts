@@ -27,7 +27,8 @@ import {
   type SerfQuery,
   type SerfQueryResponse,
 } from '../wire/index.js';
-import { OptionError, QueryError } from './errors.js';
+import { OptionError } from '../core/errors.js';
+import { QueryError } from './errors.js';
 import { countDrop } from './traffic.js';
 
 /**

@@ -1,3 +1,5 @@
+import { HearsayError } from '../core/errors.js';
+
 /** Why a decoder refused its input, as a closed set so that a runtime can count drops by reason. */
 export type WireErrorReason =
   | 'truncated'
@@ -18,8 +20,8 @@ export type WireErrorReason =
   | 'compression-ratio';
 
 /** The only error the decoders throw; anything else a library raises is wrapped into one. */
-export class WireError extends Error {
-  override readonly name = 'WireError';
+export class WireError extends HearsayError {
+  override name = 'WireError';
   /** What kind of bad input it was, for counting and for tests. */
   readonly reason: WireErrorReason;
 
