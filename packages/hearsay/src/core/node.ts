@@ -168,6 +168,11 @@ export class MemberNode implements NodeContext {
     return this.awareness.score;
   }
 
+  /** Updates waiting in the gossip queue. */
+  get queuedBroadcasts(): number {
+    return this.queue.length;
+  }
+
   /** Handles one input at time `now` and returns what the driver must do. */
   step(now: number, input: Input): Output[] {
     if (this.#stopped) return [];

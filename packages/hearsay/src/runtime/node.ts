@@ -321,7 +321,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       core: structuredClone(this.#core.stats),
       traffic: structuredClone(this.#driver.traffic),
       healthScore: this.#core.healthScore,
-      broadcastQueue: this.#core.queue.length,
+      broadcastQueue: this.#core.queuedBroadcasts,
       serf: structuredClone(this.#serf.stats),
     };
   }
