@@ -18,6 +18,7 @@ import {
   type PushPullMessage,
   type StreamMessage,
 } from '../../packages/hearsay/src/core/index.js';
+import { inspectContext } from '../../packages/hearsay/src/core/node.js';
 import { KeyedRateLimit } from '../../packages/hearsay/src/core/rate-limit.js';
 import { Suspicion } from '../../packages/hearsay/src/core/suspicion.js';
 import { Timers } from '../../packages/hearsay/src/core/timers.js';
@@ -297,7 +298,7 @@ describe('the broadcast queue', () => {
   it('an update that can never fit a packet is dropped and counted, not kept forever', () => {
     const h = new Harness({ preload: members(3) }).respond(ackPings());
     h.input({ kind: 'broadcast', key: 'big', payload: new Uint8Array(1400) });
-    expect(h.node.queue.length).toBe(1); // only this node's own alive
+    expect(h.node.queuedBroadcasts).toBe(1); // only this node's own alive
     expect(h.node.stats.dropped).toEqual({ 'broadcast-too-large': 1 });
     expect(h.ofKind('notice').some((n) => n.level === 'warn' && /can never fit/.test(n.text))).toBe(true);
     // One that just fits goes out.
@@ -309,11 +310,13 @@ describe('the broadcast queue', () => {
   it('holds at most max(broadcastQueueDepth, 2 × members) updates, dropping the most sent first', () => {
     const h = new Harness({ config: { broadcastQueueDepth: 64, gossipIntervalMs: 0 } });
     for (let i = 0; i < 1000; i++) h.input({ kind: 'broadcast', key: `k${i}`, payload: Uint8Array.of(i & 255) });
-    expect(h.node.queue.length).toBeLessThanOrEqual(64);
+    expect(h.node.queuedBroadcasts).toBeLessThanOrEqual(64);
     const dropped = h.node.stats.dropped['broadcast-queue-full']!;
-    expect(dropped + h.node.queue.length).toBe(1001);
+    expect(dropped + h.node.queuedBroadcasts).toBe(1001);
     // The newest survive.
-    const kept = h.node.queue.take(0, 1_000_000, 100).map((m) => (m.type === 'user' ? m.payload[0] : -1));
+    const kept = inspectContext(h.node)
+      .queue.take(0, 1_000_000, 100)
+      .map((m) => (m.type === 'user' ? m.payload[0] : -1));
     expect(kept).toContain(999 & 255);
   });
 });
@@ -338,8 +341,8 @@ describe('memory that must not only grow', () => {
   });
 
   it('names and profiles of members reaped from the table are freed, and their ids reused', () => {
-    const h = new Harness({ config: { gossipToTheDeadTimeMs: 1000, reconnectIntervalMs: 0, pushPullIntervalMs: 0 } }).respond(ackPings());
-    const { registry } = h.node.table;
+    const registry = new Registry();
+    const h = new Harness({ registry, config: { gossipToTheDeadTimeMs: 1000, reconnectIntervalMs: 0, pushPullIntervalMs: 0 } }).respond(ackPings());
     for (let round = 0; round < 5; round++) {
       const batch = members(50, `r${round}-`);
       for (let i = 0; i < batch.length; i += 10) h.gossip(...batch.slice(i, i + 10).map((p) => alive(p)));
@@ -354,22 +357,27 @@ describe('memory that must not only grow', () => {
 
   it('a registry shared by several nodes keeps an entry while any of them lists it', () => {
     const registry = new Registry();
-    const make = (name: string, host: string) =>
-      new MemberNode({ profile: profileOf(name, host), config: new Harness().config, random: { float: () => 0.5, int: () => 0 }, now: 0, registry });
-    const a = make('a', '10.0.0.1');
-    const b = make('b', '10.0.0.2');
+    const config = { gossipToTheDeadTimeMs: 1000, reconnectIntervalMs: 0, pushPullIntervalMs: 0 };
+    const a = new Harness({ name: 'a', host: '10.0.0.1', registry, config });
+    const b = new Harness({ name: 'b', host: '10.0.0.2', registry, config });
     const shared = profileOf('s', '10.0.0.3');
-    a.preload([{ profile: shared, incarnation: 1 }]);
-    b.preload([{ profile: shared, incarnation: 1 }]);
+    a.node.preload([{ profile: shared, incarnation: 1 }]);
+    b.node.preload([{ profile: shared, incarnation: 1 }]);
     expect(registry.size).toEqual({ names: 3, profiles: 3 });
-    a.forget(a.table.find('s'));
-    expect(b.member('s')?.name).toBe('s');
+    // A member that left is forgotten once gossipToTheDeadTime is over.
+    const forgetShared = (h: Harness) => {
+      h.gossip({ type: 'dead', node: 's', incarnation: 1, from: 's' });
+      h.advanceBy(5000);
+      expect(h.node.member('s')).toBeUndefined();
+    };
+    forgetShared(a);
+    expect(b.node.member('s')?.name).toBe('s');
     expect(registry.size).toEqual({ names: 3, profiles: 3 });
-    b.forget(b.table.find('s'));
+    forgetShared(b);
     expect(registry.size).toEqual({ names: 2, profiles: 2 });
     // A snapshot preloaded again after its entries were freed is interned afresh.
-    a.preload([{ profile: shared, incarnation: 1 }]);
-    expect(a.member('s')?.host).toBe('10.0.0.3');
+    a.node.preload([{ profile: shared, incarnation: 1 }]);
+    expect(a.node.member('s')?.host).toBe('10.0.0.3');
   });
 
   it('cancelled timers are swept once they outnumber the live ones', () => {
@@ -387,7 +395,7 @@ describe('memory that must not only grow', () => {
     for (let i = 1; i <= 20_000; i++) {
       h.gossip({ type: 'suspect', node: 'm1', incarnation: i, from: 'x' }, alive(profileOf('m1', '10.1.0.2'), i + 1));
     }
-    expect(h.node.timers.size).toBeLessThan(3000);
+    expect(inspectContext(h.node).timers.size).toBeLessThan(3000);
   });
 
   it('failed members remembered for reconnection are bounded by maxMembers', () => {

@@ -12,6 +12,7 @@ import {
   createRandom,
   DEFAULT_VSN,
   MemberNode,
+  type Registry,
   resolveConfig,
   type Address,
   type Input,
@@ -26,6 +27,7 @@ import {
   type StreamMessage,
   type SwimConfig,
 } from '../../packages/hearsay/src/core/index.js';
+import { inspectContext } from '../../packages/hearsay/src/core/node.js';
 
 /** Serf's "no tags" meta: 0xFF + an empty msgpack map. */
 export const SERF_EMPTY_TAGS: Uint8Array = Uint8Array.of(0xff, 0x80);
@@ -125,6 +127,8 @@ export interface HarnessOptions {
   detector?: Protocol;
   /** Members monitored by direct heartbeats (heartbeat and hybrid modes). */
   pinned?: readonly string[];
+  /** The registry of names and profiles, shared with other nodes (a fresh one by default). */
+  registry?: Registry;
 }
 
 interface Scheduled {
@@ -159,6 +163,7 @@ export class Harness {
       ...(options.incarnation !== undefined ? { incarnation: options.incarnation } : {}),
       ...(options.detector ? { detector: options.detector } : {}),
       ...(options.pinned ? { pinned: options.pinned } : {}),
+      ...(options.registry ? { registry: options.registry } : {}),
     });
     this.#guardAgainstRunawayTimers();
     if (options.preload) {
@@ -173,13 +178,14 @@ export class Harness {
    * `step`; fail loudly instead of hanging the test run.
    */
   #guardAgainstRunawayTimers(): void {
-    const timers = this.node.timers;
+    const ctx = inspectContext(this.node);
+    const { timers } = ctx;
     const schedule = timers.schedule.bind(timers);
     let scheduledThisStep = 0;
     let stepNow = NaN;
     timers.schedule = (at, fire) => {
-      if (this.node.now !== stepNow) {
-        stepNow = this.node.now;
+      if (ctx.now !== stepNow) {
+        stepNow = ctx.now;
         scheduledThisStep = 0;
       }
       if (++scheduledThisStep > 100_000) throw new Error(`runaway timers: 100000 scheduled at t=${stepNow} (next at ${at})`);

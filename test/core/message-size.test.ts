@@ -2,57 +2,36 @@
  * Encoded sizes (docs/wire-format.md §2, §3.1, §4.3): memberlistSize must agree byte for byte with the lengths
  * of the hex examples produced by memberlist 0.2.2 itself, since it sizes the UDP piggyback budget.
  */
+import { MEMBERLIST } from '../fixtures/wire-vectors.js';
 import { describe, expect, it } from 'vitest';
 import { compoundOverhead, DEFAULT_VSN, memberlistSize, streamSize, type Message } from '../../packages/hearsay/src/core/index.js';
 import { hexLength, profileOf, SERF_EMPTY_TAGS } from './harness.js';
 
 const NODE_A = { name: 'node-a', host: '10.0.0.1', port: 7946 };
 
-// The spec's examples, with the elided key names written out.
-const HEX = {
-  ping: `00 85 a4 4e6f6465 a6 6e6f64652d62 a5 5365714e6f 07
-         aa 536f7572636541646472 a4 0a000001 aa 536f757263654e6f6465 a6 6e6f64652d61
-         aa 536f75726365506f7274 cd 1f0a`,
-  pingBare: `00 82 a4 4e6f6465 a6 6e6f64652d62 a5 5365714e6f 07`,
-  alive: `04 86 a4 41646472 a4 0a000001 ab 496e6361726e6174696f6e 01 a4 4d657461 a2 ff80
-          a4 4e6f6465 a6 6e6f64652d61 a4 506f7274 cd 1f0a a3 56736e a6 010502020504`,
-  alive16: `04 86 a4 41646472 b0 00000000000000000000ffff0a000001 ab 496e6361726e6174696f6e 01
-            a4 4d657461 c0 a4 4e6f6465 a6 6e6f64652d61 a4 506f7274 cd 1f0a a3 56736e a6 010502020504`,
-  ack: `02 82 a7 5061796c6f6164 c0 a5 5365714e6f 07`,
-  nack: `0b 81 a5 5365714e6f 07`,
-  suspect: `03 83 a4 46726f6d a6 6e6f64652d61 ab 496e6361726e6174696f6e 03 a4 4e6f6465 a6 6e6f64652d62`,
-  dead: `05 83 a4 46726f6d a6 6e6f64652d61 ab 496e6361726e6174696f6e 03 a4 4e6f6465 a6 6e6f64652d62`,
-  indirectPing: `01 88 a4 4e61636b c3 a4 4e6f6465 a6 6e6f64652d63 a4 506f7274 cd1f0a a5 5365714e6f 09
-                 aa 536f7572636541646472 a4 0a000001 aa 536f757263654e6f6465 a6 6e6f64652d61
-                 aa 536f75726365506f7274 cd1f0a a6 546172676574 a4 0a000001`,
-  pushPullHeader: `06 83 a4 4a6f696e c3 a5 4e6f646573 01 ac 5573657253746174654c656e 00`,
-  pushNodeState: `87 a4 41646472 a4 0a000001 ab 496e6361726e6174696f6e 01 a4 4d657461 a2 ff80
-                  a4 4e616d65 a6 6e6f64652d61 a4 506f7274 cd 1f0a a5 5374617465 00 a3 56736e a6 010502020504`,
-};
-
 describe('memberlistSize against the spec’s hex examples', () => {
   it('the ping with source fields is 69 bytes', () => {
-    expect(hexLength(HEX.ping)).toBe(69);
+    expect(hexLength(MEMBERLIST.ping)).toBe(69);
     expect(memberlistSize({ type: 'ping', seqNo: 7, node: 'node-b', source: NODE_A })).toBe(69);
   });
 
   it('the ping without source fields', () => {
-    expect(memberlistSize({ type: 'ping', seqNo: 7, node: 'node-b' })).toBe(hexLength(HEX.pingBare));
+    expect(memberlistSize({ type: 'ping', seqNo: 7, node: 'node-b' })).toBe(hexLength(MEMBERLIST.pingBare));
   });
 
   it('the alive is 64 bytes', () => {
-    expect(hexLength(HEX.alive)).toBe(64);
+    expect(hexLength(MEMBERLIST.alive)).toBe(64);
     const profile = { ...profileOf('node-a', '10.0.0.1'), meta: SERF_EMPTY_TAGS, vsn: DEFAULT_VSN };
     expect(memberlistSize({ type: 'alive', incarnation: 1, profile })).toBe(64);
   });
 
   it('the alive with a 16-byte (v4-mapped) address and no meta', () => {
     const profile = { ...profileOf('node-a', '::ffff:10.0.0.1'), meta: new Uint8Array(0), vsn: DEFAULT_VSN };
-    expect(memberlistSize({ type: 'alive', incarnation: 1, profile })).toBe(hexLength(HEX.alive16));
+    expect(memberlistSize({ type: 'alive', incarnation: 1, profile })).toBe(hexLength(MEMBERLIST.alive16));
   });
 
   it('the ack with a nil payload', () => {
-    expect(hexLength(HEX.ack)).toBe(18);
+    expect(hexLength(MEMBERLIST.ack)).toBe(18);
     expect(memberlistSize({ type: 'ack', seqNo: 7 })).toBe(18);
   });
 
@@ -62,13 +41,13 @@ describe('memberlistSize against the spec’s hex examples', () => {
   });
 
   it('the nack', () => {
-    expect(memberlistSize({ type: 'nack', seqNo: 7 })).toBe(hexLength(HEX.nack));
+    expect(memberlistSize({ type: 'nack', seqNo: 7 })).toBe(hexLength(MEMBERLIST.nack));
   });
 
   it('the suspect and the dead are 39 bytes', () => {
-    expect(hexLength(HEX.suspect)).toBe(39);
+    expect(hexLength(MEMBERLIST.suspect)).toBe(39);
     expect(memberlistSize({ type: 'suspect', node: 'node-b', incarnation: 3, from: 'node-a' })).toBe(39);
-    expect(memberlistSize({ type: 'dead', node: 'node-b', incarnation: 3, from: 'node-a' })).toBe(hexLength(HEX.dead));
+    expect(memberlistSize({ type: 'dead', node: 'node-b', incarnation: 3, from: 'node-a' })).toBe(hexLength(MEMBERLIST.dead));
   });
 
   it('the indirectPing', () => {
@@ -80,7 +59,7 @@ describe('memberlistSize against the spec’s hex examples', () => {
       nack: true,
       source: NODE_A,
     };
-    expect(memberlistSize(message)).toBe(hexLength(HEX.indirectPing));
+    expect(memberlistSize(message)).toBe(hexLength(MEMBERLIST.indirectPing));
   });
 
   it('the compound of an ack and a dead: 07 02 0012 0027 + parts', () => {
@@ -99,7 +78,7 @@ describe('memberlistSize against the spec’s hex examples', () => {
 });
 
 describe('msgpack widths', () => {
-  const bare = hexLength(HEX.pingBare); // seqNo 7 takes 1 byte
+  const bare = hexLength(MEMBERLIST.pingBare); // seqNo 7 takes 1 byte
 
   it.each([
     [127, 1],
@@ -135,7 +114,7 @@ describe('streamSize', () => {
   it('the push/pull example: header plus one node state, no user state', () => {
     const profile = profileOf('node-a', '10.0.0.1');
     const size = streamSize({ type: 'pushPull', join: true, states: [{ profile, incarnation: 1, status: 'alive' }], userState: new Uint8Array(0) });
-    expect(size).toBe(hexLength(HEX.pushPullHeader) + hexLength(HEX.pushNodeState));
+    expect(size).toBe(hexLength(MEMBERLIST.pushPullHeader) + hexLength(MEMBERLIST.pushNodeState));
   });
 
   it('user state bytes are counted verbatim', () => {

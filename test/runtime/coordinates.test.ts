@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
-import { FAST, waitFor } from './helpers.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('network coordinates', () => {
   const nodes: HearsayNode[] = [];

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRandom, DEFAULT_VSN, MemberNode, resolveConfig, type Output } from '../../packages/hearsay/src/core/index.js';
 import { Driver, type StreamLimits } from '../../packages/hearsay/src/runtime/driver.js';
 import { closeListeners, listen } from '../../packages/hearsay/src/runtime/transport.js';
-import { FAST, waitFor } from './helpers.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -62,7 +63,7 @@ describe('driver limits', () => {
     driver.step({ kind: 'join', request: 1, seeds: seeds.map((port) => ({ host: '127.0.0.1', port })) });
     await waitFor('the two refused joins to be counted', () => (driver.traffic.dropped['outbound-stream-limit'] ?? 0) === 2);
     // The two admitted hang until the timeout; the join then reports all four failed.
-    await waitFor('the join to end', () => outputs.some((output) => output.kind === 'joined'), 10_000);
+    await waitFor('the join to end', () => outputs.some((output) => output.kind === 'joined'), { timeoutMs: 10_000 });
     const joined = outputs.find((output) => output.kind === 'joined');
     expect(joined).toMatchObject({ contacted: 0 });
     expect(joined?.kind === 'joined' && joined.errors.filter((error) => error.includes('streams already open'))).toHaveLength(2);

@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, QueryError, OptionError, type HearsayNode, type IncomingQuery } from '../../packages/hearsay/src/index.js';
-import { FAST, waitFor } from './helpers.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 const KEY_A = Buffer.alloc(32, 1).toString('base64');
 const KEY_B = Buffer.alloc(24, 2).toString('base64');
 

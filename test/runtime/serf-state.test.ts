@@ -5,10 +5,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
-import { FAST as BASE, waitFor } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
+import { FAST } from '../helpers/timings.js';
 
 /** Push/pull every 800 ms: the exchanges are what these tests watch. */
-const FAST = { ...BASE, pushPullIntervalMs: 800 };
+const FREQUENT_PUSH_PULLS = { ...FAST, pushPullIntervalMs: 800 };
 
 describe('recent events in push/pull state', () => {
   const nodes: HearsayNode[] = [];
@@ -17,12 +18,12 @@ describe('recent events in push/pull state', () => {
   });
 
   it('a node deaf to UDP still receives a broadcast, exactly once, through push/pull', async () => {
-    const a = await createNode({ name: 'a', bind: '127.0.0.1:0', config: FAST });
+    const a = await createNode({ name: 'a', bind: '127.0.0.1:0', config: FREQUENT_PUSH_PULLS });
     nodes.push(a);
     const join = [`127.0.0.1:${a.address.port}`];
-    const b = await createNode({ name: 'b', bind: '127.0.0.1:0', config: FAST, join });
+    const b = await createNode({ name: 'b', bind: '127.0.0.1:0', config: FREQUENT_PUSH_PULLS, join });
     // Every packet to c is dropped: gossip never reaches it, only TCP exchanges do.
-    const c = await createNode({ name: 'c', bind: '127.0.0.1:0', config: FAST, join, dropRate: 1 });
+    const c = await createNode({ name: 'c', bind: '127.0.0.1:0', config: FREQUENT_PUSH_PULLS, join, dropRate: 1 });
     nodes.push(b, c);
     const heard: string[] = [];
     c.on('message', (payload, name) => heard.push(`${name}=${Buffer.from(payload).toString()}`));
@@ -36,10 +37,10 @@ describe('recent events in push/pull state', () => {
   });
 
   it('a node that joins later does not replay events from before it joined', async () => {
-    const a = await createNode({ name: 'a', bind: '127.0.0.1:0', config: FAST });
+    const a = await createNode({ name: 'a', bind: '127.0.0.1:0', config: FREQUENT_PUSH_PULLS });
     nodes.push(a);
     a.broadcast(Buffer.from('old'), 'deploy');
-    const late = await createNode({ name: 'late', bind: '127.0.0.1:0', config: FAST, join: [`127.0.0.1:${a.address.port}`] });
+    const late = await createNode({ name: 'late', bind: '127.0.0.1:0', config: FREQUENT_PUSH_PULLS, join: [`127.0.0.1:${a.address.port}`] });
     nodes.push(late);
     const heard: string[] = [];
     late.on('message', (payload) => heard.push(Buffer.from(payload).toString()));

@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidCoordinate, type AckMessage, type Coordinate } from '../../packages/hearsay/src/core/index.js';
+import type { AckMessage } from '../../packages/hearsay/src/core/index.js';
+import { isValidCoordinate, type Coordinate } from '../../packages/hearsay/src/serf/index.js';
 import {
   COORDINATE_PING_VERSION,
   decodeCoordinatePayload,

@@ -16,8 +16,8 @@ export interface StreamHandlers {
 
 /**
  * What the parts of the protocol (membership rules, probing, push/pull, gossip) share: the
- * node's configuration, clock reading, randomness, table, queue and output sink. The node
- * implements it; the parts never see the driver.
+ * node's configuration, clock reading, randomness, table, queue and output sink. A node's
+ * `MemberContext` (node-context.ts) implements it, privately; the parts never see the driver.
  */
 export interface NodeContext {
   /** The node's protocol settings. */

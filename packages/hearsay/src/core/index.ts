@@ -16,18 +16,3 @@ export { countDrop } from './stats.js';
 export { PhiAccrual, phiOf, elapsedForPhi, PHI_DEFAULTS, type PhiAccrualOptions } from './phi-accrual.js';
 export { HeartbeatDetector, splitHeartbeats } from './heartbeat.js';
 export { heartbeatEntrySize, heartbeatsOverhead } from './message-size.js';
-export {
-  DEFAULT_COORDINATE_CONFIG,
-  MAX_RTT_SECONDS,
-  MAX_COORDINATE_SECONDS,
-  MAX_FILTERED_NODES,
-  CoordinateClient,
-  newCoordinate,
-  cloneCoordinate,
-  distanceBetween,
-  isValidCoordinate,
-  isCompatible,
-  type Coordinate,
-  type CoordinateConfig,
-  type CoordinateClientStats,
-} from './coordinate.js';

@@ -100,7 +100,7 @@ export class Membership {
     this.#event(event, slot);
   }
 
-  /** Drops a member from the table (a tombstone whose time is up), silently; see MemberNode.forget. */
+  /** Drops a member from the table (a tombstone whose time is up), silently; see NodeContext.forget. */
   forget(slot: number): void {
     const { table, now } = this.#ctx;
     // Only members that left: a failed one is expected back at its incarnation after a partition heals.

@@ -1,19 +1,16 @@
-import { Awareness } from './awareness.js';
-import { BroadcastQueue } from './broadcast-queue.js';
 import type { SwimConfig } from './config.js';
-import type { NodeContext, StreamHandlers } from './context.js';
+import type { NodeContext } from './context.js';
 import { ConfigError } from './errors.js';
-import { Gossip } from './gossip.js';
-import { ALIVE, MemberTable, Registry, SUSPECT } from './member-table.js';
+import { ALIVE, Registry, SUSPECT } from './member-table.js';
 import { checkMeta, Membership } from './membership.js';
 import { memberlistSize } from './message-size.js';
+import { MemberContext } from './node-context.js';
 import { Prober } from './probe.js';
 import { ProtocolSwitch } from './protocol-switch.js';
 import { PushPull } from './push-pull.js';
 import { Reconnector } from './reconnect.js';
-import { countDrop, createStats, type CoreStats } from './stats.js';
-import { Timers } from './timers.js';
-import type { Address, Input, Member, MemberProfile, Message, MessageSizer, Output, Protocol, Random, Source, StreamId, StreamMessage } from './types.js';
+import type { CoreStats } from './stats.js';
+import type { Address, Input, Member, MemberProfile, Message, MessageSizer, Output, Protocol, Random, StreamId, StreamMessage } from './types.js';
 
 /** memberlist's versions for a node that speaks protocol 2 and Serf's delegate protocol 4. */
 export const DEFAULT_VSN: Uint8Array = Uint8Array.of(1, 5, 2, 2, 5, 4);
@@ -50,48 +47,31 @@ export interface MemberNodeOptions {
   readonly pinned?: readonly string[];
 }
 
-/** Weight of a new round-trip sample in a member's smoothed RTT (TCP's SRTT uses 1/8). */
-const RTT_GAIN = 1 / 8;
-
 /** The largest incarnation memberlist's uint32 fields carry. */
 const U32_MAX = 0xffffffff;
+
+/** Reads a node's private context; set by the class's static block (see inspectContext). */
+let contextOf: (node: MemberNode) => MemberContext;
 
 /**
  * One member's protocol state machine: SWIM with Lifeguard over memberlist's rules, with no
  * I/O. Feed it inputs with `step(now, input)`; it answers with outputs (packets and streams to
  * send, membership events) and tells, through `nextDeadline()`, when it next wants a `tick`.
+ * What its parts share (the context) stays private: a driver reaches the protocol only through
+ * inputs, outputs and the read-only views below.
  */
-export class MemberNode implements NodeContext {
-  readonly config: SwimConfig;
-  readonly rng: Random;
-  readonly timers = new Timers();
-  readonly table: MemberTable;
-  readonly queue = new BroadcastQueue();
-  readonly awareness: Awareness;
-  readonly stats: CoreStats = createStats();
-  readonly sizer: MessageSizer;
-  readonly selfName: string;
-  readonly selfSource: Source;
-  now: number;
-
+export class MemberNode {
+  readonly #ctx: MemberContext;
   readonly #membership: Membership;
   readonly #prober: Prober;
-  readonly #gossip: Gossip;
   readonly #switch: ProtocolSwitch;
-  userState: Uint8Array = new Uint8Array(0);
-  ackPayload: Uint8Array = new Uint8Array(0);
-  readonly #rtt = new Map<number, number>();
-  #seqNo = 0;
   readonly #pushPull: PushPull;
   readonly #reconnector: Reconnector;
-  readonly #streams = new Map<StreamId, StreamHandlers | null>();
-  #nextStream = 1;
-  #outputs: Output[] = [];
   #stopped = false;
-  /** New members the input being handled may still introduce (see admitMember). */
-  #newMembersLeft = Infinity;
-  /** Replies the packet being handled may still cause (see allowReply). */
-  #repliesLeft = Infinity;
+
+  static {
+    contextOf = (node) => node.#ctx;
+  }
 
   constructor(options: MemberNodeOptions) {
     const { profile } = options;
@@ -100,22 +80,31 @@ export class MemberNode implements NodeContext {
       throw new ConfigError(`incarnation must be a whole number of at most ${U32_MAX} (memberlist's uint32), got ${incarnation}`);
     }
     checkMeta(profile.meta);
-    this.config = options.config;
-    this.rng = options.random;
-    this.now = options.now;
-    this.sizer = options.sizer ?? memberlistSize;
-    this.selfName = profile.name;
-    this.selfSource = { name: profile.name, host: profile.host, port: profile.port };
-    this.table = new MemberTable(options.registry ?? new Registry());
-    this.awareness = new Awareness(options.config.awarenessMaxMultiplier);
-    // The order matters: the parts draw from the seeded random in turn (the gossip phase first),
-    // and a seed must replay the same run.
-    this.#gossip = new Gossip(this);
-    this.#membership = new Membership(this, profile, Math.max(1, incarnation));
-    this.#prober = new Prober(this, this.#membership);
-    this.#switch = new ProtocolSwitch(this, this.#membership, this.#prober);
-    this.#pushPull = new PushPull(this, this.#membership);
-    this.#reconnector = new Reconnector(this, this.#pushPull);
+    const self = { name: profile.name, host: profile.host, port: profile.port };
+    const registry = options.registry ?? new Registry();
+    const { config, random, now } = options;
+    const sizer = options.sizer ?? memberlistSize;
+    // The order matters: the parts draw from the seeded random in turn (the context's gossip
+    // phase first), and a seed must replay the same run.
+    const ctx = new MemberContext(
+      { self, config, random, now, registry, sizer },
+      {
+        detector: () => this.#switch.protocol,
+        // Events emitted while the membership is being built (the node's own join) precede the reconnector.
+        observe: (event) => this.#reconnector?.observe(event),
+        forget: (slot, nameId) => {
+          this.#prober.forget(nameId);
+          this.#switch.heartbeats?.forget(nameId);
+          this.#membership.forget(slot);
+        },
+      },
+    );
+    this.#ctx = ctx;
+    this.#membership = new Membership(ctx, profile, Math.max(1, incarnation));
+    this.#prober = new Prober(ctx, this.#membership);
+    this.#switch = new ProtocolSwitch(ctx, this.#membership, this.#prober);
+    this.#pushPull = new PushPull(ctx, this.#membership);
+    this.#reconnector = new Reconnector(ctx, this.#pushPull);
     this.#switch.pinned = options.pinned ?? [];
     if (options.members) this.preload(options.members);
     this.#switch.start(options.detector ?? 'swim');
@@ -125,7 +114,7 @@ export class MemberNode implements NodeContext {
 
   /** This node's name. */
   get name(): string {
-    return this.selfName;
+    return this.#ctx.selfName;
   }
 
   /** This node's current incarnation (raised by refutations and meta changes). */
@@ -136,6 +125,16 @@ export class MemberNode implements NodeContext {
   /** This node's current profile (meta changes replace it). */
   get profile(): MemberProfile {
     return this.#membership.profile;
+  }
+
+  /** The node's protocol settings. */
+  get config(): SwimConfig {
+    return this.#ctx.config;
+  }
+
+  /** The node's counters (live: they keep counting). */
+  get stats(): CoreStats {
+    return this.#ctx.stats;
   }
 
   /** The failure detector in use. */
@@ -165,48 +164,42 @@ export class MemberNode implements NodeContext {
 
   /** Lifeguard's local health score: 0 is healthy, up to `awarenessMaxMultiplier` − 1. */
   get healthScore(): number {
-    return this.awareness.score;
+    return this.#ctx.awareness.score;
   }
 
   /** Updates waiting in the gossip queue. */
   get queuedBroadcasts(): number {
-    return this.queue.length;
+    return this.#ctx.queue.length;
   }
 
   /** Handles one input at time `now` and returns what the driver must do. */
   step(now: number, input: Input): Output[] {
     if (this.#stopped) return [];
-    this.now = Math.max(this.now, now);
-    this.#newMembersLeft = Infinity;
+    const ctx = this.#ctx;
+    ctx.beginInput(now);
     switch (input.kind) {
       case 'tick':
         break;
       case 'packet':
         // What one packet can cause is bounded: an honest one holds one ping or indirect ping
         // and a few piggybacked updates, a forged one may hold a hundred.
-        this.#newMembersLeft = this.config.maxNewMembersPerPacket;
-        this.#repliesLeft = this.config.maxRepliesPerPacket;
+        ctx.limitNewMembers(ctx.config.maxNewMembersPerPacket);
+        ctx.limitReplies(ctx.config.maxRepliesPerPacket);
         // Updates first, then probe traffic: an ack to a ping that came with a suspicion of
         // this node (the buddy system) then carries the refutation back to the prober.
         for (const message of input.messages) if (!isProbeMessage(message)) this.#receive(input.from, message);
         for (const message of input.messages) if (isProbeMessage(message)) this.#receive(input.from, message);
-        this.#repliesLeft = Infinity;
+        ctx.limitReplies(Infinity);
         break;
       case 'stream':
         this.#receiveStream(input.from, input.stream, input.message);
         break;
-      case 'streamReply': {
-        const handlers = this.#streams.get(input.stream);
-        this.#streams.delete(input.stream);
-        handlers?.onReply(input.message);
+      case 'streamReply':
+        ctx.takeStream(input.stream)?.onReply(input.message);
         break;
-      }
-      case 'streamFailed': {
-        const handlers = this.#streams.get(input.stream);
-        this.#streams.delete(input.stream);
-        handlers?.onFail(input.reason);
+      case 'streamFailed':
+        ctx.takeStream(input.stream)?.onFail(input.reason);
         break;
-      }
       case 'join':
         this.#pushPull.join(input.request, input.seeds);
         break;
@@ -218,7 +211,7 @@ export class MemberNode implements NodeContext {
         break;
       case 'broadcast':
         // Prefixed so that an application key can never replace a member's update.
-        this.broadcast(`user:${input.key}`, { type: 'user', payload: input.payload });
+        ctx.broadcast(`user:${input.key}`, { type: 'user', payload: input.payload });
         break;
       case 'setProtocol':
         this.#switch.request(input.protocol);
@@ -227,39 +220,34 @@ export class MemberNode implements NodeContext {
         this.#switch.pinned = [...new Set(input.names)];
         break;
       case 'setAckPayload':
-        this.ackPayload = input.payload;
+        ctx.ackPayload = input.payload;
         break;
       case 'setUserState':
-        this.userState = input.state;
+        ctx.userState = input.state;
         break;
       case 'send':
         // memberlist's SendTo: no piggybacked gossip and no CRC, the receiver may be no member.
-        this.sendPacket(input.to, [{ type: 'user', payload: input.payload }], false);
+        ctx.sendPacket(input.to, [{ type: 'user', payload: input.payload }], false);
         break;
     }
-    this.timers.runDue(this.now);
+    ctx.timers.runDue(ctx.now);
     return this.drain();
   }
 
   /** Outputs produced outside `step` (at construction), and clears them. */
   drain(): Output[] {
-    const outputs = this.#outputs;
-    this.#outputs = [];
-    return outputs;
+    return this.#ctx.takeOutputs();
   }
 
   /** When the node next needs a `tick` input (Infinity when stopped). */
   nextDeadline(): number {
-    return this.#stopped ? Infinity : this.timers.nextDeadline();
+    return this.#stopped ? Infinity : this.#ctx.timers.nextDeadline();
   }
 
   /** Stops every activity; later inputs are ignored. */
   stop(): void {
     this.#stopped = true;
-    this.#gossip.stop();
-    this.timers.clear();
-    this.queue.clear();
-    this.#streams.clear();
+    this.#ctx.stop();
   }
 
   /** Adds members known from a snapshot as alive, silently (simulations start converged). */
@@ -271,110 +259,34 @@ export class MemberNode implements NodeContext {
   /** Every member this node lists, itself included, in probe order. */
   members(): Member[] {
     const result: Member[] = [];
-    for (let slot = 0; slot < this.table.size; slot++) result.push(this.#member(slot));
+    for (let slot = 0; slot < this.#ctx.table.size; slot++) result.push(this.#member(slot));
     return result;
   }
 
   /** The member called `name` as this node sees it, or undefined if it is not listed. */
   member(name: string): Member | undefined {
-    const slot = this.table.find(name);
+    const slot = this.#ctx.table.find(name);
     return slot < 0 ? undefined : this.#member(slot);
   }
 
   #member(slot: number): Member {
     const member = this.#membership.member(slot);
-    const rttMs = this.#rtt.get(this.table.nameIdAt(slot));
+    const rttMs = this.#ctx.rttAt(slot);
     return rttMs === undefined ? member : { ...member, rttMs };
   }
-
-  // ——— NodeContext ———
-
-  emit(output: Output): void {
-    // Events emitted while the membership is being built (the node's own join) precede the reconnector.
-    if (output.kind === 'event') this.#reconnector?.observe(output.event);
-    if (output.kind === 'rtt') this.#sampleRtt(output.member, output.ms);
-    this.#outputs.push(output);
-  }
-
-  nextSeqNo(): number {
-    this.#seqNo = (this.#seqNo + 1) >>> 0;
-    return this.#seqNo;
-  }
-
-  notice(level: 'debug' | 'warn', text: string): void {
-    this.#outputs.push({ kind: 'notice', level, text });
-  }
-
-  drop(reason: string, count = 1): void {
-    countDrop(this.stats, reason, count);
-  }
-
-  limitNewMembers(count: number): void {
-    this.#newMembersLeft = count;
-  }
-
-  admitMember(): boolean {
-    if (this.table.size >= this.config.maxMembers) {
-      this.drop('member-table-full');
-      return false;
-    }
-    if (this.#newMembersLeft <= 0) {
-      this.drop('too-many-new-members');
-      return false;
-    }
-    this.#newMembersLeft--;
-    return true;
-  }
-
-  allowReply(): boolean {
-    if (this.#repliesLeft <= 0) {
-      this.drop('reply-cap');
-      return false;
-    }
-    this.#repliesLeft--;
-    return true;
-  }
-
-  forget(slot: number): void {
-    const nameId = this.table.nameIdAt(slot);
-    this.#rtt.delete(nameId);
-    this.#prober.forget(nameId);
-    this.#switch.heartbeats?.forget(nameId);
-    this.#membership.forget(slot);
-  }
-
-  broadcast(key: string, message: Message, onDone?: () => void): void {
-    this.#gossip.broadcast(key, message, onDone);
-  }
-
-  sendMessage(to: Address, message: Message, crc: boolean): void {
-    this.#gossip.sendMessage(to, message, crc);
-  }
-
-  sendPacket(to: Address, messages: Message[], crc: boolean): void {
-    this.#outputs.push({ kind: 'packet', to, messages, crc });
-  }
-
-  openStream(to: Address, message: StreamMessage, timeoutMs: number, handlers: StreamHandlers | null): void {
-    const stream = this.#nextStream++;
-    if (handlers) this.#streams.set(stream, handlers);
-    this.#outputs.push({ kind: 'openStream', stream, to, message, timeoutMs, expectReply: handlers !== null });
-  }
-
-  // ——— internals ———
 
   #receive(from: Address, message: Message): void {
     switch (message.type) {
       case 'ping':
         this.#prober.onPing(from, message);
-        if (message.node === '' || message.node === this.selfName) this.#switch.heartbeats?.onPing(message.source?.name);
+        if (message.node === '' || message.node === this.#ctx.selfName) this.#switch.heartbeats?.onPing(message.source?.name);
         break;
       case 'indirectPing':
         this.#prober.onIndirectPing(from, message);
         break;
       case 'ack':
         if (!this.#prober.onAck(message.seqNo, message.payload) && !this.#switch.heartbeats?.onAck(message.seqNo, message.payload))
-          this.stats.messagesIgnored++;
+          this.#ctx.stats.messagesIgnored++;
         break;
       case 'nack':
         this.#prober.onNack(message.seqNo);
@@ -389,7 +301,7 @@ export class MemberNode implements NodeContext {
         this.#membership.onDead(message);
         break;
       case 'user':
-        this.emit({ kind: 'message', payload: message.payload, from });
+        this.#ctx.emit({ kind: 'message', payload: message.payload, from });
         break;
       case 'heartbeats':
         this.#switch.onHeartbeats(from, message);
@@ -400,46 +312,49 @@ export class MemberNode implements NodeContext {
     }
   }
 
-  #sampleRtt(name: string, ms: number): void {
-    const nameId = this.table.registry.findNameId(name);
-    if (nameId < 0) return;
-    const smoothed = this.#rtt.get(nameId);
-    this.#rtt.set(nameId, smoothed === undefined ? ms : smoothed + RTT_GAIN * (ms - smoothed));
-  }
-
   #receiveStream(from: Address, stream: StreamId, message: StreamMessage): void {
+    const ctx = this.#ctx;
     switch (message.type) {
       case 'pushPull':
-        this.emit({ kind: 'reply', stream, message: this.#pushPull.onRemoteState(message) });
+        ctx.emit({ kind: 'reply', stream, message: this.#pushPull.onRemoteState(message) });
         break;
       case 'ping':
-        if (message.node !== '' && message.node !== this.selfName) {
-          this.stats.messagesIgnored++;
-          this.notice('warn', `stream ping for ${message.node} from ${from.host}:${from.port}`);
+        if (message.node !== '' && message.node !== ctx.selfName) {
+          ctx.stats.messagesIgnored++;
+          ctx.notice('warn', `stream ping for ${message.node} from ${from.host}:${from.port}`);
           return;
         }
-        this.emit({ kind: 'reply', stream, message: { type: 'ack', seqNo: message.seqNo } });
+        ctx.emit({ kind: 'reply', stream, message: { type: 'ack', seqNo: message.seqNo } });
         break;
       default:
-        this.stats.messagesIgnored++;
-        this.emit({ kind: 'reply', stream, message: { type: 'error', error: `unexpected ${message.type} stream` } });
+        ctx.stats.messagesIgnored++;
+        ctx.emit({ kind: 'reply', stream, message: { type: 'error', error: `unexpected ${message.type} stream` } });
     }
   }
 
   #leave(timeoutMs: number): void {
     if (this.#membership.leaving) return;
+    const { timers, table } = this.#ctx;
     let finished = false;
     const finish = (timedOut: boolean) => {
       if (finished) return;
       finished = true;
-      this.timers.cancel(timer);
-      this.emit({ kind: 'left', timedOut });
+      timers.cancel(timer);
+      this.#ctx.emit({ kind: 'left', timedOut });
     };
-    const timer = this.timers.schedule(this.now + timeoutMs, () => finish(true));
+    const timer = timers.schedule(this.#ctx.now + timeoutMs, () => finish(true));
     this.#membership.leave(() => finish(false));
     // With nobody else alive there is no one to tell.
-    if (this.table.count(ALIVE) + this.table.count(SUSPECT) === 0) finish(false);
+    if (table.count(ALIVE) + table.count(SUSPECT) === 0) finish(false);
   }
+}
+
+/**
+ * The context a node's parts share, for the core's white-box tests only: core/index.ts does
+ * not export it, so drivers reach the protocol through inputs and outputs alone.
+ */
+export function inspectContext(node: MemberNode): NodeContext {
+  return contextOf(node);
 }
 
 function isProbeMessage(message: Message): boolean {

@@ -1,4 +1,8 @@
-/** A token bucket on the core's clock: `rate` tokens a second, holding at most `rate` (a one-second burst). */
+/**
+ * A token bucket on the caller's clock: `rate` tokens a second, holding at most `rate` (a
+ * one-second burst). Tokens may count messages, bytes or work: what a peer can make this node
+ * spend is bounded whatever it sends.
+ */
 export class TokenBucket {
   readonly #rate: number;
   #tokens: number;
@@ -24,6 +28,11 @@ export class TokenBucket {
 
   take(): void {
     this.#tokens--;
+  }
+
+  /** Spends `amount` tokens, which may overdraw: the debt is paid back by waiting. */
+  spend(amount: number): void {
+    this.#tokens -= amount;
   }
 
   #refill(now: number): void {

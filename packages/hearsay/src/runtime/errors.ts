@@ -24,9 +24,3 @@ export class ShutdownError extends HearsayError {
   /** `'ShutdownError'`, as the error prints. */
   override name = 'ShutdownError';
 }
-
-/** A query answer that cannot be sent: a second answer, past the deadline, or too large. */
-export class QueryError extends HearsayError {
-  /** `'QueryError'`, as the error prints. */
-  override name = 'QueryError';
-}

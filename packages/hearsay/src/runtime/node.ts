@@ -1,151 +1,26 @@
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { hostname, networkInterfaces } from 'node:os';
 import {
   createRandom,
-  DEFAULT_VSN,
   HearsayError,
-  isProfileName,
-  MemberNode,
-  PROTOCOLS,
-  resolveConfig,
   type Address,
-  type CoreStats,
   type Member as CoreMember,
   type MemberEventType,
+  type MemberNode,
   type Output,
-  type ProfileName,
   type Protocol,
-  type Status,
-  type SwimConfig,
-  startingIncarnation,
 } from '../core/index.js';
-import { CoordinateClient, DEFAULT_COORDINATE_CONFIG, distanceBetween, type Coordinate } from '../core/coordinate.js';
-import { decodeCoordinatePayload, decodeTags, encodeCoordinatePayload, encodeSerfKeyRequest, encodeTags, Keyring, MAX_QUERY_BYTES } from '../wire/index.js';
-import { formatAddress, parseAddress } from './address.js';
+import { metaFor, SerfMember, tagsOf, type Coordinate, type KeyOperationResult, type QueryOptions, type SerfReport } from '../serf/index.js';
+import type { Keyring } from '../wire/index.js';
+import { parseAddress } from './address.js';
+import { checkNames, checkProtocol, checkSeeds } from './options.js';
 import { Driver } from './driver.js';
-import { checkKeyBytes, decodeKey } from './encryption-key.js';
-import { OptionError } from '../core/errors.js';
 import { JoinError, ShutdownError } from './errors.js';
-import { tallyKeyResponses, type KeyOperationResult } from './key-results.js';
-import { checkQueryFilters, SerfLayer, type IncomingQuery, type QueryOptions, type SerfStats } from './serf-layer.js';
 import { NoticeLimiter } from './notice-limiter.js';
-import { countDrop, type TrafficStats } from './traffic.js';
-import { closeListeners, listen, type Listeners } from './transport.js';
-
-/** A member as the library reports it: a snapshot, taken when it was asked for or the event fired. */
-export interface Member {
-  /** The member's name, unique in the cluster. */
-  name: string;
-  /** The IP address it advertises (where others reach it). */
-  address: string;
-  /** Its gossip port (UDP and TCP). */
-  port: number;
-  /** `alive`, `suspect`, `failed` or `left`, as this node sees it. */
-  status: Status;
-  /** The member's incarnation: it raises it to refute a suspicion, and a newer one wins. */
-  incarnation: number;
-  /** Serf-compatible tags decoded from the meta bytes (none when the meta is not Serf's tag map). */
-  tags: Record<string, string>;
-  /** The meta bytes the member gossips (Serf's encoded tags, up to 512 bytes). */
-  meta: Uint8Array;
-  /** Wall-clock time (ms since the epoch) of the last status change, as this node saw it. */
-  since: number;
-  /** Smoothed round-trip time (ms) this node measured to the member; absent until measured. */
-  rttMs?: number;
-}
-
-/**
- * What `createNode` takes; every field is optional. Unknown fields and values of the wrong type
- * are refused with an OptionError, for callers that TypeScript does not check.
- */
-export interface NodeOptions {
-  /** Unique in the cluster, 1 to 255 characters; default: this machine's hostname. */
-  name?: string;
-  /** `host:port` to listen on (UDP and TCP); port 0 picks a free one, no port means 7946. Default `0.0.0.0:7946`. */
-  bind?: string;
-  /** `host:port` others should use to reach this node; default: the bound address (a wildcard bind advertises the first non-internal IPv4 address). */
-  advertise?: string;
-  /** Seeds to join through at start, as a list of `host:port` (no port means 7946); `createNode` rejects with a JoinError if none answers. */
-  join?: string[];
-  /** memberlist's timing profile: `lan` (the default), `local` (faster, for one machine) or `wan` (slower). */
-  profile?: ProfileName;
-  /** Protocol settings over the profile's, each `…Ms` in milliseconds (see the configuration docs); checked by the core. */
-  config?: Partial<SwimConfig>;
-  /** Serf-compatible tags carried in the node's meta (at most 512 bytes encoded); default none. */
-  tags?: Record<string, string>;
-  /** AES keys (16, 24 or 32 bytes, or their base64 as `serf keygen` prints it); the first encrypts, all decrypt. Default: no encryption. */
-  keys?: (Uint8Array | string)[];
-  /** Drop this fraction (0 … 1) of incoming packets on purpose, for experiments; default 0. */
-  dropRate?: number;
-  /**
-   * The failure detector to start with (default 'swim'). Heartbeat and hybrid need every member
-   * to run hearsay: Serf and memberlist nodes send no heartbeats and would be judged failed.
-   */
-  protocol?: Protocol;
-  /** Members this node monitors by direct heartbeats in heartbeat and hybrid modes, whatever the cluster size. */
-  pinned?: string[];
-}
-
-/** A node's counters since it started (cumulative), as `node.stats` gives them: a copy, not live. */
-export interface NodeStats {
-  /** The protocol core's: probes, suspicions, refutations, failures declared, what it dropped and why. */
-  core: CoreStats;
-  /** What crossed the network: packets, bytes, messages by type, streams, drops by reason. */
-  traffic: TrafficStats;
-  /** Lifeguard's local health: 0 when this node is keeping up, higher when its probes go unanswered (it then probes more slowly). */
-  healthScore: number;
-  /** Updates waiting in the gossip queue. */
-  broadcastQueue: number;
-  /** Serf-layer activity: queries, answers, relays, key changes, events caught up by push/pull. */
-  serf: SerfStats;
-}
-
-/**
- * The events a node emits, with their listeners' arguments: `node.on('join', (member) => …)`.
- * A listener that throws (or whose promise rejects) is counted and reported once as a notice;
- * it never reaches the network code.
- */
-export interface HearsayNodeEvents {
-  /** A member joined, or this node learnt of it (once per member, itself included at start). */
-  join: [member: Member];
-  /** A member's meta (its tags) or address changed. */
-  update: [member: Member];
-  /** A member is suspected of having failed; it has the suspicion timeout to refute it. */
-  suspect: [member: Member];
-  /** A suspected or failed member is alive again (it refuted, or came back). */
-  alive: [member: Member];
-  /** A member was declared failed (its suspicion ran out, or another node said so). */
-  failed: [member: Member];
-  /** A member left gracefully. */
-  left: [member: Member];
-  /**
-   * A broadcast (a Serf user event of any name) reached this node, once per event. Serf's user
-   * events name no sender, and they arrive from whichever member relayed them: put the sender in
-   * the payload if it matters.
-   */
-  message: [payload: Uint8Array, name: string];
-  /** Something worth logging: dropped or conflicting updates, internal errors (held back when they repeat). */
-  notice: [level: 'debug' | 'warn', text: string];
-  /** A probe or direct heartbeat of `member` was answered after `ms` milliseconds. */
-  rtt: [member: string, ms: number];
-  /** The failure detector changed: this node's own switch, or one that reached it by gossip; `origin` names the member that asked for it. */
-  protocol: [protocol: Protocol, epoch: number, origin: string];
-  /** A query (Serf's or a hearsay node's) this node passes the filters of; `query.respond()` answers it. */
-  query: [query: IncomingQuery];
-  /** A `serf keys` (or `installKey` …) query changed this node's keyring: the keys in base64, the primary first. */
-  keys: [keys: string[]];
-}
-
-/** What a query collected by its deadline. */
-export interface QueryResult {
-  /** Members that acknowledged it (with `requestAck`). */
-  acks: string[];
-  /** Answers in arrival order. */
-  responses: { from: string; payload: Uint8Array }[];
-}
-
-const DEFAULT_BIND = '0.0.0.0:7946';
+import { NodeQueries } from './queries.js';
+import { countDrop } from './traffic.js';
+import { closeListeners, type Listeners } from './transport.js';
+import type { HearsayNodeEvents, Member, NodeStats, QueryResult } from './types.js';
 
 /**
  * A cluster member on the real network: the protocol core driven over UDP and TCP with
@@ -157,15 +32,11 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   readonly #core: MemberNode;
   readonly #driver: Driver;
   readonly #listeners: Listeners;
-  readonly #serf: SerfLayer;
+  /** Serf's layer and coordinates over the core: what reaches the application besides membership. */
+  readonly #serf: SerfMember;
+  readonly #queries: NodeQueries;
   readonly #keyring: Keyring | undefined;
-  /** This node's Vivaldi coordinate, refined from every direct ack that carries the member's. */
-  readonly #coordinates: CoordinateClient;
-  /** Members' coordinates as their latest acks carried them. */
-  readonly #memberCoordinates = new Map<string, Coordinate>();
   readonly #joins = new Map<number, (contacted: number, errors: readonly string[]) => void>();
-  /** Ends each query still collecting answers (at shutdown). */
-  readonly #pendingQueries = new Set<() => void>();
   #leaving: ((timedOut: boolean) => void) | undefined;
   #nextRequest = 1;
   #closed: Promise<void> | undefined;
@@ -179,46 +50,27 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     this.#core = core;
     this.#listeners = listeners;
     this.#keyring = keyring;
-    this.#coordinates = new CoordinateClient(DEFAULT_COORDINATE_CONFIG, createRandom(randomInt(2 ** 31)));
-    this.#serf = new SerfLayer({
-      name: core.name,
-      address: { host: core.profile.host, port: core.profile.port },
-      tags: () => this.self.tags,
-      sendTo: (to, payload) => this.#driver.step({ kind: 'send', to, payload }),
-      broadcast: (key, payload) => this.#driver.step({ kind: 'broadcast', key, payload }),
-      peers: () =>
-        this.#core
-          .members()
-          .filter((member) => member.status === 'alive' && member.name !== this.name)
-          .map((member) => ({ name: member.name, address: { host: member.host, port: member.port } })),
-      isMemberAddress: (address) => this.#core.members().some((member) => isLive(member) && member.port === address.port && member.host === address.host),
-      member: (name) => {
-        const member = this.#core.member(name);
-        if (!member) return undefined;
-        const status = member.status === 'suspect' ? 'alive' : member.status;
-        return { name, host: member.host, port: member.port, tags: tagsOf(member.meta), status, vsn: member.vsn };
-      },
-      keyring,
-      keysChanged: () => this.emit('keys', this.keys!),
-      setUserState: (state) => this.#driver.step({ kind: 'setUserState', state }),
+    this.#serf = new SerfMember({
+      core,
+      step: (input) => this.#driver.step(input),
       now: Date.now,
       random: Math.random,
+      coordinateRandom: createRandom(randomInt(2 ** 31)),
+      keyring,
+      report: (report) => this.#onSerfReport(report),
     });
+    this.#queries = new NodeQueries(this.#serf, (query) => this.emit('query', query));
     this.#driver = new Driver({
       core,
       listeners,
       keyring,
       dropRate,
       onOutput: (output) => this.#onOutput(output),
-      onStreamUser: (payload) => this.#onUser(payload),
-      onRemoteState: (message) => {
-        if (message.type !== 'pushPull') return;
-        for (const event of this.#serf.observeState(message)) this.emit('message', event.payload, event.name);
-      },
+      onStreamUser: (payload) => this.#serf.receiveUser(payload),
+      onRemoteState: (message) => this.#serf.receiveState(message),
     });
     this.#driver.start();
-    // Acks carry our coordinate, as Serf's do: Serf agents (and hearsay nodes) place us with it.
-    this.#driver.step({ kind: 'setAckPayload', payload: encodeCoordinatePayload(this.#coordinates.coordinate) });
+    this.#serf.start();
   }
 
   /**
@@ -322,7 +174,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       traffic: structuredClone(this.#driver.traffic),
       healthScore: this.#core.healthScore,
       broadcastQueue: this.#core.queuedBroadcasts,
-      serf: structuredClone(this.#serf.stats),
+      serf: structuredClone(this.#serf.layer.stats),
     };
   }
 
@@ -332,8 +184,11 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
    */
   join(seeds: string[]): Promise<number> {
     this.#assertOpen();
-    if (!isTextList(seeds)) return Promise.reject(new OptionError(`join takes a list of "host:port" seeds, like ["10.0.0.1:7946"], not ${quoted(seeds)}`));
-    if (seeds.length === 0) return Promise.reject(new OptionError('join needs at least one seed address'));
+    try {
+      checkSeeds(seeds);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const addresses = seeds.map((seed) => parseAddress(seed));
     const request = this.#nextRequest++;
     return new Promise((resolve, reject) => {
@@ -354,13 +209,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
    */
   broadcast(payload: Uint8Array, name = 'hearsay'): void {
     this.#assertOpen();
-    const event = this.#serf.userEvent(name, payload);
-    if (event.bytes.length > this.#core.config.udpBufferSize - 64) {
-      throw new OptionError(
-        `a broadcast of ${payload.length} bytes does not fit in one packet: keep it under about ${this.#core.config.udpBufferSize - 128} bytes`,
-      );
-    }
-    this.#driver.step({ kind: 'broadcast', key: event.key, payload: event.bytes });
+    this.#serf.broadcastEvent(name, payload);
   }
 
   /**
@@ -372,78 +221,17 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
    */
   query(name: string, payload: Uint8Array = new Uint8Array(0), options: QueryOptions = {}): Promise<QueryResult> {
     this.#assertOpen();
-    if (!name) throw new OptionError('a query needs a name');
-    const relayFactor = options.relayFactor ?? 0;
-    if (!Number.isInteger(relayFactor) || relayFactor < 0 || relayFactor > 5)
-      throw new OptionError(`relayFactor must be an integer within 0 … 5, got ${relayFactor}`);
-    const timeoutMs = options.timeoutMs ?? this.#defaultQueryTimeout();
-    if (!(timeoutMs > 0 && timeoutMs <= 3_600_000)) throw new OptionError(`a query timeout must be within 1 ms … 1 h, got ${timeoutMs}`);
-    checkQueryFilters(options);
-    const size = name.length * 3 + payload.length + 128 + 64 * (options.nodes?.length ?? 0);
-    if (size > MAX_QUERY_BYTES)
-      throw new OptionError(`a query of about ${size} bytes is over Serf's limit of ${MAX_QUERY_BYTES}: shorten its name, payload or filters`);
-    const result: QueryResult = { acks: [], responses: [] };
-    const seen = { acks: new Set<string>(), responses: new Set<string>() };
-    const asked = this.#serf.ask(
-      name,
-      payload,
-      { ...options, requestAck: options.requestAck ?? true, timeoutMs },
-      {
-        // Relays make duplicates on purpose: keep the first of each.
-        onAck: (from) => {
-          if (seen.acks.has(from)) return;
-          seen.acks.add(from);
-          result.acks.push(from);
-        },
-        onResponse: (from, answer) => {
-          if (seen.responses.has(from)) return;
-          seen.responses.add(from);
-          result.responses.push({ from, payload: answer });
-          if (result.responses.length === options.expectedResponses) done();
-        },
-      },
-    );
-    let done = () => {};
-    const finished = new Promise<QueryResult>((resolve) => {
-      const timer = setTimeout(() => done(), timeoutMs);
-      done = () => {
-        clearTimeout(timer);
-        this.#pendingQueries.delete(done);
-        asked.finish();
-        resolve(result);
-      };
-      this.#pendingQueries.add(done);
-    });
-    if (asked.local) this.emit('query', asked.local);
-    return finished;
-  }
-
-  /** Members alive or suspect, this node included: those that hear and answer queries. */
-  #liveCount(): number {
-    return this.#core.members().filter(isLive).length;
-  }
-
-  /** Serf's default: gossip interval × 16 × ceil(log10(n + 1)). */
-  #defaultQueryTimeout(): number {
-    const n = this.#liveCount();
-    return this.#core.config.gossipIntervalMs * 16 * Math.max(1, Math.ceil(Math.log10(n + 1)));
+    return this.#queries.query(name, payload, options);
   }
 
   /** This node's network coordinate (Vivaldi, as Serf's), refined by every direct probe. */
   get coordinate(): Coordinate {
-    return this.#coordinates.coordinate;
+    return this.#serf.coordinates.coordinate;
   }
 
   /** A member's coordinate as its latest ack carried it (this node's own for itself); undefined if none came yet. */
   coordinateOf(name: string): Coordinate | undefined {
-    if (name === this.name) return this.coordinate;
-    if (!this.#core.member(name)) {
-      this.#memberCoordinates.delete(name);
-      this.#coordinates.forgetNode(name);
-      return undefined;
-    }
-    const coordinate = this.#memberCoordinates.get(name);
-    return coordinate && { ...coordinate, vec: [...coordinate.vec] };
+    return this.#serf.coordinates.coordinateOf(name);
   }
 
   /**
@@ -451,9 +239,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
    * does), `b` defaulting to this node; undefined while either coordinate is unknown.
    */
   estimateRtt(a: string, b: string = this.name): number | undefined {
-    const first = this.coordinateOf(a);
-    const second = this.coordinateOf(b);
-    return first && second ? distanceBetween(first, second) * 1000 : undefined;
+    return this.#serf.coordinates.estimateRtt(a, b);
   }
 
   /** This node's encryption keys in base64, the primary first; undefined without encryption. */
@@ -483,11 +269,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
 
   async #keyQuery(operation: string, key?: string): Promise<KeyOperationResult> {
     this.#assertOpen();
-    const payload = key === undefined ? new Uint8Array(0) : encodeSerfKeyRequest(decodeKey(key));
-    const members = this.#liveCount();
-    // Every live member answers a key query: no need to wait out the timeout once all have, nor for acks (Serf asks none).
-    const { responses } = await this.query(`_serf_${operation}`, payload, { expectedResponses: members, requestAck: false });
-    return tallyKeyResponses(members, responses);
+    return this.#queries.keyOperation(operation, key);
   }
 
   /** Replaces this node's tags and announces them. */
@@ -503,7 +285,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
    */
   async leave(timeoutMs = 5000): Promise<void> {
     this.#assertOpen();
-    this.#driver.step({ kind: 'broadcast', key: 'serf-intent', payload: this.#serf.leaveIntent(this.name) });
+    this.#serf.broadcastLeaveIntent();
     // Give the intent a gossip round's head start: Serf must see it before the dead message.
     await new Promise((resolve) => setTimeout(resolve, this.#core.config.gossipIntervalMs * 2));
     const timedOut = await new Promise<boolean>((resolve) => {
@@ -516,7 +298,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   /** Stops at once (peers will see a failure unless `leave()` came first) and frees every socket and timer. */
   shutdown(): Promise<void> {
     this.#closed ??= (async () => {
-      for (const done of this.#pendingQueries) done();
+      this.#queries.finishAll();
       this.#driver.close();
       this.#notices.flush();
       this.#core.stop();
@@ -538,7 +320,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
         this.emit(output.event.type satisfies MemberEventType, publicMember(output.event.member));
         break;
       case 'message':
-        this.#onUser(output.payload);
+        this.#serf.consume(output);
         break;
       case 'joined': {
         const settle = this.#joins.get(output.request);
@@ -555,7 +337,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
         break;
       case 'rtt':
         this.emit('rtt', output.member, output.ms);
-        if (output.payload && output.payload.length > 0) this.#observeCoordinate(output.member, output.payload, output.ms);
+        this.#serf.consume(output);
         break;
       case 'protocol':
         this.emit('protocol', output.protocol, output.epoch, output.origin);
@@ -565,184 +347,22 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     }
   }
 
-  /** A member's coordinate from its ack, and the round trip it took: both refine ours. */
-  #observeCoordinate(member: string, payload: Uint8Array, ms: number): void {
-    let theirs: Coordinate;
-    try {
-      theirs = decodeCoordinatePayload(payload);
-      this.#coordinates.update(member, theirs, ms / 1000);
-    } catch {
-      // Not a coordinate we can use (another application's payload, a zero RTT, a forged value out of range): ours stays.
-      countDrop(this.#driver.traffic, 'bad-coordinate');
-      return;
-    }
-    this.#memberCoordinates.set(member, theirs);
-    // Members reaped from the table are forgotten here too, once they could outnumber the table.
-    if (this.#memberCoordinates.size > this.#core.config.maxMembers) {
-      for (const name of this.#memberCoordinates.keys()) {
-        if (this.#core.member(name)) continue;
-        this.#memberCoordinates.delete(name);
-        this.#coordinates.forgetNode(name);
-      }
-    }
-    this.#driver.step({ kind: 'setAckPayload', payload: encodeCoordinatePayload(this.#coordinates.coordinate) });
-  }
-
-  #onUser(payload: Uint8Array): void {
-    const arrival = this.#serf.observe(payload);
-    if (arrival.kind === 'query') {
-      this.emit('query', arrival.query);
-      return;
-    }
-    if (arrival.kind !== 'event' || !arrival.fresh) return;
-    // Pass it on, as Serf does, so that it reaches everyone whoever first heard it.
-    this.#driver.step({ kind: 'broadcast', key: arrival.key, payload });
-    this.emit('message', arrival.payload, arrival.name);
-  }
-}
-
-/**
- * Creates a node: checks the options, binds its UDP and TCP sockets and, if seeds are given,
- * joins through them. The node runs until `shutdown()` (after `leave()`, to part gracefully).
- *
- * @example
- * const node = await createNode({ name: 'web-1', bind: '0.0.0.0:7946', join: ['10.0.0.2:7946'], tags: { role: 'web' } });
- * node.on('failed', (member) => console.log(`${member.name} failed`));
- *
- * @throws {@link OptionError} for an option it cannot use (unknown, of the wrong type, or out of range).
- * @throws {@link BindError} when the address cannot be bound.
- * @throws {@link JoinError} when seeds were given and none answered.
- */
-export async function createNode(options: NodeOptions = {}): Promise<HearsayNode> {
-  checkOptions(options);
-  const name = options.name ?? hostname();
-  if (name.length === 0 || name.length > 255) throw new OptionError('name must be 1 to 255 characters');
-  const bind = parseAddress(options.bind ?? DEFAULT_BIND);
-  const keyring = options.keys && options.keys.length > 0 ? keyringFrom(options.keys) : undefined;
-  const dropRate = options.dropRate ?? 0;
-  if (!(dropRate >= 0 && dropRate <= 1)) throw new OptionError(`dropRate must be within 0 … 1, got ${dropRate}`);
-  const meta = metaFor(options.tags ?? {});
-  const config = resolveConfig(options.profile ?? 'lan', { ...options.config, packetOverheadBytes: keyring ? 29 : 0 });
-  const detector = options.protocol ?? 'swim';
-  const pinned = checkNames(options.pinned ?? []);
-
-  const listeners = await listen(bind.host, bind.port);
-  let advertise: Address;
-  try {
-    advertise = advertisedAddress(options.advertise, listeners);
-  } catch (error) {
-    await closeListeners(listeners, []);
-    throw error;
-  }
-  const core = new MemberNode({
-    profile: { name, host: advertise.host, port: advertise.port, meta, vsn: DEFAULT_VSN },
-    config,
-    random: createRandom(randomInt(2 ** 31)),
-    now: Date.now(),
-    // Unix seconds grow across restarts without saved state (core/restart.ts).
-    incarnation: startingIncarnation(Date.now() / 1000),
-    detector,
-    pinned,
-  });
-  const node = new HearsayNode(core, listeners, keyring, dropRate);
-  if (options.join && options.join.length > 0) {
-    try {
-      await node.join(options.join);
-    } catch (error) {
-      await node.shutdown();
-      throw error;
+  #onSerfReport(report: SerfReport): void {
+    switch (report.kind) {
+      case 'event':
+        this.emit('message', report.payload, report.name);
+        break;
+      case 'query':
+        this.emit('query', report.query);
+        break;
+      case 'keys':
+        this.emit('keys', this.keys!);
+        break;
+      case 'dropped':
+        countDrop(this.#driver.traffic, report.reason);
+        break;
     }
   }
-  return node;
-}
-
-const isText = (value: unknown): value is string => typeof value === 'string';
-const isTextList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isText);
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** What each option must be, as the error says it: TypeScript checks typed callers, this checks the rest. */
-const OPTION_SHAPES: { readonly [K in keyof Required<NodeOptions>]: readonly [fits: (value: unknown) => boolean, want: string] } = {
-  name: [isText, 'a string'],
-  bind: [isText, 'a "host:port" string'],
-  advertise: [isText, 'a "host:port" string'],
-  join: [isTextList, 'a list of "host:port" strings, like ["10.0.0.1:7946"]'],
-  profile: [(value) => isText(value) && isProfileName(value), 'one of "lan", "local", "wan"'],
-  config: [isObject, 'an object of protocol settings, like { probeIntervalMs: 500 }'],
-  tags: [(value) => isObject(value) && Object.values(value).every(isText), 'an object of strings, like { role: "web" }'],
-  keys: [(value) => Array.isArray(value) && value.every((key) => isText(key) || key instanceof Uint8Array), 'a list of keys (base64 strings or bytes)'],
-  dropRate: [(value) => typeof value === 'number', 'a number from 0 to 1'],
-  protocol: [(value) => (PROTOCOLS as readonly unknown[]).includes(value), `one of ${PROTOCOLS.map((p) => `"${p}"`).join(', ')}`],
-  pinned: [isTextList, 'a list of member names'],
-};
-
-/** A value as an error message quotes it: JSON, cut short. */
-function quoted(value: unknown): string {
-  const json = JSON.stringify(value) ?? String(value);
-  return json.length > 60 ? `${json.slice(0, 57)}…` : json;
-}
-
-/** Refuses an unknown option, or one of the wrong type (an absent or undefined one is the default). */
-function checkOptions(options: unknown): void {
-  if (!isObject(options)) throw new OptionError(`createNode takes an options object, like { name: "web-1" }, not ${quoted(options)}`);
-  for (const [key, value] of Object.entries(options)) {
-    if (!Object.hasOwn(OPTION_SHAPES, key)) throw new OptionError(`unknown option "${key}": createNode takes ${Object.keys(OPTION_SHAPES).join(', ')}`);
-    const [fits, want] = OPTION_SHAPES[key as keyof NodeOptions];
-    if (value !== undefined && !fits(value)) throw new OptionError(`option "${key}" must be ${want}, not ${quoted(value)}`);
-  }
-}
-
-function checkProtocol(protocol: unknown): Protocol {
-  if (!(PROTOCOLS as readonly unknown[]).includes(protocol)) {
-    throw new OptionError(`unknown protocol ${JSON.stringify(protocol)}: use ${PROTOCOLS.join(', ')}`);
-  }
-  return protocol as Protocol;
-}
-
-function checkNames(names: unknown): string[] {
-  if (!Array.isArray(names) || !names.every((name) => typeof name === 'string')) {
-    throw new OptionError('pinned members must be a list of member names');
-  }
-  const bad = names.find((name: string) => name.length === 0 || name.length > 255);
-  if (bad !== undefined) throw new OptionError(`pinned member name "${bad.slice(0, 40)}" must be 1 to 255 characters`);
-  return names;
-}
-
-function keyringFrom(keys: (Uint8Array | string)[]): Keyring {
-  const bytes = keys.map((key, index) => {
-    try {
-      return typeof key === 'string' ? decodeKey(key) : checkKeyBytes(key);
-    } catch (error) {
-      throw new OptionError(`keys[${index}]: ${(error as Error).message}`);
-    }
-  });
-  try {
-    return new Keyring(bytes);
-  } catch (error) {
-    throw new OptionError(`bad encryption key: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-function metaFor(tags: Record<string, string>): Uint8Array {
-  try {
-    return encodeTags(tags);
-  } catch (error) {
-    throw new OptionError(`tags do not fit in the 512 bytes of node meta: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/** The advertised address: as given, else the bound one (a wildcard bind picks an interface). */
-function advertisedAddress(advertise: string | undefined, listeners: Listeners): Address {
-  if (advertise) {
-    const address = parseAddress(advertise, listeners.port);
-    return { host: address.host, port: address.port || listeners.port };
-  }
-  if (listeners.host !== '0.0.0.0' && listeners.host !== '::') return { host: listeners.host, port: listeners.port };
-  for (const addresses of Object.values(networkInterfaces())) {
-    for (const address of addresses ?? []) {
-      if (address.family === 'IPv4' && !address.internal) return { host: address.address, port: listeners.port };
-    }
-  }
-  throw new OptionError(`bound to ${formatAddress({ host: listeners.host, port: listeners.port })} but found no address to advertise: pass advertise`);
 }
 
 function publicMember(member: CoreMember): Member {
@@ -757,17 +377,4 @@ function publicMember(member: CoreMember): Member {
     since: member.since,
     ...(member.rttMs === undefined ? {} : { rttMs: member.rttMs }),
   };
-}
-
-function isLive(member: CoreMember): boolean {
-  return member.status === 'alive' || member.status === 'suspect';
-}
-
-/** Tags from meta bytes; meta that is not Serf's tag map (another application's) gives none. */
-function tagsOf(meta: Uint8Array): Record<string, string> {
-  try {
-    return decodeTags(meta);
-  } catch {
-    return {};
-  }
 }

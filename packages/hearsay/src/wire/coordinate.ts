@@ -1,5 +1,16 @@
-import type { Coordinate } from '../core/coordinate.js';
 import { MsgpackWriter, asStruct, readObject, type Struct } from './msgpack.js';
+
+/** A network coordinate; every length is in seconds, `error` is dimensionless. */
+export interface Coordinate {
+  /** The Euclidean part. */
+  vec: number[];
+  /** How unsure this node is of its coordinate: starts at `vivaldiErrorMax` and falls. */
+  error: number;
+  /** A distance offset: half the mean of the recent (rtt − raw distance) residuals [3]. */
+  adjustment: number;
+  /** The non-Euclidean access-link length, never below `heightMin`. */
+  height: number;
+}
 
 /*
  * Serf's ping-ack payload: one version byte (Serf's PingVersion, 1), then the sender's coordinate

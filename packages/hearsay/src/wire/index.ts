@@ -64,4 +64,4 @@ export {
   type SerfKeyResponse,
   type SerfConflictMember,
 } from './serf-query.js';
-export { COORDINATE_PING_VERSION, encodeCoordinatePayload, decodeCoordinatePayload } from './coordinate.js';
+export { COORDINATE_PING_VERSION, encodeCoordinatePayload, decodeCoordinatePayload, type Coordinate } from './coordinate.js';

@@ -1,15 +1,14 @@
 /**
- * The Vivaldi coordinate client (src/core/coordinate.ts) against Serf's coordinate package:
+ * The Vivaldi coordinate client (src/serf/coordinate.ts) against Serf's coordinate package:
  * hand-computed steps, a trajectory recorded from Serf 0.9.4 itself, the latency filter, the
  * input checks and the NaN defence, Serf's own simulation scenarios, and a convergence property.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createRandom, deriveSeed, type Random } from '../../packages/hearsay/src/core/index.js';
 import {
   CoordinateClient,
   DEFAULT_COORDINATE_CONFIG,
-  createRandom,
-  deriveSeed,
   distanceBetween,
   isCompatible,
   isValidCoordinate,
@@ -18,8 +17,7 @@ import {
   MAX_FILTERED_NODES,
   type Coordinate,
   type CoordinateConfig,
-  type Random,
-} from '../../packages/hearsay/src/core/index.js';
+} from '../../packages/hearsay/src/serf/index.js';
 
 const CONFIG = DEFAULT_COORDINATE_CONFIG;
 

@@ -6,17 +6,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Address } from '../../packages/hearsay/src/core/index.js';
-import { QueryError } from '../../packages/hearsay/src/runtime/errors.js';
-import { tallyKeyResponses } from '../../packages/hearsay/src/runtime/key-results.js';
-import {
-  IncomingQuery,
-  LamportClock,
-  MAX_USER_EVENT_BYTES,
-  SerfLayer,
-  type QueryCollector,
-  type SerfHost,
-} from '../../packages/hearsay/src/runtime/serf-layer.js';
-import { OptionError } from '../../packages/hearsay/src/runtime/errors.js';
+import { QueryError } from '../../packages/hearsay/src/serf/errors.js';
+import { tallyKeyResponses } from '../../packages/hearsay/src/serf/key-results.js';
+import { IncomingQuery, LamportClock, MAX_USER_EVENT_BYTES, SerfLayer, type QueryCollector, type SerfHost } from '../../packages/hearsay/src/serf/index.js';
+import { OptionError } from '../../packages/hearsay/src/core/errors.js';
 import {
   Keyring,
   QueryFlag,

@@ -16,19 +16,8 @@
  * Pure: no clock, no I/O; the one random draw (a direction between two coincident points) comes
  * from the `Random` passed in.
  */
-import type { Random } from './types.js';
-
-/** A network coordinate; every length is in seconds, `error` is dimensionless. */
-export interface Coordinate {
-  /** The Euclidean part. */
-  vec: number[];
-  /** How unsure this node is of its coordinate: starts at `vivaldiErrorMax` and falls. */
-  error: number;
-  /** A distance offset: half the mean of the recent (rtt − raw distance) residuals [3]. */
-  adjustment: number;
-  /** The non-Euclidean access-link length, never below `heightMin`. */
-  height: number;
-}
+import type { Random } from '../core/types.js';
+import type { Coordinate } from '../wire/coordinate.js';
 
 /** The tuning of the Vivaldi client, with Serf's names in camelCase. */
 export interface CoordinateConfig {

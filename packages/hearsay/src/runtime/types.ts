@@ -1,0 +1,115 @@
+import type { CoreStats, ProfileName, Protocol, Status, SwimConfig } from '../core/index.js';
+import type { IncomingQuery, SerfStats } from '../serf/index.js';
+import type { TrafficStats } from './traffic.js';
+
+/** A member as the library reports it: a snapshot, taken when it was asked for or the event fired. */
+export interface Member {
+  /** The member's name, unique in the cluster. */
+  name: string;
+  /** The IP address it advertises (where others reach it). */
+  address: string;
+  /** Its gossip port (UDP and TCP). */
+  port: number;
+  /** `alive`, `suspect`, `failed` or `left`, as this node sees it. */
+  status: Status;
+  /** The member's incarnation: it raises it to refute a suspicion, and a newer one wins. */
+  incarnation: number;
+  /** Serf-compatible tags decoded from the meta bytes (none when the meta is not Serf's tag map). */
+  tags: Record<string, string>;
+  /** The meta bytes the member gossips (Serf's encoded tags, up to 512 bytes). */
+  meta: Uint8Array;
+  /** Wall-clock time (ms since the epoch) of the last status change, as this node saw it. */
+  since: number;
+  /** Smoothed round-trip time (ms) this node measured to the member; absent until measured. */
+  rttMs?: number;
+}
+
+/**
+ * What `createNode` takes; every field is optional. Unknown fields and values of the wrong type
+ * are refused with an OptionError, for callers that TypeScript does not check.
+ */
+export interface NodeOptions {
+  /** Unique in the cluster, 1 to 255 characters; default: this machine's hostname. */
+  name?: string;
+  /** `host:port` to listen on (UDP and TCP); port 0 picks a free one, no port means 7946. Default `0.0.0.0:7946`. */
+  bind?: string;
+  /** `host:port` others should use to reach this node; default: the bound address (a wildcard bind advertises the first non-internal IPv4 address). */
+  advertise?: string;
+  /** Seeds to join through at start, as a list of `host:port` (no port means 7946); `createNode` rejects with a JoinError if none answers. */
+  join?: string[];
+  /** memberlist's timing profile: `lan` (the default), `local` (faster, for one machine) or `wan` (slower). */
+  profile?: ProfileName;
+  /** Protocol settings over the profile's, each `…Ms` in milliseconds (see the configuration docs); checked by the core. */
+  config?: Partial<SwimConfig>;
+  /** Serf-compatible tags carried in the node's meta (at most 512 bytes encoded); default none. */
+  tags?: Record<string, string>;
+  /** AES keys (16, 24 or 32 bytes, or their base64 as `serf keygen` prints it); the first encrypts, all decrypt. Default: no encryption. */
+  keys?: (Uint8Array | string)[];
+  /** Drop this fraction (0 … 1) of incoming packets on purpose, for experiments; default 0. */
+  dropRate?: number;
+  /**
+   * The failure detector to start with (default 'swim'). Heartbeat and hybrid need every member
+   * to run hearsay: Serf and memberlist nodes send no heartbeats and would be judged failed.
+   */
+  protocol?: Protocol;
+  /** Members this node monitors by direct heartbeats in heartbeat and hybrid modes, whatever the cluster size. */
+  pinned?: string[];
+}
+
+/** A node's counters since it started (cumulative), as `node.stats` gives them: a copy, not live. */
+export interface NodeStats {
+  /** The protocol core's: probes, suspicions, refutations, failures declared, what it dropped and why. */
+  core: CoreStats;
+  /** What crossed the network: packets, bytes, messages by type, streams, drops by reason. */
+  traffic: TrafficStats;
+  /** Lifeguard's local health: 0 when this node is keeping up, higher when its probes go unanswered (it then probes more slowly). */
+  healthScore: number;
+  /** Updates waiting in the gossip queue. */
+  broadcastQueue: number;
+  /** Serf-layer activity: queries, answers, relays, key changes, events caught up by push/pull. */
+  serf: SerfStats;
+}
+
+/**
+ * The events a node emits, with their listeners' arguments: `node.on('join', (member) => …)`.
+ * A listener that throws (or whose promise rejects) is counted and reported once as a notice;
+ * it never reaches the network code.
+ */
+export interface HearsayNodeEvents {
+  /** A member joined, or this node learnt of it (once per member, itself included at start). */
+  join: [member: Member];
+  /** A member's meta (its tags) or address changed. */
+  update: [member: Member];
+  /** A member is suspected of having failed; it has the suspicion timeout to refute it. */
+  suspect: [member: Member];
+  /** A suspected or failed member is alive again (it refuted, or came back). */
+  alive: [member: Member];
+  /** A member was declared failed (its suspicion ran out, or another node said so). */
+  failed: [member: Member];
+  /** A member left gracefully. */
+  left: [member: Member];
+  /**
+   * A broadcast (a Serf user event of any name) reached this node, once per event. Serf's user
+   * events name no sender, and they arrive from whichever member relayed them: put the sender in
+   * the payload if it matters.
+   */
+  message: [payload: Uint8Array, name: string];
+  /** Something worth logging: dropped or conflicting updates, internal errors (held back when they repeat). */
+  notice: [level: 'debug' | 'warn', text: string];
+  /** A probe or direct heartbeat of `member` was answered after `ms` milliseconds. */
+  rtt: [member: string, ms: number];
+  /** The failure detector changed: this node's own switch, or one that reached it by gossip; `origin` names the member that asked for it. */
+  protocol: [protocol: Protocol, epoch: number, origin: string];
+  /** A query (Serf's or a hearsay node's) this node passes the filters of; `query.respond()` answers it. */
+  query: [query: IncomingQuery];
+  /** A `serf keys` (or `installKey` …) query changed this node's keyring: the keys in base64, the primary first. */
+  keys: [keys: string[]];
+}
+
+/** What a query collected by its deadline. */
+export interface QueryResult {
+  /** Members that acknowledged it (with `requestAck`). */
+  acks: string[];
+  /** Answers in arrival order. */
+  responses: { from: string; payload: Uint8Array }[];
+}

@@ -1,0 +1,36 @@
+const UINT64 = 1n << 64n;
+
+/**
+ * Serf's LamportClock, exactly: a Go uint64 that wraps at 2^64. Witnessing a time not older than
+ * the clock moves the clock one past it (so a witnessed 2^64 − 1 wraps it to 0, as in Go).
+ */
+export class LamportClock {
+  // Serf starts its clocks at 1, so that no message of its own carries LTime 0.
+  #time = 1n;
+
+  get time(): bigint {
+    return this.#time;
+  }
+
+  increment(): bigint {
+    this.#time = (this.#time + 1n) % UINT64;
+    return this.#time;
+  }
+
+  witness(ltime: bigint): void {
+    if (ltime >= this.#time) this.#time = (ltime + 1n) % UINT64;
+  }
+
+  /** The time a new message carries: the current time, then one tick (Serf's `Time()` then `Increment()`). */
+  stamp(): bigint {
+    const ltime = this.#time;
+    this.increment();
+    return ltime;
+  }
+}
+
+/** Serf's rule for a message too old to remember: more than a buffer's length behind the clock (uint64 order, as Go compares). */
+export function tooOld(ltime: bigint, clock: bigint, buffer: number): boolean {
+  const span = BigInt(buffer);
+  return clock > span && ltime < clock - span;
+}

@@ -1,0 +1,135 @@
+import { OptionError } from '../core/errors.js';
+import type { Output, Random, StreamMessage } from '../core/index.js';
+import { MAX_QUERY_BYTES } from '../wire/index.js';
+import { CoordinateTracker } from './coordinate-tracker.js';
+import { createSerfHost, isLive, type SerfHostOptions } from './host.js';
+import { SerfLayer } from './layer.js';
+import type { AskedQuery, IncomingQuery, QueryCollector, QueryOptions } from './queries.js';
+import { checkQueryFilters } from './query-filters.js';
+
+/** What a Serf member tells its driver, for the application to see. */
+export type SerfReport =
+  /** A user event new here (already gossiped on): the application's broadcast message. */
+  | { readonly kind: 'event'; readonly name: string; readonly payload: Uint8Array }
+  /** A query this member passes the filters of; the application may answer it. */
+  | { readonly kind: 'query'; readonly query: IncomingQuery }
+  /** A key query changed the keyring. */
+  | { readonly kind: 'keys' }
+  /** Something a peer sent that is refused outside the layer's own counters (a bad coordinate): the driver counts it with its traffic. */
+  | { readonly kind: 'dropped'; readonly reason: string };
+
+/** A driver's part: the member's core and how to step it, the time, randomness and the keyring, and where reports go. */
+export interface SerfMemberOptions extends Omit<SerfHostOptions, 'keysChanged'> {
+  /** The Vivaldi client's own draws (a direction between coincident coordinates), apart from `random`'s. */
+  readonly coordinateRandom: Random;
+  readonly report: (report: SerfReport) => void;
+}
+
+/** A query as the application asks it once checked: the timeout it runs for, and how to end it early. */
+export interface StartedQuery extends AskedQuery {
+  readonly timeoutMs: number;
+}
+
+/**
+ * One member as Serf runs it: the memberlist core with Serf's layer (clocks, events, queries)
+ * and network coordinates on top, with no I/O of its own. A driver (the runtime's sockets, or a
+ * simulator) steps the core through `options.step`, hands every output of the core to
+ * `consume`, and a peer's push/pull state and stream user messages to `receiveState` and
+ * `receiveUser`; what the application should see comes back through `options.report`.
+ */
+export class SerfMember {
+  readonly layer: SerfLayer;
+  readonly coordinates: CoordinateTracker;
+  readonly #options: SerfMemberOptions;
+
+  constructor(options: SerfMemberOptions) {
+    this.#options = options;
+    this.coordinates = new CoordinateTracker(options.core, options.coordinateRandom);
+    this.layer = new SerfLayer(createSerfHost({ ...options, keysChanged: () => options.report({ kind: 'keys' }) }));
+  }
+
+  /** Puts this member's coordinate in its acks, as Serf's do: call once the driver runs the core. */
+  start(): void {
+    this.#setAckPayload();
+  }
+
+  /** An output of the core: user messages and round trips are Serf's to read; the rest is the driver's. */
+  consume(output: Output): void {
+    if (output.kind === 'message') this.receiveUser(output.payload);
+    else if (output.kind === 'rtt' && output.payload && output.payload.length > 0) {
+      if (this.coordinates.observe(output.member, output.payload, output.ms)) this.#setAckPayload();
+      else this.#options.report({ kind: 'dropped', reason: 'bad-coordinate' });
+    }
+  }
+
+  /** A Serf message, from a packet or a stream. A new event is passed on, as Serf does, so that it reaches everyone whoever first heard it. */
+  receiveUser(payload: Uint8Array): void {
+    const arrival = this.layer.observe(payload);
+    if (arrival.kind === 'query') {
+      this.#options.report({ kind: 'query', query: arrival.query });
+      return;
+    }
+    if (arrival.kind !== 'event' || !arrival.fresh) return;
+    this.#options.step({ kind: 'broadcast', key: arrival.key, payload });
+    this.#options.report({ kind: 'event', name: arrival.name, payload: arrival.payload });
+  }
+
+  /** A peer's push/pull, before the core merges it: its clocks, and events missed by gossip. */
+  receiveState(message: StreamMessage): void {
+    if (message.type !== 'pushPull') return;
+    for (const event of this.layer.observeState(message)) this.#options.report({ kind: 'event', name: event.name, payload: event.payload });
+  }
+
+  /**
+   * Gossips a user event. Throws an OptionError when name and payload exceed Serf's 9 KiB limit
+   * or do not fit in one packet.
+   */
+  broadcastEvent(name: string, payload: Uint8Array): void {
+    const event = this.layer.userEvent(name, payload);
+    const udpBufferSize = this.#options.core.config.udpBufferSize;
+    if (event.bytes.length > udpBufferSize - 64) {
+      throw new OptionError(`a broadcast of ${payload.length} bytes does not fit in one packet: keep it under about ${udpBufferSize - 128} bytes`);
+    }
+    this.#options.step({ kind: 'broadcast', key: event.key, payload: event.bytes });
+  }
+
+  /** Gossips Serf's leave intent: it must reach Serf agents before memberlist's own leave, for them to show `left`. */
+  broadcastLeaveIntent(): void {
+    this.#options.step({ kind: 'broadcast', key: 'serf-intent', payload: this.layer.leaveIntent(this.#options.core.name) });
+  }
+
+  /**
+   * Asks the cluster, with Serf's defaults (an ack from each member, the timeout below); answers
+   * go to `collector` until `finish` is called. Throws an OptionError for a name, payload, timeout
+   * or filter that cannot be sent.
+   */
+  ask(name: string, payload: Uint8Array, options: QueryOptions, collector: QueryCollector): StartedQuery {
+    if (!name) throw new OptionError('a query needs a name');
+    const relayFactor = options.relayFactor ?? 0;
+    if (!Number.isInteger(relayFactor) || relayFactor < 0 || relayFactor > 5)
+      throw new OptionError(`relayFactor must be an integer within 0 … 5, got ${relayFactor}`);
+    const timeoutMs = options.timeoutMs ?? this.#defaultQueryTimeout();
+    if (!(timeoutMs > 0 && timeoutMs <= 3_600_000)) throw new OptionError(`a query timeout must be within 1 ms … 1 h, got ${timeoutMs}`);
+    checkQueryFilters(options);
+    const size = name.length * 3 + payload.length + 128 + 64 * (options.nodes?.length ?? 0);
+    if (size > MAX_QUERY_BYTES)
+      throw new OptionError(`a query of about ${size} bytes is over Serf's limit of ${MAX_QUERY_BYTES}: shorten its name, payload or filters`);
+    const asked = this.layer.ask(name, payload, { ...options, requestAck: options.requestAck ?? true, timeoutMs }, collector);
+    return { ...asked, timeoutMs };
+  }
+
+  /** Members alive or suspect, this one included: those that hear and answer queries. */
+  liveMembers(): number {
+    return this.#options.core.members().filter(isLive).length;
+  }
+
+  /** Serf's default: gossip interval × 16 × ceil(log10(n + 1)). */
+  #defaultQueryTimeout(): number {
+    const n = this.liveMembers();
+    return this.#options.core.config.gossipIntervalMs * 16 * Math.max(1, Math.ceil(Math.log10(n + 1)));
+  }
+
+  #setAckPayload(): void {
+    this.#options.step({ kind: 'setAckPayload', payload: this.coordinates.ackPayload() });
+  }
+}
