@@ -3,17 +3,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type Agent, type AgentOptions } from '../../packages/agent/src/agent/agent.js';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
-const FAST = { probeIntervalMs: 300, probeTimeoutMs: 150, gossipIntervalMs: 50, suspicionMult: 2, pushPullIntervalMs: 5000, tcpTimeoutMs: 1000 };
+/** A short suspicion (multiplier 2), so that the crashed peer is failed within seconds. */
+const CONFIG = { ...FAST, suspicionMult: 2 };
 const silent = pino({ level: 'silent' });
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Responses whose JSON the tests inspect freely. */
 // biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers, read freely; a wrong shape fails the assertion that reads it.
@@ -25,7 +20,7 @@ async function request(url: string, init: RequestInit = {}) {
 }
 
 function start(options: AgentOptions): Promise<Agent> {
-  return startAgent({ bind: '127.0.0.1:0', http: '127.0.0.1:0', config: FAST, ...options }, silent);
+  return startAgent({ bind: '127.0.0.1:0', http: '127.0.0.1:0', config: CONFIG, ...options }, silent);
 }
 
 describe('the agent’s HTTP API', () => {
@@ -39,7 +34,7 @@ describe('the agent’s HTTP API', () => {
   beforeAll(async () => {
     agent = await start({ name: 'api-node', tags: { role: 'api' } });
     base = `http://127.0.0.1:${agent.http.port}`;
-    peer = await createNode({ name: 'peer', bind: '127.0.0.1:0', config: FAST });
+    peer = await createNode({ name: 'peer', bind: '127.0.0.1:0', config: CONFIG });
   });
   afterAll(async () => {
     await agent.close();
@@ -157,7 +152,7 @@ describe('the token rule', () => {
 describe('POST /v1/leave', () => {
   it('answers, leaves (peers see left) and stops the agent', async () => {
     const agent = await start({ name: 'leaver' });
-    const peer = await createNode({ name: 'watcher', bind: '127.0.0.1:0', join: [`127.0.0.1:${agent.node.address.port}`], config: FAST });
+    const peer = await createNode({ name: 'watcher', bind: '127.0.0.1:0', join: [`127.0.0.1:${agent.node.address.port}`], config: CONFIG });
     try {
       await waitFor('the pair', () => agent.node.member('watcher')?.status === 'alive');
       // Bodiless, but sent as JSON like every write.
@@ -174,7 +169,7 @@ describe('POST /v1/leave', () => {
 describe('agent options', () => {
   it.each([
     [{ encrypt: 'c2hvcnQ=' }, /decodes to 5 bytes: it must be 16, 24 or 32/],
-    [{ protocol: 'carrier-pigeon' }, /unknown protocol "carrier-pigeon": use swim, heartbeat, hybrid/],
+    [{ protocol: 'carrier-pigeon' }, /option "protocol" must be one of "swim", "heartbeat", "hybrid", not "carrier-pigeon"/],
     [{ pinned: 'peer' as unknown as string[] }, /option "pinned" must be a list of member names, not "peer"/],
     [{ bind: 'nowhere' }, /is not an address/],
   ] as [AgentOptions, RegExp][])('%j is refused clearly', async (options, message) => {

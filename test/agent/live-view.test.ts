@@ -4,22 +4,17 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type Agent, type AgentOptions } from '../../packages/agent/src/agent/agent.js';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const FAST = { probeIntervalMs: 300, probeTimeoutMs: 150, gossipIntervalMs: 50, suspicionMult: 2, pushPullIntervalMs: 5000, tcpTimeoutMs: 1000 };
+/** A short suspicion (multiplier 2), so that the crashed member is failed within seconds. */
+const CONFIG = { ...FAST, suspicionMult: 2 };
 const silent = pino({ level: 'silent' });
 const TOKEN = 's3cret';
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 function start(options: AgentOptions): Promise<Agent> {
-  return startAgent({ bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', config: FAST, ...options }, silent);
+  return startAgent({ bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', config: CONFIG, ...options }, silent);
 }
 
 const baseOf = (agent: Agent) => `http://127.0.0.1:${agent.http.port}`;
@@ -49,7 +44,7 @@ describe('the live view’s routes and GET /v1/stats', () => {
   beforeAll(async () => {
     agent = await start({ name: 'stats-node' });
     base = baseOf(agent);
-    peer = await createNode({ name: 'stats-peer', bind: '127.0.0.1:0', config: FAST, join: [gossipOf(agent)] });
+    peer = await createNode({ name: 'stats-peer', bind: '127.0.0.1:0', config: CONFIG, join: [gossipOf(agent)] });
   });
   afterAll(async () => {
     await agent.close();
@@ -188,7 +183,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the live view in Chromium', () => {
 
   it('renders member-supplied names and tags as text', async () => {
     const name = '<img src=x onerror="window.hearsayInjected=1">';
-    const evil = await createNode({ name, bind: '127.0.0.1:0', config: FAST, tags: { note: '<b>bold</b>' }, join: [gossipOf(alpha)] });
+    const evil = await createNode({ name, bind: '127.0.0.1:0', config: CONFIG, tags: { note: '<b>bold</b>' }, join: [gossipOf(alpha)] });
     nodes.push(evil);
     // Its join reaches the page through the event stream: the log renders it too.
     await page.locator('#events li', { hasText: name }).first().waitFor();

@@ -8,33 +8,18 @@ import { startAgent, type Agent, type AgentOptions } from '../../packages/agent/
 import { readConfigFile } from '../../packages/agent/src/agent/config-file.js';
 import { mergeOptions } from '../../packages/agent/src/cli/agent-command.js';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
-const FAST = {
-  probeIntervalMs: 300,
-  probeTimeoutMs: 150,
-  gossipIntervalMs: 50,
-  suspicionMult: 2,
-  pushPullIntervalMs: 5000,
-  tcpTimeoutMs: 1000,
-  heartbeatIntervalMs: 200,
-  suspectAfterMs: 1500,
-  failAfterMs: 3000,
-};
+/** A short suspicion (multiplier 2); heartbeats every 200 ms, suspect after 1.5 s of silence, failed after 3 s. */
+const CONFIG = { ...FAST, suspicionMult: 2, heartbeatIntervalMs: 200, suspectAfterMs: 1500, failAfterMs: 3000 };
 const silent = pino({ level: 'silent' });
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 // biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers, read freely; a wrong shape fails the assertion that reads it.
 type AnyJson = any;
 
 function start(options: AgentOptions): Promise<Agent> {
-  return startAgent({ bind: '127.0.0.1:0', http: '127.0.0.1:0', config: FAST, ...options }, silent);
+  return startAgent({ bind: '127.0.0.1:0', http: '127.0.0.1:0', config: CONFIG, ...options }, silent);
 }
 
 /** One sample of a metric in Prometheus text (labels written as in the exposition). */
@@ -55,7 +40,7 @@ describe('GET/PUT /v1/protocol on a live pair', () => {
   beforeAll(async () => {
     agent = await start({ name: 'hb-agent' });
     base = `http://127.0.0.1:${agent.http.port}`;
-    peer = await createNode({ name: 'peer', bind: '127.0.0.1:0', config: FAST, join: [`127.0.0.1:${agent.node.address.port}`] });
+    peer = await createNode({ name: 'peer', bind: '127.0.0.1:0', config: CONFIG, join: [`127.0.0.1:${agent.node.address.port}`] });
     for (const node of [agent.node, peer]) node.on('failed', (m) => failures.push(`${node.name} failed ${m.name}`));
     await waitFor('the pair', () => agent.node.member('peer')?.status === 'alive' && peer.member('hb-agent')?.status === 'alive');
   });

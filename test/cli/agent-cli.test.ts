@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
+import { waitFor } from '../helpers/wait.js';
 import { freeBasePort } from './cluster-harness.js';
 
 const cli = fileURLToPath(new URL('../../packages/agent/dist/cli/main.js', import.meta.url));
@@ -32,13 +33,12 @@ async function startAgent(args: string[], command: [string, ...string[]] = [proc
   const child = spawn(file, [...prefix, 'agent', ...args]);
   let text = '';
   child.stderr.on('data', (chunk) => (text += chunk));
-  const deadline = Date.now() + 15_000;
-  while (!text.includes('agent ready')) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`agent did not start: ${text}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  try {
+    await waitFor('the agent ready', () => child.exitCode !== null || text.includes('agent ready'), { timeoutMs: 15_000 });
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`agent did not start: ${text}`, { cause: error });
   }
   const ready = JSON.parse(text.split('\n').find((line) => line.includes('agent ready'))!);
   return { child, log: () => text, ready };
@@ -125,11 +125,9 @@ describe('hearsay agent', () => {
     let log = '';
     child.stderr.on('data', (chunk) => (log += chunk));
     try {
-      const deadline = Date.now() + 15_000;
-      while ((log.match(/no seed reachable yet, retrying/g) ?? []).length < 2) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no retries logged: ${log}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      const retried = () => (log.match(/no seed reachable yet, retrying/g) ?? []).length >= 2;
+      await waitFor('two retries logged (or an exit)', () => child.exitCode !== null || retried(), { timeoutMs: 15_000 });
+      if (!retried()) throw new Error(`no retries logged: ${log}`);
       const retries = log
         .split('\n')
         .filter((line) => line.includes('retrying'))
@@ -165,12 +163,26 @@ describe('hearsay agent', () => {
     }
   });
 
-  it('exits 2 with a precise message when its port is taken', async () => {
+  it('exits 1 (a failure, not a usage error) with a precise message and no stack when its port is taken', async () => {
     const holder = await createNode({ name: 'holder', bind: '127.0.0.1:0' });
     nodes.push(holder);
     const run = spawnSync(process.execPath, [cli, 'agent', '--bind', `127.0.0.1:${holder.address.port}`], { encoding: 'utf8', timeout: 20_000 });
-    expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/already in use: choose another port/);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^hearsay: .*already in use: choose another port/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 1 when its HTTP port is taken, as for the gossip port', async () => {
+    const holder = http.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (holder.address() as { port: number }).port;
+      const run = spawnSync(process.execPath, [cli, 'agent', '--bind', '127.0.0.1:0', '--http', `127.0.0.1:${port}`], { encoding: 'utf8', timeout: 20_000 });
+      expect(run.stderr).toMatch(/^hearsay: HTTP port 127\.0\.0\.1:\d+ is already in use: give another --http\n$/);
+      expect(run.status).toBe(1);
+    } finally {
+      holder.close();
+    }
   });
 
   it.each([

@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, freeBasePort, gone, TestHome } from './cluster-harness.js';
+import { waitFor } from '../helpers/wait.js';
+import { CLI_POLL, freeBasePort, gone, TestHome } from './cluster-harness.js';
 
 interface View {
   node: string;
@@ -73,10 +74,14 @@ describe('hearsay cluster, end to end', () => {
 
     // Every node lists all 5 alive.
     const names = ['node-0', 'node-1', 'node-2', 'node-3', 'node-4'];
-    const converged = await eventually('every node to list 5 alive', 30_000, async () => {
-      const all = await views(home);
-      return all.every((v) => v.up && alive(v).join() === names.join()) ? all : undefined;
-    });
+    const converged = await waitFor(
+      'every node to list 5 alive',
+      async () => {
+        const all = await views(home);
+        return all.every((v) => v.up && alive(v).join() === names.join()) ? all : undefined;
+      },
+      { ...CLI_POLL, timeoutMs: 30_000 },
+    );
     expect(converged[0]!.members.find((m) => m.name === 'node-3')).toEqual({
       name: 'node-3',
       address: '127.0.0.1',
@@ -98,12 +103,16 @@ describe('hearsay cluster, end to end', () => {
     expect(kill.stdout).toBe(`Killed node-2 (pid ${node2.pid}) with SIGKILL\n`);
     expect(gone(node2.pid)).toBe(true);
     expect(home.state()!.nodes[2]).toMatchObject({ name: 'node-2', pid: node2.pid, down: true });
-    await eventually('every other node to report node-2 failed', 30_000, async () => {
-      const all = await views(home);
-      expect(all.find((v) => v.node === 'node-2')).toEqual({ node: 'node-2', up: false, members: [] });
-      const others = all.filter((v) => v.node !== 'node-2');
-      return others.length === 4 && others.every((v) => v.up && status(v, 'node-2') === 'failed') ? true : undefined;
-    });
+    await waitFor(
+      'every other node to report node-2 failed',
+      async () => {
+        const all = await views(home);
+        expect(all.find((v) => v.node === 'node-2')).toEqual({ node: 'node-2', up: false, members: [] });
+        const others = all.filter((v) => v.node !== 'node-2');
+        return others.length === 4 && others.every((v) => v.up && status(v, 'node-2') === 'failed');
+      },
+      { ...CLI_POLL, timeoutMs: 30_000 },
+    );
     const table = await home.run('cluster', 'members');
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/Node: node-2\n─+\ndown \(killed\)\n/);
@@ -117,13 +126,15 @@ describe('hearsay cluster, end to end', () => {
     );
     expect(add.stdout).toMatch(/Added node-5 at .* joined through node-[0134]\n$/);
     const five = ['node-0', 'node-1', 'node-3', 'node-4', 'node-5'];
-    await eventually('5 alive again on every live node', 30_000, async () => {
-      const all = await views(home);
-      const live = all.filter((v) => v.node !== 'node-2');
-      return live.length === 5 && live.every((v) => v.up && alive(v).join() === five.join() && [undefined, 'failed'].includes(status(v, 'node-2')))
-        ? true
-        : undefined;
-    });
+    await waitFor(
+      '5 alive again on every live node',
+      async () => {
+        const all = await views(home);
+        const live = all.filter((v) => v.node !== 'node-2');
+        return live.length === 5 && live.every((v) => v.up && alive(v).join() === five.join() && [undefined, 'failed'].includes(status(v, 'node-2')));
+      },
+      { ...CLI_POLL, timeoutMs: 30_000 },
+    );
 
     // Down: every agent stopped, the state gone.
     const pids = home.state()!.nodes.map((n) => n.pid);

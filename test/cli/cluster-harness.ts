@@ -1,6 +1,6 @@
 /**
  * Helpers for the cluster and members CLI tests: run the built CLI (dist/cli/main.js) with a
- * HEARSAY_HOME of its own, find free ports, poll with a bound, and clean up every agent a test
+ * HEARSAY_HOME of its own, find free ports, poll them (CLI_POLL), and clean up every agent a test
  * started (by recorded PID only).
  */
 import { execFile } from 'node:child_process';
@@ -35,23 +35,10 @@ export function hearsay(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 60_0
   });
 }
 
-export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+export { sleep } from '../helpers/wait.js';
 
-/** Polls `check` until it returns a value other than undefined, or fails with the last state seen. */
-export async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, every = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(every);
-  }
-}
+/** How the CLI tests poll (with `waitFor`): every 250 ms, an error (an agent not up yet) meaning “not yet”. */
+export const CLI_POLL = { intervalMs: 250, retryErrors: true } as const;
 
 /** A base port whose next `count` ports and their HTTP ports (+10000) are all free, probed. */
 export async function freeBasePort(count: number): Promise<number> {

@@ -8,7 +8,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fetchMembers } from '../../packages/agent/src/cli/cluster/api.js';
-import { eventually, freeBasePort, TestHome } from './cluster-harness.js';
+import { waitFor } from '../helpers/wait.js';
+import { CLI_POLL, freeBasePort, TestHome } from './cluster-harness.js';
 
 const FIRST = Buffer.alloc(32, 21).toString('base64');
 const SECOND = Buffer.alloc(16, 22).toString('base64');
@@ -24,9 +25,10 @@ describe('cluster up --encrypt, hearsay keys, cluster add', () => {
     expect(JSON.parse(readFileSync(keyFile('node-0'), 'utf8'))).toEqual([FIRST]);
     expect(statSync(keyFile('node-0')).mode & 0o777).toBe(0o600);
     const http = `127.0.0.1:${base + 10_000}`;
-    await eventually('both agents to list 2 alive', 20_000, async () =>
-      (await fetchMembers(`http://${http}`)).filter((m) => m.status === 'alive').length === 2 ? true : undefined,
-    );
+    await waitFor('both agents to list 2 alive', async () => (await fetchMembers(`http://${http}`)).filter((m) => m.status === 'alive').length === 2, {
+      ...CLI_POLL,
+      timeoutMs: 20_000,
+    });
 
     for (const step of [
       ['--install', SECOND],
@@ -36,16 +38,18 @@ describe('cluster up --encrypt, hearsay keys, cluster add', () => {
       const run = await home.run('keys', '--http', http, ...step);
       expect(run.code, run.stderr).toBe(0);
     }
-    await eventually('node-1’s keyring file to hold only the new key', 10_000, async () =>
-      JSON.parse(readFileSync(keyFile('node-1'), 'utf8')).join() === SECOND ? true : undefined,
-    );
+    await waitFor('node-1’s keyring file to hold only the new key', async () => JSON.parse(readFileSync(keyFile('node-1'), 'utf8')).join() === SECOND, {
+      ...CLI_POLL,
+      timeoutMs: 10_000,
+    });
 
     const add = await home.run('cluster', 'add', '--peer', 'node-1');
     expect(add.code, add.stderr).toBe(0);
     expect(JSON.parse(readFileSync(keyFile('node-2'), 'utf8'))).toEqual([SECOND]);
-    await eventually('3 alive at node-0', 20_000, async () =>
-      (await fetchMembers(`http://${http}`)).filter((m) => m.status === 'alive').length === 3 ? true : undefined,
-    );
+    await waitFor('3 alive at node-0', async () => (await fetchMembers(`http://${http}`)).filter((m) => m.status === 'alive').length === 3, {
+      ...CLI_POLL,
+      timeoutMs: 20_000,
+    });
     const listed = await home.run('keys', '--http', http, '--list');
     expect(listed.stdout).toBe(`${SECOND}  [3/3]  primary on 3\n`);
 

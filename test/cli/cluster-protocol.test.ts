@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fetchMembers, getJson } from '../../packages/agent/src/cli/cluster/api.js';
 import { followEvents, type MemberEvent } from '../../packages/agent/src/cli/cluster/events.js';
 import type { NodeRecord } from '../../packages/agent/src/cli/cluster/state.js';
-import { eventually, freeBasePort, sleep, TestHome } from './cluster-harness.js';
+import { waitFor } from '../helpers/wait.js';
+import { CLI_POLL, freeBasePort, sleep, TestHome } from './cluster-harness.js';
 
 const SIZE = 10;
 const NAMES = Array.from({ length: SIZE }, (_, i) => `node-${i}`);
@@ -69,7 +70,7 @@ describe('a run-time protocol switch on 10 agent processes', () => {
         (error: Error) => streams.signal.aborted || ended.push(`${node.name}: ${error.message}`),
       );
     }
-    await eventually('every event stream to open', 10_000, async () => (open === SIZE ? true : undefined), 50);
+    await waitFor('every event stream to open', () => open === SIZE, { timeoutMs: 10_000, intervalMs: 50, retryErrors: true });
 
     /** Problems in every agent's member list: a member missing, failed or left. */
     const lost = async (): Promise<string[]> => {
@@ -85,19 +86,23 @@ describe('a run-time protocol switch on 10 agent processes', () => {
     };
     const allAlive = async () => {
       const views = await Promise.all(nodes.map((node) => fetchMembers(base(node))));
-      return views.every((members) => members.length === SIZE && members.every((m) => m.status === 'alive')) ? true : undefined;
+      return views.every((members) => members.length === SIZE && members.every((m) => m.status === 'alive'));
     };
     /** Polls every agent's list for `ms`: nothing may go missing, fail or leave meanwhile. */
     const holdFor = async (ms: number) => {
       for (const until = Date.now() + ms; Date.now() < until; await sleep(500)) expect(await lost()).toEqual([]);
     };
     const everyoneOn = (protocol: string, epoch: number, origin: string) =>
-      eventually(`every agent on ${protocol} (epoch ${epoch})`, 15_000, async () => {
-        const states = (await Promise.all(nodes.map((node) => getJson(base(node), '/v1/protocol')))) as { protocol: string; epoch: number; origin: string }[];
-        return states.every((s) => s.protocol === protocol && s.epoch === epoch && s.origin === origin) ? true : undefined;
-      });
+      waitFor(
+        `every agent on ${protocol} (epoch ${epoch})`,
+        async () => {
+          const states = (await Promise.all(nodes.map((node) => getJson(base(node), '/v1/protocol')))) as { protocol: string; epoch: number; origin: string }[];
+          return states.every((s) => s.protocol === protocol && s.epoch === epoch && s.origin === origin);
+        },
+        { ...CLI_POLL, timeoutMs: 15_000 },
+      );
 
-    await eventually(`${SIZE} alive in every agent`, 30_000, allAlive);
+    await waitFor(`${SIZE} alive in every agent`, allAlive, { ...CLI_POLL, timeoutMs: 30_000 });
 
     // SWIM → heartbeat, asked of node-3 only.
     const toHeartbeat = await putProtocol(nodes[3]!, 'heartbeat');
@@ -121,7 +126,7 @@ describe('a run-time protocol switch on 10 agent processes', () => {
     // Past the minimum SWIM suspicion timeout (3 × 500 ms) several times over.
     await holdFor(5_000);
     for (const [i, node] of nodes.entries()) expect(await metric(node, 'hearsay_probes_total')).toBeGreaterThan(swimProbes[i]!);
-    await eventually(`${SIZE} alive in every agent at the end`, 10_000, allAlive);
+    await waitFor(`${SIZE} alive in every agent at the end`, allAlive, { ...CLI_POLL, timeoutMs: 10_000 });
 
     expect(ended).toEqual([]);
     expect(events.filter((e) => e.type === 'failed' || e.type === 'left')).toEqual([]);

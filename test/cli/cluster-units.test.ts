@@ -24,7 +24,7 @@ import {
   writeState,
   type ClusterState,
 } from '../../packages/agent/src/cli/cluster/state.js';
-import { HearsayError } from '../../packages/hearsay/src/core/index.js';
+import { UsageError } from '../../packages/agent/src/cli/usage-error.js';
 import { freeBasePort } from './cluster-harness.js';
 
 const plain = pc.createColors(false);
@@ -165,7 +165,7 @@ describe('port checks', () => {
 
   it('rejects a range whose HTTP ports pass 65535, as a usage error', () => {
     expect(() => checkPortRange(55_531, 5)).not.toThrow();
-    expect(() => checkPortRange(55_532, 5)).toThrow(HearsayError);
+    expect(() => checkPortRange(55_532, 5)).toThrow(UsageError);
     expect(() => checkPortRange(55_532, 5)).toThrow('use a base port of at most 55531');
   });
 });

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, eventually, freeBasePort, TestHome } from './cluster-harness.js';
+import { waitFor } from '../helpers/wait.js';
+import { CLI, CLI_POLL, freeBasePort, TestHome } from './cluster-harness.js';
 
 const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
 if (!hasTmux) console.warn('tmux is not installed: skipping the live `cluster watch` test (apt-get install -y tmux)');
@@ -38,11 +39,15 @@ describe('hearsay cluster watch', () => {
     const base = await freeBasePort(6);
     const up = await home.run('cluster', 'up', '--size', '4', '--base-port', String(base), '--profile', 'local', '--probe-interval', '500ms');
     expect(up.code, up.stderr).toBe(0);
-    await eventually('every node to list 4 alive', 30_000, async () => {
-      const run = await home.run('cluster', 'members', '--json');
-      const views = JSON.parse(run.stdout) as { up: boolean; members: { status: string }[] }[];
-      return views.every((v) => v.up && v.members.filter((m) => m.status === 'alive').length === 4) ? true : undefined;
-    });
+    await waitFor(
+      'every node to list 4 alive',
+      async () => {
+        const run = await home.run('cluster', 'members', '--json');
+        const views = JSON.parse(run.stdout) as { up: boolean; members: { status: string }[] }[];
+        return views.every((v) => v.up && v.members.filter((m) => m.status === 'alive').length === 4);
+      },
+      { ...CLI_POLL, timeoutMs: 30_000 },
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -69,11 +74,15 @@ describe('hearsay cluster watch', () => {
     expect(started.status, started.stderr).toBe(0);
     const screen = () => tmux('capture-pane', '-p', '-t', 'watch').stdout;
 
-    const first = await eventually('the matrix with 4 rows of A', 15_000, async () => {
-      const frame = screen();
-      const matrix = rows(frame);
-      return NODES.every((name) => matrix.get(name)?.join('') === 'AAAA') ? frame : undefined;
-    });
+    const first = await waitFor(
+      'the matrix with 4 rows of A',
+      async () => {
+        const frame = screen();
+        const matrix = rows(frame);
+        return NODES.every((name) => matrix.get(name)?.join('') === 'AAAA') ? frame : undefined;
+      },
+      { ...CLI_POLL, timeoutMs: 15_000 },
+    );
     expect(first).toMatch(/^hearsay cluster watch {2}4 nodes \(4 up\) {2}\d\d:\d\d:\d\d {2}every 250ms {2}Ctrl-C to stop/);
     expect(first).toMatch(/observer \\ member +node-0 +node-1 +node-2 +node-3/);
     // Drawn in place: one frame on the screen, however many were drawn.
@@ -82,29 +91,39 @@ describe('hearsay cluster watch', () => {
 
     const kill = await home.run('cluster', 'kill', '--node', 'node-3');
     expect(kill.code).toBe(0);
-    const after = await eventually('node-3 suspect or failed in every live row', 30_000, async () => {
-      const frame = screen();
-      const matrix = rows(frame);
-      const live = ['node-0', 'node-1', 'node-2'].map((name) => matrix.get(name) ?? []);
-      return matrix.get('node-3')?.[0] === 'down' && live.every((letters) => letters.length === 4 && /^[SF]$/.test(letters[3]!)) ? frame : undefined;
-    });
+    const after = await waitFor(
+      'node-3 suspect or failed in every live row',
+      async () => {
+        const frame = screen();
+        const matrix = rows(frame);
+        const live = ['node-0', 'node-1', 'node-2'].map((name) => matrix.get(name) ?? []);
+        return matrix.get('node-3')?.[0] === 'down' && live.every((letters) => letters.length === 4 && /^[SF]$/.test(letters[3]!)) ? frame : undefined;
+      },
+      { ...CLI_POLL, timeoutMs: 30_000 },
+    );
     expect(after).toMatch(/4 nodes \(3 up\)/);
     expect(after).toMatch(/node-3 +down \(killed\)/);
     for (const name of ['node-0', 'node-1', 'node-2']) expect(rows(after).get(name)!.slice(0, 3)).toEqual(['A', 'A', 'A']);
-    await eventually('the suspicion of node-3 among the recent events', 15_000, async () =>
-      /Recent events:\n(?:.*\n)*\s+\d\d:\d\d:\d\d {2}node-3 (suspect|failed) {2}\(seen by node-\d/.test(screen()) ? true : undefined,
+    await waitFor(
+      'the suspicion of node-3 among the recent events',
+      async () => /Recent events:\n(?:.*\n)*\s+\d\d:\d\d:\d\d {2}node-3 (suspect|failed) {2}\(seen by node-\d/.test(screen()),
+      { ...CLI_POLL, timeoutMs: 15_000 },
     );
     expect(screen().match(/hearsay cluster watch/g)).toHaveLength(1);
 
     // Ctrl-C ends it with exit code 0.
     tmux('send-keys', '-t', 'watch', 'C-c');
-    const code = await eventually('watch to exit after Ctrl-C', 5_000, async () => {
-      try {
-        return readFileSync(exitFile, 'utf8').trim();
-      } catch {
-        return undefined;
-      }
-    });
+    const code = await waitFor(
+      'watch to exit after Ctrl-C',
+      async () => {
+        try {
+          return readFileSync(exitFile, 'utf8').trim();
+        } catch {
+          return undefined;
+        }
+      },
+      { ...CLI_POLL, timeoutMs: 5_000 },
+    );
     expect(code).toBe('0');
   });
 });

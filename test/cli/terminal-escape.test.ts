@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
-import { eventually, freeBasePort, hearsay, TestHome } from './cluster-harness.js';
+import { waitFor } from '../helpers/wait.js';
+import { CLI_POLL, freeBasePort, hearsay, TestHome } from './cluster-harness.js';
 
 const CLIPBOARD = '\x1b]52;c;ZWNobyBvd25lZA==\x07';
 const CLEAR = '\x1b[2J';
@@ -37,12 +38,16 @@ describe('terminal escapes from the network (item 6f)', () => {
     http0 = home.state()!.nodes[0]!.http;
     evil = await createNode({ name: EVIL_NAME, bind: '127.0.0.1:0', join: [`127.0.0.1:${base}`], profile: 'local', tags: EVIL_TAGS });
     evil.on('query', (query) => query.respond(new TextEncoder().encode(`pwned${CLIPBOARD}${CLEAR}`)));
-    await eventually('both agents to list the evil member alive with its tags', 30_000, async () => {
-      const run = await home.run('cluster', 'members', '--json');
-      const views = JSON.parse(run.stdout) as View[];
-      const listed = views.every((view) => view.up && view.members.some((m) => m.name === EVIL_NAME && m.status === 'alive' && m.tags.clip === CLIPBOARD));
-      return listed ? true : undefined;
-    });
+    await waitFor(
+      'both agents to list the evil member alive with its tags',
+      async () => {
+        const run = await home.run('cluster', 'members', '--json');
+        const views = JSON.parse(run.stdout) as View[];
+        const listed = views.every((view) => view.up && view.members.some((m) => m.name === EVIL_NAME && m.status === 'alive' && m.tags.clip === CLIPBOARD));
+        return listed;
+      },
+      { ...CLI_POLL, timeoutMs: 30_000 },
+    );
   }, 60_000);
 
   afterAll(async () => {

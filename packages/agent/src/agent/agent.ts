@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { HearsayError, isProfileName, type Address, type ProfileName, type SwimConfig } from 'hearsay/core';
-import { createNode, decodeKey, formatAddress, JoinError, OptionError, parseAddress, PROTOCOLS, type HearsayNode, type Protocol } from 'hearsay/runtime';
+import { HearsayError, type Address, type ProfileName, type SwimConfig } from 'hearsay/core';
+import { BindError, createNode, decodeKey, formatAddress, JoinError, OptionError, parseAddress, type HearsayNode, type Protocol } from 'hearsay/runtime';
 import { createAgentStats } from './agent-stats.js';
 import { EventStreams } from './event-streams.js';
 import { createApi } from './http-api.js';
@@ -60,7 +60,11 @@ export interface Agent {
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 const JOIN_BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000];
 
-/** The keys of --encrypt and the keyring file, the former first; an unusable key is refused, saying where it came from. */
+/**
+ * The keys of --encrypt and the keyring file, the former first. Decoded here, by the library's
+ * decodeKey, so that an unusable key is refused saying where it came from (createNode could only
+ * say which index of its list).
+ */
 async function keysFrom(options: AgentOptions, log: Logger): Promise<Uint8Array[] | undefined> {
   const keys: Uint8Array[] = [];
   const decode = (key: string, source: string) => {
@@ -96,13 +100,11 @@ function httpAddressFor(http: string | undefined, gossipPort: number): Address |
 
 /**
  * Starts a node and its HTTP API; joins in the background, retrying with backoff. What it logs
- * once the node runs goes to a child of `baseLog` that names the node (as `agent.log`).
+ * once the node runs goes to a child of `baseLog` that names the node (as `agent.log`). The
+ * node's options (name, bind, protocol, profile, tags, …) are createNode's to check (OptionError);
+ * the agent checks its own, and the seeds now, since it joins them later in the background.
  */
 export async function startAgent(options: AgentOptions, baseLog: Logger): Promise<Agent> {
-  const protocol = options.protocol ?? 'swim';
-  if (!(PROTOCOLS as readonly string[]).includes(protocol)) throw new OptionError(`unknown protocol "${protocol}": use ${PROTOCOLS.join(', ')}`);
-  if (options.profile !== undefined && !isProfileName(options.profile)) throw new OptionError(`unknown profile "${options.profile}": use lan, local or wan`);
-  const bind = parseAddress(options.bind ?? '0.0.0.0:7946');
   const join = (options.join ?? []).map((seed) => formatAddress(parseAddress(seed)));
   const httpGiven = options.http !== undefined ? parseAddress(options.http, 0) : undefined;
   if (httpGiven && !LOOPBACK.test(httpGiven.host) && !options.httpToken) {
@@ -120,14 +122,14 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
 
   const node = await createNode({
     ...(options.name !== undefined ? { name: options.name } : {}),
-    bind: formatAddress(bind),
+    ...(options.bind !== undefined ? { bind: options.bind } : {}),
     ...(options.advertise ? { advertise: options.advertise } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     config: options.config ?? {},
     tags: options.tags ?? {},
     ...(keys ? { keys } : {}),
     dropRate: options.dropRate ?? 0,
-    protocol: protocol as Protocol,
+    ...(options.protocol !== undefined ? { protocol: options.protocol as Protocol } : {}),
     ...(options.pinned ? { pinned: options.pinned } : {}),
   });
   const httpAddress = httpAddressFor(options.http, node.address.port);
@@ -182,7 +184,7 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
   } catch (error) {
     await node.shutdown();
     const code = (error as NodeJS.ErrnoException).code;
-    throw new OptionError(
+    throw new BindError(
       code === 'EADDRINUSE'
         ? `HTTP port ${formatAddress(httpAddress)} is already in use: give another --http`
         : `cannot serve HTTP on ${formatAddress(httpAddress)}: ${(error as Error).message}`,
@@ -217,7 +219,7 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
       gossip: formatAddress(node.address),
       advertise: formatAddress(node.advertised),
       http: `${isIP(http.host) === 6 ? `[${http.host}]` : http.host}:${http.port}`,
-      protocol,
+      protocol: node.protocol,
     },
     'agent ready',
   );

@@ -2,7 +2,7 @@ import { terminalLines } from '../terminal-text.js';
 
 /**
  * A command that could not do its job (exit code 1), or whose request an agent refused as
- * invalid (exit code 2, like a usage error thrown as a HearsayError or rejected by commander).
+ * invalid (exit code 2, like a UsageError, an OptionError or what commander rejects).
  * The message says what went wrong and what to do about it; it is printed as `hearsay: message`,
  * without a stack trace.
  */

@@ -1,6 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { HearsayError } from 'hearsay/core';
+import { UsageError } from '../usage-error.js';
 import { CommandFailure } from './failure.js';
 import { HOST, HTTP_OFFSET } from './state.js';
 
@@ -72,7 +72,7 @@ export const MAX_GOSSIP_PORT = 65_535 - HTTP_OFFSET;
 export function checkPortRange(basePort: number, size: number): void {
   const last = basePort + size - 1;
   if (last > MAX_GOSSIP_PORT) {
-    throw new HearsayError(
+    throw new UsageError(
       `--base-port ${basePort} with --size ${size} needs gossip ports ${basePort}…${last} and HTTP ports ${basePort + HTTP_OFFSET}…${last + HTTP_OFFSET}, ` +
         `past 65535: use a base port of at most ${MAX_GOSSIP_PORT - size + 1}`,
     );

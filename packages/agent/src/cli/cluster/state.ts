@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { HearsayError } from 'hearsay/core';
+import { UsageError } from '../usage-error.js';
 import { CommandFailure } from './failure.js';
 
 /** Every agent of a local cluster listens on this host. */
@@ -149,7 +149,7 @@ export function findNode(state: ClusterState, name: string): NodeRecord {
 }
 
 /** Asked for a node the state does not record: a usage error (exit code 2). */
-export class UnknownNodeError extends HearsayError {
+export class UnknownNodeError extends UsageError {
   override name = 'UnknownNodeError';
   constructor(
     readonly node: string,
