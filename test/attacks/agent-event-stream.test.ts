@@ -7,7 +7,8 @@ import http from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../packages/agent/src/agent/agent.js';
-import { droppedMetric, forgedQuery, gaugeMetric, sendDatagrams, start, waitFor } from './agent-harness.js';
+import { waitFor } from '../helpers/wait.js';
+import { droppedMetric, forgedQuery, gaugeMetric, sendDatagrams, start } from './agent-harness.js';
 
 const PER_DATAGRAM = 40;
 const MAX_QUERIES = 12_000;

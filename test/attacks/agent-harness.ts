@@ -3,9 +3,7 @@ import { createSocket } from 'node:dgram';
 import { pino, type Logger } from 'pino';
 import { startAgent, type Agent, type AgentOptions } from '../../packages/agent/src/agent/agent.js';
 import { encodeCompound, encodeMessage, encodeSerfQuery, QueryFlag } from '../../packages/hearsay/src/wire/index.js';
-export { waitFor } from '../runtime/helpers.js';
-
-export const FAST = { probeIntervalMs: 300, probeTimeoutMs: 150, gossipIntervalMs: 50, pushPullIntervalMs: 5000, tcpTimeoutMs: 1000 };
+import { FAST } from '../helpers/timings.js';
 
 /** A logger whose JSON lines the test can read. */
 export function capturedLog(): { log: Logger; lines: () => { level: number; msg: string; [field: string]: unknown }[] } {

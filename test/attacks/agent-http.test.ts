@@ -8,7 +8,9 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../packages/agent/src/agent/agent.js';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
-import { droppedMetric, FAST, start, waitFor } from './agent-harness.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
+import { droppedMetric, start } from './agent-harness.js';
 
 /** A raw HTTP request: fetch() cannot set Host, and sets Origin on its own terms. */
 function raw(

@@ -7,7 +7,8 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { capturedLog, start, waitFor } from './agent-harness.js';
+import { waitFor } from '../helpers/wait.js';
+import { capturedLog, start } from './agent-harness.js';
 
 const KEY_1 = Buffer.alloc(32, 21).toString('base64');
 const KEY_2 = Buffer.alloc(32, 22).toString('base64');

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../packages/agent/src/agent/agent.js';
 import { envSafe } from '../../packages/agent/src/agent/query-handlers.js';
-import { capturedLog, droppedMetric, forgedQuery, sendDatagrams, start, waitFor } from './agent-harness.js';
+import { waitFor } from '../helpers/wait.js';
+import { capturedLog, droppedMetric, forgedQuery, sendDatagrams, start } from './agent-harness.js';
 
 describe('a query from a member whose name holds NUL and control characters', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'hearsay-attack-nul-'));
@@ -108,7 +109,7 @@ describe('a flood of queries to a handler-running agent', () => {
     await waitFor(
       'every query accounted for',
       async () => (await metric('hearsay_query_handler_runs_total')) + (await queueFull()) + (await expired()) === 1000 && alive().length === 0,
-      20_000,
+      { timeoutMs: 20_000 },
     );
     const concurrent = readFileSync(counts, 'utf8').trim().split('\n').map(Number);
     expect(Math.max(...concurrent)).toBeLessThanOrEqual(8);

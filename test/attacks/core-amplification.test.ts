@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '../../packages/hearsay/src/core/index.js';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 import { decodePacket, encodePacket, MAX_COMPOUND_PARTS } from '../../packages/hearsay/src/wire/index.js';
-import { FAST, waitFor } from '../runtime/helpers.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
 const nodes: HearsayNode[] = [];
 const sockets: dgram.Socket[] = [];
@@ -59,7 +60,7 @@ async function flood(from: Attacker, to: HearsayNode, messages: Message[], round
   for (let round = 0; round < rounds; round++) {
     const expected = capped() + messages.length - 4;
     from.send(to, messages);
-    await waitFor(`datagram ${round + 1} handled`, () => capped() === expected, 5000);
+    await waitFor(`datagram ${round + 1} handled`, () => capped() === expected, { timeoutMs: 5000 });
   }
 }
 

@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, DEFAULT_VSN, type HearsayNode, type NodeOptions } from '../../packages/hearsay/src/index.js';
 import { encodePacket, Keyring } from '../../packages/hearsay/src/wire/index.js';
-import { FAST, waitFor } from '../runtime/helpers.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
 const KEY = randomBytes(32);
 /** Tombstones reaped after 1 s, so that the replay meets a node that has forgotten the member. */

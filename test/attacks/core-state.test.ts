@@ -9,10 +9,11 @@ import { connect } from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { newCoordinate, type Coordinate } from '../../packages/hearsay/src/core/coordinate.js';
+import { newCoordinate, type Coordinate } from '../../packages/hearsay/src/serf/index.js';
 import { createNode, DEFAULT_VSN, type HearsayNode, type MemberProfile, type Message, type NodeOptions } from '../../packages/hearsay/src/index.js';
 import { decodePacket, encodeCoordinatePayload, encodePacket, encodeStream, MAX_COMPOUND_PARTS } from '../../packages/hearsay/src/wire/index.js';
-import { FAST, waitFor } from '../runtime/helpers.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
 const U32_MAX = 0xffffffff;
 const SERF_TAGS = Uint8Array.of(0xff, 0x80);
@@ -45,14 +46,8 @@ async function cluster(prefix: string, count: number): Promise<HearsayNode[]> {
   return group;
 }
 
-/** Polls `check` every millisecond (the floods below wait for each datagram to be handled). */
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
+/** Polls every millisecond: the floods below wait for each datagram to be handled. */
+const PER_DATAGRAM = { intervalMs: 1, timeoutMs: 5000 };
 
 interface Attacker {
   readonly socket: dgram.Socket;
@@ -80,7 +75,7 @@ async function udpSocket(): Promise<Attacker> {
     sync: async (to) => {
       const seqNo = 1_000_000 + nextSeqNo++;
       send(to, [{ type: 'ping', seqNo, node: to.name }]);
-      await until(`${to.name} to answer`, () => acked.has(seqNo));
+      await waitFor(`${to.name} to answer`, () => acked.has(seqNo), PER_DATAGRAM);
     },
   };
 }
@@ -155,7 +150,7 @@ describe('protocol-switch epochs at the top of the range (item 5)', () => {
 
     group[0]!.setProtocol('swim');
     expect(group[0]!.protocolSwitch).toEqual({ epoch: edge + 1, origin: 'ep1' });
-    await waitFor('SWIM everywhere', () => group.every((n) => n.protocol === 'swim' && n.protocolSwitch.epoch === edge + 1), 20_000);
+    await waitFor('SWIM everywhere', () => group.every((n) => n.protocol === 'swim' && n.protocolSwitch.epoch === edge + 1), { timeoutMs: 20_000 });
     for (const n of group) expect(n.stats.traffic.dropped['encode-error'] ?? 0).toBe(0);
     expect(liveViews(group)).toEqual(Array(3).fill('ep1:alive ep2:alive ep3:alive'));
   });
@@ -217,7 +212,7 @@ describe('memory under forged meta (item 6c)', () => {
       for (let i = 0; i < datagrams; i++) {
         attacker.send(target, datagram());
         const sent = incarnation;
-        await until('the datagram handled', () => target.member('churn')?.incarnation === sent);
+        await waitFor('the datagram handled', () => target.member('churn')?.incarnation === sent, PER_DATAGRAM);
       }
     };
     await flood(50);
@@ -267,7 +262,7 @@ describe('coordinates in forged acks (item 7)', () => {
     });
     // The attacker becomes a member, which the node then probes; each probe's ack carries a bad coordinate.
     attacker.send(target, [{ type: 'alive', incarnation: 1, profile: profile('evil', attacker.port) }]);
-    await waitFor('8 probes answered', () => answered >= 8, 20_000);
+    await waitFor('8 probes answered', () => answered >= 8, { timeoutMs: 20_000 });
     await waitFor('the refusals counted', () => (target.stats.traffic.dropped['bad-coordinate'] ?? 0) >= 7);
     expect(target.coordinate).toEqual(newCoordinate());
     expect(target.member('evil')?.status).toBe('alive');

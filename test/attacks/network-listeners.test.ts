@@ -8,7 +8,8 @@ import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 import { encodeCompound, encodeMessage } from '../../packages/hearsay/src/wire/index.js';
-import { FAST, waitFor } from '../runtime/helpers.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
 const nodes: HearsayNode[] = [];
 
@@ -67,7 +68,7 @@ describe('listeners that throw', () => {
     const third = await join(victim, 'third');
     await waitFor('three alive at the victim', () => alive(victim) === 'member,third,victim');
     await third.shutdown();
-    await waitFor('the victim to see third fail', () => victim.member('third')?.status === 'failed', 15_000);
+    await waitFor('the victim to see third fail', () => victim.member('third')?.status === 'failed', { timeoutMs: 15_000 });
 
     const errors = listenerErrors(victim);
     expect(errors).toBeGreaterThan(10);
@@ -90,7 +91,7 @@ describe('a flood of messages that each make a warning', () => {
       for (let i = 0; i < 10; i++) {
         const read = victim.stats.traffic.packetsIn;
         await new Promise<void>((resolve) => socket.send(wrong, victim.address.port, '127.0.0.1', () => resolve()));
-        await waitFor('the victim to read it', () => victim.stats.traffic.packetsIn > read, 2000);
+        await waitFor('the victim to read it', () => victim.stats.traffic.packetsIn > read, { timeoutMs: 2000 });
       }
     } finally {
       socket.close();

@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNode, type HearsayNode, type NodeStats } from '../../packages/hearsay/src/index.js';
 import { lzwCompress } from '../../packages/hearsay/src/wire/index.js';
 import { MsgpackWriter, typedStruct } from '../../packages/hearsay/src/wire/msgpack.js';
-import { FAST, waitFor } from '../runtime/helpers.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
 const CONFIG = { ...FAST, tcpTimeoutMs: 10_000 };
@@ -76,7 +77,9 @@ async function streams(round: number, send: (socket: net.Socket, closed: Promise
  * bytes now and then). The next round must not start earlier, or it finds the budget still full.
  */
 async function streamsDrained(): Promise<void> {
-  await waitFor("the victim's streams to hold no memory", async () => (await ask<NodeStats>('stats', 'stats')).traffic.streamMemory === 0, 10_000);
+  await waitFor("the victim's streams to hold no memory", async () => (await ask<NodeStats>('stats', 'stats')).traffic.streamMemory === 0, {
+    timeoutMs: 10_000,
+  });
 }
 
 /** Writes `bytes`, waiting for the socket to drain; stops early once the node has closed it. */
@@ -149,7 +152,7 @@ describe('memory from concurrent streams', () => {
     const { peak } = residentMemory();
     expect(peak).toBeLessThan(300);
     // Stream buffers go back to the system as streams end; what is left is the collector's to take.
-    await waitFor(`RSS back near the baseline of ${baseline.toFixed(0)} MB`, () => residentMemory().rss < baseline + 64, 10_000);
+    await waitFor(`RSS back near the baseline of ${baseline.toFixed(0)} MB`, () => residentMemory().rss < baseline + 64, { timeoutMs: 10_000 });
 
     // Still a member, still exchanging state. Under load either side may have suspected the
     // other, or declared it failed, while the attack kept them busy; the refutation then takes
@@ -160,7 +163,7 @@ describe('memory from concurrent streams', () => {
       const listed = atVictim.map((m) => `${m.name}:${m.status}`).sort();
       return listed.join() === 'member:alive,victim:alive' && member.member('victim')?.status === 'alive';
     };
-    await waitFor('the victim to list both alive, and the member the victim', bothAlive, 20_000);
+    await waitFor('the victim to list both alive, and the member the victim', bothAlive, { timeoutMs: 20_000 });
     console.log(`baseline ${baseline.toFixed(0)} MB, peak ${peak.toFixed(0)} MB, after ${residentMemory().rss.toFixed(0)} MB`);
   });
 });

@@ -8,7 +8,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 import { compressMessage, encodeMessage } from '../../packages/hearsay/src/wire/index.js';
-import { FAST, waitFor } from '../runtime/helpers.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
 const nodes: HearsayNode[] = [];
 let attacker: Socket | undefined;
@@ -50,7 +51,7 @@ async function attack(victim: HearsayNode, datagrams: readonly Uint8Array[], set
   for (const datagram of datagrams) {
     const read = victim.stats.traffic.packetsIn;
     await new Promise<void>((resolve, reject) => socket.send(datagram, victim.address.port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
-    await waitFor('the victim to read the datagram', () => victim.stats.traffic.packetsIn > read, 2000);
+    await waitFor('the victim to read the datagram', () => victim.stats.traffic.packetsIn > read, { timeoutMs: 2000 });
   }
   await new Promise((resolve) => setTimeout(resolve, settleMs));
   return received;

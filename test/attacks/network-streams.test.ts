@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 import { encodeStream, StreamDecoder, type WireStreamMessage } from '../../packages/hearsay/src/wire/index.js';
 import { MsgpackWriter } from '../../packages/hearsay/src/wire/msgpack.js';
-import { FAST, waitFor } from '../runtime/helpers.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** Long enough that no connection of the attack ends by the stream deadline while a test runs. */
 const CONFIG = { ...FAST, tcpTimeoutMs: 10_000, pushPullIntervalMs: 60_000 };
@@ -108,7 +109,7 @@ describe('slowloris on the gossip TCP port', () => {
       expect(await tcpPing(victim.address.port, 'victim')).toMatchObject({ type: 'ack', seqNo: 42 });
 
       // Idle connections are closed once the header deadline (3 s) passes; the flood opens more.
-      await waitFor('idle connections to time out', () => dropped(victim, 'header-timeout') >= 100, 10_000);
+      await waitFor('idle connections to time out', () => dropped(victim, 'header-timeout') >= 100, { timeoutMs: 10_000 });
       expect(await member.join([`127.0.0.1:${victim.address.port}`])).toBe(1);
       expect(dropped(victim, 'connection-limit')).toBe(0); // 8 sources × 16 stay under the 192 for strangers
     } finally {

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAgent, type Agent } from '../../packages/agent/src/agent/agent.js';
 import type { IncomingQuery } from '../../packages/hearsay/src/runtime/index.js';
-import { tallyKeyResponses } from '../../packages/hearsay/src/runtime/key-results.js';
+import { tallyKeyResponses } from '../../packages/hearsay/src/serf/key-results.js';
 import {
   QueryFlag,
   StreamDecoder,
@@ -27,16 +27,11 @@ import {
   type SerfQuery,
   type WireStreamMessage,
 } from '../../packages/hearsay/src/wire/index.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
-const FAST = { probeIntervalMs: 300, probeTimeoutMs: 150, gossipIntervalMs: 50, pushPullIntervalMs: 30_000, tcpTimeoutMs: 2000 };
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Push/pull only every 30 s: the agents' state moves by the attack's own messages. */
+const CONFIG = { ...FAST, pushPullIntervalMs: 30_000 };
 
 /**
  * Each Serf message as a memberlist user message in its own datagram, sent to `agent` a few at a
@@ -54,7 +49,7 @@ async function sendSerf(agent: Agent, messages: readonly Uint8Array[]): Promise<
       }
       const sent = batch.length;
       batch = [];
-      await waitFor('the agent to read the datagrams', () => agent.node.stats.traffic.packetsIn >= read + sent);
+      await waitFor('the agent to read the datagrams', () => agent.node.stats.traffic.packetsIn >= read + sent, { intervalMs: 20 });
     };
     for (const serf of messages) {
       const datagram = encodeMessage({ type: 'user', payload: serf });
@@ -118,7 +113,7 @@ describe('the Serf layer’s bounds, against live agents', () => {
 
   beforeAll(async () => {
     const start = (name: string, join?: string[]) =>
-      startAgent({ name, bind: '127.0.0.1:0', http: '127.0.0.1:0', config: FAST, join }, pino({ level: 'silent' }));
+      startAgent({ name, bind: '127.0.0.1:0', http: '127.0.0.1:0', config: CONFIG, join }, pino({ level: 'silent' }));
     a = await start('ba');
     gossip = a.node.address.port;
     b = await start('bb', [`127.0.0.1:${gossip}`]);

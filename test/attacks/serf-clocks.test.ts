@@ -23,10 +23,12 @@ import {
   parseSerfUserState,
   type WireStreamMessage,
 } from '../../packages/hearsay/src/wire/index.js';
-import { waitFor } from '../runtime/helpers.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOP = 2n ** 64n - 1n;
-const FAST = { probeIntervalMs: 300, probeTimeoutMs: 150, gossipIntervalMs: 50, pushPullIntervalMs: 1000, tcpTimeoutMs: 1000 };
+/** Push/pull every second: the clocks' test waits for one at each agent. */
+const CONFIG = { ...FAST, pushPullIntervalMs: 1000 };
 
 /** One memberlist user message carrying a Serf message, in one datagram, as any host can send it. */
 async function sendSerf(port: number, serf: Uint8Array): Promise<void> {
@@ -74,7 +76,7 @@ describe('Serf Lamport times at 2^64 − 1 against live agents', () => {
 
   beforeAll(async () => {
     const start = (name: string, join?: string[]) =>
-      startAgent({ name, bind: '127.0.0.1:0', http: '127.0.0.1:0', config: FAST, join }, pino({ level: 'silent' }));
+      startAgent({ name, bind: '127.0.0.1:0', http: '127.0.0.1:0', config: CONFIG, join }, pino({ level: 'silent' }));
     a = await start('ca');
     agents.push(a);
     b = await start('cb', [`127.0.0.1:${a.node.address.port}`]);

@@ -47,6 +47,7 @@
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../packages/bench/src/bench-processes.js';
+import { sleep, waitFor as poll } from '../helpers/wait.js';
 
 /** The Serf binary; `SERF_BIN` overrides. */
 export const SERF_BIN: string = process.env.SERF_BIN ?? 'serf';
@@ -252,7 +253,7 @@ export function liveSerfPids(): number[] {
 // ---------------------------------------------------------------------------------------------
 // CLI helpers
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
 interface CliResult {
   readonly code: number | null;
@@ -374,30 +375,24 @@ async function startOnce(options: SerfAgentOptions): Promise<SerfAgent> {
 
   const members = async (): Promise<SerfMember[]> => parseMembersJson(await cli(['members', '-format', 'json']));
 
+  /** The members once `predicate` holds of them (a failing `serf members` is retried); fails at once if the agent exits. */
   const waitFor = async (predicate: (members: SerfMember[]) => boolean, timeoutMs = 15_000, what = 'condition'): Promise<SerfMember[]> => {
-    const deadline = Date.now() + timeoutMs;
     let last: SerfMember[] | undefined;
-    let lastError: unknown;
-    for (;;) {
-      if (tracked.exited) break;
-      try {
-        last = await members();
-        lastError = undefined;
-        if (predicate(last)) return last;
-      } catch (error) {
-        lastError = error;
-      }
-      if (Date.now() >= deadline) break;
-      await sleep(Math.min(200, Math.max(0, deadline - Date.now())));
+    const exitedEarly = new Error(`serf agent ${options.name} exited before ${what}`);
+    try {
+      return await poll(
+        `${what} at serf agent ${options.name}`,
+        async () => {
+          if (tracked.exited) throw exitedEarly;
+          last = await members();
+          return predicate(last) ? last : undefined;
+        },
+        { timeoutMs, intervalMs: 200, retryErrors: (error) => error !== exitedEarly },
+      );
+    } catch (error) {
+      const reason = error === exitedEarly ? `${exitedEarly.message}${exitNote()}` : (error as Error).message;
+      throw new Error(`${reason}\nlast members: ${describeMembers(last)}\nlog tail:\n${logTail()}`, { cause: error });
     }
-    throw new Error(
-      (tracked.exited
-        ? `serf agent ${options.name} exited before ${what}${exitNote()}\n`
-        : `serf agent ${options.name}: ${what} not reached within ${timeoutMs} ms\n`) +
-        `last members: ${describeMembers(last)}\n` +
-        (lastError !== undefined ? `last error: ${String(lastError)}\n` : '') +
-        `log tail:\n${logTail()}`,
-    );
   };
 
   const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 import { serfAvailable, sleep, startSerfAgent, startSerfCluster, stopAllSerfAgents, type SerfAgent } from './serf-harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 const HAVE_SERF = serfAvailable();
 /** Serf's LAN suspicion timeout reaches 24 s with four or more members; leave room. */
@@ -16,13 +17,8 @@ const DETECTION_MS = 45_000;
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const WRONG_KEY = Buffer.alloc(32, 9).toString('base64');
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = DETECTION_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
+/** How long hearsay may take to see a Serf agent join, fail or come back. */
+const DETECTION = { timeoutMs: DETECTION_MS };
 
 const nodeScript = fileURLToPath(new URL('../runtime/node-process.mjs', import.meta.url));
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -69,7 +65,7 @@ describe.skipIf(!HAVE_SERF).each([
       expect(members.find((m) => m.name === node.name)!.tags).toEqual({ role: 'web', mode });
       expect(members.find((m) => m.name === node.name)!.port).toBe(node.address.port);
     }
-    await waitFor('hearsay to list every agent alive', () => agents.every((a) => node.member(a.name)?.status === 'alive'));
+    await waitFor('hearsay to list every agent alive', () => agents.every((a) => node.member(a.name)?.status === 'alive'), DETECTION);
     expect(node.member(agents[0]!.name)!.tags).toEqual({});
   });
 
@@ -77,26 +73,26 @@ describe.skipIf(!HAVE_SERF).each([
     const got: string[] = [];
     node.on('message', (payload, name) => got.push(`${name}:${Buffer.from(payload).toString()}`));
     await agents[1]!.event('deploy', 'v42');
-    await waitFor('the Serf event at hearsay', () => got.includes('deploy:v42'), 15_000);
+    await waitFor('the Serf event at hearsay', () => got.includes('deploy:v42'), { timeoutMs: 15_000 });
     // Serf agents relay events they have not seen; the agent's own log shows the one from hearsay.
     node.broadcast(Buffer.from('from-hearsay'), 'greeting');
-    await waitFor('the agent to log the hearsay event', () => agents[2]!.log().includes('greeting'), 15_000);
+    await waitFor('the agent to log the hearsay event', () => agents[2]!.log().includes('greeting'), { timeoutMs: 15_000 });
   });
 
   it('6. a Serf agent joins through the hearsay node', async () => {
     const late = await startSerfAgent({ name: `serf-${mode}-late`, join: [`127.0.0.1:${node.address.port}`], ...agentKey });
     agents.push(late);
     await late.waitFor((ms) => ms.filter((m) => m.status === 'alive').length === 5, DETECTION_MS, 'the late agent to see all 5');
-    await waitFor('hearsay to see the late agent', () => node.member(late.name)?.status === 'alive');
+    await waitFor('hearsay to see the late agent', () => node.member(late.name)?.status === 'alive', DETECTION);
   });
 
   it('3. a SIGKILLed agent is failed for hearsay; restarted, it is alive again', async () => {
     const victim = agents[2]!;
     await victim.kill('SIGKILL');
-    await waitFor(`${victim.name} failed at hearsay`, () => node.member(victim.name)?.status === 'failed');
+    await waitFor(`${victim.name} failed at hearsay`, () => node.member(victim.name)?.status === 'failed', DETECTION);
     const restarted = await startSerfAgent({ name: victim.name, port: victim.port, join: [agents[0]!.addr], ...agentKey });
     agents[2] = restarted;
-    await waitFor(`${victim.name} alive again at hearsay`, () => node.member(victim.name)?.status === 'alive');
+    await waitFor(`${victim.name} alive again at hearsay`, () => node.member(victim.name)?.status === 'alive', DETECTION);
   });
 
   it('2. a SIGKILLed process running a hearsay node is failed at every agent', async () => {

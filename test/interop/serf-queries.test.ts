@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNode, type HearsayNode } from '../../packages/hearsay/src/index.js';
 import { serfAvailable, sleep, startSerfAgent, startSerfCluster, stopAllSerfAgents, type SerfAgent } from './serf-harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 const HAVE_SERF = serfAvailable();
 const FIRST_KEY = Buffer.alloc(32, 3).toString('base64');
@@ -108,7 +109,6 @@ describe.skipIf(!HAVE_SERF)('Serf queries, `serf keys`, event replay and coordin
       extraArgs: ['-replay', '-event-handler', `user:release=cat >> ${received}`],
     });
     await late.waitFor((ms) => ms.some((m) => m.name === node.name && m.status === 'alive'), 20_000, 'hearsay alive at the late agent');
-    const deadline = Date.now() + 15_000;
     const text = () => {
       try {
         return readFileSync(received, 'utf8');
@@ -116,26 +116,31 @@ describe.skipIf(!HAVE_SERF)('Serf queries, `serf keys`, event replay and coordin
         return '';
       }
     };
-    while (!text().includes('r1') && Date.now() < deadline) await sleep(100);
+    await waitFor('the late agent’s handler to get the event', () => text().includes('r1'), { timeoutMs: 15_000, intervalMs: 100 });
     // Once, and Serf's handler gets the payload plus a newline on stdin.
     expect(text()).toBe('r1\n');
   });
 
   it('coordinates travel both ways: `serf rtt` places the hearsay node, and hearsay places the agents', async () => {
     // Coordinates ride on direct probe acks: a few probe rounds give each side some.
-    const deadline = Date.now() + 20_000;
-    while (agents.some((a) => node.estimateRtt(a.name) === undefined) && Date.now() < deadline) await sleep(200);
+    await waitFor('a coordinate for every agent at hearsay', () => agents.every((a) => node.estimateRtt(a.name) !== undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+    });
     for (const agent of agents) {
       const ms = node.estimateRtt(agent.name)!;
       expect(ms).toBeGreaterThan(0);
       expect(ms).toBeLessThan(100);
     }
     let out = '';
-    while (Date.now() < deadline) {
-      out = await agents[0]!.cli(['rtt', node.name]).catch((error: Error) => error.message);
-      if (/Estimated/.test(out)) break;
-      await sleep(500);
-    }
+    await waitFor(
+      '`serf rtt` to place the hearsay node',
+      async () => {
+        out = await agents[0]!.cli(['rtt', node.name]).catch((error: Error) => error.message);
+        return /Estimated/.test(out);
+      },
+      { timeoutMs: 20_000, intervalMs: 500 },
+    );
     const match = /Estimated (\S+) <-> (\S+) rtt: ([\d.]+) ms/.exec(out);
     expect(match, out).not.toBeNull();
     expect([match![1], match![2]].sort()).toEqual([agents[0]!.name, node.name].sort());

@@ -3,7 +3,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createNode, type HearsayNode, type NodeOptions } from '../../packages/hearsay/src/index.js';
-import { FAST, waitFor } from './helpers.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('nodes in one process', () => {
   const nodes: HearsayNode[] = [];
@@ -25,7 +26,7 @@ describe('nodes in one process', () => {
     await Promise.all(nodes.splice(0).map((node) => node.shutdown()));
     const sockets = (kinds: Iterable<string>) => [...kinds].filter((kind) => kind === 'UDPWrap' || kind === 'TCPServerWrap' || kind === 'TCPSocketWrap').length;
     // Handles are released by libuv a moment after their close callbacks have run.
-    await waitFor('every socket to be released', () => sockets(process.getActiveResourcesInfo()) <= sockets(before), 2000);
+    await waitFor('every socket to be released', () => sockets(process.getActiveResourcesInfo()) <= sockets(before), { timeoutMs: 2000 });
   });
 
   it('a graceful leave shows as left, and a shut-down node as failed', async () => {

@@ -22,9 +22,9 @@ import { streamCuts, type CampaignResult } from './fuzz-campaign.js';
 import { fuzzKeyring, generateCorpus, type Corpus, type Reach } from './fuzz-corpus.js';
 import { mutatePacket, mutateStream } from './fuzz-mutate.js';
 import { describeFindings, Probe } from './fuzz-probe.js';
-import { waitFor } from './helpers.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
-const FAST = { probeIntervalMs: 500, probeTimeoutMs: 250, gossipIntervalMs: 100, pushPullIntervalMs: 5000, tcpTimeoutMs: 2000 };
 const CORPUS_SEED = 0x5eed2026;
 /** The full campaign takes two cores about 50 s; the suite runs a quarter of it on the same seeds. */
 const FULL = process.env.HEARSAY_FUZZ === 'full';
@@ -147,7 +147,7 @@ describe('a live node under mutated packets and streams over real sockets', () =
           batch++;
         }
         // Paced so that the kernel's socket buffer never overflows.
-        await waitFor('the node to read the batch', () => target.stats.traffic.packetsIn - before >= sent, 20_000);
+        await waitFor('the node to read the batch', () => target.stats.traffic.packetsIn - before >= sent, { timeoutMs: 20_000 });
       }
 
       const streamsBefore = target.stats.traffic.streamsIn;
@@ -191,11 +191,9 @@ describe('a live node under mutated packets and streams over real sockets', () =
       });
       socket.send(encodePacket([{ type: 'ping', seqNo, node: 'target' }], { crc: false, compress: false }), target.address.port, '127.0.0.1');
       expect(await Promise.race([acked, new Promise((resolve) => setTimeout(() => resolve(false), 5_000))])).toBe(true);
-      await waitFor(
-        'peer and target to list each other alive',
-        () => peer.member('target')?.status === 'alive' && target.member('peer')?.status === 'alive',
-        30_000,
-      );
+      await waitFor('peer and target to list each other alive', () => peer.member('target')?.status === 'alive' && target.member('peer')?.status === 'alive', {
+        timeoutMs: 30_000,
+      });
       expect(crashes).toEqual([]);
     } finally {
       process.off('unhandledRejection', onCrash);

@@ -1,25 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, OptionError, type HearsayNode, type NodeOptions, type Protocol } from '../../packages/hearsay/src/index.js';
+import { FAST } from '../helpers/timings.js';
+import { waitFor } from '../helpers/wait.js';
 
-/** SWIM as in cluster.test.ts; heartbeats every 200 ms, suspect after 1.5 s of silence, failed after 3 s. */
-const FAST = {
-  probeIntervalMs: 500,
-  probeTimeoutMs: 250,
-  gossipIntervalMs: 100,
-  pushPullIntervalMs: 5000,
-  tcpTimeoutMs: 2000,
-  heartbeatIntervalMs: 200,
-  suspectAfterMs: 1500,
-  failAfterMs: 3000,
-};
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** SWIM at the shared fast timings; heartbeats every 200 ms, suspect after 1.5 s of silence, failed after 3 s. */
+const CONFIG = { ...FAST, heartbeatIntervalMs: 200, suspectAfterMs: 1500, failAfterMs: 3000 };
 
 const nodes: HearsayNode[] = [];
 afterEach(async () => {
@@ -28,11 +13,11 @@ afterEach(async () => {
 
 /** `count` nodes named prefix0 … joined through the first, all listing each other alive. */
 async function cluster(prefix: string, count: number, options: NodeOptions = {}): Promise<HearsayNode[]> {
-  const first = await createNode({ name: `${prefix}0`, bind: '127.0.0.1:0', config: FAST, ...options });
+  const first = await createNode({ name: `${prefix}0`, bind: '127.0.0.1:0', config: CONFIG, ...options });
   nodes.push(first);
   const group = [first];
   for (let i = 1; i < count; i++) {
-    const node = await createNode({ name: `${prefix}${i}`, bind: '127.0.0.1:0', join: [`127.0.0.1:${first.address.port}`], config: FAST, ...options });
+    const node = await createNode({ name: `${prefix}${i}`, bind: '127.0.0.1:0', join: [`127.0.0.1:${first.address.port}`], config: CONFIG, ...options });
     nodes.push(node);
     group.push(node);
   }
@@ -135,7 +120,7 @@ describe('generations', () => {
     await waitFor('b failed at a', () => a!.member('g1')?.status === 'failed');
     // The same second would give the same generation, which the tombstone holds dead.
     await waitFor('the next second', () => Math.floor(Date.now() / 1000) > first);
-    const again = await createNode({ name: 'g1', bind: `127.0.0.1:${port}`, join: [`127.0.0.1:${a!.address.port}`], config: FAST, protocol: 'heartbeat' });
+    const again = await createNode({ name: 'g1', bind: `127.0.0.1:${port}`, join: [`127.0.0.1:${a!.address.port}`], config: CONFIG, protocol: 'heartbeat' });
     nodes.push(again);
     await waitFor('b alive again at a', () => a!.member('g1')?.status === 'alive');
     expect(a!.member('g1')!.incarnation).toBeGreaterThan(first);

@@ -1,20 +1,19 @@
-import { describe } from 'vitest';
-import { heartbeatProperties } from './heartbeat-suite.js';
+import { detectorProperties } from './detector-suite.js';
 
-describe('simulated heartbeat gossip, fixed thresholds: properties over seeds (fast-check, fixed seeds)', () => {
-  heartbeatProperties({
-    protocol: 'heartbeat',
-    config: {},
-    maxNodes: 60,
-    numRuns: { crash: 10, falsePositives: 1, pause: 8, tombstones: 3, restart: 6 },
-  });
+detectorProperties({
+  detector: 'heartbeat',
+  variant: 'fixed thresholds',
+  config: {},
+  maxNodes: 60,
+  numRuns: { crash: 10, falsePositives: 1, pause: 8, tombstones: 3, restart: 6 },
+  worstCaseFirst: true,
 });
 
-describe('simulated heartbeat gossip, phi accrual (threshold 8): properties over seeds (fast-check, fixed seeds)', () => {
-  heartbeatProperties({
-    protocol: 'heartbeat',
-    config: { phiThreshold: 8 },
-    maxNodes: 60,
-    numRuns: { crash: 10, falsePositives: 1, pause: 8, tombstones: 3, restart: 4 },
-  });
+detectorProperties({
+  detector: 'heartbeat',
+  variant: 'phi accrual (threshold 8)',
+  config: { phiThreshold: 8 },
+  maxNodes: 60,
+  numRuns: { crash: 10, falsePositives: 1, pause: 8, tombstones: 3, restart: 4 },
+  worstCaseFirst: true,
 });

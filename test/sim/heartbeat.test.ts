@@ -1,7 +1,7 @@
 /**
  * The heartbeat detectors in the simulator, scenario by scenario: detection bound, no false
  * positives, a restarted node accepted again through its higher generation, and the hybrid's
- * regime following the cluster size. The properties over seeds are in *-properties.test.ts.
+ * regime following the cluster size. The properties over seeds are in detector-suite.ts, run by *-properties.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../packages/hearsay/src/core/index.js';

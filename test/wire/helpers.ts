@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import type { MemberProfile, Message, PushNodeState, Source, Status } from '../../packages/hearsay/src/core/types.js';
 import { expect } from 'vitest';
+import { SERF } from '../fixtures/wire-vectors.js';
 import { decodeHost, WireError, type WireErrorReason, type WireStreamMessage } from '../../packages/hearsay/src/wire/index.js';
 
 /** Bytes from spaced hex, as the spec writes them. */
@@ -30,7 +31,7 @@ export const reason = (fn: () => unknown): WireErrorReason | 'accepted' => {
 export const SEED = 0x5eed;
 export const RUNS = { seed: SEED, numRuns: 200 } as const;
 
-export const SERF_EMPTY_TAGS = hex('ff 80');
+export const SERF_EMPTY_TAGS = hex(SERF.emptyTags);
 export const VSN = Uint8Array.of(1, 5, 2, 2, 5, 4);
 
 export function profile(name: string, host: string, meta: Uint8Array = SERF_EMPTY_TAGS): MemberProfile {

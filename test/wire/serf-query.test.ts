@@ -24,6 +24,7 @@ import {
   type SerfQueryResponse,
 } from '../../packages/hearsay/src/wire/index.js';
 import { MsgpackWriter, readObject } from '../../packages/hearsay/src/wire/msgpack.js';
+import { SERF } from '../fixtures/wire-vectors.js';
 import { RUNS, VSN, hex, host, name, toHex } from './helpers.js';
 
 // ---- generators
@@ -137,22 +138,7 @@ describe('serf query (type 4)', () => {
   });
 
   it('hex vector: a query without filters, ack wanted, Timeout 1 s = 10⁹ ns', () => {
-    // 04 + map of 11, keys sorted bytewise (Filters < Flags, Payload < Port), raw strings,
-    // smallest uints: Port 7946 = cd 1f0a, Timeout 1 000 000 000 ns = ce 3b9aca00, nil Filters = c0.
-    const expected = hex(`
-      04 8b
-      a4 41646472               a4 0a000001
-      a7 46696c74657273         c0
-      a5 466c616773             01
-      a2 4944                   07
-      a5 4c54696d65             05
-      a4 4e616d65               a1 71
-      a7 5061796c6f6164         a2 0102
-      a4 506f7274               cd 1f0a
-      ab 52656c6179466163746f72 00
-      aa 536f757263654e6f6465   a1 61
-      a7 54696d656f7574         ce 3b9aca00
-    `);
+    const expected = hex(SERF.query);
     expect(toHex(encodeSerfQuery(BASE_QUERY))).toBe(toHex(expected));
     expect(decodeSerfQuery(expected)).toEqual(BASE_QUERY);
   });
@@ -174,23 +160,7 @@ describe('serf query (type 4)', () => {
       timeoutMs: 15,
       payload: new Uint8Array(0),
     };
-    // Filters: [][]byte of two raws: node filter 00 + ["a","b"] (6 bytes → a6);
-    // tag filter 01 + {Expr, Tag} (21 bytes → b5), the struct keys sorted Expr < Tag.
-    const expected = hex(`
-      04 8b
-      a4 41646472               b0 fd000000000000000000000000000001
-      a7 46696c74657273         92 a6 00 92 a161 a162
-                                   b5 01 82 a4 45787072 a4 5e776562 a3 546167 a4 726f6c65
-      a5 466c616773             03
-      a2 4944                   ce ffffffff
-      a5 4c54696d65             ce 00011170
-      a4 4e616d65               a1 71
-      a7 5061796c6f6164         a0
-      a4 506f7274               50
-      ab 52656c6179466163746f72 03
-      aa 536f757263654e6f6465   da 0028 ${'6e'.repeat(40)}
-      a7 54696d656f7574         ce 00e4e1c0
-    `);
+    const expected = hex(SERF.queryFiltered);
     expect(toHex(encodeSerfQuery(q))).toBe(toHex(expected));
     expect(decodeSerfQuery(expected)).toEqual(q);
   });
@@ -347,23 +317,14 @@ describe('serf query response (type 5)', () => {
 
   it('hex vector: an ack', () => {
     const ack: SerfQueryResponse = { ltime: 5n, id: 7, from: 'b', flags: QueryFlag.ack, payload: new Uint8Array(0) };
-    // 05 + {Flags, From, ID, LTime, Payload}, sorted (Flags < From); an empty payload is Go's nil
-    // slice, c0, as in the ack captured from Serf (test/fixtures/serf/udp-user-query-response.hex).
-    const expected = hex('05 85 a5 466c616773 01 a4 46726f6d a1 62 a2 4944 07 a5 4c54696d65 05 a7 5061796c6f6164 c0');
+    const expected = hex(SERF.queryAck);
     expect(toHex(encodeSerfQueryResponse(ack))).toBe(toHex(expected));
     expect(decodeSerfQueryResponse(expected)).toEqual(ack);
   });
 
   it('hex vector: an answer with a 40-byte payload (str16), u16 ID and u32 LTime', () => {
     const answer: SerfQueryResponse = { ltime: 0x10000n, id: 300, from: 'node-1', flags: 0, payload: new Uint8Array(40).fill(0xab) };
-    const expected = hex(`
-      05 85
-      a5 466c616773     00
-      a4 46726f6d       a6 6e6f64652d31
-      a2 4944           cd 012c
-      a5 4c54696d65     ce 00010000
-      a7 5061796c6f6164 da 0028 ${'ab'.repeat(40)}
-    `);
+    const expected = hex(SERF.queryAnswer);
     expect(toHex(encodeSerfQueryResponse(answer))).toBe(toHex(expected));
     expect(decodeSerfQueryResponse(expected)).toEqual(answer);
   });
@@ -434,12 +395,7 @@ describe('serf relay (type 9)', () => {
 
   it('hex vector: 09 + {DestAddr: {IP, Port, Zone}, DestName} + the inner response', () => {
     const inner = encodeSerfQueryResponse({ ltime: 5, id: 7, from: 'b', flags: 1, payload: new Uint8Array(0) });
-    const expected = hex(`
-      09 82
-      a8 4465737441646472 83 a2 4950 a4 0a000001 a4 506f7274 cd 1f0a a4 5a6f6e65 a0
-      a8 446573744e616d65 a1 61
-      05 85 a5 466c616773 01 a4 46726f6d a1 62 a2 4944 07 a5 4c54696d65 05 a7 5061796c6f6164 c0
-    `);
+    const expected = hex(SERF.relay);
     expect(toHex(encodeSerfRelay({ host: '10.0.0.1', port: 7946 }, 'a', inner))).toBe(toHex(expected));
     expect(decodeSerfRelay(expected)).toEqual({ host: '10.0.0.1', port: 7946, inner });
   });
@@ -497,7 +453,7 @@ describe('serf key request (type 7) and key response (type 8)', () => {
 
   it('hex vector: 07 + {Key}', () => {
     const key = Uint8Array.from({ length: 16 }, (_, i) => i);
-    const expected = hex('07 81 a3 4b6579 b0 000102030405060708090a0b0c0d0e0f');
+    const expected = hex(SERF.keyRequest);
     expect(toHex(encodeSerfKeyRequest(key))).toBe(toHex(expected));
     expect(decodeSerfKeyRequest(expected)).toEqual(key);
   });
@@ -538,8 +494,7 @@ describe('serf key request (type 7) and key response (type 8)', () => {
 
   it('hex vectors: an empty key list is nil, as Go’s nil slice; a listing', () => {
     const failed: SerfKeyResponse = { result: false, message: 'no', keys: [], primaryKey: '' };
-    // 08 + {Keys, Message, PrimaryKey, Result}
-    const failedHex = hex('08 84 a4 4b657973 c0 a7 4d657373616765 a2 6e6f aa 5072696d6172794b6579 a0 a6 526573756c74 c2');
+    const failedHex = hex(SERF.keyResponseFailed);
     expect(toHex(encodeSerfKeyResponse(failed))).toBe(toHex(failedHex));
     expect(decodeSerfKeyResponse(failedHex)).toEqual(failed);
 
@@ -577,26 +532,12 @@ describe('serf key request (type 7) and key response (type 8)', () => {
 
 describe('serf conflict response (type 6)', () => {
   it('an unknown member is nil: 06 c0', () => {
-    expect(toHex(encodeSerfConflictResponse(undefined))).toBe('06c0');
+    expect(toHex(encodeSerfConflictResponse(undefined))).toBe(toHex(hex(SERF.conflictNone)));
   });
 
   it('hex vector: Serf’s Member struct, fields sorted, Vsn spread over the six version fields', () => {
     const member: SerfConflictMember = { name: 'a', host: '10.0.0.1', port: 7946, tags: { role: 'web' }, status: 'alive', vsn: VSN };
-    // VSN = [PMin 1, PMax 5, PCur 2, DMin 2, DMax 5, DCur 4]; Status alive = 1.
-    const expected = hex(`
-      06 8b
-      a4 41646472               a4 0a000001
-      ab 44656c6567617465437572 04
-      ab 44656c65676174654d6178 05
-      ab 44656c65676174654d696e 02
-      a4 4e616d65               a1 61
-      a4 506f7274               cd 1f0a
-      ab 50726f746f636f6c437572 02
-      ab 50726f746f636f6c4d6178 05
-      ab 50726f746f636f6c4d696e 01
-      a6 537461747573           01
-      a4 54616773               81 a4 726f6c65 a3 776562
-    `);
+    const expected = hex(SERF.conflictMember);
     expect(toHex(encodeSerfConflictResponse(member))).toBe(toHex(expected));
   });
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { PushPullMessage } from '../../packages/hearsay/src/core/types.js';
 import { Keyring, StreamDecoder, compressMessage, encodeStream, encodeStreamBody, type WireStreamMessage } from '../../packages/hearsay/src/wire/index.js';
 import { MsgpackWriter } from '../../packages/hearsay/src/wire/msgpack.js';
+import { MEMBERLIST } from '../fixtures/wire-vectors.js';
 import { RUNS, VSN, chunkings, hex, profile, split, streamMessage, reason } from './helpers.js';
 
 function decodeAll(bytes: Uint8Array, decoder = new StreamDecoder()): WireStreamMessage | null {
@@ -53,7 +54,7 @@ describe('encodeStream', () => {
         .matchAll(/a5537461746(5)(0[0-3])/g),
     ].map((m) => m[2]);
     expect(states).toEqual(['00', '01', '02', '03']);
-    expect(encodeStreamBody({ type: 'error', error: 'no' })).toEqual(hex('0d 81 a5 4572726f72 a2 6e6f'));
+    expect(encodeStreamBody({ type: 'error', error: 'no' })).toEqual(hex(MEMBERLIST.errorNo));
   });
 });
 

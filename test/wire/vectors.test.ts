@@ -20,31 +20,12 @@ import {
   StreamDecoder,
   type WireStreamMessage,
 } from '../../packages/hearsay/src/wire/index.js';
+import { MEMBERLIST, SERF } from '../fixtures/wire-vectors.js';
 import { SERF_EMPTY_TAGS, hex, profile, toHex } from './helpers.js';
 
 const SOURCE_A = { name: 'node-a', host: '10.0.0.1', port: 7946 };
 
-const HEX = {
-  ping: `00 85 a4 4e6f6465 a6 6e6f64652d62 a5 5365714e6f 07
-         aa 536f7572636541646472 a4 0a000001 aa 536f757263654e6f6465 a6 6e6f64652d61
-         aa 536f75726365506f7274 cd 1f0a`,
-  pingBare: `00 82 a4 4e6f6465 a6 6e6f64652d62 a5 5365714e6f 07`,
-  alive: `04 86 a4 41646472 a4 0a000001 ab 496e6361726e6174696f6e 01 a4 4d657461 a2 ff80
-          a4 4e6f6465 a6 6e6f64652d61 a4 506f7274 cd 1f0a a3 56736e a6 010502020504`,
-  alive16: `04 86 a4 41646472 b0 00000000000000000000ffff0a000001 ab 496e6361726e6174696f6e 01
-            a4 4d657461 c0 a4 4e6f6465 a6 6e6f64652d61 a4 506f7274 cd 1f0a a3 56736e a6 010502020504`,
-  ack: `02 82 a7 5061796c6f6164 c0 a5 5365714e6f 07`,
-  nack: `0b 81 a5 5365714e6f 07`,
-  suspect: `03 83 a4 46726f6d a6 6e6f64652d61 ab 496e6361726e6174696f6e 03 a4 4e6f6465 a6 6e6f64652d62`,
-  dead: `05 83 a4 46726f6d a6 6e6f64652d61 ab 496e6361726e6174696f6e 03 a4 4e6f6465 a6 6e6f64652d62`,
-  indirectPing: `01 88 a4 4e61636b c3 a4 4e6f6465 a6 6e6f64652d63 a4 506f7274 cd1f0a a5 5365714e6f 09
-                 aa 536f7572636541646472 a4 0a000001 aa 536f757263654e6f6465 a6 6e6f64652d61
-                 aa 536f75726365506f7274 cd1f0a a6 546172676574 a4 0a000001`,
-  pushPullHeader: `06 83 a4 4a6f696e c3 a5 4e6f646573 01 ac 5573657253746174654c656e 00`,
-  pushNodeState: `87 a4 41646472 a4 0a000001 ab 496e6361726e6174696f6e 01 a4 4d657461 a2 ff80
-                  a4 4e616d65 a6 6e6f64652d61 a4 506f7274 cd 1f0a a5 5374617465 00 a3 56736e a6 010502020504`,
-  userHeader: `08 81 aa 557365724d73674c656e cd 012c`,
-};
+const HEX = MEMBERLIST;
 
 const MESSAGES: Record<string, Message> = {
   ping: { type: 'ping', seqNo: 7, node: 'node-b', source: SOURCE_A },
@@ -81,14 +62,14 @@ describe('messages (docs/wire-format.md §3.1)', () => {
 
 describe('compound and CRC (docs/wire-format.md §3.2, §3.3)', () => {
   it('ack + dead: 07 02 0012 0027 <ack> <dead>', () => {
-    const expected = hex(`07 02 0012 0027 ${HEX.ack} ${HEX.dead}`);
+    const expected = hex(`${HEX.compoundAckDeadHeader} ${HEX.ack} ${HEX.dead}`);
     const packet = encodePacket([MESSAGES.ack!, MESSAGES.dead!], { crc: false, compress: false });
     expect(toHex(packet)).toBe(toHex(expected));
     expect(decodePacket(expected)).toEqual([MESSAGES.ack, MESSAGES.dead]);
   });
 
   it('CRC of the 69-byte ping is 0x7553ccdb', () => {
-    const expected = hex(`0c 7553ccdb ${HEX.ping}`);
+    const expected = hex(`${HEX.crcPingHeader} ${HEX.ping}`);
     expect(toHex(encodePacket([MESSAGES.ping!], { crc: true, compress: false }))).toBe(toHex(expected));
     expect(decodePacket(expected)).toEqual([MESSAGES.ping]);
   });
@@ -122,20 +103,18 @@ describe('streams (docs/wire-format.md §4)', () => {
 describe('LZW (docs/wire-format.md §5)', () => {
   it('"TOBEORNOTTOBEORTOBEORNOT" as a whole compress message', () => {
     const input = new TextEncoder().encode('TOBEORNOTTOBEORTOBEORNOT');
-    const expected = hex('09 82 a4416c676f 00 a3427566 b5 00a93c1152e48914274fa80824687061c183090302');
+    const expected = hex(HEX.lzwCompressMessage);
     expect(toHex(compressMessage(input))).toBe(toHex(expected));
     expect(lzwDecompress(expected.subarray(13))).toEqual(input);
   });
 
   it('empty input gives 00 03 02', () => {
-    expect(toHex(lzwCompress(new Uint8Array(0)))).toBe('000302');
-    expect(lzwDecompress(hex('000302'))).toEqual(new Uint8Array(0));
+    expect(toHex(lzwCompress(new Uint8Array(0)))).toBe(HEX.lzwEmpty);
+    expect(lzwDecompress(hex(HEX.lzwEmpty))).toEqual(new Uint8Array(0));
   });
 
   it('the 64-byte alive message', () => {
-    const expected = hex(
-      '0009182215840c1939a4140000106055123763c2c87113864e9a376e02906a52864e1851ff009172f2864c19536e4a9669118614943772e834fba0609495396e4c052820404001020101',
-    );
+    const expected = hex(HEX.lzwAlive);
     expect(toHex(lzwCompress(hex(HEX.alive)))).toBe(toHex(expected));
     expect(lzwDecompress(expected)).toEqual(hex(HEX.alive));
   });
@@ -143,11 +122,9 @@ describe('LZW (docs/wire-format.md §5)', () => {
 
 describe('encryption (docs/wire-format.md §6)', () => {
   const keyring = new Keyring([new Uint8Array(16).fill(1)], { nonce: () => new Uint8Array(12).fill(2) });
-  const udp = hex(`01 020202020202020202020202
-    5361b42da94a23daf98f6a519f83df083e3c075257582375bd106252cce8e99cac4aeff73cf7c03ff3ea8c01f16d7b76996da5d36456262880e2710331297375ce59b2fe8c
-    762c5e444a6a31dfb46cc31588a4f6c0`);
+  const udp = hex(HEX.encryptedPingUdp);
   const ciphertext = udp.subarray(13, 13 + 69);
-  const tcp = hex(`0a 00000062 01 020202020202020202020202 ${toHex(ciphertext)} dcd23a9735fec0e59bd2f8997e77a43a`);
+  const tcp = hex(`0a 00000062 01 020202020202020202020202 ${toHex(ciphertext)} ${HEX.encryptedPingTcpTag}`);
 
   it('UDP: 98 bytes, no additional data', () => {
     expect(udp.length).toBe(98);
@@ -173,7 +150,7 @@ describe('Serf tags (docs/wire-format.md §9.2)', () => {
   });
 
   it('{role: web}: ff 81 a4 726f6c65 a3 776562', () => {
-    const expected = hex('ff 81 a4 726f6c65 a3 776562');
+    const expected = hex(SERF.tagsRoleWeb);
     expect(toHex(encodeTags({ role: 'web' }))).toBe(toHex(expected));
     expect(decodeTags(expected)).toEqual({ role: 'web' });
   });
