@@ -7,7 +7,8 @@
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNode, DEFAULT_VSN, type HearsayNode, type NodeOptions } from '../../packages/hearsay/src/index.js';
+import { DEFAULT_VSN } from '../../packages/hearsay/src/core/index.js';
+import { createNode, type HearsayNode, type NodeOptions } from '../../packages/hearsay/src/index.js';
 import { encodePacket, Keyring } from '../../packages/hearsay/src/wire/index.js';
 import { FAST } from '../helpers/timings.js';
 import { waitFor } from '../helpers/wait.js';

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAgent, type Agent } from '../../packages/agent/src/agent/agent.js';
-import type { IncomingQuery } from '../../packages/hearsay/src/runtime/index.js';
+import type { IncomingQuery } from '../../packages/hearsay/src/index.js';
 import { tallyKeyResponses } from '../../packages/hearsay/src/serf/key-results.js';
 import {
   QueryFlag,

@@ -4,7 +4,8 @@
  * wrong, thrown before any socket is bound.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNode, decodeKey, OptionError, type HearsayNode, type NodeOptions } from '../../packages/hearsay/src/index.js';
+import { decodeKey } from '../../packages/hearsay/src/wire/index.js';
+import { createNode, OptionError, type HearsayNode, type NodeOptions } from '../../packages/hearsay/src/index.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 

@@ -1,40 +1,25 @@
 /**
- * hearsay's public API: `createNode` for a member on the real network, the sans-I/O protocol
- * core it drives, the memberlist wire codec, and the simulator.
+ * hearsay: cluster membership and failure detection by gossip. `createNode` starts a member on
+ * the real network; the node, its events and its errors are typed here. The layers underneath
+ * have entries of their own: `hearsay/core` (the sans-I/O protocol), `hearsay/serf` (Serf's
+ * layer over it), `hearsay/wire` (memberlist's and Serf's wire format) and `hearsay/sim` (the
+ * simulator).
  */
-export * from './runtime/index.js';
 export {
-  MemberNode,
-  resolveConfig,
-  createRandom,
-  deriveSeed,
-  DEFAULT_VSN,
-  PROFILES,
-  CONFIG_KEYS,
-  HearsayError,
-  ConfigError,
-  Registry,
-  memberlistSize,
-  streamSize,
-  minSuspicionTimeout,
-  expectedConfirmations,
-  suspicionTimeout,
-  retransmitLimit,
-  pushPullScale,
-  type SwimConfig,
-  type ProfileName,
-  type Address,
-  type MemberProfile,
-  type Member as CoreMember,
-  type MemberEvent,
-  type MemberEventType,
-  type Message,
-  type StreamMessage,
-  type Input,
-  type Output,
-  type Random,
-  type Status,
-  type CoreStats,
-  type MemberNodeOptions,
-} from './core/index.js';
-export * from './sim/index.js';
+  createNode,
+  HearsayNode,
+  BindError,
+  JoinError,
+  ShutdownError,
+  type Member,
+  type NodeOptions,
+  type NodeStats,
+  type HearsayNodeEvents,
+  type QueryResult,
+  type TrafficStats,
+} from './runtime/index.js';
+export { IncomingQuery, type QueryOptions, type KeyOperationResult, type SerfStats, type Coordinate } from './serf/index.js';
+export { PROTOCOLS, type Protocol, type ProfileName, type SwimConfig, type Status, type Address, type CoreStats } from './core/index.js';
+export { HearsayError, ConfigError, OptionError } from './core/errors.js';
+export { QueryError } from './serf/errors.js';
+export { WireError } from './wire/errors.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { HearsayNode } from 'hearsay/runtime';
+import type { HearsayNode } from 'hearsay';
 import { ApiError } from './api-error.js';
 
 /**

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { countDrop } from 'hearsay/core';
-import type { HearsayNode, IncomingQuery, Member, Protocol } from 'hearsay/runtime';
+import type { HearsayNode, IncomingQuery, Member, Protocol } from 'hearsay';
 import { throttledWarn, type AgentStats } from './agent-stats.js';
 import { ApiError } from './api-error.js';
 import { memberJson, protocolJson } from './http-api.js';

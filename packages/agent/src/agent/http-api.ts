@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { OptionError } from 'hearsay/core';
-import { JoinError, PROTOCOLS, type HearsayNode, type Member, type NodeStats, type Protocol } from 'hearsay/runtime';
+import { JoinError, PROTOCOLS, type HearsayNode, type Member, type NodeStats, type Protocol } from 'hearsay';
 import type { AgentStats } from './agent-stats.js';
 import { ApiError } from './api-error.js';
 import type { EventStreams } from './event-streams.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { OptionError } from 'hearsay/runtime';
+import { OptionError } from 'hearsay';
 
 /**
  * Reads Serf's keyring file (a JSON array of base64 keys). The keys are secrets: a file open to

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { PROTOCOLS, type HearsayNode, type SerfStats } from 'hearsay/runtime';
+import { PROTOCOLS, type HearsayNode, type SerfStats } from 'hearsay';
 import type { CoreStats } from 'hearsay/core';
 import type { AgentStats } from './agent-stats.js';
 import type { EventStreams } from './event-streams.js';

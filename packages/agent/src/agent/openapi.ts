@@ -1,5 +1,5 @@
 /** The HTTP control API, described for clients and served at GET /openapi.json. */
-import { PROTOCOLS } from 'hearsay/runtime';
+import { PROTOCOLS } from 'hearsay';
 
 const member = {
   type: 'object',

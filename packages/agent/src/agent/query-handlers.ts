@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
 import { countDrop } from 'hearsay/core';
-import { OptionError, type HearsayNode, type IncomingQuery } from 'hearsay/runtime';
+import { OptionError, type HearsayNode, type IncomingQuery } from 'hearsay';
 import { throttledWarn, type AgentStats } from './agent-stats.js';
 
 /** A shell command that answers the queries of one name (`*`: every name without a handler of its own). */

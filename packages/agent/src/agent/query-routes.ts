@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { HearsayNode, KeyOperationResult, QueryOptions } from 'hearsay/runtime';
+import type { HearsayNode, KeyOperationResult, QueryOptions } from 'hearsay';
 import { ApiError } from './api-error.js';
 
 const KEY_OPERATIONS = ['install', 'use', 'remove'] as const;

@@ -3,7 +3,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { createRandom, DEFAULT_VSN, MemberNode, resolveConfig, startingIncarnation, type Address } from '../core/index.js';
 import { OptionError } from '../core/errors.js';
 import { metaFor } from '../serf/index.js';
-import { formatAddress, parseAddress } from './address.js';
+import { formatAddress, parseAddress } from '../wire/host-port.js';
 import { HearsayNode } from './node.js';
 import { checkNames, checkOptions, keyringFrom } from './options.js';
 import { closeListeners, listen, type Listeners } from './transport.js';

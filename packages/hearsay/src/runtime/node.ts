@@ -12,7 +12,7 @@ import {
 } from '../core/index.js';
 import { metaFor, SerfMember, tagsOf, type Coordinate, type KeyOperationResult, type QueryOptions, type SerfReport } from '../serf/index.js';
 import type { Keyring } from '../wire/index.js';
-import { parseAddress } from './address.js';
+import { parseAddress } from '../wire/host-port.js';
 import { checkNames, checkProtocol, checkSeeds } from './options.js';
 import { Driver } from './driver.js';
 import { JoinError, ShutdownError } from './errors.js';

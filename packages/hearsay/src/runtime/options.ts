@@ -1,7 +1,7 @@
 import { isProfileName, PROTOCOLS, type Protocol } from '../core/index.js';
 import { OptionError } from '../core/errors.js';
 import { Keyring } from '../wire/index.js';
-import { checkKeyBytes, decodeKey } from './encryption-key.js';
+import { checkKeyBytes, decodeKey } from '../wire/key-text.js';
 import type { NodeOptions } from './types.js';
 
 /*

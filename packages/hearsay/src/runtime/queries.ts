@@ -1,6 +1,6 @@
 import { encodeSerfKeyRequest } from '../wire/index.js';
 import { tallyKeyResponses, type IncomingQuery, type KeyOperationResult, type QueryOptions, type SerfMember } from '../serf/index.js';
-import { decodeKey } from './encryption-key.js';
+import { decodeKey } from '../wire/key-text.js';
 import type { QueryResult } from './types.js';
 
 /**

@@ -4,9 +4,11 @@ import { tagsOf } from './tags.js';
 
 /** What the Serf layer needs from the node it runs in. */
 export interface SerfHost {
+  /** This member's name. */
   readonly name: string;
   /** Where answers to this node's queries must be sent: its advertised address. */
   readonly address: Address;
+  /** This member's tags now (decoded from its meta). */
   tags(): Readonly<Record<string, string>>;
   /** Sends a Serf message straight to an address, as a memberlist user message in one UDP packet. */
   sendTo(to: Address, payload: Uint8Array): void;
@@ -18,11 +20,13 @@ export interface SerfHost {
   isMemberAddress(address: Address): boolean;
   /** A member as a `_serf_conflict` answer describes it; undefined for a name unknown here (whose query answers are not taken). */
   member(name: string): SerfConflictMember | undefined;
+  /** The keyring key queries change; undefined without encryption. */
   readonly keyring: Keyring | undefined;
   /** A key query changed the keyring. */
   keysChanged(): void;
   /** The state to send with every push/pull changed (Serf's user state: clocks and recent events). */
   setUserState(state: Uint8Array): void;
+  /** The driver's clock (ms). */
   now(): number;
   /** Uniform in [0, 1). */
   random(): number;
@@ -30,6 +34,7 @@ export interface SerfHost {
 
 /** What a driver gives the Serf layer of one member: its core and the way to reach it, the time and randomness. */
 export interface SerfHostOptions {
+  /** The member's protocol core, which the host reads the membership from. */
   readonly core: MemberNode;
   /** Steps an input into `core` at the current time (the driver then handles the outputs). */
   readonly step: (input: Input) => void;
@@ -37,6 +42,7 @@ export interface SerfHostOptions {
   readonly now: () => number;
   /** Uniform in [0, 1): query IDs and the members answers are relayed through. */
   readonly random: () => number;
+  /** The keyring key queries change; undefined without encryption. */
   readonly keyring: Keyring | undefined;
   /** A key query changed `keyring`. */
   readonly keysChanged: () => void;

@@ -8,15 +8,18 @@ export class LamportClock {
   // Serf starts its clocks at 1, so that no message of its own carries LTime 0.
   #time = 1n;
 
+  /** The clock's current time. */
   get time(): bigint {
     return this.#time;
   }
 
+  /** Moves the clock on one tick and returns the time before it (Serf's Increment). */
   increment(): bigint {
     this.#time = (this.#time + 1n) % UINT64;
     return this.#time;
   }
 
+  /** Takes in a time seen in a message: the clock moves past it if it was not already. */
   witness(ltime: bigint): void {
     if (ltime >= this.#time) this.#time = (ltime + 1n) % UINT64;
   }

@@ -79,6 +79,7 @@ export type SerfArrival =
  * what passes a bound is counted in `stats.dropped` by reason.
  */
 export class SerfLayer implements QueryResponder {
+  /** What the layer has done since it started (cumulative, live). */
   readonly stats: SerfStats = createSerfStats();
   /** Serf's member clock, for intents; the event and query clocks are their buffers'. */
   readonly #clock = new LamportClock();
@@ -104,6 +105,7 @@ export class SerfLayer implements QueryResponder {
     return this.#clock.time;
   }
 
+  /** Handles one Serf message (a memberlist user message), whatever a peer put in it; says what it turned out to be. */
   observe(payload: Uint8Array): SerfArrival {
     if (payload.length > MAX_SERF_MESSAGE_BYTES) {
       this.#drop('serf-message-oversized');

@@ -22,11 +22,13 @@ export type SerfReport =
 export interface SerfMemberOptions extends Omit<SerfHostOptions, 'keysChanged'> {
   /** The Vivaldi client's own draws (a direction between coincident coordinates), apart from `random`'s. */
   readonly coordinateRandom: Random;
+  /** Where what the application should see goes. */
   readonly report: (report: SerfReport) => void;
 }
 
 /** A query as the application asks it once checked: the timeout it runs for, and how to end it early. */
 export interface StartedQuery extends AskedQuery {
+  /** How long the query collects answers (ms): the asked timeout or Serf's default. */
   readonly timeoutMs: number;
 }
 
@@ -38,7 +40,9 @@ export interface StartedQuery extends AskedQuery {
  * `receiveUser`; what the application should see comes back through `options.report`.
  */
 export class SerfMember {
+  /** Serf's layer: clocks, events, queries, its stats. */
   readonly layer: SerfLayer;
+  /** This member's network coordinate and its peers', from acks. */
   readonly coordinates: CoordinateTracker;
   readonly #options: SerfMemberOptions;
 

@@ -33,7 +33,9 @@ export interface QueryOptions {
 
 /** Called for each ack and each answer to a query this node asked, until it is finished. */
 export interface QueryCollector {
+  /** Member `from` acknowledged the query. */
   onAck(from: string): void;
+  /** Member `from` answered with `payload`. */
   onResponse(from: string, payload: Uint8Array): void;
 }
 
@@ -41,6 +43,7 @@ export interface QueryCollector {
 export interface AskedQuery {
   /** For this node's own 'query' listeners, when it passes its own filters. */
   readonly local: IncomingQuery | undefined;
+  /** Stops collecting: later acks and answers are dropped. */
   readonly finish: () => void;
 }
 

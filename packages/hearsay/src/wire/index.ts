@@ -1,6 +1,8 @@
 /** memberlist 0.2.2's wire format as the Serf 0.9.4 agent speaks it: packets, streams, Serf bits. */
 export { WireError, type WireErrorReason } from './errors.js';
 export { encodeHost, decodeHost, canonicalHost } from './address.js';
+export { parseAddress, formatAddress } from './host-port.js';
+export { decodeKey } from './key-text.js';
 export { WireType, encodeMessage, decodeMessage } from './messages.js';
 export { MAX_COMPOUND_PARTS, encodeCompound, splitCompound, type CompoundParts } from './compound.js';
 export { lzwCompress, lzwDecompress } from './lzw.js';
