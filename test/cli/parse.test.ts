@@ -1,7 +1,7 @@
 /** The CLI's duration syntax: a unit always (Serf's rule), except for 0; and the flags built on it. */
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseLink, parsePartition, parsePause, parseRestart, parseSwitch } from '../../packages/agent/src/cli/parse.js';
+import { parseDuration, parseEvent, parseLink, parsePartition, parsePause, parseQuery, parseRestart, parseSwitch } from '../../packages/agent/src/cli/parse.js';
 
 describe('parseDuration', () => {
   it('reads a number with its unit as milliseconds', () => {
@@ -34,6 +34,26 @@ describe('parseDuration', () => {
     expect(() => parsePartition('30s+20')).toThrow(/"20" has no unit/);
     expect(() => parseLink('n1:n2:0.3:20')).toThrow(/"20" has no unit/);
     expect(() => parseSwitch('heartbeat@30')).toThrow(/"30" has no unit/);
+    expect(() => parseEvent('deploy@5')).toThrow(/"5" has no unit/);
+    expect(() => parseQuery('who@5')).toThrow(/"5" has no unit/);
     expect(parseLink('n1:n2:0.3:0')).toEqual({ between: ['n1', 'n2'], loss: 0.3, delayMs: 0 });
+  });
+});
+
+describe('parseEvent and parseQuery', () => {
+  it('read NAME@AT[=NODE]', () => {
+    expect(parseEvent('deploy@5s')).toEqual({ name: 'deploy', atMs: 5000 });
+    expect(parseEvent(' deploy@1.5s=n3 ')).toEqual({ name: 'deploy', atMs: 1500, from: 'n3' });
+    expect(parseQuery('uptime@10s=n7')).toEqual({ name: 'uptime', atMs: 10_000, from: 'n7' });
+  });
+
+  it.each(['deploy', '@5s', 'deploy@', 'de ploy@5s', 'a=b@5s'])('refuses %j with the syntax to use', (text) => {
+    expect(() => parseEvent(text)).toThrow(InvalidArgumentError);
+    expect(() => parseEvent(text)).toThrow(`"${text}" is not an event: use NAME@AT[=NODE], like deploy@5s`);
+    expect(() => parseQuery(text)).toThrow(`"${text}" is not a query: use NAME@AT[=NODE], like uptime@10s`);
+  });
+
+  it('refuses an empty node name after "="', () => {
+    expect(() => parseEvent('deploy@5s=')).toThrow('"deploy@5s=" names no node after "=": use NAME@AT=NODE, like deploy@5s=n3');
   });
 });

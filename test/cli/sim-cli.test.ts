@@ -147,6 +147,20 @@ describe('hearsay sim', () => {
     expect(human.stdout).toMatch(/load per 1\.00 s round: +\d+ detector messages/);
   });
 
+  it('sends user events and queries with --event and --query and reports their delivery', () => {
+    const run = hearsay('sim', '--nodes', '20', '--duration', '20s', '--event', 'deploy@5s', '--json');
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.user_events).toHaveLength(1);
+    expect(result.user_events[0]).toMatchObject({ name: 'deploy', from: 'n0', at_ms: 5000, live: 20, delivered: 20, duplicates: 0 });
+    expect(result.user_events[0].all_delivered_ms).toBeLessThan(2000);
+    expect(result.queries).toEqual([]);
+    const human = hearsay('sim', '--nodes', '20', '--duration', '20s', '--event', 'deploy@5s=n4', '--query', 'who@8s=n2');
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/event deploy: +from n4 at 5\.00 s, delivered 20\/20, 0 duplicates, all after \d+\.\d\d s/);
+    expect(human.stdout).toMatch(/query who: +from n2 at 8\.00 s, 20 acks and 20 answers of 20 live nodes/);
+  });
+
   it('prints a human summary by default', () => {
     const run = hearsay('sim', '--nodes', '20', '--crash', '1', '--crash-at', '5s', '--duration', '30s');
     expect(run.code).toBe(0);
@@ -174,6 +188,9 @@ describe('hearsay sim', () => {
     [['sim', '--switch', 'gossip@10s'], /"gossip" is not a protocol: use swim, heartbeat, hybrid/],
     [['sim', '--switch', 'heartbeat'], /not a switch: use PROTOCOL@AT\[=NAME\]/],
     [['sim', '--nodes', '5', '--switch', 'swim@1s=n9'], /no simulated node named "n9"/],
+    [['sim', '--event', 'deploy'], /"deploy" is not an event: use NAME@AT\[=NODE\], like deploy@5s/],
+    [['sim', '--query', 'who@8'], /"8" has no unit/],
+    [['sim', '--nodes', '5', '--event', 'deploy@1s=n9'], /no simulated node named "n9"/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ])('exits 2 with a precise message for %j', (args, message) => {
     const run = hearsay(...args);
@@ -192,5 +209,7 @@ describe('hearsay sim', () => {
     expect(run.stdout).toMatch(/--phi \[threshold\]/);
     expect(run.stdout).toMatch(/--hybrid-threshold <n>/);
     expect(run.stdout).toMatch(/--switch <PROTOCOL@AT\[=NAME\]>/);
+    expect(run.stdout).toMatch(/--event <NAME@AT\[=NODE\]>/);
+    expect(run.stdout).toMatch(/--query <NAME@AT\[=NODE\]>/);
   });
 });

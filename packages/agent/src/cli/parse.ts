@@ -127,3 +127,26 @@ export function parseSwitch(text: string): { protocol: Protocol; atMs: number; v
   if (match[3] !== undefined) change.via = match[3].trim();
   return change;
 }
+
+/** `NAME@AT[=NODE]`, e.g. `deploy@5s=n3`: at 5 s, n3 sends a user event (or asks a query) called deploy. */
+function parseSerfSpec(text: string, what: string, example: string): { name: string; atMs: number; from?: string } {
+  const match = /^([^@=\s]+)@([^=]+)(?:=(.*))?$/.exec(text.trim());
+  if (!match) throw new InvalidArgumentError(`"${text}" is not ${what}: use NAME@AT[=NODE], like ${example}`);
+  const spec: { name: string; atMs: number; from?: string } = { name: match[1]!, atMs: parseDuration(match[2]!) };
+  if (match[3] !== undefined) {
+    const from = match[3].trim();
+    if (from === '') throw new InvalidArgumentError(`"${text}" names no node after "=": use NAME@AT=NODE, like ${example}=n3`);
+    spec.from = from;
+  }
+  return spec;
+}
+
+/** `--event NAME@AT[=NODE]`: a Serf user event sent at AT by NODE (default: the first running node). */
+export function parseEvent(text: string): { name: string; atMs: number; from?: string } {
+  return parseSerfSpec(text, 'an event', 'deploy@5s');
+}
+
+/** `--query NAME@AT[=NODE]`: a Serf query asked at AT by NODE (default: the first running node). */
+export function parseQuery(text: string): { name: string; atMs: number; from?: string } {
+  return parseSerfSpec(text, 'a query', 'uptime@10s');
+}

@@ -5,11 +5,13 @@ import {
   collect,
   parseCrash,
   parseDuration,
+  parseEvent,
   parseLink,
   parsePartition,
   parsePause,
   parsePositiveCount,
   parseProbability,
+  parseQuery,
   parseRestart,
   parseSeed,
   parseSwitch,
@@ -36,6 +38,8 @@ interface SimFlags {
   link?: { between: [string, string]; loss: number; delayMs?: number; jitterMs?: number }[];
   switch?: { protocol: Protocol; atMs: number; via?: string }[];
   pin?: { observer: string; members: string[] }[];
+  event?: { name: string; atMs: number; from?: string }[];
+  query?: { name: string; atMs: number; from?: string }[];
   json?: boolean;
   byteCounting: 'wire' | 'estimate';
   protocol: Protocol;
@@ -97,6 +101,16 @@ export function simCommand(): Command {
     )
     .addOption(new Option('--restart <NAME@AT>', 'crash a node and start it again with the same name (repeatable)').argParser(collect(parseRestart)))
     .addOption(new Option('--leave <NAME@AT>', 'a node leaves gracefully (repeatable)').argParser(collect(parseRestart)))
+    .addOption(
+      new Option('--event <NAME@AT[=NODE]>', 'at AT, NODE (default: the first running node) broadcasts a Serf user event NAME (repeatable)').argParser(
+        collect(parseEvent),
+      ),
+    )
+    .addOption(
+      new Option('--query <NAME@AT[=NODE]>', 'at AT, NODE (default: the first running node) asks a Serf query NAME; every node answers (repeatable)').argParser(
+        collect(parseQuery),
+      ),
+    )
     .addOption(new Option('--link <A:B:LOSS[:DELAY[:JITTER]]>', 'loss and delay of one link, both ways (repeatable)').argParser(collect(parseLink)))
     .addOption(
       new Option('--byte-counting <how>', 'wire: encode every packet with the real encoder; estimate: sum message sizes (faster)')
@@ -136,6 +150,8 @@ export function simOptionsFrom(flags: SimFlags): SimOptions {
     leaves: flags.leave ?? [],
     links: flags.link ?? [],
     switches: flags.switch ?? [],
+    userEvents: flags.event ?? [],
+    queries: flags.query ?? [],
     pinned: Object.fromEntries((flags.pin ?? []).map((p) => [p.observer, p.members])),
     partitions: (flags.partition ?? []).map((p) => ({
       atMs: p.atMs,
@@ -183,6 +199,14 @@ export function humanSummary(r: SimResult): string {
         ? `${`  switch to ${s.protocol}:`.padEnd(26)}asked of ${s.via} at ${seconds(s.at_ms)}, which was not running`
         : `${`  switch to ${s.protocol}:`.padEnd(26)}via ${s.via} at ${seconds(s.at_ms)}, adopted everywhere after ${seconds(s.all_switched_ms)}`,
     );
+  }
+  for (const e of r.user_events) {
+    lines.push(
+      `${`  event ${e.name}:`.padEnd(26)}from ${e.from} at ${seconds(e.at_ms)}, delivered ${e.delivered}/${e.live}, ${e.duplicates} duplicates, all after ${seconds(e.all_delivered_ms)}`,
+    );
+  }
+  for (const q of r.queries) {
+    lines.push(`${`  query ${q.name}:`.padEnd(26)}from ${q.from} at ${seconds(q.at_ms)}, ${q.acks} acks and ${q.responses} answers of ${q.live} live nodes`);
   }
   const load = r.load_per_round;
   lines.push(

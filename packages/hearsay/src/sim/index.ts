@@ -13,7 +13,19 @@ export {
   heartbeatDetectionBoundMs,
   longestVerdictMs,
 } from './bounds.js';
-export type { SimOptions, SimResult, PauseSpec, PartitionSpec, RestartSpec, LeaveSpec, LinkSpec, SwitchSpec } from './scenario.js';
+export type {
+  SimOptions,
+  SimResult,
+  PauseSpec,
+  PartitionSpec,
+  RestartSpec,
+  LeaveSpec,
+  LinkSpec,
+  SwitchSpec,
+  UserEventSpec,
+  QuerySpec,
+} from './scenario.js';
+export type { UserEventReport, SimQueryReport } from './serf-reports.js';
 export type { CrashReport, LeaveReport } from './observer.js';
 export type { SwitchReport } from './switches.js';
 export { loadPerRound, roundMs, type RoundLoad, type SimTraffic } from './load.js';

@@ -1,6 +1,7 @@
 import type { ProfileName, Protocol, SwimConfig } from '../core/index.js';
 import type { RoundLoad } from './load.js';
 import type { CrashReport, LeaveReport } from './observer.js';
+import type { SimQueryReport, UserEventReport } from './serf-reports.js';
 import type { SwitchReport } from './switches.js';
 
 /** A node stops processing at `atMs` for `forMs`, then resumes with its backlog (SIGSTOP/SIGCONT). */
@@ -63,6 +64,30 @@ export interface SwitchSpec {
   via?: string;
 }
 
+/** At `atMs` node `from` (default: the first running node) broadcasts a Serf user event. */
+export interface UserEventSpec {
+  /** When it is sent (virtual ms). */
+  atMs: number;
+  /** The node that sends it; default: the first running node. */
+  from?: string;
+  /** The event's name. */
+  name: string;
+  /** Size of its payload (random bytes); default 0. Name and payload must fit in one packet. */
+  payloadBytes?: number;
+}
+
+/** At `atMs` node `from` (default: the first running node) asks a Serf query; every live node answers with its name. */
+export interface QuerySpec {
+  /** When it is asked (virtual ms). */
+  atMs: number;
+  /** The node that asks; default: the first running node. */
+  from?: string;
+  /** The query's name. */
+  name: string;
+  /** How long answers are collected (ms); default Serf's, gossip interval × 16 × ceil(log10(n + 1)). */
+  timeoutMs?: number;
+}
+
 /** A simulated scenario: the cluster, its network, and the faults to inject. */
 export interface SimOptions {
   /** Cluster size; nodes are named n0 … n{N−1}. */
@@ -119,6 +144,10 @@ export interface SimOptions {
    * cluster size (`{ n0: ['n5', 'n7'] }`): the seed design's sensors of a node's choosing.
    */
   pinned?: Readonly<Record<string, readonly string[]>>;
+  /** Serf user events broadcast during the run (each node then runs Serf's layer, as the runtime does). */
+  userEvents?: UserEventSpec[];
+  /** Serf queries asked during the run. */
+  queries?: QuerySpec[];
 }
 
 /** What happened in a simulation, measured against the ground truth (`hearsay sim --json` prints it). */
@@ -175,6 +204,10 @@ export interface SimResult {
   refutations: number;
   /** Run-time switches of failure detector, and when every live node had adopted each. */
   switches: SwitchReport[];
+  /** The scenario's user events, in order, and how each spread (empty without `userEvents`). */
+  user_events: UserEventReport[];
+  /** The scenario's queries, in order, and the acks and answers each got in time (empty without `queries`). */
+  queries: SimQueryReport[];
   /** Packets and stream messages sent, per node and per second of virtual time. */
   msgs_per_node_per_s: number;
   /** Bytes sent, per node and per second of virtual time. */

@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/index.js';
+import { ConfigError, createRandom, deriveSeed } from '../core/index.js';
 import type { SimOptions, SimResult } from './scenario.js';
 import { Simulation } from './simulator.js';
 import { summarize } from './summary.js';
@@ -63,6 +63,16 @@ export function buildSimulation(options: SimOptions): Simulation {
     const via = change.via === undefined ? undefined : sim.indexOf(change.via);
     sim.at(change.atMs, () => sim.switchProtocol(change.protocol, via ?? firstRunning(sim)));
   }
+  (options.userEvents ?? []).forEach((event, i) => {
+    const from = event.from === undefined ? undefined : sim.indexOf(event.from);
+    const payload = eventPayload(sim.options.seed, i, event.payloadBytes ?? 0);
+    sim.at(event.atMs, () => sim.serfReports.sendEvent(from ?? firstRunning(sim), event.name, payload));
+  });
+  for (const query of options.queries ?? []) {
+    const from = query.from === undefined ? undefined : sim.indexOf(query.from);
+    const ask = query.timeoutMs === undefined ? {} : { timeoutMs: query.timeoutMs };
+    sim.at(query.atMs, () => sim.serfReports.askQuery(from ?? firstRunning(sim), query.name, ask));
+  }
   return sim;
 }
 
@@ -70,6 +80,13 @@ export function buildSimulation(options: SimOptions): Simulation {
 function firstRunning(sim: Simulation): number {
   for (let i = 0; i < sim.options.nodes; i++) if (sim.node(i) && !sim.isPaused(i)) return i;
   return 0;
+}
+
+/** The i-th event's payload: seeded random bytes, as incompressible as real data, drawn apart from the run's own randomness. */
+function eventPayload(seed: number, i: number, size: number): Uint8Array {
+  if (!Number.isInteger(size) || size < 0) throw new ConfigError(`payloadBytes must be a whole number, got ${size}`);
+  const random = createRandom(deriveSeed(seed, -1 - i));
+  return Uint8Array.from({ length: size }, () => random.int(256));
 }
 
 function pickCrashes(sim: Simulation, crash: number | string[]): number[] {

@@ -1,10 +1,6 @@
 import {
-  ConfigError,
   createRandom,
-  DEFAULT_VSN,
-  deriveSeed,
   MemberNode,
-  PROTOCOLS,
   Registry,
   resolveConfig,
   type Input,
@@ -16,16 +12,17 @@ import {
   type SwimConfig,
   startingIncarnation,
 } from '../core/index.js';
+import type { QueryCollector, QueryOptions, SerfReport } from '../serf/index.js';
 import { longestVerdictMs } from './bounds.js';
 import { EventQueue } from './event-queue.js';
 import type { SimTraffic } from './load.js';
 import { Network, SIM_PORT, simHost, type LinkSettings, type SimEvent } from './network.js';
 import { Observer, type GroundTruth } from './observer.js';
+import { checkProtocol, coreSeed, nodeIndex, pinnedByIndex, simProfile, simSettings } from './nodes.js';
 import type { SimOptions } from './scenario.js';
+import { SerfMembers } from './serf-members.js';
+import { SerfReports } from './serf-reports.js';
 import { SwitchTracker } from './switches.js';
-
-/** Serf's empty tags (0xFF + an empty msgpack map). */
-const EMPTY_META = Uint8Array.of(0xff, 0x80);
 
 /**
  * A deterministic discrete-event simulation: many instances of the real protocol core on a
@@ -60,6 +57,7 @@ export class Simulation implements GroundTruth {
   #verdictLag: number;
   readonly #pausedUntil: Float64Array;
   readonly #backlog = new Map<number, SimEvent[]>();
+  readonly #serf: SerfMembers;
   #nextRequest = 1;
   /** Judges what the nodes believe against the ground truth: crash and leave reports, false positives, convergence. */
   readonly observer: Observer;
@@ -69,34 +67,24 @@ export class Simulation implements GroundTruth {
   readonly traffic: SimTraffic;
   /** Called with every membership event as it happens: which node saw what about which. */
   readonly eventListeners: ((observer: number, member: number, event: MemberEvent, now: number) => void)[] = [];
+  /** Called with every Serf report of every node: events received, queries to answer (`report.query.respond(bytes)`), keys, drops. */
+  readonly serfListeners: ((index: number, report: SerfReport, now: number) => void)[] = [];
+  /** Follows the scenario's user events and queries: deliveries, acks and answers. */
+  readonly serfReports: SerfReports;
   /** Virtual time (ms). */
   now = 0;
   /** Events handled so far. */
   eventsProcessed = 0;
 
   constructor(options: SimOptions) {
-    const n = options.nodes;
-    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`nodes must be a positive integer, got ${n}`);
-    const loss = options.loss ?? 0;
-    if (!(loss >= 0 && loss <= 1)) throw new ConfigError(`loss must be within 0 … 1, got ${loss}`);
+    this.options = simSettings(options);
+    const n = this.options.nodes;
     this.config = resolveConfig(options.profile ?? 'lan', options.config ?? {});
-    this.options = {
-      nodes: n,
-      seed: options.seed ?? 1,
-      durationMs: options.durationMs ?? 60_000,
-      loss,
-      delayMs: options.delayMs ?? 1,
-      jitterMs: options.jitterMs ?? 1,
-    };
     this.#rng = createRandom(this.options.seed);
     this.#network = new Network({ ...this.options, wireBytes: (options.byteCounting ?? 'wire') === 'wire' }, this, this.#events, this.#rng);
     this.traffic = this.#network.traffic;
-    this.#profiles = [];
-    for (let i = 0; i < n; i++) {
-      const profile: MemberProfile = { name: `n${i}`, host: simHost(i), port: SIM_PORT, meta: EMPTY_META, vsn: DEFAULT_VSN };
-      this.#profiles.push(profile);
-      this.#registry.nameId(profile.name);
-    }
+    this.#profiles = Array.from({ length: n }, (_, i) => simProfile(i));
+    for (const profile of this.#profiles) this.#registry.nameId(profile.name);
     this.#nodes = new Array<MemberNode | null>(n).fill(null);
     this.#generation = new Int32Array(n);
     this.#scheduledTick = new Float64Array(n).fill(Infinity);
@@ -104,15 +92,14 @@ export class Simulation implements GroundTruth {
     this.#lastCrash = new Float64Array(n).fill(-Infinity);
     this.#incarnation = new Float64Array(n);
     this.#pinned = pinnedByIndex(options.pinned ?? {}, n);
-    this.#detector = options.detector ?? 'swim';
-    if (!PROTOCOLS.includes(this.#detector)) {
-      throw new ConfigError(`detector must be one of ${PROTOCOLS.join(', ')}, got "${String(this.#detector)}"`);
-    }
+    this.#detector = checkProtocol('detector', options.detector ?? 'swim');
     this.#heartbeatsUsed = this.#detector !== 'swim';
     this.#verdictLag = longestVerdictMs(this.config, this.#detector, n);
     this.#pausedUntil = new Float64Array(n);
     this.observer = new Observer(n, this, n);
     this.switches = new SwitchTracker(n, (index) => this.isLive(index));
+    this.#serf = new SerfMembers(this, (index, input) => this.#step(index, input));
+    this.serfReports = new SerfReports(this);
   }
 
   // ——— ground truth ———
@@ -135,10 +122,12 @@ export class Simulation implements GroundTruth {
 
   /** The index of the node called `name` (n0 … n{N−1}); a ConfigError for any other name. */
   indexOf(name: string): number {
-    const match = /^n(\d+)$/.exec(name);
-    const index = match ? Number(match[1]) : -1;
-    if (index < 0 || index >= this.options.nodes) throw new ConfigError(`no simulated node named "${name}": names are n0 … n${this.options.nodes - 1}`);
-    return index;
+    return nodeIndex(name, this.options.nodes);
+  }
+
+  /** How many times node `index` has started (0: never): its current run. */
+  generation(index: number): number {
+    return this.#generation[index]!;
   }
 
   /** The core of node `index`, or null while it is not live (not started, crashed or left). */
@@ -168,6 +157,7 @@ export class Simulation implements GroundTruth {
     if (this.isLive(index)) return;
     this.#crashed[index] = 0;
     this.#generation[index]!++;
+    this.#serf.drop(index);
     // Heartbeat modes: a restart outbids the tombstones of its previous run (the clock is virtual
     // milliseconds, + 1 so that a restart at 0 is not 0). A SWIM-only run keeps memberlist's
     // behaviour: start at 1 and refute.
@@ -178,7 +168,7 @@ export class Simulation implements GroundTruth {
       detector: this.#detector,
       profile: this.#profiles[index]!,
       config: this.config,
-      random: createRandom(deriveSeed(this.options.seed, index * 1000 + this.#generation[index]!)),
+      random: createRandom(coreSeed(this.options.seed, index, this.#generation[index]!)),
       now: this.now,
       registry: this.#registry,
       ...(members ? { members } : {}),
@@ -219,6 +209,7 @@ export class Simulation implements GroundTruth {
     this.#crashed[index] = 1;
     this.#lastCrash[index] = this.now;
     this.#backlog.delete(index);
+    this.#serf.drop(index);
     this.#pausedUntil[index] = 0;
     this.observer.crashed(index, node.name, this.now);
     this.switches.check(this.now);
@@ -239,6 +230,7 @@ export class Simulation implements GroundTruth {
     node.stop();
     this.#crashed[index] = 1;
     this.#backlog.delete(index);
+    this.#serf.drop(index);
     this.observer.departed(index, this.now);
     this.switches.check(this.now);
   }
@@ -261,9 +253,7 @@ export class Simulation implements GroundTruth {
    * running (crashed, paused) cannot be asked: the report says so.
    */
   switchProtocol(protocol: Protocol, via: number): void {
-    if (!PROTOCOLS.includes(protocol)) {
-      throw new ConfigError(`protocol must be one of ${PROTOCOLS.join(', ')}, got "${String(protocol)}"`);
-    }
+    checkProtocol('protocol', protocol);
     const name = this.#profiles[via]!.name;
     const node = this.node(via);
     if (!node || this.isPaused(via)) {
@@ -275,6 +265,24 @@ export class Simulation implements GroundTruth {
     this.#step(via, { kind: 'setProtocol', protocol });
     const { epoch, origin } = node.protocolSwitch;
     this.switches.requested(via, name, protocol, epoch, origin, this.now);
+  }
+
+  /** Node `index` broadcasts a Serf user event now (`SerfMember.broadcastEvent`: an OptionError past Serf's limits); a node down or paused sends nothing. */
+  userEvent(index: number, name: string, payload: Uint8Array): void {
+    this.#serf.userEvent(index, name, payload);
+  }
+
+  /**
+   * Node `index` asks a Serf query now, as `SerfMember.ask`; `collector` hears acks and answers
+   * until now + the query's timeout on the virtual clock. A node down or paused asks nothing.
+   */
+  ask(index: number, name: string, payload: Uint8Array, options: QueryOptions, collector: QueryCollector): void {
+    this.#serf.ask(index, name, payload, options, collector);
+  }
+
+  /** Steps live node `index` with any core input now and carries out its outputs (a forged packet, say); ignored for a node down. */
+  input(index: number, input: Input): void {
+    if (this.isLive(index)) this.#step(index, input);
   }
 
   /** Pauses node `index` for `forMs` from now: what reaches it waits, and is handled when it resumes. */
@@ -381,6 +389,8 @@ export class Simulation implements GroundTruth {
 
   #step(index: number, input: Input): void {
     const node = this.#nodes[index]!;
+    // As the runtime's streams do: Serf reads a peer's push/pull before the core merges it.
+    if (input.kind === 'stream' || input.kind === 'streamReply') this.#serf.receiveState(index, input.message);
     this.#handle(index, node.step(this.now, input));
     this.#rearm(index);
   }
@@ -427,22 +437,7 @@ export class Simulation implements GroundTruth {
         case 'rtt':
           break;
       }
+      this.#serf.consume(index, output);
     }
   }
-}
-
-/** Checks the `pinned` option's names and files the lists by node index. */
-function pinnedByIndex(pinned: Readonly<Record<string, readonly string[]>>, n: number): (string[] | undefined)[] {
-  const byIndex = new Array<string[] | undefined>(n);
-  const indexOf = (name: string) => {
-    const match = /^n(\d+)$/.exec(name);
-    const index = match ? Number(match[1]) : -1;
-    if (index < 0 || index >= n) throw new ConfigError(`pinned: no simulated node named "${name}" (names are n0 … n${n - 1})`);
-    return index;
-  };
-  for (const [observer, members] of Object.entries(pinned)) {
-    for (const member of members) indexOf(member);
-    byIndex[indexOf(observer)] = [...members];
-  }
-  return byIndex;
 }

@@ -46,6 +46,8 @@ export function summarize(sim: Simulation, options: SimOptions, wallMs: number):
     suspicions,
     refutations,
     switches: sim.switches.reports.map((s) => ({ ...s })),
+    user_events: sim.serfReports.events(),
+    queries: sim.serfReports.queries(),
     msgs_per_node_per_s: traffic.packets / sim.options.nodes / durationS,
     bytes_per_node_per_s: traffic.bytes / sim.options.nodes / durationS,
     bytes_are_estimates: (options.byteCounting ?? 'wire') !== 'wire',
