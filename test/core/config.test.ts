@@ -3,12 +3,12 @@
  * DefaultWANConfig) and the checks on overrides.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, HearsayError, PROFILES, resolveConfig, type ProfileName, type SwimConfig } from '../../packages/hearsay/src/core/index.js';
+import { ConfigError, HearsayError, PROFILES, resolveConfig, type ProfileName, type ProtocolConfig } from '../../packages/hearsay/src/core/index.js';
 
 const S = 1000;
 
 /** The spec's §7 table, column by column. */
-const TABLE: Record<ProfileName, Partial<SwimConfig>> = {
+const TABLE: Record<ProfileName, Partial<ProtocolConfig>> = {
   lan: {
     tcpTimeoutMs: 10 * S,
     indirectChecks: 3,
@@ -147,7 +147,7 @@ describe('bad configuration', () => {
   });
 
   it('an unknown setting is named, with the known ones', () => {
-    const e = error(() => resolveConfig('lan', { probeIntervalSeconds: 3 } as Partial<SwimConfig>));
+    const e = error(() => resolveConfig('lan', { probeIntervalSeconds: 3 } as Partial<ProtocolConfig>));
     expect(e.message).toMatch(/unknown setting "probeIntervalSeconds"/);
     expect(e.message).toMatch(/probeIntervalMs/);
   });
@@ -162,7 +162,7 @@ describe('bad configuration', () => {
     ['gossipIntervalMs', 'Infinity', Number.POSITIVE_INFINITY],
     ['suspicionMult', 'the string "4"', '4'],
   ] as const)('%s = %s is refused, naming the setting and the value', (key, _label, value) => {
-    const e = error(() => resolveConfig('lan', { [key]: value } as unknown as Partial<SwimConfig>));
+    const e = error(() => resolveConfig('lan', { [key]: value } as unknown as Partial<ProtocolConfig>));
     expect(e.message).toContain(key);
     expect(e.message).toContain(String(value));
     expect(e.message).toMatch(/must be a finite number ≥/);
@@ -177,7 +177,7 @@ describe('bad configuration', () => {
   });
 
   it('a boolean setting must be a boolean', () => {
-    const e = error(() => resolveConfig('lan', { disableTcpPings: 'yes' } as unknown as Partial<SwimConfig>));
+    const e = error(() => resolveConfig('lan', { disableTcpPings: 'yes' } as unknown as Partial<ProtocolConfig>));
     expect(e.message).toMatch(/disableTcpPings must be true or false, got yes/);
   });
 

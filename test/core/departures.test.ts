@@ -6,11 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Departures } from '../../packages/hearsay/src/core/departures.js';
-import type { AliveMessage, SwimConfig } from '../../packages/hearsay/src/core/index.js';
+import type { AliveMessage, ProtocolConfig } from '../../packages/hearsay/src/core/index.js';
 import { Harness, Network } from './harness.js';
 
 const UNIX_SECONDS = 1_770_000_000;
-const CONFIG: Partial<SwimConfig> = { gossipToTheDeadTimeMs: 5000, pushPullIntervalMs: 0, reconnectIntervalMs: 0 };
+const CONFIG: Partial<ProtocolConfig> = { gossipToTheDeadTimeMs: 5000, pushPullIntervalMs: 0, reconnectIntervalMs: 0 };
 
 function node(i: number, incarnation = UNIX_SECONDS, config = CONFIG, start = 0): Harness {
   return new Harness({ name: `a${i}`, host: `10.0.0.${i}`, seed: i, incarnation, config, start });

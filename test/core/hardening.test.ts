@@ -163,7 +163,7 @@ describe('protocol-switch epochs (a hybrid logical clock that a forged epoch can
   it('a forged switch at epoch 2^32 − 1 is refused as too far ahead of the clock, and counted', () => {
     const h = new Harness({ start: START, config: CONFIG, preload: members(2) });
     h.gossip({ type: 'protocolSwitch', protocol: 'heartbeat', epoch: U32_MAX, origin: 'evil' });
-    expect(h.node.detector).toBe('swim');
+    expect(h.node.protocol).toBe('swim');
     expect(h.node.protocolSwitch).toEqual({ epoch: 0, origin: '' });
     expect(h.node.stats.dropped).toEqual({ 'epoch-ahead': 1 });
   });
@@ -180,7 +180,7 @@ describe('protocol-switch epochs (a hybrid logical clock that a forged epoch can
     nodes[0]!.input({ kind: 'setProtocol', protocol: 'swim' });
     expect(nodes[0]!.node.protocolSwitch).toEqual({ epoch: edge + 1, origin: 'n1' });
     net.advanceBy(20_000);
-    for (const h of nodes) expect(h.node.detector).toBe('swim');
+    for (const h of nodes) expect(h.node.protocol).toBe('swim');
     for (const h of nodes) expectAllEncode(h);
     for (const h of nodes) expect(h.node.stats.dropped).toEqual({});
   });
@@ -188,7 +188,7 @@ describe('protocol-switch epochs (a hybrid logical clock that a forged epoch can
   it('a switch whose origin is longer than any member name is refused', () => {
     const h = new Harness({ start: START, config: CONFIG });
     h.gossip({ type: 'protocolSwitch', protocol: 'heartbeat', epoch: UNIX_SECONDS, origin: 'o'.repeat(60_000) });
-    expect(h.node.detector).toBe('swim');
+    expect(h.node.protocol).toBe('swim');
     expect(h.node.stats.dropped).toEqual({ 'name-too-long': 1 });
   });
 });
@@ -412,7 +412,7 @@ describe('memory that must not only grow', () => {
 
 describe('heartbeat counters', () => {
   function heartbeatNode(): Harness {
-    return new Harness({ detector: 'heartbeat', config: HEARTBEAT_CONFIG, preload: [profileOf('m1', '10.1.0.2')] });
+    return new Harness({ protocol: 'heartbeat', config: HEARTBEAT_CONFIG, preload: [profileOf('m1', '10.1.0.2')] });
   }
   const entry = (heartbeat: number) => ({ profile: profileOf('m1', '10.1.0.2'), generation: 1, heartbeat, status: 'alive' as const });
 

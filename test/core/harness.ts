@@ -25,7 +25,7 @@ import {
   type Protocol,
   type StreamId,
   type StreamMessage,
-  type SwimConfig,
+  type ProtocolConfig,
 } from '../../packages/hearsay/src/core/index.js';
 import { inspectContext } from '../../packages/hearsay/src/core/node.js';
 
@@ -48,7 +48,7 @@ export function members(count: number, prefix = 'm', extra: Partial<MemberProfil
 }
 
 /** Heartbeat detector timings for the fake clock, with push/pull and reconnects out of the way. */
-export const HEARTBEAT_CONFIG: Partial<SwimConfig> = {
+export const HEARTBEAT_CONFIG: Partial<ProtocolConfig> = {
   pushPullIntervalMs: 0,
   reconnectIntervalMs: 0,
   heartbeatIntervalMs: 1000,
@@ -115,7 +115,7 @@ export interface HarnessOptions {
   vsn?: Uint8Array;
   seed?: number;
   profile?: ProfileName;
-  config?: Partial<SwimConfig>;
+  config?: Partial<ProtocolConfig>;
   incarnation?: number;
   /** The clock reading at which the node starts. */
   start?: number;
@@ -124,7 +124,7 @@ export interface HarnessOptions {
   /** Incarnation of the preloaded members (1 by default). */
   preloadIncarnation?: number;
   /** The failure detector ('swim' by default). */
-  detector?: Protocol;
+  protocol?: Protocol;
   /** Members monitored by direct heartbeats (heartbeat and hybrid modes). */
   pinned?: readonly string[];
   /** The registry of names and profiles, shared with other nodes (a fresh one by default). */
@@ -140,7 +140,7 @@ interface Scheduled {
 export class Harness {
   readonly node: MemberNode;
   readonly self: MemberProfile;
-  readonly config: SwimConfig;
+  readonly config: ProtocolConfig;
   readonly log: Recorded[] = [];
   readonly responders: Responder[] = [];
   now: number;
@@ -161,7 +161,7 @@ export class Harness {
       random: createRandom(options.seed ?? 1),
       now: this.now,
       ...(options.incarnation !== undefined ? { incarnation: options.incarnation } : {}),
-      ...(options.detector ? { detector: options.detector } : {}),
+      ...(options.protocol ? { protocol: options.protocol } : {}),
       ...(options.pinned ? { pinned: options.pinned } : {}),
       ...(options.registry ? { registry: options.registry } : {}),
     });

@@ -11,7 +11,7 @@ import {
   type HeartbeatEntry,
   type MemberProfile,
   type Status,
-  type SwimConfig,
+  type ProtocolConfig,
 } from '../../packages/hearsay/src/core/index.js';
 import { encodePacket } from '../../packages/hearsay/src/wire/index.js';
 import { Harness, HEARTBEAT_CONFIG, members, Network, profileOf } from './harness.js';
@@ -22,9 +22,9 @@ function entry(profile: MemberProfile, generation: number, heartbeat: number, st
   return { profile, generation, heartbeat, status };
 }
 
-function node(options: { preload?: MemberProfile[]; config?: Partial<SwimConfig> } = {}): Harness {
+function node(options: { preload?: MemberProfile[]; config?: Partial<ProtocolConfig> } = {}): Harness {
   return new Harness({
-    detector: 'heartbeat',
+    protocol: 'heartbeat',
     config: { ...CONFIG, ...options.config },
     ...(options.preload ? { preload: options.preload } : {}),
   });
@@ -62,7 +62,7 @@ describe('heartbeat detector: sending', () => {
   });
 
   it('uses the node incarnation as its generation', () => {
-    const h = new Harness({ detector: 'heartbeat', config: CONFIG, incarnation: 42, preload: members(2) });
+    const h = new Harness({ protocol: 'heartbeat', config: CONFIG, incarnation: 42, preload: members(2) });
     h.advanceTo(2000);
     const self = h.sent('heartbeats')[0]!.message.entries.find((e) => e.profile.name === 'self')!;
     expect(self.generation).toBe(42);
@@ -267,7 +267,7 @@ describe('heartbeat detector: configuration and selection', () => {
 
   it('a SWIM node (the default) ignores heartbeat tables and sends none', () => {
     const h = new Harness({ config: CONFIG, preload: members(3) });
-    expect(h.node.detector).toBe('swim');
+    expect(h.node.protocol).toBe('swim');
     const ignored = h.node.stats.messagesIgnored;
     table(h, 100, entry(peer, 1, 1));
     expect(h.node.member('peer')).toBeUndefined();
@@ -295,7 +295,7 @@ describe('heartbeat detector: a healed partition', () => {
   it('the two sides take each other back long before their tombstones expire', () => {
     const net = new Network();
     const config = { ...CONFIG, cleanupAfterMs: 600_000, reconnectIntervalMs: 5000 };
-    const nodes = [0, 1, 2, 3, 4, 5].map((i) => net.add(new Harness({ name: `n${i}`, host: `10.0.0.${i + 1}`, seed: i + 1, detector: 'heartbeat', config })));
+    const nodes = [0, 1, 2, 3, 4, 5].map((i) => net.add(new Harness({ name: `n${i}`, host: `10.0.0.${i + 1}`, seed: i + 1, protocol: 'heartbeat', config })));
     for (const h of nodes) h.node.preload(nodes.filter((x) => x !== h).map((x) => ({ profile: x.self, incarnation: 1 })));
     const side = (h: Harness) => nodes.indexOf(h) < 3;
     net.advanceTo(5000);

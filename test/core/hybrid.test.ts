@@ -4,10 +4,10 @@
  * tables above it, acks within rttBoundMs as signs of life, and per-member smoothed RTT.
  */
 import { describe, expect, it } from 'vitest';
-import type { Address, SwimConfig } from '../../packages/hearsay/src/core/index.js';
+import type { Address, ProtocolConfig } from '../../packages/hearsay/src/core/index.js';
 import { addressOf, Harness, HEARTBEAT_CONFIG, members, type Responder } from './harness.js';
 
-const CONFIG: Partial<SwimConfig> = { ...HEARTBEAT_CONFIG, hybridThreshold: 10, rttBoundMs: 300 };
+const CONFIG: Partial<ProtocolConfig> = { ...HEARTBEAT_CONFIG, hybridThreshold: 10, rttBoundMs: 300 };
 
 /** Acks every direct heartbeat after `delay(target)` ms, except to the silent ones. */
 function ackAfter(delay: (target: Address) => number, silent: readonly string[] = []): Responder {
@@ -23,7 +23,7 @@ function ackAfter(delay: (target: Address) => number, silent: readonly string[] 
 describe('hybrid detector', () => {
   it('below the threshold pings every live member once per period and gossips no table', () => {
     const others = members(6);
-    const h = new Harness({ detector: 'hybrid', config: CONFIG, preload: others }).respond(ackAfter(() => 20));
+    const h = new Harness({ protocol: 'hybrid', config: CONFIG, preload: others }).respond(ackAfter(() => 20));
     h.advanceTo(10_500);
     expect(h.node.allToAll).toBe(true);
     expect(h.sent('heartbeats')).toHaveLength(0);
@@ -44,7 +44,7 @@ describe('hybrid detector', () => {
   });
 
   it('above the threshold gossips tables to M members and sends no direct heartbeat', () => {
-    const h = new Harness({ detector: 'hybrid', config: { ...CONFIG, hybridThreshold: 5 }, preload: members(6) });
+    const h = new Harness({ protocol: 'hybrid', config: { ...CONFIG, hybridThreshold: 5 }, preload: members(6) });
     h.advanceTo(3500);
     expect(h.node.allToAll).toBe(false);
     expect(h.sent('ping')).toHaveLength(0);
@@ -55,7 +55,7 @@ describe('hybrid detector', () => {
   it('switches to direct heartbeats when failures bring the live members down to the threshold', () => {
     // 7 live members with H = 6: gossip; m1 never answers anything, so it fails and the
     // cluster is small enough for direct heartbeats.
-    const h = new Harness({ detector: 'hybrid', config: { ...CONFIG, hybridThreshold: 6 }, preload: members(6) });
+    const h = new Harness({ protocol: 'hybrid', config: { ...CONFIG, hybridThreshold: 6 }, preload: members(6) });
     h.advanceTo(5000);
     expect(h.node.allToAll).toBe(false);
     h.advanceTo(10_500);
@@ -65,7 +65,7 @@ describe('hybrid detector', () => {
 
   it('an ack within the RTT bound keeps a member alive and measures its round trip', () => {
     const others = members(3);
-    const h = new Harness({ detector: 'hybrid', config: CONFIG, preload: others }).respond(ackAfter((to) => (to.host === others[0]!.host ? 40 : 120)));
+    const h = new Harness({ protocol: 'hybrid', config: CONFIG, preload: others }).respond(ackAfter((to) => (to.host === others[0]!.host ? 40 : 120)));
     h.advanceTo(30_000);
     expect(h.events(0, 'suspect')).toEqual([]);
     expect(h.node.member('m1')!.rttMs).toBeCloseTo(40, 6);
@@ -80,7 +80,7 @@ describe('hybrid detector', () => {
 
   it('an ack later than the RTT bound is no sign of life: the member fails on schedule', () => {
     const others = members(2);
-    const h = new Harness({ detector: 'hybrid', config: CONFIG, preload: others }).respond(ackAfter((to) => (to.host === others[0]!.host ? 301 : 299)));
+    const h = new Harness({ protocol: 'hybrid', config: CONFIG, preload: others }).respond(ackAfter((to) => (to.host === others[0]!.host ? 301 : 299)));
     h.advanceTo(20_000);
     // The tracks start at 0, the preload; with no sign of life m1 is suspect at 5 s, failed at 10 s.
     expect(h.events(0, 'suspect', 'm1').map((e) => e.at)).toEqual([5000]);
@@ -92,7 +92,7 @@ describe('hybrid detector', () => {
 
   it('a ping from a member is a sign of life even when its acks are lost', () => {
     const others = members(1);
-    const h = new Harness({ detector: 'hybrid', config: CONFIG, preload: others });
+    const h = new Harness({ protocol: 'hybrid', config: CONFIG, preload: others });
     for (let at = 700; at < 30_000; at += 1000) {
       h.input(
         {
@@ -113,7 +113,7 @@ describe('hybrid detector', () => {
   it('a suspect member that answers again is alive, with an alive event', () => {
     const others = members(1);
     let answering = false;
-    const h = new Harness({ detector: 'hybrid', config: CONFIG, preload: others }).respond((hh, at, output) => {
+    const h = new Harness({ protocol: 'hybrid', config: CONFIG, preload: others }).respond((hh, at, output) => {
       if (answering) ackAfter(() => 10)(hh, at, output);
     });
     h.advanceTo(6000);
@@ -128,7 +128,7 @@ describe('hybrid detector', () => {
 
 describe('pinned members', () => {
   it('get a direct heartbeat every period in gossip mode too, beside the tables', () => {
-    const h = new Harness({ detector: 'heartbeat', config: CONFIG, preload: members(20), pinned: ['m3', 'm7', 'nobody'] }).respond(ackAfter(() => 15));
+    const h = new Harness({ protocol: 'heartbeat', config: CONFIG, preload: members(20), pinned: ['m3', 'm7', 'nobody'] }).respond(ackAfter(() => 15));
     h.advanceTo(5500);
     const pinged = h.sent('ping').map((p) => p.message.node);
     expect(new Set(pinged)).toEqual(new Set(['m3', 'm7']));
@@ -139,7 +139,7 @@ describe('pinned members', () => {
   });
 
   it('can be replaced at run time by a pin input', () => {
-    const h = new Harness({ detector: 'heartbeat', config: CONFIG, preload: members(5), pinned: ['m1'] });
+    const h = new Harness({ protocol: 'heartbeat', config: CONFIG, preload: members(5), pinned: ['m1'] });
     h.advanceTo(2000);
     h.input({ kind: 'pin', names: ['m2', 'm2'] });
     expect(h.node.pinned).toEqual(['m2']);

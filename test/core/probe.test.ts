@@ -54,7 +54,7 @@ describe('ack payloads (Serf’s network coordinates ride on them)', () => {
 describe('piggybacking on acks', () => {
   it('SWIM acks carry queued updates; under the heartbeat detectors acks go out bare', () => {
     for (const detector of ['swim', 'hybrid'] as const) {
-      const h = new Harness({ detector, config: HEARTBEAT_CONFIG, preload: members(3) });
+      const h = new Harness({ protocol: detector, config: HEARTBEAT_CONFIG, preload: members(3) });
       h.gossip({ type: 'alive', incarnation: 7, profile: profileOf('m1', '10.0.1.1') });
       const mark = h.mark();
       h.packet({ host: '10.0.0.7', port: 7000 }, { type: 'ping', seqNo: 50, node: 'self' });

@@ -4,10 +4,10 @@
  * missed it catch up, and the membership table survives every switch.
  */
 import { describe, expect, it } from 'vitest';
-import type { Protocol, ProtocolSwitchMessage, SwimConfig } from '../../packages/hearsay/src/core/index.js';
+import type { Protocol, ProtocolSwitchMessage, ProtocolConfig } from '../../packages/hearsay/src/core/index.js';
 import { ackPings, addressOf, Harness, members, Network } from './harness.js';
 
-const CONFIG: Partial<SwimConfig> = {
+const CONFIG: Partial<ProtocolConfig> = {
   pushPullIntervalMs: 0,
   reconnectIntervalMs: 0,
   heartbeatIntervalMs: 1000,
@@ -35,7 +35,7 @@ describe('protocol switch on one node', () => {
     h.advanceTo(5000);
     expect(h.sent('ping').length).toBeGreaterThan(0);
     h.input({ kind: 'setProtocol', protocol: 'heartbeat' });
-    expect(h.node.detector).toBe('heartbeat');
+    expect(h.node.protocol).toBe('heartbeat');
     // The epoch is a hybrid logical clock in seconds: 5 s into the run.
     expect(h.node.protocolSwitch).toEqual({ epoch: 5, origin: 'self' });
     expect(h.ofKind('protocol')).toMatchObject([{ protocol: 'heartbeat', epoch: 5, origin: 'self' }]);
@@ -54,12 +54,12 @@ describe('protocol switch on one node', () => {
     const h = new Harness({ config: CONFIG, preload: members(2) });
     const from = addressOf(members(1)[0]!);
     h.packet(from, switchMessage('hybrid', 3, 'b'));
-    expect(h.node.detector).toBe('hybrid');
+    expect(h.node.protocol).toBe('hybrid');
     h.packet(from, switchMessage('hybrid', 3, 'b'));
     h.packet(from, switchMessage('swim', 3, 'a'));
-    expect(h.node.detector).toBe('hybrid');
+    expect(h.node.protocol).toBe('hybrid');
     h.packet(from, switchMessage('heartbeat', 3, 'c'));
-    expect(h.node.detector).toBe('heartbeat');
+    expect(h.node.protocol).toBe('heartbeat');
     expect(h.ofKind('protocol').map((o) => [o.protocol, o.epoch, o.origin])).toEqual([
       ['hybrid', 3, 'b'],
       ['heartbeat', 3, 'c'],
@@ -75,7 +75,7 @@ describe('protocol switch on one node', () => {
     h.packet(from, switchMessage('heartbeat', 2, 'x'));
     const mark = h.mark();
     h.packet(from, switchMessage('swim', 1, 'y'));
-    expect(h.node.detector).toBe('heartbeat');
+    expect(h.node.protocol).toBe('heartbeat');
     expect(h.sent('protocolSwitch', mark).map((s) => [s.to, s.message])).toEqual([[from, switchMessage('heartbeat', 2, 'x')]]);
   });
 
@@ -112,7 +112,7 @@ describe('protocol switch on one node', () => {
 
   it('back to SWIM, a member suspected by heartbeats becomes a SWIM suspicion told to the cluster', () => {
     const peers = members(3);
-    const h = new Harness({ detector: 'heartbeat', config: CONFIG, preload: peers });
+    const h = new Harness({ protocol: 'heartbeat', config: CONFIG, preload: peers });
     h.advanceTo(6000);
     expect(h.status('m1')).toBe('suspect');
     const mark = h.mark();
@@ -142,7 +142,7 @@ describe('protocol switch across a cluster', () => {
       net.advanceTo(at);
       via.input({ kind: 'setProtocol', protocol }, at);
       net.advanceTo(at + 2000);
-      for (const h of nodes) expect([h.name, h.node.detector]).toEqual([h.name, protocol]);
+      for (const h of nodes) expect([h.name, h.node.protocol]).toEqual([h.name, protocol]);
     }
     net.advanceTo(100_000);
     for (const h of nodes) {
@@ -160,10 +160,10 @@ describe('protocol switch across a cluster', () => {
     net.drop = (from, to) => from === cut || (to.host === cut.self.host && to.port === cut.self.port);
     nodes[0]!.input({ kind: 'setProtocol', protocol: 'heartbeat' }, 5000);
     net.advanceTo(8000); // the gossip of the switch is over before the cut heals
-    expect(cut.node.detector).toBe('swim');
+    expect(cut.node.protocol).toBe('swim');
     net.drop = () => false;
     net.advanceTo(11_000);
-    expect(cut.node.detector).toBe('heartbeat');
+    expect(cut.node.protocol).toBe('heartbeat');
     expect(cut.node.protocolSwitch).toEqual({ epoch: 5, origin: 'n0' });
   });
 
@@ -181,6 +181,6 @@ describe('protocol switch across a cluster', () => {
     net.advanceTo(60_000);
     late.input({ kind: 'setProtocol', protocol: 'hybrid' }, 60_000);
     net.advanceTo(63_000);
-    for (const h of [...nodes, late]) expect([h.name, h.node.detector, h.node.protocolSwitch]).toEqual([h.name, 'hybrid', { epoch: 60, origin: 'late' }]);
+    for (const h of [...nodes, late]) expect([h.name, h.node.protocol, h.node.protocolSwitch]).toEqual([h.name, 'hybrid', { epoch: 60, origin: 'late' }]);
   });
 });

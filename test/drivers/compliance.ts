@@ -6,12 +6,12 @@
  * fails here.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resolveConfig, type Status, type SwimConfig } from '../../packages/hearsay/src/core/index.js';
+import { resolveConfig, type Status, type ProtocolConfig } from '../../packages/hearsay/src/core/index.js';
 import { longestVerdictMs } from '../../packages/hearsay/src/sim/index.js';
 import { FAST } from '../helpers/timings.js';
 
 /** Every driver runs its nodes with these timings, so that the bounds below are the same for all. */
-export const COMPLIANCE_CONFIG: SwimConfig = resolveConfig('lan', FAST);
+export const COMPLIANCE_CONFIG: ProtocolConfig = resolveConfig('lan', FAST);
 
 /** A member as one node sees it. */
 export interface Seen {

@@ -1,5 +1,5 @@
 /** Derived detection bounds of the three detectors, shared by the simulator tests. */
-import type { Protocol, SwimConfig } from '../../packages/hearsay/src/core/index.js';
+import type { Protocol, ProtocolConfig } from '../../packages/hearsay/src/core/index.js';
 import { heartbeatDetectionBoundMs, maxSuspicionTimeoutMs } from '../../packages/hearsay/src/sim/index.js';
 
 /** The simulator's default one-way delay plus its largest jitter (1 ms + up to 1 ms). */
@@ -26,7 +26,7 @@ export const MAX_DELAY_MS = 2;
  *   its heartbeat, which arrives by the end of the spread of its last value
  *   (`heartbeatDetectionBoundMs`).
  */
-export function detectionBoundMs(c: SwimConfig, protocol: Protocol, nodes: number): number {
+export function detectionBoundMs(c: ProtocolConfig, protocol: Protocol, nodes: number): number {
   if (protocol === 'swim') {
     const period = c.probeIntervalMs * c.awarenessMaxMultiplier;
     return (2 * (nodes - 1) + 1) * period + maxSuspicionTimeoutMs(c, nodes);

@@ -14,7 +14,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { minSuspicionTimeout, resolveConfig, type Protocol, type SwimConfig } from '../../packages/hearsay/src/core/index.js';
+import { minSuspicionTimeout, resolveConfig, type Protocol, type ProtocolConfig } from '../../packages/hearsay/src/core/index.js';
 import { buildSimulation, type Simulation } from '../../packages/hearsay/src/sim/index.js';
 import { detectionBoundMs } from './detector-bounds.js';
 
@@ -23,7 +23,7 @@ export interface DetectorSuite {
   /** What sets this run of the suite apart in the output, e.g. 'phi accrual (threshold 8)'. */
   readonly variant?: string;
   /** Overrides for every run (phi threshold, hybrid threshold). */
-  readonly config: Partial<SwimConfig>;
+  readonly config: Partial<ProtocolConfig>;
   /** Largest cluster of the crash and pause properties (and the heartbeats' tombstones and restart). */
   readonly maxNodes: number;
   /** fast-check runs per property; `partition` is SWIM's, `tombstones` and `restart` the heartbeats'. */
@@ -33,7 +33,7 @@ export interface DetectorSuite {
   /** Virtual time of the false-positive run (10 minutes unless a judgement is too slow for it). */
   readonly falsePositiveMs?: number;
   /** Further overrides for the false-positive run at N = 100. */
-  readonly falsePositiveConfig?: Partial<SwimConfig>;
+  readonly falsePositiveConfig?: Partial<ProtocolConfig>;
 }
 
 const NAMES: Record<Protocol, string> = { swim: 'SWIM', heartbeat: 'heartbeat gossip', hybrid: 'hybrid' };
@@ -82,7 +82,7 @@ export function detectorProperties(suite: DetectorSuite): void {
   const name = `simulated ${NAMES[detector]} detector${suite.variant ? `, ${suite.variant}` : ''}: properties over seeds (fast-check, fixed seeds)`;
   describe(name, () => {
     const config = resolveConfig('lan', suite.config);
-    const base = { detector, config: suite.config, byteCounting: 'estimate' as const };
+    const base = { protocol: detector, config: suite.config, byteCounting: 'estimate' as const };
 
     it('every surviving node marks every crashed node failed within the derived bound', async () => {
       await fc.assert(
@@ -175,7 +175,7 @@ export function detectorProperties(suite: DetectorSuite): void {
 /** SWIM's own: a healed partition. */
 function swimProperties(suite: DetectorSuite): void {
   const config = resolveConfig('lan', suite.config);
-  const base = { detector: suite.detector, config: suite.config, byteCounting: 'estimate' as const };
+  const base = { protocol: suite.detector, config: suite.config, byteCounting: 'estimate' as const };
 
   it('re-converges after a 50/50 partition heals', async () => {
     await fc.assert(
@@ -211,7 +211,7 @@ function swimProperties(suite: DetectorSuite): void {
 function heartbeatProperties(suite: DetectorSuite): void {
   const { detector } = suite;
   const config = resolveConfig('lan', suite.config);
-  const base = { detector, config: suite.config, byteCounting: 'estimate' as const };
+  const base = { protocol: detector, config: suite.config, byteCounting: 'estimate' as const };
 
   it('keeps crashed nodes failed until their tombstones are cleaned up, then forgets them', async () => {
     await fc.assert(

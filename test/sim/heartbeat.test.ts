@@ -12,10 +12,10 @@ const config = resolveConfig('lan');
 
 describe('simulated heartbeat detectors', () => {
   it('uses the heartbeat detector on every node, with no SWIM probes', () => {
-    const sim = buildSimulation({ nodes: 10, seed: 3, start: 'converged', detector: 'heartbeat', durationMs: 5000, byteCounting: 'estimate' });
+    const sim = buildSimulation({ nodes: 10, seed: 3, start: 'converged', protocol: 'heartbeat', durationMs: 5000, byteCounting: 'estimate' });
     sim.runUntil(5000);
     for (let i = 0; i < 10; i++) {
-      expect(sim.node(i)!.detector).toBe('heartbeat');
+      expect(sim.node(i)!.protocol).toBe('heartbeat');
       expect(sim.node(i)!.stats.probes).toBe(0);
       expect(sim.node(i)!.heartbeatOf(`n${i}`)).toBeGreaterThanOrEqual(4);
     }
@@ -35,7 +35,7 @@ describe('simulated heartbeat detectors', () => {
       seed,
       loss,
       start,
-      detector: 'heartbeat',
+      protocol: 'heartbeat',
       crash: 3,
       crashAtMs: 20_000,
       crashEveryMs: 5000,
@@ -62,7 +62,7 @@ describe('simulated heartbeat detectors', () => {
       seed,
       loss,
       start: 'join',
-      detector: 'heartbeat',
+      protocol: 'heartbeat',
       config: { phiThreshold },
       durationMs: 300_000,
       byteCounting: 'estimate',
@@ -81,7 +81,7 @@ describe('simulated heartbeat detectors', () => {
       seed: 5,
       loss: 0.02,
       start: 'converged',
-      detector: 'heartbeat',
+      protocol: 'heartbeat',
       crash: ['n7'],
       crashAtMs: 20_000,
       restarts: [{ name: 'n7', atMs: restartAt }],
@@ -106,7 +106,7 @@ describe('simulated heartbeat detectors', () => {
       nodes: 24,
       seed: 9,
       start: 'converged',
-      detector: 'hybrid',
+      protocol: 'hybrid',
       config: { hybridThreshold: 20 },
       crash: ['n20', 'n21', 'n22', 'n23'],
       crashAtMs: 10_000,

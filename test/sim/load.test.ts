@@ -16,7 +16,7 @@ const SIZES = [20, 40, 80] as const;
 
 /** The mean load of rounds 10 … 20 of a converged, lossless cluster. */
 function measure(protocol: 'heartbeat' | 'hybrid', nodes: number): RoundLoad {
-  const sim = buildSimulation({ nodes, seed: 1, start: 'converged', detector: protocol, byteCounting: 'estimate' });
+  const sim = buildSimulation({ nodes, seed: 1, start: 'converged', protocol: protocol, byteCounting: 'estimate' });
   const from = 10 * config.heartbeatIntervalMs;
   const to = 20 * config.heartbeatIntervalMs;
   sim.runUntil(from);

@@ -113,14 +113,14 @@ describe('simulator', () => {
     expect(() => simulate({ nodes: 5, crash: 5 })).toThrow(/below the cluster size/);
     expect(() => simulate({ nodes: 5, pauses: [{ name: 'n9', atMs: 0, forMs: 1 }] })).toThrow(/no simulated node named "n9"/);
     expect(() => simulate({ nodes: 5, config: { probeTimeoutMs: 5_000 } })).toThrow(/must not exceed probeIntervalMs/);
-    expect(() => simulate({ nodes: 5, detector: 'gossip' as Protocol })).toThrow(/detector must be one of swim, heartbeat, hybrid/);
+    expect(() => simulate({ nodes: 5, protocol: 'gossip' as Protocol })).toThrow(/protocol must be one of swim, heartbeat, hybrid/);
     expect(() => simulate({ nodes: 5, switches: [{ atMs: 1000, protocol: 'heartbeat', via: 'n9' }] })).toThrow(/no simulated node named "n9"/);
   });
 });
 
 describe('pinned members in the simulator', () => {
   it('a node pins members it then heartbeats directly, across a restart; other nodes send none', () => {
-    const sim = buildSimulation({ nodes: 30, seed: 4, start: 'converged', detector: 'heartbeat', byteCounting: 'estimate', pinned: { n0: ['n5', 'n7'] } });
+    const sim = buildSimulation({ nodes: 30, seed: 4, start: 'converged', protocol: 'heartbeat', byteCounting: 'estimate', pinned: { n0: ['n5', 'n7'] } });
     sim.runUntil(10_500);
     expect(sim.node(0)!.pinned).toEqual(['n5', 'n7']);
     // One direct heartbeat per pinned member per 1 s period.

@@ -25,7 +25,7 @@ describe('simulated run-time switch of failure detector', () => {
       crashAtMs: 40_000,
       restarts: [{ name: 'n13', atMs: 45_000 }],
     });
-    const detectors = () => Array.from({ length: N }, (_, i) => sim.node(i)?.detector).filter((d) => d !== undefined);
+    const detectors = () => Array.from({ length: N }, (_, i) => sim.node(i)?.protocol).filter((d) => d !== undefined);
 
     sim.runUntil(19_000);
     expect(new Set(detectors())).toEqual(new Set(['swim']));
@@ -55,7 +55,7 @@ describe('simulated run-time switch of failure detector', () => {
     // The restarted node learned the switch from the heartbeats it received, and its new
     // generation outbid its old run's record everywhere.
     const restarted = sim.node(13)!;
-    expect(restarted.detector).toBe(middle);
+    expect(restarted.protocol).toBe(middle);
     for (let i = 0; i < N; i++)
       expect(sim.node(i)?.member('n13') ?? { status: 'alive', incarnation: restarted.incarnation }).toMatchObject({
         status: 'alive',
@@ -92,6 +92,6 @@ describe('simulated run-time switch of failure detector', () => {
     });
     sim.runUntil(20_000);
     expect(sim.switches.reports).toEqual([{ protocol: 'heartbeat', at_ms: 10_000, via: 'n3', epoch: null, all_switched_ms: null }]);
-    for (let i = 0; i < 10; i++) expect(sim.node(i)?.detector ?? 'swim').toBe('swim');
+    for (let i = 0; i < 10; i++) expect(sim.node(i)?.protocol ?? 'swim').toBe('swim');
   });
 });

@@ -60,7 +60,7 @@ export const falsePositives: Experiment = {
       ['cluster size N', String(nodes)],
       ['packet loss', `${losses.map((l) => `${l * 100}%`).join(', ')} (every UDP packet, independently)`],
       ['virtual time per run', `${durationMs / 60_000} min, converged start, no crashes: ${fmt((nodes * durationMs) / 3_600_000)} node-hours per run`],
-      ...DETECTORS.map((d): [string, string] => [NAMES[d], `${DETECTOR_CONFIGS[d].detector}; ${config(d)}; LAN profile otherwise`]),
+      ...DETECTORS.map((d): [string, string] => [NAMES[d], `${DETECTOR_CONFIGS[d].protocol}; ${config(d)}; LAN profile otherwise`]),
       [
         'SWIM without Lifeguard switches off',
         'the local health multiplier (awarenessMaxMultiplier 1: probe interval and timeout never stretch, so nacks change nothing) and the confirmation-shortened suspicion timeout (suspicionMaxTimeoutMult 1: the timeout is always the minimum, SuspicionMult·log10 N·T). Still on in both: the buddy system (a suspect message rides on the ping to the suspect) and nack messages themselves (the core has no switch for them)',

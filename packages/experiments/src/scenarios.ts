@@ -2,7 +2,7 @@
  * The simulations behind the experiments, each a pure function of plain parameters (seed
  * included) returning plain rows: the same task gives the same rows in any thread.
  */
-import { DEFAULT_VSN, type MemberEvent, type SwimConfig } from 'hearsay/core';
+import { DEFAULT_VSN, type MemberEvent, type ProtocolConfig } from 'hearsay/core';
 import { buildSimulation, simHost, simulate, Simulation } from 'hearsay/sim';
 import type { DetectionParams, Detector, FalsePositiveParams, LoadParams, Row, SpreadParams, SyncParams, Task } from './types.js';
 
@@ -54,7 +54,7 @@ class Spread {
  * alive, a random original member crashes.
  */
 function runSpread(p: SpreadParams): Row[] {
-  const config: Partial<SwimConfig> = {
+  const config: Partial<ProtocolConfig> = {
     gossipNodes: p.fanout,
     gossipIntervalMs: p.periodMs,
     heartbeatFanout: p.fanout,
@@ -64,7 +64,7 @@ function runSpread(p: SpreadParams): Row[] {
   };
   const n = p.nodes;
   const joiner = n;
-  const sim = new Simulation({ nodes: n + 1, seed: p.seed, detector: p.protocol, config, byteCounting: 'estimate' });
+  const sim = new Simulation({ nodes: n + 1, seed: p.seed, protocol: p.protocol, config, byteCounting: 'estimate' });
   startAllButLast(sim);
   // Every node's probes and tables start at a random phase within a period: let them settle.
   const joinAt = Math.max(2000, 2 * p.periodMs);
@@ -153,7 +153,7 @@ function runDetection(p: DetectionParams): Row[] {
     nodes: p.nodes,
     seed: p.seed,
     start: 'converged',
-    detector: p.protocol,
+    protocol: p.protocol,
     crash: p.crashes,
     crashAtMs: DETECTION_CRASH_AT_MS,
     crashEveryMs: p.crashEveryMs,
@@ -182,20 +182,20 @@ function expectedOf(value: number | null): number | null {
  * and the confirmation-shortened suspicion timeout (max = min). TCP pings are off for every
  * SWIM variant: the simulator's streams are lossless, so they would hide all UDP loss.
  */
-export const DETECTOR_CONFIGS: Record<Detector, { detector: 'swim' | 'heartbeat'; config: Partial<SwimConfig> }> = {
-  'swim-lifeguard': { detector: 'swim', config: { disableTcpPings: true } },
-  'swim-plain': { detector: 'swim', config: { disableTcpPings: true, awarenessMaxMultiplier: 1, suspicionMaxTimeoutMult: 1 } },
-  'heartbeat-fixed': { detector: 'heartbeat', config: { suspectAfterMs: 5000, failAfterMs: 10_000 } },
-  'heartbeat-phi': { detector: 'heartbeat', config: { phiThreshold: 8, suspectAfterMs: 5000, failAfterMs: 5000 } },
+export const DETECTOR_CONFIGS: Record<Detector, { protocol: 'swim' | 'heartbeat'; config: Partial<ProtocolConfig> }> = {
+  'swim-lifeguard': { protocol: 'swim', config: { disableTcpPings: true } },
+  'swim-plain': { protocol: 'swim', config: { disableTcpPings: true, awarenessMaxMultiplier: 1, suspicionMaxTimeoutMult: 1 } },
+  'heartbeat-fixed': { protocol: 'heartbeat', config: { suspectAfterMs: 5000, failAfterMs: 10_000 } },
+  'heartbeat-phi': { protocol: 'heartbeat', config: { phiThreshold: 8, suspectAfterMs: 5000, failAfterMs: 5000 } },
 };
 
 function runFalsePositives(p: FalsePositiveParams): Row {
-  const { detector, config } = DETECTOR_CONFIGS[p.detector];
+  const { protocol, config } = DETECTOR_CONFIGS[p.detector];
   const result = simulate({
     nodes: p.nodes,
     seed: p.seed,
     start: 'converged',
-    detector,
+    protocol,
     config,
     loss: p.loss,
     durationMs: p.durationMs,
@@ -225,7 +225,7 @@ function runLoad(p: LoadParams): Row {
     nodes: p.nodes,
     seed: p.seed,
     start: 'converged',
-    detector: p.protocol === 'all-to-all' ? 'hybrid' : p.protocol,
+    protocol: p.protocol === 'all-to-all' ? 'hybrid' : p.protocol,
     config: p.protocol === 'all-to-all' ? { hybridThreshold: p.nodes + 1 } : {},
     durationMs: LOAD_WARMUP_MS + p.durationMs,
     byteCounting: 'estimate',
@@ -255,7 +255,7 @@ function runSync(p: SyncParams): Row {
     nodes: p.nodes,
     seed: p.seed,
     start: 'converged',
-    detector: 'heartbeat',
+    protocol: 'heartbeat',
     loss: p.loss,
     durationMs: p.durationMs,
     byteCounting: 'estimate',

@@ -19,7 +19,7 @@ export {
   type TrafficStats,
 } from './runtime/index.js';
 export { IncomingQuery, type QueryOptions, type KeyOperationResult, type SerfStats, type Coordinate } from './serf/index.js';
-export { PROTOCOLS, type Protocol, type ProfileName, type SwimConfig, type Status, type Address, type CoreStats } from './core/index.js';
+export { PROTOCOLS, type Protocol, type ProfileName, type ProtocolConfig, type Status, type Address, type CoreStats } from './core/index.js';
 export { HearsayError, ConfigError, OptionError } from './core/errors.js';
 export { QueryError } from './serf/errors.js';
 export { WireError } from './wire/errors.js';

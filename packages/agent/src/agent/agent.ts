@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { HearsayError, type Address, type ProfileName, type SwimConfig } from 'hearsay/core';
+import { HearsayError, type Address, type ProfileName, type ProtocolConfig } from 'hearsay/core';
 import { BindError, createNode, JoinError, OptionError, type HearsayNode, type Protocol } from 'hearsay';
 import { decodeKey, formatAddress, parseAddress } from 'hearsay/wire';
 import { createAgentStats } from './agent-stats.js';
@@ -30,7 +30,7 @@ export interface AgentOptions {
   /** Members monitored by direct heartbeats in heartbeat and hybrid modes. */
   pinned?: string[];
   profile?: ProfileName;
-  config?: Partial<SwimConfig>;
+  config?: Partial<ProtocolConfig>;
   /** Base64 key (as `serf keygen` prints). */
   encrypt?: string;
   /** A JSON array of base64 keys, the primary first (Serf's keyring file format). */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { CONFIG_KEYS, ConfigError, PROFILES, PROTOCOLS, type SwimConfig } from 'hearsay/core';
+import { CONFIG_KEYS, ConfigError, PROFILES, PROTOCOLS, type ProtocolConfig } from 'hearsay/core';
 import { parseDuration } from '../cli/parse.js';
 import type { AgentOptions } from './agent.js';
 
@@ -75,7 +75,7 @@ export async function readConfigFile(path: string): Promise<AgentOptions> {
 }
 
 /** The `config` object's settings, durations given as text read as the command line reads them. */
-function protocolSettings(path: string, settings: Record<string, unknown>): Partial<SwimConfig> {
+function protocolSettings(path: string, settings: Record<string, unknown>): Partial<ProtocolConfig> {
   const checked: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(settings)) {
     if (!(CONFIG_KEYS as string[]).includes(key)) throw new ConfigError(`config file ${path}: unknown setting config.${key}; known: ${CONFIG_KEYS.join(', ')}`);
@@ -88,12 +88,12 @@ function protocolSettings(path: string, settings: Record<string, unknown>): Part
       continue;
     }
     // Ranges are the core's to check when the node starts; the type is what a file gets wrong.
-    const type = typeof PROFILES.lan[key as keyof SwimConfig];
+    const type = typeof PROFILES.lan[key as keyof ProtocolConfig];
     if (typeof value !== type) {
       const want = key.endsWith('Ms') ? 'a number of milliseconds or a duration, like 500 or "500ms"' : type === 'boolean' ? 'true or false' : 'a number';
       throw new ConfigError(`config file ${path}: config.${key} must be ${want}, not ${quoted(value)}`);
     }
     checked[key] = value;
   }
-  return checked as Partial<SwimConfig>;
+  return checked as Partial<ProtocolConfig>;
 }

@@ -144,7 +144,7 @@ export function simOptionsFrom(flags: SimFlags): SimOptions {
     start: flags.start,
     joinWindowMs: flags.joinWindow,
     byteCounting: flags.byteCounting,
-    detector: flags.protocol,
+    protocol: flags.protocol,
     pauses: flags.pause ?? [],
     restarts: flags.restart ?? [],
     leaves: flags.leave ?? [],

@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
-import { CONFIG_KEYS, type SwimConfig } from 'hearsay/core';
+import { CONFIG_KEYS, type ProtocolConfig } from 'hearsay/core';
 import { parseCount, parseDuration } from './parse.js';
 
 /** `probeIntervalMs` → `--probe-interval`; `indirectChecks` → `--indirect-checks`. */
-export function flagFor(key: keyof SwimConfig): string {
+export function flagFor(key: keyof ProtocolConfig): string {
   return key.replace(/Ms$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
@@ -51,12 +51,12 @@ export function addHeartbeatAliases(command: Command): Command {
 }
 
 /** The attribute commander stores a setting's flag under: `probeIntervalMs` → `probeInterval`. */
-function camelFlag(key: keyof SwimConfig): string {
+function camelFlag(key: keyof ProtocolConfig): string {
   return flagFor(key).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** The protocol overrides present among parsed options (the aliases above included). */
-export function timingOverrides(options: Record<string, unknown>): Partial<SwimConfig> {
+export function timingOverrides(options: Record<string, unknown>): Partial<ProtocolConfig> {
   const overrides: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
     const camel = camelFlag(key);
@@ -65,5 +65,5 @@ export function timingOverrides(options: Record<string, unknown>): Partial<SwimC
   for (const [alias, key] of Object.entries(HEARTBEAT_ALIASES)) {
     if (options[alias] !== undefined) overrides[key] = options[alias];
   }
-  return overrides as Partial<SwimConfig>;
+  return overrides as Partial<ProtocolConfig>;
 }

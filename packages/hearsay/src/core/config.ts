@@ -5,7 +5,7 @@ import { ConfigError } from './errors.js';
  * (`DefaultLANConfig`, `DefaultLocalConfig`, `DefaultWANConfig`), plus Serf's reconnect
  * settings; durations are in ms.
  */
-export interface SwimConfig {
+export interface ProtocolConfig {
   /** Time between probes of successive members (scaled by local health). Default 1 s (wan 5 s). */
   probeIntervalMs: number;
   /** How long to wait for a direct ack before asking helpers (scaled by local health). Default 500 ms (local 200 ms, wan 3 s). */
@@ -85,7 +85,7 @@ export interface SwimConfig {
 /** memberlist's default configurations: a LAN, one host (loopback), a WAN. */
 export type ProfileName = 'lan' | 'local' | 'wan';
 
-const lan: SwimConfig = {
+const lan: ProtocolConfig = {
   probeIntervalMs: 1000,
   probeTimeoutMs: 500,
   indirectChecks: 3,
@@ -123,8 +123,8 @@ const lan: SwimConfig = {
   departedMemoryMs: 3600_000,
 };
 
-/** Each profile's defaults, as memberlist's `Default*Config` (each `SwimConfig` field says its values). */
-export const PROFILES: Readonly<Record<ProfileName, Readonly<SwimConfig>>> = {
+/** Each profile's defaults, as memberlist's `Default*Config` (each `ProtocolConfig` field says its values). */
+export const PROFILES: Readonly<Record<ProfileName, Readonly<ProtocolConfig>>> = {
   lan,
   local: {
     ...lan,
@@ -156,7 +156,7 @@ export function isProfileName(value: string): value is ProfileName {
 }
 
 /** Each setting's smallest allowed value; settings not in milliseconds are whole numbers. */
-const MINIMUMS: Record<keyof SwimConfig, number | 'boolean'> = {
+const MINIMUMS: Record<keyof ProtocolConfig, number | 'boolean'> = {
   probeIntervalMs: 1,
   probeTimeoutMs: 1,
   indirectChecks: 0,
@@ -194,24 +194,24 @@ const MINIMUMS: Record<keyof SwimConfig, number | 'boolean'> = {
   departedMemoryMs: 0,
 };
 
-/** Every setting's name, in `SwimConfig` order: what `resolveConfig` accepts as overrides. */
-export const CONFIG_KEYS = Object.keys(MINIMUMS) as (keyof SwimConfig)[];
+/** Every setting's name, in `ProtocolConfig` order: what `resolveConfig` accepts as overrides. */
+export const CONFIG_KEYS = Object.keys(MINIMUMS) as (keyof ProtocolConfig)[];
 
 /**
  * A profile's defaults with overrides applied and checked. `pushPullIntervalMs` and
  * `gossipIntervalMs` of 0 switch those activities off, as in memberlist.
  */
-export function resolveConfig(profile: ProfileName = 'lan', overrides: Partial<SwimConfig> = {}): SwimConfig {
+export function resolveConfig(profile: ProfileName = 'lan', overrides: Partial<ProtocolConfig> = {}): ProtocolConfig {
   if (!isProfileName(profile)) {
     throw new ConfigError(`unknown profile "${String(profile)}": use lan, local or wan`);
   }
-  const config: SwimConfig = { ...PROFILES[profile] };
+  const config: ProtocolConfig = { ...PROFILES[profile] };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
     if (!Object.hasOwn(MINIMUMS, key)) {
       throw new ConfigError(`unknown setting "${key}": known settings are ${CONFIG_KEYS.join(', ')}`);
     }
-    const rule = MINIMUMS[key as keyof SwimConfig];
+    const rule = MINIMUMS[key as keyof ProtocolConfig];
     if (rule === 'boolean') {
       if (typeof value !== 'boolean') throw new ConfigError(`${key} must be true or false, got ${String(value)}`);
     } else if (typeof value !== 'number' || !Number.isFinite(value) || value < rule) {

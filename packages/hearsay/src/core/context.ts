@@ -1,6 +1,6 @@
 import type { Awareness } from './awareness.js';
 import type { BroadcastQueue } from './broadcast-queue.js';
-import type { SwimConfig } from './config.js';
+import type { ProtocolConfig } from './config.js';
 import type { MemberTable } from './member-table.js';
 import type { CoreStats } from './stats.js';
 import type { Timers } from './timers.js';
@@ -21,7 +21,7 @@ export interface StreamHandlers {
  */
 export interface NodeContext {
   /** The node's protocol settings. */
-  readonly config: SwimConfig;
+  readonly config: ProtocolConfig;
   /** The node's seeded randomness. */
   readonly rng: Random;
   /** The node's pending deadlines (probes, gossip, suspicions…), on its own clock. */
@@ -43,7 +43,7 @@ export interface NodeContext {
   /** The time of the input being handled. */
   readonly now: number;
   /** The failure detector in use. */
-  readonly detector: Protocol;
+  readonly protocol: Protocol;
   /** The application's opaque state sent with every push/pull (Serf's user state). */
   readonly userState: Uint8Array;
   /** The payload of this node's acks to UDP pings (Serf's network coordinate). */

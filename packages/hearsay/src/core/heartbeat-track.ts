@@ -1,4 +1,4 @@
-import type { SwimConfig } from './config.js';
+import type { ProtocolConfig } from './config.js';
 import type { NodeContext } from './context.js';
 import { PhiAccrual } from './phi-accrual.js';
 import type { TimerHandle } from './timers.js';
@@ -28,7 +28,7 @@ export interface Track {
 }
 
 /** A track for a generation first seen now: its silence counts from now. */
-export function newTrack(config: SwimConfig, generation: number, now: number): Track {
+export function newTrack(config: ProtocolConfig, generation: number, now: number): Track {
   const phi = config.phiThreshold > 0 ? new PhiAccrual({ threshold: config.phiThreshold, firstHeartbeatEstimateMs: config.heartbeatIntervalMs }) : undefined;
   phi?.heartbeat(now);
   return { generation, heartbeat: 0, heartbeatAt: -Infinity, risenAt: now, phi, timer: undefined, timerAt: Infinity };
@@ -52,13 +52,13 @@ export function takeHeartbeat(ctx: NodeContext, track: Track, heartbeat: number)
 }
 
 /** When a silent member turns suspect. Fixed: suspectAfterMs of silence. Phi: the first moment phi reaches the threshold. */
-export function suspectAt(config: SwimConfig, track: Track): number {
+export function suspectAt(config: ProtocolConfig, track: Track): number {
   if (!track.phi) return track.risenAt + config.suspectAfterMs;
   return track.risenAt + track.phi.silenceToReach(config.phiThreshold);
 }
 
 /** When a suspect member fails. Fixed: failAfterMs of silence. Phi: phi at the threshold and failAfterMs of silence. */
-export function failAt(config: SwimConfig, track: Track): number {
+export function failAt(config: ProtocolConfig, track: Track): number {
   const silent = track.risenAt + config.failAfterMs;
   return track.phi ? Math.max(silent, suspectAt(config, track)) : silent;
 }

@@ -2,7 +2,7 @@
 export * from './types.js';
 export { isNewer, isAtLeast, nextIncarnation } from './serial.js';
 export * from './errors.js';
-export { PROFILES, CONFIG_KEYS, resolveConfig, isProfileName, type SwimConfig, type ProfileName } from './config.js';
+export { PROFILES, CONFIG_KEYS, resolveConfig, isProfileName, type ProtocolConfig, type ProfileName } from './config.js';
 export { MemberNode, DEFAULT_VSN, type MemberNodeOptions } from './node.js';
 export { startingIncarnation } from './restart.js';
 export { Registry, MemberTable } from './member-table.js';

@@ -1,6 +1,6 @@
 import { Awareness } from './awareness.js';
 import { BroadcastQueue } from './broadcast-queue.js';
-import type { SwimConfig } from './config.js';
+import type { ProtocolConfig } from './config.js';
 import type { NodeContext, StreamHandlers } from './context.js';
 import { Gossip } from './gossip.js';
 import { MemberTable, type Registry } from './member-table.js';
@@ -17,7 +17,7 @@ const RTT_GAIN = 1 / 8;
  */
 export interface ContextHooks {
   /** The failure detector in force. */
-  detector(): Protocol;
+  protocol(): Protocol;
   /** Sees every membership event before the driver does (Serf's reconnect loop). */
   observe(event: MemberEvent): void;
   /** Removes the member at `slot` (interned as `nameId`) from the table and the parts. */
@@ -27,7 +27,7 @@ export interface ContextHooks {
 /** What a `MemberContext` is built from. */
 export interface MemberContextOptions {
   readonly self: Source;
-  readonly config: SwimConfig;
+  readonly config: ProtocolConfig;
   readonly random: Random;
   readonly now: number;
   readonly registry: Registry;
@@ -40,7 +40,7 @@ export interface MemberContextOptions {
  * and outputs; it owns the gossip, which drains its queue.
  */
 export class MemberContext implements NodeContext {
-  readonly config: SwimConfig;
+  readonly config: ProtocolConfig;
   readonly rng: Random;
   readonly timers = new Timers();
   readonly table: MemberTable;
@@ -80,8 +80,8 @@ export class MemberContext implements NodeContext {
     this.#gossip = new Gossip(this);
   }
 
-  get detector(): Protocol {
-    return this.#hooks.detector();
+  get protocol(): Protocol {
+    return this.#hooks.protocol();
   }
 
   /** Starts an input at `now` (the clock never goes back), with no cap on new members. */

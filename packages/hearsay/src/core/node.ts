@@ -1,4 +1,4 @@
-import type { SwimConfig } from './config.js';
+import type { ProtocolConfig } from './config.js';
 import type { NodeContext } from './context.js';
 import { ConfigError } from './errors.js';
 import { ALIVE, Registry, SUSPECT } from './member-table.js';
@@ -20,7 +20,7 @@ export interface MemberNodeOptions {
   /** This node's name, address, meta and version bytes. */
   readonly profile: MemberProfile;
   /** Protocol settings, as `resolveConfig` makes them. */
-  readonly config: SwimConfig;
+  readonly config: ProtocolConfig;
   /** The node's randomness (`createRandom(seed)` for a reproducible run). */
   readonly random: Random;
   /** The time at which the node starts (ms). */
@@ -42,7 +42,7 @@ export interface MemberNodeOptions {
    * local (suspect and dead rumours are ignored), and `incarnation` is the node's generation:
    * a restart must start a larger one. A `setProtocol` input switches the whole cluster later.
    */
-  readonly detector?: Protocol;
+  readonly protocol?: Protocol;
   /** Members monitored by direct heartbeats in heartbeat and hybrid modes, whatever the size. */
   readonly pinned?: readonly string[];
 }
@@ -89,7 +89,7 @@ export class MemberNode {
     const ctx = new MemberContext(
       { self, config, random, now, registry, sizer },
       {
-        detector: () => this.#switch.protocol,
+        protocol: () => this.#switch.protocol,
         // Events emitted while the membership is being built (the node's own join) precede the reconnector.
         observe: (event) => this.#reconnector?.observe(event),
         forget: (slot, nameId) => {
@@ -107,7 +107,7 @@ export class MemberNode {
     this.#reconnector = new Reconnector(ctx, this.#pushPull);
     this.#switch.pinned = options.pinned ?? [];
     if (options.members) this.preload(options.members);
-    this.#switch.start(options.detector ?? 'swim');
+    this.#switch.start(options.protocol ?? 'swim');
     this.#pushPull.start();
     this.#reconnector.start();
   }
@@ -128,7 +128,7 @@ export class MemberNode {
   }
 
   /** The node's protocol settings. */
-  get config(): SwimConfig {
+  get config(): ProtocolConfig {
     return this.#ctx.config;
   }
 
@@ -138,7 +138,7 @@ export class MemberNode {
   }
 
   /** The failure detector in use. */
-  get detector(): Protocol {
+  get protocol(): Protocol {
     return this.#switch.protocol;
   }
 

@@ -225,7 +225,7 @@ export class Prober {
     // Under the heartbeat detectors every member pings in rounds of its own fixed phase: updates
     // piggybacked on acks would spend their transmit budget on whoever pings first after they
     // arrive, round after round, and never reach the rest. Shuffled pings and gossip carry them.
-    if (ctx.detector === 'swim') ctx.sendMessage(to, ack, false);
+    if (ctx.protocol === 'swim') ctx.sendMessage(to, ack, false);
     else ctx.sendPacket(to, [ack], false);
   }
 

@@ -32,9 +32,9 @@ export class ProtocolSwitch {
   }
 
   /** Starts the node's configured detector; no switch is in force yet (epoch 0). */
-  start(detector: Protocol): void {
-    if (detector === 'swim') this.#prober.start();
-    else this.#apply(detector);
+  start(protocol: Protocol): void {
+    if (protocol === 'swim') this.#prober.start();
+    else this.#apply(protocol);
   }
 
   /** The failure detector in use. */

@@ -33,7 +33,7 @@ export async function createNode(options: NodeOptions = {}): Promise<HearsayNode
   if (!(dropRate >= 0 && dropRate <= 1)) throw new OptionError(`dropRate must be within 0 … 1, got ${dropRate}`);
   const meta = metaFor(options.tags ?? {});
   const config = resolveConfig(options.profile ?? 'lan', { ...options.config, packetOverheadBytes: keyring ? 29 : 0 });
-  const detector = options.protocol ?? 'swim';
+  const protocol = options.protocol ?? 'swim';
   const pinned = checkNames(options.pinned ?? []);
 
   const listeners = await listen(bind.host, bind.port);
@@ -51,7 +51,7 @@ export async function createNode(options: NodeOptions = {}): Promise<HearsayNode
     now: Date.now(),
     // Unix seconds grow across restarts without saved state (core/restart.ts).
     incarnation: startingIncarnation(Date.now() / 1000),
-    detector,
+    protocol,
     pinned,
   });
   const node = new HearsayNode(core, listeners, keyring, dropRate);

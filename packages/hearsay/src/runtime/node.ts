@@ -134,7 +134,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
 
   /** The failure detector in use. */
   get protocol(): Protocol {
-    return this.#core.detector;
+    return this.#core.protocol;
   }
 
   /** The switch in force: its epoch (0: the detector this node was started with) and who asked for it. */

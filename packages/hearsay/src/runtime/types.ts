@@ -1,4 +1,4 @@
-import type { CoreStats, ProfileName, Protocol, Status, SwimConfig } from '../core/index.js';
+import type { CoreStats, ProfileName, Protocol, Status, ProtocolConfig } from '../core/index.js';
 import type { IncomingQuery, SerfStats } from '../serf/index.js';
 import type { TrafficStats } from './traffic.js';
 
@@ -40,7 +40,7 @@ export interface NodeOptions {
   /** memberlist's timing profile: `lan` (the default), `local` (faster, for one machine) or `wan` (slower). */
   profile?: ProfileName;
   /** Protocol settings over the profile's, each `…Ms` in milliseconds (see the configuration docs); checked by the core. */
-  config?: Partial<SwimConfig>;
+  config?: Partial<ProtocolConfig>;
   /** Serf-compatible tags carried in the node's meta (at most 512 bytes encoded); default none. */
   tags?: Record<string, string>;
   /** AES keys (16, 24 or 32 bytes, or their base64 as `serf keygen` prints it); the first encrypts, all decrypt. Default: no encryption. */

@@ -3,7 +3,7 @@
  * place: the simulator judges late verdicts by them, the experiments draw them beside their
  * measurements and the tests assert against them.
  */
-import { minSuspicionTimeout, type Protocol, type SwimConfig } from '../core/index.js';
+import { minSuspicionTimeout, type Protocol, type ProtocolConfig } from '../core/index.js';
 
 /**
  * SWIM: the expected protocol periods until a failed member is first probed, 1/(1 − e^(−q)) with
@@ -18,7 +18,7 @@ export function swimPeriodsToFirstProbe(liveFraction = 1): number {
  * protocol periods until someone probes it, plus one probe interval for that probe to fail
  * (the ack deadline).
  */
-export function swimFirstSuspicionMs(config: SwimConfig, group: number, live: number): number {
+export function swimFirstSuspicionMs(config: ProtocolConfig, group: number, live: number): number {
   const q = Math.max(1e-9, live / group);
   return swimPeriodsToFirstProbe(q) * config.probeIntervalMs + config.probeIntervalMs;
 }
@@ -28,7 +28,7 @@ export function swimFirstSuspicionMs(config: SwimConfig, group: number, live: nu
  * reaches the dead member at a uniform time within its pass of N − 1 periods, so the first one
  * comes after (N − 1)/(L + 1) periods on average; then one probe interval for it to fail.
  */
-export function roundRobinFirstSuspicionMs(config: SwimConfig, group: number, live: number): number {
+export function roundRobinFirstSuspicionMs(config: ProtocolConfig, group: number, live: number): number {
   return ((group - 1) / (live + 1)) * config.probeIntervalMs + config.probeIntervalMs;
 }
 
@@ -36,12 +36,12 @@ export function roundRobinFirstSuspicionMs(config: SwimConfig, group: number, li
  * SWIM's expected first failed verdict about a crashed member: the first suspicion
  * (`swimFirstSuspicionMs`) plus the minimum suspicion timeout, which it cannot beat.
  */
-export function swimFirstVerdictMs(config: SwimConfig, group: number, live: number): number {
+export function swimFirstVerdictMs(config: ProtocolConfig, group: number, live: number): number {
   return swimFirstSuspicionMs(config, group, live) + minSuspicionTimeout(config.suspicionMult, group, config.probeIntervalMs);
 }
 
 /** SWIM's longest suspicion timeout (Lifeguard's, before any confirmation shortens it) in a group of `nodes`. */
-export function maxSuspicionTimeoutMs(config: SwimConfig, nodes: number): number {
+export function maxSuspicionTimeoutMs(config: ProtocolConfig, nodes: number): number {
   return config.suspicionMaxTimeoutMult * minSuspicionTimeout(config.suspicionMult, nodes, config.probeIntervalMs);
 }
 
@@ -52,7 +52,7 @@ export function maxSuspicionTimeoutMs(config: SwimConfig, nodes: number): number
  * push bound, with fanout M); we round each up, double the total against 5% loss and unlucky
  * draws, and add one period for the phase offset between senders.
  */
-export function heartbeatSpreadBoundMs(config: SwimConfig, nodes: number): number {
+export function heartbeatSpreadBoundMs(config: ProtocolConfig, nodes: number): number {
   const m = config.heartbeatFanout;
   const rounds = Math.ceil(Math.log(nodes) / Math.log(m + 1)) + Math.ceil(Math.log(nodes) / m);
   return (2 * rounds + 1) * config.heartbeatIntervalMs;
@@ -64,7 +64,7 @@ export function heartbeatSpreadBoundMs(config: SwimConfig, nodes: number): numbe
  * the end of `heartbeatSpreadBoundMs` (a node that never receives it saw its last rise earlier
  * still). Direct heartbeats (hybrid at or below its threshold) are faster.
  */
-export function heartbeatDetectionBoundMs(config: SwimConfig, nodes: number): number {
+export function heartbeatDetectionBoundMs(config: ProtocolConfig, nodes: number): number {
   return config.failAfterMs + heartbeatSpreadBoundMs(config, nodes);
 }
 
@@ -73,7 +73,7 @@ export function heartbeatDetectionBoundMs(config: SwimConfig, nodes: number): nu
  * modes `heartbeatDetectionBoundMs`; for SWIM the longest suspicion timeout plus a probe period
  * at the worst local health.
  */
-export function longestVerdictMs(config: SwimConfig, protocol: Protocol, nodes: number): number {
+export function longestVerdictMs(config: ProtocolConfig, protocol: Protocol, nodes: number): number {
   if (protocol !== 'swim') return heartbeatDetectionBoundMs(config, nodes);
   return maxSuspicionTimeoutMs(config, nodes) + config.awarenessMaxMultiplier * config.probeIntervalMs;
 }

@@ -1,4 +1,4 @@
-import type { Message, Protocol, SwimConfig } from '../core/index.js';
+import type { Message, Protocol, ProtocolConfig } from '../core/index.js';
 
 /**
  * Everything a simulation has sent so far, cumulative: snapshot it (a copy) at two times and
@@ -71,7 +71,7 @@ export interface RoundLoad {
 }
 
 /** The detector's round: the heartbeat period, or SWIM's probe interval. */
-export function roundMs(config: SwimConfig, protocol: Protocol): number {
+export function roundMs(config: ProtocolConfig, protocol: Protocol): number {
   return protocol === 'swim' ? config.probeIntervalMs : config.heartbeatIntervalMs;
 }
 

@@ -1,4 +1,4 @@
-import type { ProfileName, Protocol, SwimConfig } from '../core/index.js';
+import type { ProfileName, Protocol, ProtocolConfig } from '../core/index.js';
 import type { RoundLoad } from './load.js';
 import type { CrashReport, LeaveReport } from './observer.js';
 import type { SimQueryReport, UserEventReport } from './serf-reports.js';
@@ -99,7 +99,7 @@ export interface SimOptions {
   /** The memberlist profile whose defaults the nodes run with; default `lan`. */
   profile?: ProfileName;
   /** Overrides of the profile's timing. */
-  config?: Partial<SwimConfig>;
+  config?: Partial<ProtocolConfig>;
   /** Probability that a UDP packet is lost, per packet (0 … 1); default 0. */
   loss?: number;
   /** Base one-way delay of every message (ms); default 1. */
@@ -136,7 +136,7 @@ export interface SimOptions {
   /** Per-link loss and delay, overriding the defaults above for those pairs. */
   links?: LinkSpec[];
   /** The failure detector every node starts with: SWIM (default), gossiped heartbeats, or the hybrid. */
-  detector?: Protocol;
+  protocol?: Protocol;
   /** Run-time switches of the whole cluster's failure detector. */
   switches?: SwitchSpec[];
   /**

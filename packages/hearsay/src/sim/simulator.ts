@@ -9,7 +9,7 @@ import {
   type Output,
   type Protocol,
   type Random,
-  type SwimConfig,
+  type ProtocolConfig,
   startingIncarnation,
 } from '../core/index.js';
 import type { QueryCollector, QueryOptions, SerfReport } from '../serf/index.js';
@@ -32,7 +32,7 @@ import { SwitchTracker } from './switches.js';
  */
 export class Simulation implements GroundTruth {
   /** The settings every node runs with: the profile's, with the overrides. */
-  readonly config: SwimConfig;
+  readonly config: ProtocolConfig;
   /** The options with their defaults: seed 1, 60 s, no loss, 1 ms delay + up to 1 ms jitter. */
   readonly options: Required<Pick<SimOptions, 'nodes' | 'seed' | 'durationMs' | 'loss' | 'delayMs' | 'jitterMs'>>;
   readonly #events = new EventQueue<SimEvent>();
@@ -48,7 +48,7 @@ export class Simulation implements GroundTruth {
   /** The incarnation each node last started with (heartbeat modes: its generation). */
   readonly #incarnation: Float64Array;
   /** The detector every node is configured with (and starts, or restarts, with). */
-  readonly #detector: Protocol;
+  readonly #protocol: Protocol;
   /** Members each node monitors by direct heartbeats, by node index (kept across restarts). */
   readonly #pinned: (string[] | undefined)[];
   /** Whether heartbeats judge, or have judged, in this run: restarts must then outbid tombstones. */
@@ -92,9 +92,9 @@ export class Simulation implements GroundTruth {
     this.#lastCrash = new Float64Array(n).fill(-Infinity);
     this.#incarnation = new Float64Array(n);
     this.#pinned = pinnedByIndex(options.pinned ?? {}, n);
-    this.#detector = checkProtocol('detector', options.detector ?? 'swim');
-    this.#heartbeatsUsed = this.#detector !== 'swim';
-    this.#verdictLag = longestVerdictMs(this.config, this.#detector, n);
+    this.#protocol = checkProtocol('protocol', options.protocol ?? 'swim');
+    this.#heartbeatsUsed = this.#protocol !== 'swim';
+    this.#verdictLag = longestVerdictMs(this.config, this.#protocol, n);
     this.#pausedUntil = new Float64Array(n);
     this.observer = new Observer(n, this, n);
     this.switches = new SwitchTracker(n, (index) => this.isLive(index));
@@ -136,8 +136,8 @@ export class Simulation implements GroundTruth {
   }
 
   /** The detector every node is configured with (a run-time switch may have changed it since). */
-  get detector(): Protocol {
-    return this.#detector;
+  get protocol(): Protocol {
+    return this.#protocol;
   }
 
   /** The simulation's own randomness (the nodes have theirs), seeded by `options.seed`: the network and the scenario draw from it. */
@@ -165,7 +165,7 @@ export class Simulation implements GroundTruth {
     this.#incarnation[index] = incarnation;
     const node = new MemberNode({
       incarnation,
-      detector: this.#detector,
+      protocol: this.#protocol,
       profile: this.#profiles[index]!,
       config: this.config,
       random: createRandom(coreSeed(this.options.seed, index, this.#generation[index]!)),

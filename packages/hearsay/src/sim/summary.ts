@@ -6,10 +6,10 @@ import type { Simulation } from './simulator.js';
 /** A summary of a finished simulation, in the shape `hearsay sim --json` prints; `wallMs` is the real time it took. */
 export function summarize(sim: Simulation, options: SimOptions, wallMs: number): SimResult {
   const { observer, config, traffic } = sim;
-  const swim = sim.detector === 'swim';
+  const swim = sim.protocol === 'swim';
   const durationMs = sim.options.durationMs;
   const durationS = durationMs / 1000;
-  const round = roundMs(config, sim.detector);
+  const round = roundMs(config, sim.protocol);
   const crashes = observer.crashReports.map((c) => ({ ...c }));
   const mean = (values: (number | null)[]): number | null => {
     const known = values.filter((v): v is number => v !== null);
@@ -26,7 +26,7 @@ export function summarize(sim: Simulation, options: SimOptions, wallMs: number):
   return {
     nodes: sim.options.nodes,
     seed: sim.options.seed,
-    protocol: sim.detector,
+    protocol: sim.protocol,
     profile: options.profile ?? 'lan',
     duration_ms: sim.options.durationMs,
     loss: sim.options.loss,
