@@ -9,7 +9,7 @@ export default defineConfig({
     // module (and class) is loaded; tsconfig.test.json maps the same names for the type check.
     alias: [
       { find: /^hearsay$/, replacement: source('hearsay/src/index.ts') },
-      { find: /^hearsay\/(core|wire|runtime|sim)$/, replacement: source('hearsay/src/$1/index.ts') },
+      { find: /^hearsay\/(core|serf|wire|sim)$/, replacement: source('hearsay/src/$1/index.ts') },
       { find: /^hearsay-agent\/scripting$/, replacement: source('agent/src/scripting.ts') },
       { find: /^hearsay-experiments$/, replacement: source('experiments/src/index.ts') },
       { find: /^hearsay-experiments\/(names|table)$/, replacement: source('experiments/src/$1.ts') },
@@ -20,5 +20,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The default output, and one line per driver the compliance suite ran over.
+    reporters: ['default', './test/helpers/compliance-reporter.ts'],
   },
 });

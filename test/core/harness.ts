@@ -143,6 +143,8 @@ export class Harness {
   readonly config: ProtocolConfig;
   readonly log: Recorded[] = [];
   readonly responders: Responder[] = [];
+  /** Called with every input just before the node steps it (a Serf layer reads push/pull state there). */
+  readonly beforeStep: ((input: Input) => void)[] = [];
   now: number;
   #scheduled: Scheduled[] = [];
   #order = 0;
@@ -271,6 +273,7 @@ export class Harness {
 
   #step(at: number, input: Input): Output[] {
     this.now = Math.max(this.now, at);
+    for (const observe of this.beforeStep) observe(input);
     const outputs = this.node.step(this.now, input);
     this.#record(this.now, outputs);
     return outputs;

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveConfig, type Status, type ProtocolConfig } from '../../packages/hearsay/src/core/index.js';
 import { longestVerdictMs } from '../../packages/hearsay/src/sim/index.js';
 import { FAST } from '../helpers/timings.js';
+import { COMPLIANCE_SUITE_PREFIX } from './suite-name.js';
 
 /** Every driver runs its nodes with these timings, so that the bounds below are the same for all. */
 export const COMPLIANCE_CONFIG: ProtocolConfig = resolveConfig('lan', FAST);
@@ -47,6 +48,26 @@ export interface DriverUnderTest {
   close(): Promise<void>;
 }
 
+/** How far a driver that advances its own clock (virtual or fake) moves it between two checks, in ms. */
+export const CLOCK_TICK_MS = 10;
+
+/** `until` and `idle` for a driver whose clock (virtual or fake) it advances itself, checking every `CLOCK_TICK_MS` of it. */
+export function steppedClockWaits(now: () => number, advance: (ms: number) => void, clockName: string): Pick<DriverUnderTest, 'until' | 'idle'> {
+  return {
+    async until(description, check, boundMs) {
+      const started = now();
+      while (!check()) {
+        if (now() - started > boundMs) throw new Error(`not within ${boundMs} ${clockName} ms: ${description}`);
+        advance(CLOCK_TICK_MS);
+      }
+      return now() - started;
+    },
+    async idle(ms) {
+      advance(ms);
+    },
+  };
+}
+
 const N = 5;
 const names = Array.from({ length: N }, (_, i) => `n${i}`);
 const config = COMPLIANCE_CONFIG;
@@ -59,7 +80,7 @@ const CRASH_BOUND_MS = N * config.probeIntervalMs + longestVerdictMs(config, 'sw
 
 /** The suite's scenarios over the driver `make` builds (a fresh one per test), under the name `driverName`. */
 export function describeDriverCompliance(driverName: string, make: () => DriverUnderTest, testTimeoutMs: number): void {
-  describe(`driver compliance: ${driverName}`, () => {
+  describe(`${COMPLIANCE_SUITE_PREFIX}${driverName}`, () => {
     let driver: DriverUnderTest;
     const others = (index: number) => [...Array(N).keys()].filter((i) => i !== index);
     const statusOf = (observer: number, member: number) => driver.view(observer).get(names[member]!)?.status;

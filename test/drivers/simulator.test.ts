@@ -1,10 +1,7 @@
 /** The driver compliance suite over the simulator: the same scenarios on a virtual clock and a modelled network. */
 import { Simulation } from '../../packages/hearsay/src/sim/index.js';
 import { simHost } from '../../packages/hearsay/src/sim/index.js';
-import { COMPLIANCE_CONFIG, describeDriverCompliance, type DriverUnderTest, type Seen } from './compliance.js';
-
-/** Virtual time advanced between two checks of a condition. */
-const TICK_MS = 10;
+import { CLOCK_TICK_MS, COMPLIANCE_CONFIG, describeDriverCompliance, steppedClockWaits, type DriverUnderTest, type Seen } from './compliance.js';
 
 function simulatorDriver(): DriverUnderTest {
   let sim: Simulation;
@@ -66,20 +63,10 @@ function simulatorDriver(): DriverUnderTest {
           onResponse: (from, payload) => responses.push({ from, answer: new TextDecoder().decode(payload) }),
         },
       );
-      run(timeoutMs + TICK_MS);
+      run(timeoutMs + CLOCK_TICK_MS);
       return { acks, responses };
     },
-    async until(description, check, boundMs) {
-      const started = sim.now;
-      while (!check()) {
-        if (sim.now - started > boundMs) throw new Error(`not within ${boundMs} virtual ms: ${description}`);
-        run(TICK_MS);
-      }
-      return sim.now - started;
-    },
-    async idle(ms) {
-      run(ms);
-    },
+    ...steppedClockWaits(() => sim.now, run, 'virtual'),
     async close() {},
   };
 }

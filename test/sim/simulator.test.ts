@@ -98,6 +98,24 @@ describe('simulator', () => {
     expect(result.converged_at_end).toBe(true);
   });
 
+  it('leaves as the runtime does: Serf’s intent first, the core’s leave two gossip intervals later', () => {
+    const sim = buildSimulation({ nodes: 10, seed: 3, start: 'converged', durationMs: 20_000 });
+    const firstLeftAt: number[] = [];
+    sim.eventListeners.push((observer, member, event, now) => {
+      if (observer !== 4 && member === 4 && event.type === 'left') firstLeftAt.push(now);
+    });
+    sim.runUntil(5_000);
+    sim.leave(4, 5_000);
+    // The intent is gossip queued at once; the core still runs and has announced nothing.
+    expect(sim.node(4)!.queuedBroadcasts).toBeGreaterThan(0);
+    sim.runUntil(5_000 + 2 * sim.config.gossipIntervalMs - 1);
+    expect(firstLeftAt).toEqual([]);
+    expect(sim.node(4)!.member('n4')!.status).toBe('alive');
+    sim.runUntil(20_000);
+    expect(Math.min(...firstLeftAt)).toBeGreaterThanOrEqual(5_000 + 2 * sim.config.gossipIntervalMs);
+    expect(firstLeftAt).toHaveLength(9);
+  });
+
   it('routes around one broken link with indirect probes', () => {
     const sim = buildSimulation({ nodes: 10, seed: 8, start: 'converged', durationMs: 60_000, links: [{ between: ['n1', 'n2'], loss: 1 }] });
     sim.runUntil(60_000);

@@ -285,9 +285,8 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
    */
   async leave(timeoutMs = 5000): Promise<void> {
     this.#assertOpen();
-    this.#serf.broadcastLeaveIntent();
-    // Give the intent a gossip round's head start: Serf must see it before the dead message.
-    await new Promise((resolve) => setTimeout(resolve, this.#core.config.gossipIntervalMs * 2));
+    const headStartMs = this.#serf.announceLeave();
+    await new Promise((resolve) => setTimeout(resolve, headStartMs));
     const timedOut = await new Promise<boolean>((resolve) => {
       this.#leaving = resolve;
       this.#driver.step({ kind: 'leave', timeoutMs });

@@ -7,6 +7,9 @@ import { SerfLayer } from './layer.js';
 import type { AskedQuery, IncomingQuery, QueryCollector, QueryOptions } from './queries.js';
 import { checkQueryFilters } from './query-filters.js';
 
+/** Gossip rounds a leave intent goes out alone, before the core's leave: enough for it to spread ahead of the dead message. */
+const LEAVE_INTENT_HEAD_START_INTERVALS = 2;
+
 /** What a Serf member tells its driver, for the application to see. */
 export type SerfReport =
   /** A user event new here (already gossiped on): the application's broadcast message. */
@@ -97,9 +100,14 @@ export class SerfMember {
     this.#options.step({ kind: 'broadcast', key: event.key, payload: event.bytes });
   }
 
-  /** Gossips Serf's leave intent: it must reach Serf agents before memberlist's own leave, for them to show `left`. */
-  broadcastLeaveIntent(): void {
+  /**
+   * Starts a graceful leave as Serf does: gossips the leave intent, then the driver steps the
+   * core's own `leave` after the head start returned (ms). Serf agents show a member `left`, not
+   * `failed`, only when its intent reaches them before memberlist's dead message.
+   */
+  announceLeave(): number {
     this.#options.step({ kind: 'broadcast', key: 'serf-intent', payload: this.layer.leaveIntent(this.#options.core.name) });
+    return this.#options.core.config.gossipIntervalMs * LEAVE_INTENT_HEAD_START_INTERVALS;
   }
 
   /**

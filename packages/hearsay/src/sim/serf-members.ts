@@ -71,6 +71,11 @@ export class SerfMembers {
     this.of(index)?.broadcastEvent(name, payload);
   }
 
+  /** See `Simulation.leave`: the leave intent goes out now (a member made for it); returns the core leave's head start (ms). */
+  announceLeave(index: number): number {
+    return this.of(index)?.announceLeave() ?? 0;
+  }
+
   /** See `Simulation.ask`. */
   ask(index: number, name: string, payload: Uint8Array, options: QueryOptions, collector: QueryCollector): void {
     const sim = this.#sim;

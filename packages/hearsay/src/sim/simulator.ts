@@ -215,12 +215,19 @@ export class Simulation implements GroundTruth {
     this.switches.check(this.now);
   }
 
-  /** Announces a graceful leave; the node stops once the announcement has gone out. */
+  /**
+   * A graceful leave as the runtime's: Serf's leave intent now, the core's leave after its head
+   * start; the node stops once the announcement has gone out.
+   */
   leave(index: number, timeoutMs: number): void {
     const node = this.node(index);
     if (!node) return;
     this.observer.leaving(index, node.name, this.now);
-    this.#step(index, { kind: 'leave', timeoutMs });
+    const headStartMs = this.#serf.announceLeave(index);
+    const generation = this.generation(index);
+    this.at(this.now + headStartMs, () => {
+      if (this.generation(index) === generation && this.node(index)) this.#step(index, { kind: 'leave', timeoutMs });
+    });
   }
 
   /** A node that left stops (after the packets of the current step are on their way). */
