@@ -14,8 +14,8 @@ import { FAST } from '../helpers/timings.js';
 import { waitFor } from '../helpers/wait.js';
 
 const KEY = randomBytes(32);
-/** Tombstones reaped after 1 s, so that the replay meets a node that has forgotten the member. */
-const CONFIG = { ...FAST, gossipToTheDeadTimeMs: 1000 };
+/** Tombstones forgotten by the core and reaped from the member list after 1 s, so that the replay meets a node that has forgotten the member. */
+const CONFIG = { ...FAST, gossipToTheDeadTimeMs: 1000, tombstoneTimeoutMs: 1000 };
 
 const nodes: HearsayNode[] = [];
 let attacker: dgram.Socket | undefined;

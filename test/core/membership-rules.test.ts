@@ -198,22 +198,22 @@ describe('updates about an unknown member', () => {
 describe('conflicting addresses', () => {
   const moved = { ...B, port: 8000 };
 
-  it.each(['alive', 'suspect', 'failed'] as const)('given a member %s, an alive from a different address is ignored with a warning', (status) => {
+  it.each(['alive', 'suspect'] as const)('given a member %s, an alive from a different address is ignored and reported as a conflict', (status) => {
     const h = given(status, 3);
     const mark = h.mark();
     h.gossip(alive(moved, 9));
     expect(h.node.member('b')).toMatchObject({ port: PORT, incarnation: 3, status });
     expect(h.events(mark)).toEqual([]);
-    const warnings = h.ofKind('notice', mark).filter((n) => n.level === 'warn');
-    expect(warnings.map((n) => n.text).join('\n')).toMatch(/conflicting address for b/);
+    expect(h.ofKind('conflict', mark)).toMatchObject([{ name: 'b', known: { host: B.host, port: PORT }, claimed: { host: B.host, port: 8000 } }]);
   });
 
-  it('given a member that left, an alive from a new address takes over the name (join event)', () => {
-    const h = given('left', 3);
+  it.each(['failed', 'left'] as const)('given a member %s, an alive from a new address is the member moved (update event)', (status) => {
+    const h = given(status, 3);
     const mark = h.mark();
     h.gossip(alive(moved, 4));
     expect(h.node.member('b')).toMatchObject({ port: 8000, incarnation: 4, status: 'alive' });
-    expect(h.events(mark).map((e) => e.type)).toEqual(['join']);
+    expect(h.events(mark).map((e) => e.type)).toEqual(['update']);
+    expect(h.ofKind('conflict', mark)).toEqual([]);
   });
 
   it('given a member that left, an alive from a new address is accepted even at the same incarnation', () => {
@@ -222,11 +222,13 @@ describe('conflicting addresses', () => {
     expect(h.node.member('b')).toMatchObject({ port: 8000, incarnation: 3, status: 'alive' });
   });
 
-  it('given a failed member and deadNodeReclaimTime, a new address is accepted only once that time has passed', () => {
+  it('given a failed member and deadNodeReclaimTime, a new address is a conflict until that time has passed', () => {
     const h = given('failed', 3, { config: { deadNodeReclaimTimeMs: 5000 } });
     h.advanceTo(5000);
+    const mark = h.mark();
     h.gossip(alive(moved, 4));
     expect(h.node.member('b')).toMatchObject({ port: PORT, status: 'failed' });
+    expect(h.ofKind('conflict', mark)).toHaveLength(1);
     h.advanceTo(5001);
     h.gossip(alive(moved, 4));
     expect(h.node.member('b')).toMatchObject({ port: 8000, incarnation: 4, status: 'alive' });

@@ -3,32 +3,15 @@
  * then memberlist's leave after a head start) that the runtime and the simulator both follow.
  */
 import { describe, expect, it } from 'vitest';
-import { createRandom, type Input } from '../../packages/hearsay/src/core/index.js';
-import { SerfMember } from '../../packages/hearsay/src/serf/index.js';
+import type { Input } from '../../packages/hearsay/src/core/index.js';
 import { decodeSerfMessage } from '../../packages/hearsay/src/wire/index.js';
 import { Harness } from '../core/harness.js';
-
-function memberOn(h: Harness): { member: SerfMember; stepped: Input[] } {
-  const stepped: Input[] = [];
-  const member = new SerfMember({
-    core: h.node,
-    step: (input) => {
-      stepped.push(input);
-      h.input(input);
-    },
-    now: () => h.now,
-    random: createRandom(7).float,
-    coordinateRandom: createRandom(8),
-    keyring: undefined,
-    report: () => {},
-  });
-  return { member, stepped };
-}
+import { serfMemberOn } from './member-on.js';
 
 describe('SerfMember', () => {
   it('announces a leave with Serf’s intent only, and gives it two gossip intervals before the core’s leave', () => {
     const h = new Harness({ name: 'a', config: { gossipIntervalMs: 150 } });
-    const { member, stepped } = memberOn(h);
+    const { member, stepped } = serfMemberOn(h);
     const headStartMs = member.announceLeave();
     expect(headStartMs).toBe(300);
     expect(stepped).toHaveLength(1);
@@ -42,7 +25,7 @@ describe('SerfMember', () => {
   });
 
   it('stamps a later intent after an earlier one (Lamport clock)', () => {
-    const { member, stepped } = memberOn(new Harness({ name: 'a' }));
+    const { member, stepped } = serfMemberOn(new Harness({ name: 'a' }));
     member.announceLeave();
     member.announceLeave();
     const times = stepped.map((input) => {

@@ -10,15 +10,17 @@ export {
   HearsayNode,
   BindError,
   JoinError,
+  NameConflictError,
   ShutdownError,
   type Member,
+  type NameConflict,
   type NodeOptions,
   type NodeStats,
   type HearsayNodeEvents,
   type QueryResult,
   type TrafficStats,
 } from './runtime/index.js';
-export { IncomingQuery, type QueryOptions, type KeyOperationResult, type SerfStats, type Coordinate } from './serf/index.js';
+export { IncomingQuery, type ConflictTally, type QueryOptions, type KeyOperationResult, type SerfStats, type Coordinate } from './serf/index.js';
 export { PROTOCOLS, type Protocol, type ProfileName, type ProtocolConfig, type Status, type Address, type CoreStats } from './core/index.js';
 export { HearsayError, ConfigError, OptionError } from './core/errors.js';
 export { QueryError } from './serf/errors.js';

@@ -32,7 +32,10 @@ export interface ProtocolConfig {
   gossipIntervalMs: number;
   /** Failed members still receive gossip, and stay in the table, this long. Default 30 s (local 15 s, wan 60 s). */
   gossipToTheDeadTimeMs: number;
-  /** A failed member may come back at a new address after this long; 0 disables it. Default 0. */
+  /**
+   * A failed member may come back at a new address (a restart with a new IP) once it has been
+   * failed this long; before that, a claim from elsewhere is a conflict. 0: at once. Default 0.
+   */
   deadNodeReclaimTimeMs: number;
   /** Byte budget of a UDP packet. Default 1400. */
   udpBufferSize: number;
@@ -40,8 +43,10 @@ export interface ProtocolConfig {
   packetOverheadBytes: number;
   /** How often to try to reach a failed member again (Serf's ReconnectInterval); 0 disables. Default 30 s. */
   reconnectIntervalMs: number;
-  /** How long failed members are tried again before they are given up (Serf's ReconnectTimeout). Default 24 h. */
+  /** How long failed members are tried again, and listed by Serf's layer, before they are reaped (Serf's ReconnectTimeout). Default 24 h. */
   reconnectTimeoutMs: number;
+  /** How long members that left stay listed by Serf's layer before they are reaped (Serf's TombstoneTimeout). Default 24 h. */
+  tombstoneTimeoutMs: number;
   /** Heartbeat detector: period of the own-counter bump and the table send (van Renesse's X). Default 1 s. */
   heartbeatIntervalMs: number;
   /** Heartbeat detector: random live members that receive the table every period (M). Default 3. */
@@ -104,6 +109,7 @@ const lan: ProtocolConfig = {
   packetOverheadBytes: 0,
   reconnectIntervalMs: 30_000,
   reconnectTimeoutMs: 24 * 3600_000,
+  tombstoneTimeoutMs: 24 * 3600_000,
   heartbeatIntervalMs: 1000,
   heartbeatFanout: 3,
   suspectAfterMs: 5000,
@@ -175,6 +181,7 @@ const MINIMUMS: Record<keyof ProtocolConfig, number | 'boolean'> = {
   packetOverheadBytes: 0,
   reconnectIntervalMs: 0,
   reconnectTimeoutMs: 0,
+  tombstoneTimeoutMs: 0,
   heartbeatIntervalMs: 1,
   heartbeatFanout: 1,
   suspectAfterMs: 1,

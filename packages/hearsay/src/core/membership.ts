@@ -1,3 +1,4 @@
+import { ConflictReports, mayMove } from './conflicts.js';
 import type { NodeContext } from './context.js';
 import { Departures } from './departures.js';
 import { HearsayError } from './errors.js';
@@ -37,6 +38,7 @@ export class Membership {
   readonly #departures: Departures;
   /** Tombstones sent back to refused alives: a forged alive must not make this node a reflector. */
   readonly #tombstoneReplies: TokenBucket;
+  readonly #conflicts: ConflictReports;
   #profile: MemberProfile;
   #incarnation: number;
   #leaving = false;
@@ -49,6 +51,7 @@ export class Membership {
     this.#incarnation = incarnation;
     this.#departures = new Departures(ctx.config.maxMembers, ctx.config.departedMemoryMs);
     this.#tombstoneReplies = new TokenBucket(ctx.config.relayRate, ctx.now);
+    this.#conflicts = new ConflictReports(ctx.config.maxMembers, ctx.now);
     const registry = ctx.table.registry;
     this.#selfNameId = registry.nameId(profile.name);
     ctx.table.insert(this.#selfNameId, registry.profileId(profile), incarnation, ALIVE, ctx.now, ctx.rng);
@@ -196,13 +199,9 @@ export class Membership {
     const current = table.profileAt(slot);
     const status = table.statusAt(slot);
     const moved = current.host !== profile.host || current.port !== profile.port;
-    if (moved) {
-      const reclaimable =
-        status === LEFT || (status === FAILED && ctx.config.deadNodeReclaimTimeMs > 0 && ctx.now - table.sinceAt(slot) > ctx.config.deadNodeReclaimTimeMs);
-      if (!reclaimable) {
-        this.#ignore(`conflicting address for ${profile.name}: have ${current.host}:${current.port}, got ${profile.host}:${profile.port}`, 'warn');
-        return;
-      }
+    if (moved && !mayMove(status, table.sinceAt(slot), ctx.now, ctx.config.deadNodeReclaimTimeMs)) {
+      this.#conflict(current, profile);
+      return;
     }
     const knownIncarnation = table.incarnationAt(slot);
     if (isSelf) {
@@ -222,7 +221,8 @@ export class Membership {
     table.setIncarnation(slot, incarnation);
     if (status !== ALIVE) table.setStatus(slot, ALIVE, ctx.now);
     if (status === FAILED || status === LEFT) {
-      this.#event('join', slot);
+      // Back at a new address, it is the same member moved (a restart with a new IP): an update.
+      this.#event(moved ? 'update' : 'join', slot);
       return;
     }
     if (status === SUSPECT) this.#event('alive', slot);
@@ -407,6 +407,17 @@ export class Membership {
 
   #event(type: MemberEventType, slot: number): void {
     this.#ctx.emit({ kind: 'event', event: { type, member: this.member(slot), at: this.#ctx.now } });
+  }
+
+  /** Another node claims a listed member's name: ignored, and reported unless it is a repeat. */
+  #conflict(known: MemberProfile, claimed: MemberProfile): void {
+    const ctx = this.#ctx;
+    ctx.stats.messagesIgnored++;
+    if (!this.#conflicts.admit(known.name, ctx.now)) {
+      ctx.drop('conflict-repeated');
+      return;
+    }
+    ctx.emit({ kind: 'conflict', name: known.name, known: { host: known.host, port: known.port }, claimed: { host: claimed.host, port: claimed.port } });
   }
 
   #ignore(text: string, level: 'debug' | 'warn' = 'debug'): void {

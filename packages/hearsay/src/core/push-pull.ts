@@ -2,7 +2,7 @@ import type { NodeContext } from './context.js';
 import { ALIVE } from './member-table.js';
 import type { Membership } from './membership.js';
 import { randomMembers } from './selection.js';
-import { STATUSES, type Address, type PushNodeState, type PushPullMessage, type StreamMessage } from './types.js';
+import { STATUSES, type Address, type NameClaim, type PushNodeState, type PushPullMessage, type StreamMessage } from './types.js';
 
 /** memberlist's push/pull period scale: 1 up to 32 members, then ceil(log2 n − 5) + 1. */
 export function pushPullScale(nodes: number): number {
@@ -53,15 +53,17 @@ export class PushPull {
   /**
    * Sends our state to `to`, merges the answer, and reports the outcome. The answer of a seed
    * this node was asked to join through may fill the table (a node joining a large cluster
-   * learns it all at once); any other exchange brings at most maxNewMembersPerPushPull.
+   * learns it all at once); any other exchange brings at most maxNewMembersPerPushPull. A seed's
+   * answer that lists this node's name alive elsewhere is passed to `done` as a claim.
    */
-  exchange(to: Address, join: boolean, done: (error: string | null) => void, seed = false): void {
+  exchange(to: Address, join: boolean, done: (error: string | null, claim?: NameClaim) => void, seed = false): void {
     const ctx = this.#ctx;
     ctx.stats.pushPulls++;
     ctx.openStream(to, this.#localState(join), ctx.config.tcpTimeoutMs, {
       onReply: (reply) => {
         if (reply.type === 'pushPull') {
-          done(this.#merge(reply, seed ? ctx.config.maxMembers : ctx.config.maxNewMembersPerPushPull));
+          const claim = seed ? this.#claimOnSelf(reply.states) : undefined;
+          done(this.#merge(reply, seed ? ctx.config.maxMembers : ctx.config.maxNewMembersPerPushPull), claim);
         } else if (reply.type === 'error') {
           done(`remote error: ${reply.error}`);
         } else {
@@ -82,14 +84,16 @@ export class PushPull {
     let outstanding = seeds.length;
     let contacted = 0;
     const errors: string[] = [];
+    let conflict: NameClaim | undefined;
     for (const seed of seeds) {
       this.exchange(
         seed,
         true,
-        (error) => {
+        (error, claim) => {
           if (error) errors.push(`${seed.host}:${seed.port}: ${error}`);
           else contacted++;
-          if (--outstanding === 0) ctx.emit({ kind: 'joined', request, contacted, errors });
+          conflict ??= claim;
+          if (--outstanding === 0) ctx.emit({ kind: 'joined', request, contacted, errors, ...(conflict ? { conflict } : {}) });
         },
         true,
       );
@@ -111,6 +115,22 @@ export class PushPull {
       states[slot] = { profile: table.profileAt(slot), incarnation: table.incarnationAt(slot), status: STATUSES[table.statusAt(slot)] };
     }
     return { type: 'pushPull', join, states, userState: this.#ctx.userState };
+  }
+
+  /**
+   * Serf refuses to run under a name the cluster holds for a live member elsewhere (a second node
+   * started with the same name). The record of this node's name, when a seed lists it alive or
+   * suspect at another address; undefined otherwise.
+   */
+  #claimOnSelf(states: readonly PushNodeState[]): NameClaim | undefined {
+    const { host, port, name } = this.#membership.profile;
+    for (const state of states) {
+      const { profile } = state;
+      if (profile.name !== name || (state.status !== 'alive' && state.status !== 'suspect')) continue;
+      if (profile.host === host && profile.port === port) return undefined;
+      return { address: { host: profile.host, port: profile.port }, incarnation: state.incarnation };
+    }
+    return undefined;
   }
 
   /** Applies a remote state, adding at most `newMembers` members; returns why it was rejected, or null. */

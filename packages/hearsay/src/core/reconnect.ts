@@ -44,7 +44,8 @@ export class Reconnector {
         this.#ctx.drop('reconnect-full');
       }
       this.#failed.set(member.name, { address: { host: member.host, port: member.port }, failedAt: event.at });
-    } else if (event.type === 'join' || event.type === 'alive' || event.type === 'left') {
+    } else if (event.type === 'join' || event.type === 'alive' || event.type === 'update' || event.type === 'left') {
+      // An update may be a failed member back at a new address.
       this.#failed.delete(member.name);
     }
   }

@@ -342,8 +342,18 @@ export type Output =
   | { readonly kind: 'event'; readonly event: MemberEvent }
   /** A user payload arrived. */
   | { readonly kind: 'message'; readonly payload: Uint8Array; readonly from: Address }
-  /** The outcome of a `join` input: how many seeds answered, and why the others did not. */
-  | { readonly kind: 'joined'; readonly request: number; readonly contacted: number; readonly errors: readonly string[] }
+  /**
+   * The outcome of a `join` input: how many seeds answered, and why the others did not.
+   * `conflict` is set when a seed lists this node's own name alive (or suspect) at another
+   * address: another node holds the name, and this one should not start under it.
+   */
+  | {
+      readonly kind: 'joined';
+      readonly request: number;
+      readonly contacted: number;
+      readonly errors: readonly string[];
+      readonly conflict?: NameClaim;
+    }
   /** The leave announcement has gone out (`timedOut` false) or the timeout expired first. */
   | { readonly kind: 'left'; readonly timedOut: boolean }
   /**
@@ -353,8 +363,23 @@ export type Output =
   | { readonly kind: 'rtt'; readonly member: string; readonly ms: number; readonly payload?: Uint8Array }
   /** The failure detector changed, here or by a switch that reached this node. */
   | { readonly kind: 'protocol'; readonly protocol: Protocol; readonly epoch: number; readonly origin: string }
-  /** Something a driver may log: a dropped or rejected message, a conflict. */
+  /**
+   * An alive claimed a listed member's name from another address while that member is alive or
+   * suspect (or failed for less than `deadNodeReclaimTimeMs`): the update was ignored. At most one
+   * per name every few seconds (see core/conflicts.ts). `name` equal to this node's own is Serf's
+   * cue for its conflict resolution (`SerfMember.askConflict`).
+   */
+  | { readonly kind: 'conflict'; readonly name: string; readonly known: Address; readonly claimed: Address }
+  /** Something a driver may log: a dropped or rejected message. */
   | { readonly kind: 'notice'; readonly level: 'debug' | 'warn'; readonly text: string };
+
+/** Another node's claim to a name: where it says it is, and at which incarnation. */
+export interface NameClaim {
+  /** The address the claim comes from. */
+  readonly address: Address;
+  /** The claimant's incarnation. */
+  readonly incarnation: number;
+}
 
 /** Seeded randomness passed into the core; the same seed gives the same run. */
 export interface Random {

@@ -1,7 +1,8 @@
 import type net from 'node:net';
+import { isIP } from 'node:net';
 import type { Address, Input, MemberNode, Message, Output, StreamMessage } from '../core/index.js';
 import { decodePacket, encodePacket, WireError, type Keyring } from '../wire/index.js';
-import { socketHost } from './address.js';
+import { udpSendHost } from './address.js';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits, Streams } from './streams.js';
 import { countDrop, countMessages, createTrafficStats, type TrafficStats } from './traffic.js';
 import type { Listeners } from './transport.js';
@@ -183,7 +184,7 @@ export class Driver {
     this.traffic.bytesOut += bytes.length;
     countMessages(this.traffic.messagesOut, messages);
     try {
-      this.#options.listeners.udp.send(bytes, to.port, socketHost(to.host), (error) => {
+      this.#options.listeners.udp.send(bytes, to.port, udpSendHost(to.host, isIP(this.#options.listeners.host) === 6), (error) => {
         if (error) this.traffic.sendErrors++;
       });
     } catch {

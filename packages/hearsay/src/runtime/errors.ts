@@ -1,4 +1,4 @@
-import { HearsayError } from '../core/index.js';
+import { HearsayError, type Address } from '../core/index.js';
 
 /** The node could not listen where it was told to (the port is taken, the address is not this machine's); the message says what to change. */
 export class BindError extends HearsayError {
@@ -23,4 +23,20 @@ export class JoinError extends HearsayError {
 export class ShutdownError extends HearsayError {
   /** `'ShutdownError'`, as the error prints. */
   override name = 'ShutdownError';
+}
+
+/**
+ * Another node holds this node's name: a seed lists it alive (or suspect) at another address.
+ * Start under another name, or once the other node has left or failed.
+ */
+export class NameConflictError extends HearsayError {
+  /** `'NameConflictError'`, as the error prints. */
+  override name = 'NameConflictError';
+  /** Where the other holder of the name is, as the seed reported it. */
+  readonly claimedBy: Address;
+  /** A conflict with `message` to show, the name held at `claimedBy`. */
+  constructor(message: string, claimedBy: Address) {
+    super(message);
+    this.claimedBy = claimedBy;
+  }
 }

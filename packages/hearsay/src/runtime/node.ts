@@ -1,23 +1,28 @@
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { createRandom, HearsayError, type Address, type MemberEventType, type MemberNode, type Output, type Protocol } from '../core/index.js';
 import {
-  createRandom,
-  HearsayError,
-  type Address,
-  type Member as CoreMember,
-  type MemberEventType,
-  type MemberNode,
-  type Output,
-  type Protocol,
-} from '../core/index.js';
-import { metaFor, SerfMember, tagsOf, type Coordinate, type KeyOperationResult, type QueryOptions, type SerfReport } from '../serf/index.js';
-import type { Keyring } from '../wire/index.js';
-import { parseAddress } from '../wire/host-port.js';
-import { checkNames, checkProtocol, checkSeeds } from './options.js';
+  ConflictAnswers,
+  metaFor,
+  SerfMember,
+  type ConflictTally,
+  type Coordinate,
+  type KeyOperationResult,
+  type QueryOptions,
+  type SerfReport,
+} from '../serf/index.js';
+import { formatAddress, type Keyring } from '../wire/index.js';
+import { checkNames, checkProtocol } from './options.js';
 import { Driver } from './driver.js';
-import { JoinError, ShutdownError } from './errors.js';
+import { NameConflictError, ShutdownError } from './errors.js';
+import { callEachListener } from './listeners.js';
 import { NoticeLimiter } from './notice-limiter.js';
+import { publicMember } from './public-member.js';
+import { Reaper } from './reaper.js';
 import { NodeQueries } from './queries.js';
+import { nameResolver, type NameResolver } from './resolve.js';
+import { SeedJoiner } from './seed-joiner.js';
+import type { SnapshotFile } from './snapshot-file.js';
 import { countDrop } from './traffic.js';
 import { closeListeners, type Listeners } from './transport.js';
 import type { HearsayNodeEvents, Member, NodeStats, QueryResult } from './types.js';
@@ -43,9 +48,14 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   readonly #notices = new NoticeLimiter((level, text) => this.emit('notice', level, text));
   /** Events whose listeners have thrown already: only the first error of each is shown. */
   readonly #failedEvents = new Set<string | symbol>();
+  readonly #snapshot: SnapshotFile | undefined;
+  readonly #seeds: SeedJoiner;
+  readonly #reaper: Reaper;
+  /** A seed listed this node's name at another address during a join. */
+  #claimedElsewhere: Address | undefined;
 
   /** Use `createNode`, which checks the options and binds the sockets first. */
-  constructor(core: MemberNode, listeners: Listeners, keyring: Keyring | undefined, dropRate: number) {
+  constructor(core: MemberNode, listeners: Listeners, keyring: Keyring | undefined, dropRate: number, discovery: Discovery = {}, snapshot?: SnapshotFile) {
     super();
     this.#core = core;
     this.#listeners = listeners;
@@ -59,7 +69,9 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       keyring,
       report: (report) => this.#onSerfReport(report),
     });
+    this.#reaper = new Reaper(this.#serf);
     this.#queries = new NodeQueries(this.#serf, (query) => this.emit('query', query));
+    this.#snapshot = snapshot?.attach(this, this.#serf.layer);
     this.#driver = new Driver({
       core,
       listeners,
@@ -68,6 +80,15 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       onOutput: (output) => this.#onOutput(output),
       onStreamUser: (payload) => this.#serf.receiveUser(payload),
       onRemoteState: (message) => this.#serf.receiveState(message),
+    });
+    this.#seeds = new SeedJoiner({
+      resolver: discovery.resolver ?? nameResolver(),
+      seedRetryIntervalMs: discovery.seedRetryIntervalMs ?? 0,
+      pushPull: (addresses) => this.#pushPull(addresses),
+      own: () => ({ bound: this.address, advertised: this.advertised }),
+      alone: () => !this.#core.members().some((member) => member.name !== this.name && (member.status === 'alive' || member.status === 'suspect')),
+      assertOpen: () => this.#assertOpen(),
+      notice: (level, text) => this.#notices.notice(level, text),
     });
     this.#driver.start();
     this.#serf.start();
@@ -80,16 +101,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
    * message, where it would end the process.
    */
   override emit<K extends keyof HearsayNodeEvents>(event: K, ...args: HearsayNodeEvents[K]): boolean {
-    const listeners = this.rawListeners(event) as ((...values: unknown[]) => unknown)[];
-    for (const listener of listeners) {
-      try {
-        const result = listener.apply(this, args);
-        if (result instanceof Promise) result.catch((error: unknown) => this.#listenerFailed(event, error));
-      } catch (error) {
-        this.#listenerFailed(event, error);
-      }
-    }
-    return listeners.length > 0;
+    return callEachListener(this.rawListeners(event), this, args, (error) => this.#listenerFailed(event, error));
   }
 
   #listenerFailed(event: string | symbol, error: unknown): void {
@@ -121,14 +133,18 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     return publicMember(this.#core.member(this.name)!);
   }
 
-  /** Every member this node knows, itself included, in any status (failed and left ones until they are reaped). */
+  /**
+   * Every member this node knows, itself included, in any status: failed ones until
+   * `reconnectTimeoutMs` and left ones until `tombstoneTimeoutMs` after they departed (then a
+   * `reap` event), as Serf lists them.
+   */
   members(): Member[] {
-    return this.#core.members().map(publicMember);
+    return [...this.#core.members(), ...this.#serf.departed()].map(publicMember);
   }
 
-  /** The member of that name; undefined if this node does not know it. */
+  /** The member of that name; undefined if this node does not know it (or it was reaped). */
   member(name: string): Member | undefined {
-    const member = this.#core.member(name);
+    const member = this.#core.member(name) ?? this.#serf.departed().find((departed) => departed.name === name);
     return member && publicMember(member);
   }
 
@@ -175,27 +191,49 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       healthScore: this.#core.healthScore,
       broadcastQueue: this.#core.queuedBroadcasts,
       serf: structuredClone(this.#serf.layer.stats),
+      seeds: { ...this.#seeds.counts },
     };
   }
 
   /**
-   * Joins through seeds (`host:port`, no port meaning 7946) by a push/pull with each; resolves
-   * with how many answered, or rejects with a JoinError if none did (an OptionError for an address it cannot read).
+   * Joins through seeds by a push/pull with each address they resolve to: `host:port` (an IP or
+   * a DNS name, every address of which is tried; no port means 7946) or `dns+srv:name` (SRV
+   * records). Resolves with how many answered (0 when the seeds name only this node), or rejects
+   * with a JoinError if none did, naming each seed's failure (an OptionError for a seed it cannot
+   * read). The seeds of a successful join are kept: while alone, the node tries them again.
    */
-  join(seeds: string[]): Promise<number> {
+  async join(seeds: string[]): Promise<number> {
     this.#assertOpen();
-    try {
-      checkSeeds(seeds);
-    } catch (error) {
-      return Promise.reject(error);
+    const contacted = await this.#seeds.join(seeds);
+    const claimed = this.#claimedElsewhere;
+    if (claimed) {
+      this.#claimedElsewhere = undefined;
+      throw new NameConflictError(`the name ${this.name} is held by a live member at ${formatAddress(claimed)}: start under another name`, claimed);
     }
-    const addresses = seeds.map((seed) => parseAddress(seed));
+    return contacted;
+  }
+
+  /**
+   * Asks the cluster who holds this node's name, as Serf does on a `conflict` about its own name
+   * (`_serf_conflict`): resolves after the query's timeout with how many answers name this
+   * node's address, and `keep` false when that is not a majority (Serf's agent then shuts down).
+   */
+  resolveConflict(): Promise<ConflictTally> {
+    this.#assertOpen();
+    const answers = new ConflictAnswers();
+    const asked = this.#serf.askConflict(answers);
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        asked.finish();
+        resolve(answers.tally(this.advertised));
+      }, asked.timeoutMs),
+    );
+  }
+
+  #pushPull(addresses: Address[]): Promise<[contacted: number, errors: readonly string[]]> {
     const request = this.#nextRequest++;
-    return new Promise((resolve, reject) => {
-      this.#joins.set(request, (contacted, errors) => {
-        if (contacted > 0) resolve(contacted);
-        else reject(new JoinError(`no seed could be reached: ${errors.join('; ')}; check the addresses and that the seeds run`, errors));
-      });
+    return new Promise((resolve) => {
+      this.#joins.set(request, (contacted, errors) => resolve([contacted, errors]));
       this.#driver.step({ kind: 'join', request, seeds: addresses });
     });
   }
@@ -285,6 +323,8 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
    */
   async leave(timeoutMs = 5000): Promise<void> {
     this.#assertOpen();
+    this.#seeds.stop();
+    await this.#snapshot?.leave();
     const headStartMs = this.#serf.announceLeave();
     await new Promise((resolve) => setTimeout(resolve, headStartMs));
     const timedOut = await new Promise<boolean>((resolve) => {
@@ -297,6 +337,8 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   /** Stops at once (peers will see a failure unless `leave()` came first) and frees every socket and timer. */
   shutdown(): Promise<void> {
     this.#closed ??= (async () => {
+      this.#seeds.stop();
+      this.#reaper.stop();
       this.#queries.finishAll();
       this.#driver.close();
       this.#notices.flush();
@@ -304,7 +346,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       for (const settle of this.#joins.values()) settle(0, ['node shut down']);
       this.#joins.clear();
       this.#leaving?.(true);
-      await closeListeners(this.#listeners, this.#driver.sockets);
+      await Promise.all([closeListeners(this.#listeners, this.#driver.sockets), this.#snapshot?.close()]);
     })();
     return this.#closed;
   }
@@ -315,13 +357,26 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
 
   #onOutput(output: Output): void {
     switch (output.kind) {
-      case 'event':
-        this.emit(output.event.type satisfies MemberEventType, publicMember(output.event.member));
+      case 'event': {
+        // Serf's layer may tell a move apart from a join (a departed member back at a new address).
+        const event = this.#serf.consume(output) ?? output.event;
+        this.emit(event.type satisfies MemberEventType, publicMember(event.member));
+        this.#reaper.arm();
+        break;
+      }
+      case 'conflict':
+        this.#notices.notice('warn', `${formatAddress(output.claimed)} claims the name ${output.name}, held by ${formatAddress(output.known)}: ignored`);
+        this.emit('conflict', {
+          name: output.name,
+          known: { address: output.known.host, port: output.known.port },
+          claimed: { address: output.claimed.host, port: output.claimed.port },
+        });
         break;
       case 'message':
         this.#serf.consume(output);
         break;
       case 'joined': {
+        if (output.conflict) this.#claimedElsewhere = output.conflict.address;
         const settle = this.#joins.get(output.request);
         this.#joins.delete(output.request);
         settle?.(output.contacted, output.errors);
@@ -360,20 +415,15 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
       case 'dropped':
         countDrop(this.#driver.traffic, report.reason);
         break;
+      case 'reap':
+        this.emit('reap', publicMember(report.member));
+        break;
     }
   }
 }
 
-function publicMember(member: CoreMember): Member {
-  return {
-    name: member.name,
-    address: member.host,
-    port: member.port,
-    status: member.status,
-    incarnation: member.incarnation,
-    tags: tagsOf(member.meta),
-    meta: member.meta,
-    since: member.since,
-    ...(member.rttMs === undefined ? {} : { rttMs: member.rttMs }),
-  };
+/** How the node finds its seeds: the resolver for names, and how often to retry them while alone (0: never). */
+export interface Discovery {
+  readonly resolver?: NameResolver;
+  readonly seedRetryIntervalMs?: number;
 }

@@ -14,6 +14,9 @@ const isText = (value: unknown): value is string => typeof value === 'string';
 const isTextList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isText);
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** The longest delay a Node.js timer takes (longer ones fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What each option must be, as the error says it: TypeScript checks typed callers, this checks the rest. */
 const OPTION_SHAPES: { readonly [K in keyof Required<NodeOptions>]: readonly [fits: (value: unknown) => boolean, want: string] } = {
   name: [isText, 'a string'],
@@ -27,6 +30,14 @@ const OPTION_SHAPES: { readonly [K in keyof Required<NodeOptions>]: readonly [fi
   dropRate: [(value) => typeof value === 'number', 'a number from 0 to 1'],
   protocol: [(value) => (PROTOCOLS as readonly unknown[]).includes(value), `one of ${PROTOCOLS.map((p) => `"${p}"`).join(', ')}`],
   pinned: [isTextList, 'a list of member names'],
+  dnsServers: [isTextList, 'a list of DNS server addresses, like ["10.0.0.2", "[fd00::53]:5353"]'],
+  snapshotPath: [(value) => isText(value) && value.length > 0, 'a file path string'],
+  rejoin: [(value) => typeof value === 'boolean', 'true or false'],
+  rejoinAfterLeave: [(value) => typeof value === 'boolean', 'true or false'],
+  seedRetryIntervalMs: [
+    (value) => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_TIMER_MS,
+    `a whole number of milliseconds from 0 (never retry) to ${MAX_TIMER_MS}`,
+  ],
 };
 
 /** A value as an error message quotes it: JSON, cut short. */
@@ -63,7 +74,7 @@ export function checkNames(names: unknown): string[] {
   return names;
 }
 
-/** Refuses what `join` cannot take as seeds: anything but a non-empty list of addresses (each is read by parseAddress). */
+/** Refuses what `join` cannot take as seeds: anything but a non-empty list of strings (each is read by parseSeed). */
 export function checkSeeds(seeds: unknown): asserts seeds is string[] {
   if (!isTextList(seeds)) throw new OptionError(`join takes a list of "host:port" seeds, like ["10.0.0.1:7946"], not ${quoted(seeds)}`);
   if (seeds.length === 0) throw new OptionError('join needs at least one seed address');

@@ -31,12 +31,34 @@ export interface Member {
 export interface NodeOptions {
   /** Unique in the cluster, 1 to 255 characters; default: this machine's hostname. */
   name?: string;
-  /** `host:port` to listen on (UDP and TCP); port 0 picks a free one, no port means 7946. Default `0.0.0.0:7946`. */
+  /**
+   * `host:port` to listen on (UDP and TCP), the host an IP (`[::1]:7946` for IPv6) or a DNS name
+   * (its first address); port 0 picks a free one, no port means 7946. Default `0.0.0.0:7946`.
+   */
   bind?: string;
-  /** `host:port` others should use to reach this node; default: the bound address (a wildcard bind advertises the first non-internal IPv4 address). */
+  /**
+   * `host:port` others should use to reach this node (an IP or a DNS name, its first address);
+   * default: the bound address, or for a wildcard bind the first non-internal IPv4 address
+   * (`0.0.0.0`) or routable IPv6 address, else IPv4 (`::`).
+   */
   advertise?: string;
-  /** Seeds to join through at start, as a list of `host:port` (no port means 7946); `createNode` rejects with a JoinError if none answers. */
+  /**
+   * Seeds to join through at start: `host:port` (an IP or a DNS name, every address of which is
+   * tried; no port means 7946) or `dns+srv:name` (SRV records give targets and ports).
+   * `createNode` rejects with a JoinError if none answers (unless they name only this node).
+   */
   join?: string[];
+  /**
+   * DNS servers (`ip` or `ip:port`, IPv4 or IPv6) to resolve names with, instead of the system
+   * resolver (getaddrinfo, /etc/hosts); default: the system's.
+   */
+  dnsServers?: string[];
+  /**
+   * While no other member is alive, resolve the seeds of past joins again and join them every
+   * this many milliseconds (a node isolated by a network failure finds its way back); default
+   * 30 000, 0 never.
+   */
+  seedRetryIntervalMs?: number;
   /** memberlist's timing profile: `lan` (the default), `local` (faster, for one machine) or `wan` (slower). */
   profile?: ProfileName;
   /** Protocol settings over the profile's, each `…Ms` in milliseconds (see the configuration docs); checked by the core. */
@@ -54,6 +76,19 @@ export interface NodeOptions {
   protocol?: Protocol;
   /** Members this node monitors by direct heartbeats in heartbeat and hybrid modes, whatever the cluster size. */
   pinned?: string[];
+  /**
+   * A file to keep membership and the Lamport clocks in across restarts, in Serf's snapshot
+   * format (created mode 0600): the saved clocks are restored at start, so that events and
+   * queries handled before a restart are not handled again. See docs/persistence.md.
+   */
+  snapshotPath?: string;
+  /**
+   * With `snapshotPath`: join through the members the snapshot last saw alive. If none answers the
+   * node starts alone (no JoinError, unlike `join`); a graceful `leave()` clears it. Default false.
+   */
+  rejoin?: boolean;
+  /** Rejoin (as `rejoin`) even after a graceful leave: Serf's rejoin_after_leave, its agent's `-rejoin`; default false. */
+  rejoinAfterLeave?: boolean;
 }
 
 /** A node's counters since it started (cumulative), as `node.stats` gives them: a copy, not live. */
@@ -68,6 +103,8 @@ export interface NodeStats {
   broadcastQueue: number;
   /** Serf-layer activity: queries, answers, relays, key changes, events caught up by push/pull. */
   serf: SerfStats;
+  /** Seeds tried again while this node was alone (`retries`), and how many of those tries rejoined a cluster (`rejoins`). */
+  seeds: { retries: number; rejoins: number };
 }
 
 /**
@@ -88,6 +125,14 @@ export interface HearsayNodeEvents {
   failed: [member: Member];
   /** A member left gracefully. */
   left: [member: Member];
+  /** A failed or left member is no longer listed: `reconnectTimeoutMs` or `tombstoneTimeoutMs` ran out (Serf's member-reap). */
+  reap: [member: Member];
+  /**
+   * A node at another address claims a live member's name (the claim is ignored); at most once
+   * per name every few seconds. About this node's own name, `node.resolveConflict()` asks the
+   * cluster who holds it, as Serf's agent does.
+   */
+  conflict: [conflict: NameConflict];
   /**
    * A broadcast (a Serf user event of any name) reached this node, once per event. Serf's user
    * events name no sender, and they arrive from whichever member relayed them: put the sender in
@@ -104,6 +149,16 @@ export interface HearsayNodeEvents {
   query: [query: IncomingQuery];
   /** A `serf keys` (or `installKey` …) query changed this node's keyring: the keys in base64, the primary first. */
   keys: [keys: string[]];
+}
+
+/** Two nodes claiming one name: the member as this node knows it, and the other claimant. */
+export interface NameConflict {
+  /** The name both claim. */
+  name: string;
+  /** Where the member this node lists under that name is. */
+  known: { address: string; port: number };
+  /** Where the other claim came from. */
+  claimed: { address: string; port: number };
 }
 
 /** What a query collected by its deadline. */

@@ -34,6 +34,8 @@ export interface RecordedEvent {
  */
 export class EventBuffer {
   readonly clock = new LamportClock();
+  /** Events before this time were handled by an earlier run of this node (restored from its snapshot): not again. */
+  minimumTime = 0n;
   /** The events to replay changed since the layer last published them. */
   replayChanged = false;
   readonly #slots: (EventSlot | undefined)[] = new Array(EVENT_BUFFER);
@@ -54,6 +56,10 @@ export class EventBuffer {
       return seen;
     }
     this.clock.witness(ltime);
+    if (ltime < this.minimumTime) {
+      this.#drop('event-seen-before-restart');
+      return seen;
+    }
     if (tooOld(ltime, this.clock.time, EVENT_BUFFER)) {
       this.#drop('event-too-old');
       return seen;

@@ -1,5 +1,7 @@
 /** Serf's layer over memberlist, pure: Lamport clocks, user events, queries, key management, network coordinates. */
 export { SerfMember, type SerfMemberOptions, type SerfReport, type StartedQuery } from './member.js';
+export { DepartedMembers, type DepartedMember, type DepartedMembersOptions } from './departed.js';
+export { CONFLICT_QUERY, ConflictAnswers, tallyConflictAnswers, type ConflictAnswer, type ConflictTally } from './conflict.js';
 export { SerfLayer, type SerfArrival, type SerfEventArrival } from './layer.js';
 export type { SerfStats } from './stats.js';
 export { createSerfHost, isLive, type SerfHost, type SerfHostOptions } from './host.js';
@@ -26,3 +28,20 @@ export {
   type CoordinateClientStats,
 } from './coordinate.js';
 export type { Coordinate } from '../wire/coordinate.js';
+export {
+  SnapshotReader,
+  parseSnapshot,
+  renderSnapshot,
+  shouldCompact,
+  writableName,
+  aliveLine,
+  notAliveLine,
+  clockLines,
+  LEAVE_LINE,
+  MAX_SNAPSHOT_LINE,
+  MAX_SNAPSHOT_MEMBERS,
+  MAX_SNAPSHOT_WARNINGS,
+  MIN_COMPACT_BYTES,
+  type RestoredSnapshot,
+  type SerfClocks,
+} from './snapshot.js';

@@ -13,6 +13,11 @@ export class LamportClock {
     return this.#time;
   }
 
+  /** The last time this clock has seen (its time − 1, wrapping as Go's uint64): what Serf's snapshot saves. */
+  get lastSeen(): bigint {
+    return (this.#time + UINT64 - 1n) % UINT64;
+  }
+
   /** Moves the clock on one tick and returns the time before it (Serf's Increment). */
   increment(): bigint {
     this.#time = (this.#time + 1n) % UINT64;

@@ -38,6 +38,7 @@ import {
   type QueryOptions,
   type QueryResponder,
 } from './queries.js';
+import type { SerfClocks } from './snapshot.js';
 import { createSerfStats, type SerfStats } from './stats.js';
 
 /** Bytes of push/pull state encoded per second: a flood of fresh events cannot make each one re-encode the whole buffer. */
@@ -84,6 +85,8 @@ export class SerfLayer implements QueryResponder {
   /** Serf's member clock, for intents; the event and query clocks are their buffers'. */
   readonly #clock = new LamportClock();
   readonly #queryClock = new LamportClock();
+  /** Queries before this time were handled by an earlier run of this node (restored from its snapshot). */
+  #queryMinimumTime = 0n;
   readonly #host: SerfHost;
   /** Queries this node asked that are still collecting, by `ltime:id`. */
   readonly #asked = new Map<string, AskedEntry>();
@@ -103,6 +106,24 @@ export class SerfLayer implements QueryResponder {
   /** The member clock (Serf's `clock`): a leave intent carries it. */
   get ltime(): bigint {
     return this.#clock.time;
+  }
+
+  /** The three clocks as Serf's snapshot saves them: the last time each has seen. */
+  get clocks(): SerfClocks {
+    return { member: this.#clock.lastSeen, event: this.#events.clock.lastSeen, query: this.#queryClock.lastSeen };
+  }
+
+  /**
+   * Resumes the clocks an earlier run of this node saved (its snapshot), before it hears anyone:
+   * no clock goes back, and events and queries up to the saved times, handled then, are not
+   * acted on again (Serf's eventMinTime and queryMinTime).
+   */
+  restoreClocks(saved: SerfClocks): void {
+    this.#clock.witness(saved.member);
+    this.#events.clock.witness(saved.event);
+    this.#queryClock.witness(saved.query);
+    this.#events.minimumTime = this.#events.clock.time;
+    this.#queryMinimumTime = this.#queryClock.time;
   }
 
   /** Handles one Serf message (a memberlist user message), whatever a peer put in it; says what it turned out to be. */
@@ -279,6 +300,10 @@ export class SerfLayer implements QueryResponder {
       return { kind: 'handled' };
     }
     this.#queryClock.witness(received.ltime);
+    if (received.ltime < this.#queryMinimumTime) {
+      this.#drop('query-seen-before-restart');
+      return { kind: 'handled' };
+    }
     if (!this.#queries.admit(received, this.#queryClock.time)) return { kind: 'handled' };
     this.stats.queriesReceived++;
     if ((received.flags & QueryFlag.noBroadcast) === 0) this.#host.broadcast(queryKey(received), payload);

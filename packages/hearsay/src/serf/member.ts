@@ -1,7 +1,10 @@
 import { OptionError } from '../core/errors.js';
-import type { Output, Random, StreamMessage } from '../core/index.js';
+import type { MemberEvent, Output, Random, StreamMessage } from '../core/index.js';
+import { countDrop } from '../core/stats.js';
 import { MAX_QUERY_BYTES } from '../wire/index.js';
+import { CONFLICT_QUERY } from './conflict.js';
 import { CoordinateTracker } from './coordinate-tracker.js';
+import { type DepartedMember, DepartedMembers } from './departed.js';
 import { createSerfHost, isLive, type SerfHostOptions } from './host.js';
 import { SerfLayer } from './layer.js';
 import type { AskedQuery, IncomingQuery, QueryCollector, QueryOptions } from './queries.js';
@@ -19,7 +22,9 @@ export type SerfReport =
   /** A key query changed the keyring. */
   | { readonly kind: 'keys' }
   /** Something a peer sent that is refused outside the layer's own counters (a bad coordinate): the driver counts it with its traffic. */
-  | { readonly kind: 'dropped'; readonly reason: string };
+  | { readonly kind: 'dropped'; readonly reason: string }
+  /** A failed member unheard of for reconnectTimeoutMs, or one that left tombstoneTimeoutMs ago, is no longer listed (Serf's member-reap). */
+  | { readonly kind: 'reap'; readonly member: DepartedMember };
 
 /** A driver's part: the member's core and how to step it, the time, randomness and the keyring, and where reports go. */
 export interface SerfMemberOptions extends Omit<SerfHostOptions, 'keysChanged'> {
@@ -48,11 +53,20 @@ export class SerfMember {
   /** This member's network coordinate and its peers', from acks. */
   readonly coordinates: CoordinateTracker;
   readonly #options: SerfMemberOptions;
+  readonly #departed: DepartedMembers;
 
   constructor(options: SerfMemberOptions) {
     this.#options = options;
     this.coordinates = new CoordinateTracker(options.core, options.coordinateRandom);
     this.layer = new SerfLayer(createSerfHost({ ...options, keysChanged: () => options.report({ kind: 'keys' }) }));
+    const { config, name } = options.core;
+    this.#departed = new DepartedMembers({
+      selfName: name,
+      capacity: config.maxMembers,
+      reconnectTimeoutMs: config.reconnectTimeoutMs,
+      tombstoneTimeoutMs: config.tombstoneTimeoutMs,
+      drop: (reason) => countDrop(this.layer.stats, reason),
+    });
   }
 
   /** Puts this member's coordinate in its acks, as Serf's do: call once the driver runs the core. */
@@ -60,8 +74,15 @@ export class SerfMember {
     this.#setAckPayload();
   }
 
-  /** An output of the core: user messages and round trips are Serf's to read; the rest is the driver's. */
-  consume(output: Output): void {
+  /**
+   * An output of the core: user messages, round trips and member events are Serf's to read; the
+   * rest is the driver's. For an `event` output, returns the event as the application should see
+   * it: a `join` of a member the core had forgotten, back from a new address, is that member
+   * moved, an `update` (as the core reports a move while it still lists the member). After an
+   * event, `nextDeadline()` may have changed.
+   */
+  consume(output: Output): MemberEvent | undefined {
+    if (output.kind === 'event') return this.#observeMember(output.event);
     if (output.kind === 'message') this.receiveUser(output.payload);
     else if (output.kind === 'rtt' && output.payload && output.payload.length > 0) {
       if (this.coordinates.observe(output.member, output.payload, output.ms)) this.#setAckPayload();
@@ -128,6 +149,41 @@ export class SerfMember {
       throw new OptionError(`a query of about ${size} bytes is over Serf's limit of ${MAX_QUERY_BYTES}: shorten its name, payload or filters`);
     const asked = this.layer.ask(name, payload, { ...options, requestAck: options.requestAck ?? true, timeoutMs }, collector);
     return { ...asked, timeoutMs };
+  }
+
+  /**
+   * Asks the cluster who holds this node's name (Serf's `_serf_conflict`, with Serf's defaults:
+   * no acks, the default timeout), when the core reports a `conflict` about this node's own name.
+   * The driver collects the answers (a `ConflictAnswers`), calls `finish` after `timeoutMs`, and
+   * shuts this node down unless `tally(advertised address).keep`.
+   */
+  askConflict(collector: QueryCollector): StartedQuery {
+    return this.ask(CONFLICT_QUERY, new TextEncoder().encode(this.#options.core.name), { requestAck: false }, collector);
+  }
+
+  /**
+   * Members that failed or left and that the core has forgotten, still listed until they are
+   * reaped (Serf lists them for reconnectTimeoutMs and tombstoneTimeoutMs); with the core's
+   * `members()`, Serf's member list.
+   */
+  departed(): DepartedMember[] {
+    const { core } = this.#options;
+    return this.#departed.list().filter((member) => core.member(member.name) === undefined);
+  }
+
+  /** When `tick` next has a departed member to reap (Infinity: none). The driver calls `tick` then, as it steps the core at its own deadline. */
+  nextDeadline(): number {
+    return this.#departed.nextDeadline();
+  }
+
+  /** Reaps the departed members due by now, each with a `reap` report. */
+  tick(): void {
+    for (const member of this.#departed.reap(this.#options.now())) this.#options.report({ kind: 'reap', member });
+  }
+
+  #observeMember(event: MemberEvent): MemberEvent {
+    const movedFrom = this.#departed.observe(event);
+    return movedFrom ? { ...event, type: 'update' } : event;
   }
 
   /** Members alive or suspect, this one included: those that hear and answer queries. */

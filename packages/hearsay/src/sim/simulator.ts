@@ -438,10 +438,8 @@ export class Simulation implements GroundTruth {
         case 'protocol':
           this.switches.adopted(index, output.epoch, output.origin, this.now);
           break;
-        case 'message':
-        case 'joined':
-        case 'notice':
-        case 'rtt':
+        default:
+          // message, joined, conflict, notice, rtt: the Serf layer's below, or nobody's.
           break;
       }
       this.#serf.consume(index, output);

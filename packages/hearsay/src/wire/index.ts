@@ -1,7 +1,7 @@
 /** memberlist 0.2.2's wire format as the Serf 0.9.4 agent speaks it: packets, streams, Serf bits. */
 export { WireError, type WireErrorReason } from './errors.js';
 export { encodeHost, decodeHost, canonicalHost } from './address.js';
-export { parseAddress, formatAddress } from './host-port.js';
+export { parseAddress, formatAddress, parseSeed, type Seed } from './host-port.js';
 export { decodeKey } from './key-text.js';
 export { WireType, encodeMessage, decodeMessage } from './messages.js';
 export { MAX_COMPOUND_PARTS, encodeCompound, splitCompound, type CompoundParts } from './compound.js';
@@ -60,6 +60,7 @@ export {
   encodeSerfKeyResponse,
   decodeSerfKeyResponse,
   encodeSerfConflictResponse,
+  decodeSerfConflictResponse,
   type SerfQuery,
   type QueryFilter,
   type SerfQueryResponse,

@@ -322,6 +322,21 @@ export function encodeSerfConflictResponse(member: SerfConflictMember | undefine
   return w.finish();
 }
 
+/**
+ * Who a `_serf_conflict` answer says holds the name: its name and address (all Serf's tally looks
+ * at); undefined for a nil answer (the responder does not know the name), and an empty host when
+ * the answer has no address. Throws WireError when malformed.
+ */
+export function decodeSerfConflictResponse(payload: Uint8Array): Pick<SerfConflictMember, 'name' | 'host' | 'port'> | undefined {
+  const what = 'serf conflict response';
+  if (payload.length === 0 || payload[0] !== SerfMessageType.conflictResponse) throw new WireError('malformed', `${what}: wrong type byte`);
+  const { value } = readObject(payload, 1, what);
+  if (value === null) return undefined;
+  const s = asStruct(value, what);
+  const addr = bytesField(s, 'Addr', what);
+  return { name: textField(s, 'Name', what), host: addr ? decodeHost(addr, `${what}.Addr`) : '', port: uintField(s, 'Port', 0xffff, what) };
+}
+
 function structAfterType(payload: Uint8Array, what: string, type?: number): Struct {
   if (payload.length === 0) throw new WireError('truncated', `${what}: empty`);
   if (type !== undefined && payload[0] !== type) throw new WireError('malformed', `${what}: expected type byte ${type}, got ${payload[0]}`);
