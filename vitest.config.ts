@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -20,6 +21,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most files wait on sockets, timers and child processes rather than compute: two at once
+    // even on a two-CPU machine (vitest's default there is one) keeps the suite under ten minutes.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // The default output, and one line per driver the compliance suite ran over.
     reporters: ['default', './test/helpers/compliance-reporter.ts'],
   },

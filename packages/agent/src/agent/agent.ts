@@ -2,13 +2,16 @@ import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { HearsayError, type Address, type ProfileName, type ProtocolConfig } from 'hearsay/core';
-import { BindError, createNode, JoinError, OptionError, type HearsayNode, type Protocol } from 'hearsay';
-import { decodeKey, formatAddress, parseAddress } from 'hearsay/wire';
+import { BindError, createNode, JoinError, NameConflictError, OptionError, type HearsayNode, type Protocol } from 'hearsay';
+import { decodeKey, formatAddress, parseAddress, parseSeed } from 'hearsay/wire';
 import { createAgentStats } from './agent-stats.js';
-import { EventStreams } from './event-streams.js';
+import { EventStreams, MEMBER_EVENTS } from './event-streams.js';
 import { createApi } from './http-api.js';
+import { statePaths } from './data-dir.js';
 import { readKeyringFile, writeKeyringFile } from './keyring-file.js';
+import { discoverySettings, startMdnsDiscovery, type MdnsDiscovery } from './mdns-discovery.js';
 import { createMetrics } from './metrics.js';
+import { watchNameConflicts } from './name-conflicts.js';
 import { attachQueryHandlers, DEFAULT_HANDLER_CONCURRENCY, parseQueryHandler } from './query-handlers.js';
 import { allowedHosts } from './request-guard.js';
 
@@ -19,6 +22,18 @@ export interface AgentOptions {
   bind?: string;
   advertise?: string;
   join?: string[];
+  /** Serf's `-retry-join`: seeds tried every `retryIntervalMs` until one answers; after `retryMax` failed retries (0: never) the agent stops with `failure` set. */
+  retryJoin?: string[];
+  /** Time between two retry-join attempts; default 30 s, as Serf's. */
+  retryIntervalMs?: number;
+  /** Retries after the first retry-join attempt before giving up (Serf's `-retry-max`); default 0: unlimited. */
+  retryMax?: number;
+  /** Serf's `-discover`: find and join peers advertising `_serf_NAME._tcp` by mDNS, and advertise this node there. */
+  discover?: string;
+  /** The network interface mDNS discovery uses (Serf's `-iface`); default every IPv4 interface. */
+  discoverInterface?: string;
+  /** DNS servers ("ip" or "ip:port") that resolve seeds given by name, instead of the system's. */
+  dnsServers?: string[];
   /** `host:port` of the HTTP API; default 127.0.0.1 on the gossip port + 10000 (a host alone gets that port too). */
   http?: string;
   /** Required when the HTTP API listens beyond loopback. */
@@ -42,6 +57,14 @@ export interface AgentOptions {
   queryHandlers?: string[];
   /** Handler commands running at once (default 8); queries beyond wait in a bounded queue. */
   queryHandlerConcurrency?: number;
+  /** Serf's `-snapshot`: membership and Lamport clocks kept across restarts (docs/persistence.md). */
+  snapshot?: string;
+  /** At start, join through the members the snapshot saw alive (Serf does so whenever it has a snapshot). */
+  rejoin?: boolean;
+  /** Rejoin even after a graceful leave (implies `rejoin`): what Serf's agent calls `-rejoin`. */
+  rejoinAfterLeave?: boolean;
+  /** One directory (created mode 0700) for the snapshot and the keyring, unless --snapshot or --keyring-file say otherwise. */
+  dataDir?: string;
 }
 
 export interface Agent {
@@ -56,10 +79,33 @@ export interface Agent {
   close(): Promise<void>;
   /** Resolves when the agent has stopped, whoever stopped it. */
   readonly stopped: Promise<void>;
+  /** Why the agent stopped on its own (retry-join gave up, or its name is held by another live node), once it has; undefined otherwise. */
+  readonly failure: Error | undefined;
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 const JOIN_BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000];
+const DEFAULT_RETRY_INTERVAL_MS = 30_000;
+
+/**
+ * A seed checked now (an OptionError for one the library cannot read): an address written as
+ * the library prints it, or a DNS name (`host:port`, `dns+srv:name`) kept for the library to
+ * resolve at each attempt, as the names behind a Kubernetes headless Service appear only once
+ * its pods run.
+ */
+function checkedSeed(seed: string): string {
+  const parsed = parseSeed(seed);
+  return parsed.kind === 'host' && !parsed.isName ? formatAddress(parsed) : seed.trim();
+}
+
+/** Retry-join's interval and count, checked here because a config file gives them too. */
+function retryPolicy(options: AgentOptions): { intervalMs: number; max: number } {
+  const intervalMs = options.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS;
+  const max = options.retryMax ?? 0;
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new OptionError(`the retry-join interval must be more than 0, got ${intervalMs} ms`);
+  if (!Number.isSafeInteger(max) || max < 0) throw new OptionError(`the retry-join maximum must be a whole number, 0 for unlimited, got ${max}`);
+  return { intervalMs, max };
+}
 
 /**
  * The keys of --encrypt and the keyring file, the former first. Decoded here, by the library's
@@ -106,7 +152,10 @@ function httpAddressFor(http: string | undefined, gossipPort: number): Address |
  * the agent checks its own, and the seeds now, since it joins them later in the background.
  */
 export async function startAgent(options: AgentOptions, baseLog: Logger): Promise<Agent> {
-  const join = (options.join ?? []).map((seed) => formatAddress(parseAddress(seed)));
+  const join = (options.join ?? []).map(checkedSeed);
+  const retryJoin = (options.retryJoin ?? []).map(checkedSeed);
+  const retry = retryPolicy(options);
+  const discover = options.discover === undefined ? undefined : discoverySettings(options.discover, options.discoverInterface);
   const httpGiven = options.http !== undefined ? parseAddress(options.http, 0) : undefined;
   if (httpGiven && !LOOPBACK.test(httpGiven.host) && !options.httpToken) {
     throw new OptionError(`the HTTP API on ${options.http} would be reachable beyond this machine: give --http-token`);
@@ -118,7 +167,8 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
   const concurrency = options.queryHandlerConcurrency ?? DEFAULT_HANDLER_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
     throw new OptionError(`query handler concurrency must be an integer within 1 … 1024, got ${concurrency}`);
-  const keys = await keysFrom(options, baseLog);
+  const state = await statePaths(options);
+  const keys = await keysFrom({ ...options, keyringFile: state.keyringToRead }, baseLog);
   const queryHandlers = (options.queryHandlers ?? []).map(parseQueryHandler);
 
   const node = await createNode({
@@ -132,6 +182,8 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
     dropRate: options.dropRate ?? 0,
     ...(options.protocol !== undefined ? { protocol: options.protocol as Protocol } : {}),
     ...(options.pinned ? { pinned: options.pinned } : {}),
+    ...(options.dnsServers ? { dnsServers: options.dnsServers } : {}),
+    ...(state.snapshot ? { snapshotPath: state.snapshot, rejoin: options.rejoin ?? false, rejoinAfterLeave: options.rejoinAfterLeave ?? false } : {}),
   });
   const httpAddress = httpAddressFor(options.http, node.address.port);
   if (!httpAddress) {
@@ -145,9 +197,12 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   let closing: Promise<void> | undefined;
   let joining = true;
+  let discovery: MdnsDiscovery | undefined;
+  let failure: Error | undefined;
   const close = () => {
     closing ??= (async () => {
       joining = false;
+      await discovery?.stop();
       stopQueryHandlers();
       await api.close();
       await node.shutdown();
@@ -194,22 +249,34 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
   const port = (api.server.address() as { port: number }).port;
   const http = { host: httpAddress.host, port };
 
-  for (const type of ['join', 'update', 'suspect', 'alive', 'failed', 'left'] as const) {
+  for (const type of MEMBER_EVENTS) {
     node.on(type, (member) => log.info({ event: type, member: member.name, incarnation: member.incarnation }, `member ${type}`));
   }
   node.on('notice', (level, text) => (level === 'warn' ? log.warn(text) : log.debug(text)));
+  watchNameConflicts(node, log, async (error) => {
+    failure = error;
+    await close();
+  });
   const stopQueryHandlers = attachQueryHandlers(node, queryHandlers, { log, stats, concurrency });
   let keyringWritten = Promise.resolve();
   node.on('keys', (ring) => {
     log.info({ keys: ring.length }, 'keyring changed by a key query');
     // As Serf does: the keyring file follows rotations, so that a restart keeps the new keys. One write at a time, in order.
-    const file = options.keyringFile;
+    const file = state.keyringFile;
     if (file) {
       keyringWritten = keyringWritten.then(() =>
         writeKeyringFile(file, ring).catch((error: Error) => log.error({ file, err: error.message }, 'cannot write the keyring file')),
       );
     }
   });
+  const { keyringFile } = state;
+  if (keyringFile && !state.keyringToRead && node.keys) {
+    // The data directory keeps the --encrypt key, so that a restart needs no key on its command line.
+    const ring = node.keys;
+    keyringWritten = writeKeyringFile(keyringFile, ring).catch((error: Error) =>
+      log.error({ file: keyringFile, err: error.message }, 'cannot write the keyring file'),
+    );
+  }
   node.on('protocol', (switched, epoch, origin) => {
     log.info({ protocol: switched, epoch, origin }, 'failure detector switched');
     warnIfHeartbeats(log, switched);
@@ -233,6 +300,13 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
           log.info({ seeds: join, contacted }, 'joined the cluster');
           return;
         } catch (error) {
+          if (error instanceof NameConflictError && joining) {
+            // Another live node holds this name: as Serf, give it up rather than fight over it.
+            failure = error;
+            log.error({ claimedBy: formatAddress(error.claimedBy) }, error.message);
+            await close();
+            return;
+          }
           if (!(error instanceof JoinError) || !joining) {
             if (joining && !(error instanceof HearsayError)) log.error({ err: (error as Error).message }, 'join failed');
             return;
@@ -245,7 +319,59 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
     })();
   }
 
-  return { node, http, log, leave, close, stopped };
+  if (retryJoin.length > 0) {
+    void (async () => {
+      // As Serf's retryJoin: a first attempt, then up to `max` retries (any number when 0), `intervalMs` apart.
+      for (let attempt = 0; joining; attempt++) {
+        try {
+          const contacted = await node.join(retryJoin);
+          log.info({ seeds: retryJoin, contacted }, 'retry-join: joined the cluster');
+          return;
+        } catch (error) {
+          if (!joining) return;
+          if (!(error instanceof JoinError)) {
+            // A seed the library cannot read (a malformed name): no retry will do better.
+            failure = error as Error;
+            log.error({ seeds: retryJoin, err: failure.message }, 'retry-join: cannot join these seeds, giving up');
+            await close();
+            return;
+          }
+          if (retry.max > 0 && attempt >= retry.max) {
+            failure = new JoinError(
+              `retry-join: no seed of ${retryJoin.join(', ')} answered in ${attempt + 1} attempts (--retry-max ${retry.max}): giving up`,
+              error.errors,
+            );
+            log.error({ seeds: retryJoin, attempts: attempt + 1, err: error.message }, failure.message);
+            await close();
+            return;
+          }
+          log.warn({ seeds: retryJoin, retryInMs: retry.intervalMs, err: error.message }, 'retry-join: no seed answered, retrying');
+          await new Promise((resolve) => setTimeout(resolve, retry.intervalMs).unref());
+        }
+      }
+    })();
+  }
+
+  if (discover) {
+    try {
+      discovery = await startMdnsDiscovery({ settings: discover, node, log, stats });
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+
+  return {
+    node,
+    http,
+    log,
+    leave,
+    close,
+    stopped,
+    get failure() {
+      return failure;
+    },
+  };
 }
 
 /** Heartbeat modes judge members by messages only hearsay sends; mixed clusters must know. */

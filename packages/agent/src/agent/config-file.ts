@@ -26,6 +26,12 @@ const SHAPES: { readonly [K in keyof Required<AgentOptions>]: Shape } = {
   bind: text('a "host:port" string'),
   advertise: text('a "host:port" string'),
   join: texts('a list of "host:port" strings, like ["10.0.0.1:7946"]'),
+  retryJoin: texts('a list of "host:port" strings, like ["10.0.0.1:7946"]'),
+  retryIntervalMs: { fits: (value) => typeof value === 'number', want: 'a number of milliseconds, like 30000' },
+  retryMax: { fits: (value) => Number.isInteger(value), want: 'a whole number, 0 for unlimited' },
+  discover: text('a cluster name string'),
+  discoverInterface: text('a network interface name string'),
+  dnsServers: texts('a list of "ip" or "ip:port" strings, like ["10.0.0.2:53"]'),
   http: text('a "host:port" string'),
   httpToken: text(),
   httpAllowedHosts: texts('a list of host names, like ["agent.example"]'),
@@ -43,6 +49,10 @@ const SHAPES: { readonly [K in keyof Required<AgentOptions>]: Shape } = {
   logLevel: oneOf(LOG_LEVELS),
   queryHandlers: texts('a list of "NAME=COMMAND" strings, like ["load=uptime"]'),
   queryHandlerConcurrency: { fits: (value) => Number.isInteger(value), want: 'a whole number from 1 to 1024' },
+  snapshot: text('a file path string'),
+  rejoin: { fits: (value) => typeof value === 'boolean', want: 'true or false' },
+  rejoinAfterLeave: { fits: (value) => typeof value === 'boolean', want: 'true or false' },
+  dataDir: text('a directory path string'),
 };
 
 /** A value as an error message quotes it: JSON, cut short. */

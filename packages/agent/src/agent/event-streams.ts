@@ -17,7 +17,8 @@ export interface EventStreamLimits {
 /** A live view per tab and `cluster watch` per agent fit many times over. */
 export const DEFAULT_STREAM_LIMITS: EventStreamLimits = { maxClients: 64, maxBufferedBytes: 256 * 1024 };
 const KEEP_ALIVE_MS = 15_000;
-const MEMBER_EVENTS = ['join', 'update', 'suspect', 'alive', 'failed', 'left'] as const;
+/** The node's membership events, each an SSE event of the same name. */
+export const MEMBER_EVENTS = ['join', 'update', 'suspect', 'alive', 'failed', 'left', 'reap'] as const;
 
 /** Serf's clocks are uint64: numbers while a JSON reader keeps them exact, decimal strings beyond. */
 function exactClocks(_key: string, value: unknown): unknown {

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AgentOptions } from '../agent/agent.js';
 import { LOG_LEVELS, readConfigFile } from '../agent/config-file.js';
 import { PROTOCOLS } from 'hearsay/core';
-import { collect, parsePositiveCount, parseProbability } from './parse.js';
+import { collect, parseCount, parseDuration, parsePositiveCount, parseProbability } from './parse.js';
 import { addTimingOptions, timingOverrides } from './timing-options.js';
 
 interface AgentFlags {
@@ -10,6 +10,12 @@ interface AgentFlags {
   bind?: string;
   advertise?: string;
   join?: string[];
+  retryJoin?: string[];
+  retryInterval?: number;
+  retryMax?: number;
+  discover?: string;
+  discoverInterface?: string;
+  dnsServer?: string[];
   http?: string;
   httpToken?: string;
   httpAllowedHost?: string[];
@@ -24,6 +30,10 @@ interface AgentFlags {
   config?: string;
   queryHandler?: string[];
   queryHandlerConcurrency?: number;
+  snapshot?: string;
+  rejoin?: boolean;
+  rejoinAfterLeave?: boolean;
+  dataDir?: string;
   [key: string]: unknown;
 }
 
@@ -31,6 +41,12 @@ function parseTag(text: string): [string, string] {
   const eq = text.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`"${text}" is not a tag: use key=value, like role=web`);
   return [text.slice(0, eq), text.slice(eq + 1)];
+}
+
+function parsePositiveDuration(text: string): number {
+  const value = parseDuration(text);
+  if (value <= 0) throw new InvalidArgumentError(`"${text}" must be more than 0, like 30s`);
+  return value;
 }
 
 /** Flags given on the command line, over the config file's values (flags win). */
@@ -49,10 +65,20 @@ export function mergeOptions(file: AgentOptions, flags: AgentFlags): AgentOption
     'dropRate',
     'logLevel',
     'queryHandlerConcurrency',
+    'snapshot',
+    'rejoin',
+    'rejoinAfterLeave',
+    'dataDir',
   ] as const) {
     if (flags[key] !== undefined) (merged as Record<string, unknown>)[key] = flags[key];
   }
   if (flags.join) merged.join = flags.join;
+  if (flags.retryJoin) merged.retryJoin = flags.retryJoin;
+  if (flags.retryInterval !== undefined) merged.retryIntervalMs = flags.retryInterval;
+  if (flags.retryMax !== undefined) merged.retryMax = flags.retryMax;
+  if (flags.discover !== undefined) merged.discover = flags.discover;
+  if (flags.discoverInterface !== undefined) merged.discoverInterface = flags.discoverInterface;
+  if (flags.dnsServer) merged.dnsServers = flags.dnsServer;
   if (flags.pin) merged.pinned = flags.pin;
   if (flags.queryHandler) merged.queryHandlers = flags.queryHandler;
   if (flags.httpAllowedHost) merged.httpAllowedHosts = flags.httpAllowedHost;
@@ -68,6 +94,20 @@ export function agentCommand(): Command {
     .option('--bind <host:port>', 'gossip address, UDP and TCP (default 0.0.0.0:7946; port 0: any free one)')
     .option('--advertise <host:port>', 'address others should use to reach this node')
     .addOption(new Option('--join <host:port>', 'seed to join through (repeatable); retried with backoff until it answers').argParser(collect(String)))
+    .addOption(
+      new Option('--retry-join <host:port>', "seed to join through (repeatable), as Serf's -retry-join: tried every --retry-interval").argParser(
+        collect(String),
+      ),
+    )
+    .addOption(new Option('--retry-interval <duration>', 'time between two retry-join attempts (default 30s)').argParser(parsePositiveDuration))
+    .addOption(new Option('--retry-max <n>', 'retry-join retries before the agent gives up and exits 1 (default 0: unlimited)').argParser(parseCount))
+    .option('--discover <name>', "find and join peers by mDNS, as Serf's -discover NAME (service _serf_NAME._tcp.local)")
+    .option('--discover-interface <iface>', "network interface for --discover, as Serf's -iface (default: every IPv4 interface)")
+    .addOption(
+      new Option('--dns-server <ip[:port]>', 'DNS server resolving seeds given by name, instead of the system resolver (repeatable)').argParser(
+        collect(String),
+      ),
+    )
     .option('--http <host:port>', 'HTTP API address (default 127.0.0.1 on the gossip port + 10000; a host alone gets that port too)')
     .option('--http-token <token>', 'require Authorization: Bearer <token> (mandatory beyond loopback)')
     .addOption(
@@ -95,6 +135,10 @@ export function agentCommand(): Command {
         parsePositiveCount,
       ),
     )
+    .option('--snapshot <path>', "file keeping membership and Lamport clocks across restarts, Serf's -snapshot format (mode 0600)")
+    .option('--rejoin', 'at start, join through the members the snapshot saw alive (running alone if none answers)')
+    .option('--rejoin-after-leave', "--rejoin, even after a graceful leave (Serf's -rejoin)")
+    .option('--data-dir <dir>', 'state directory (created 0700) holding serf.snapshot and keyring.json, unless --snapshot or --keyring-file say otherwise')
     .option('--config <file.json>', 'options from a JSON file (flags win)')
     .addHelpText(
       'after',
@@ -124,7 +168,8 @@ export function agentCommand(): Command {
     process.on('SIGINT', onSignal);
     await agent.stopped;
     log.flush();
-    process.exit(0);
+    // The failure is logged already, as the agent's last words; the exit code says it to a supervisor.
+    process.exit(agent.failure ? 1 : 0);
   });
   return command;
 }

@@ -7,7 +7,27 @@ import { agentCommand } from '../agent-command.js';
  * `--log-level`, `--encrypt`, …) is taken by `cluster up` and passed to every agent as given.
  * `--http-token` is left out too: the cluster commands talk to the agents without a token.
  */
-const DECIDED_HERE = new Set(['--name', '--bind', '--advertise', '--join', '--http', '--http-token', '--config']);
+const DECIDED_HERE = new Set([
+  '--name',
+  '--bind',
+  '--advertise',
+  '--join',
+  // How agents find each other is the cluster's to decide: every one joins through a live one.
+  '--retry-join',
+  '--retry-interval',
+  '--retry-max',
+  '--discover',
+  '--discover-interface',
+  '--dns-server',
+  // One file per agent: a snapshot or a data directory shared by all would mix their states.
+  '--snapshot',
+  '--rejoin',
+  '--rejoin-after-leave',
+  '--data-dir',
+  '--http',
+  '--http-token',
+  '--config',
+]);
 
 /** Long flag (`--probe-interval`) of each pass-through option, by commander attribute name. */
 const passThrough = new Map<string, { long: string; takesValue: boolean }>();
