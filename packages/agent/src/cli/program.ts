@@ -5,6 +5,7 @@ import { agentCommand } from './agent-command.js';
 import { clusterCommand } from './cluster/index.js';
 import { eventCommand } from './event-command.js';
 import { experimentCommand, experimentNames } from './experiment-command.js';
+import { keygenCommand } from './keygen-command.js';
 import { keysCommand } from './keys-command.js';
 import { membersCommand } from './members-command.js';
 import { queryCommand } from './query-command.js';
@@ -27,6 +28,7 @@ export async function buildProgram(): Promise<Command> {
     .addCommand(eventCommand().exitOverride())
     .addCommand(queryCommand().exitOverride())
     .addCommand(keysCommand().exitOverride())
+    .addCommand(keygenCommand().exitOverride())
     .addCommand(rttCommand().exitOverride());
   root.addCommand(experimentCommand(await experimentNames()).exitOverride());
   return root;
