@@ -84,7 +84,18 @@ describe('hearsay members', () => {
   it('defaults to 127.0.0.1:17946', async () => {
     const run = await hearsay({}, ['members', '--help']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/--http <host:port> +the agent’s HTTP API \(default: 127\.0\.0\.1:17946\)/);
+    expect(run.stdout).toMatch(/--http <host:port> +the agent’s HTTP API \(default: 127\.0\.0\.1:17946, env:\s+HEARSAY_HTTP_ADDR\)/);
+  });
+
+  it('takes the agent from HEARSAY_HTTP_ADDR, --http winning, as Serf’s SERF_RPC_ADDR', async () => {
+    const fromEnv = await hearsay({ HEARSAY_HTTP_ADDR: addressOf(agent) }, ['members', '--json']);
+    expect(fromEnv.code).toBe(0);
+    expect(JSON.parse(fromEnv.stdout)).toEqual(MEMBERS);
+    const flagWins = await hearsay({ HEARSAY_HTTP_ADDR: '127.0.0.1:1' }, ['members', '--http', addressOf(agent), '--json']);
+    expect(JSON.parse(flagWins.stdout)).toEqual(MEMBERS);
+    const bad = await hearsay({ HEARSAY_HTTP_ADDR: 'no such:place' }, ['members']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/"no such:place" is not an address/);
   });
 
   it.each([

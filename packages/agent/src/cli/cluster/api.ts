@@ -125,6 +125,8 @@ export function addAgentOptions(command: Command): Command {
   return command
     .addOption(
       new Option('--http <host:port>', 'the agent’s HTTP API')
+        // As Serf's SERF_RPC_ADDR: a shell that always talks to one agent sets it once.
+        .env('HEARSAY_HTTP_ADDR')
         .argParser(parseHttpAddress)
         .default(`http://127.0.0.1:${DEFAULT_AGENT_HTTP_PORT}`, `127.0.0.1:${DEFAULT_AGENT_HTTP_PORT}`),
     )
