@@ -8,6 +8,7 @@ import { experimentCommand, experimentNames } from './experiment-command.js';
 import { keygenCommand } from './keygen-command.js';
 import { keysCommand } from './keys-command.js';
 import { membersCommand } from './members-command.js';
+import { joinCommand, leaveCommand } from './membership-commands.js';
 import { queryCommand } from './query-command.js';
 import { rttCommand } from './rtt-command.js';
 import { simCommand } from './sim-command.js';
@@ -24,6 +25,7 @@ export async function buildProgram(): Promise<Command> {
   root.addCommand(simCommand().exitOverride());
   root.addCommand(agentCommand().exitOverride());
   root.addCommand(membersCommand().exitOverride()).addCommand(clusterCommand().exitOverride());
+  root.addCommand(joinCommand().exitOverride()).addCommand(leaveCommand().exitOverride());
   root
     .addCommand(eventCommand().exitOverride())
     .addCommand(queryCommand().exitOverride())
