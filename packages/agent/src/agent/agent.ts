@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { HearsayError, type Address, type ProfileName, type ProtocolConfig } from 'hearsay/core';
+import { HearsayError, resolveConfig, type Address, type ProfileName, type ProtocolConfig } from 'hearsay/core';
 import { BindError, createNode, JoinError, NameConflictError, OptionError, type HearsayNode, type Protocol } from 'hearsay';
 import { decodeKey, formatAddress, parseAddress, parseSeed } from 'hearsay/wire';
 import { createAgentStats } from './agent-stats.js';
@@ -12,6 +12,7 @@ import { readKeyringFile, writeKeyringFile } from './keyring-file.js';
 import { discoverySettings, startMdnsDiscovery, type MdnsDiscovery } from './mdns-discovery.js';
 import { createMetrics } from './metrics.js';
 import { watchNameConflicts } from './name-conflicts.js';
+import { readinessOf } from './readiness.js';
 import { attachQueryHandlers, DEFAULT_HANDLER_CONCURRENCY, parseQueryHandler } from './query-handlers.js';
 import { allowedHosts } from './request-guard.js';
 
@@ -234,6 +235,11 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
     leave,
     stats,
     streams,
+    readiness: () =>
+      readinessOf(node, {
+        seeksCluster: join.length > 0 || retryJoin.length > 0 || discover !== undefined || Boolean(options.rejoin || options.rejoinAfterLeave),
+        maxHealthScore: resolveConfig(options.profile ?? 'lan', options.config ?? {}).awarenessMaxMultiplier - 1,
+      }),
   });
   try {
     await api.listen({ host: httpAddress.host, port: httpAddress.port });

@@ -9,6 +9,7 @@ import { LIVE_VIEW_HEADERS, LIVE_VIEW_HTML } from './live-view.js';
 import { registerCoordinateRoutes } from './coordinate-routes.js';
 import { registerQueryRoutes } from './query-routes.js';
 import { openApiDocument } from './openapi.js';
+import type { Readiness } from './readiness.js';
 import { guardRequests } from './request-guard.js';
 import { limitClusterRequests, type RequestLimits } from './request-limits.js';
 
@@ -25,6 +26,8 @@ export interface ApiOptions {
   /** GET /v1/events. */
   streams: EventStreams;
   limits?: RequestLimits;
+  /** GET /v1/ready's answer. */
+  readiness: () => Readiness;
 }
 
 /** Seeds one POST /v1/join may name: each costs a TCP connection attempt. */
@@ -98,6 +101,11 @@ export function createApi(options: ApiOptions): FastifyInstance {
 
   app.get('/', async (_request, reply) => reply.redirect('/ui'));
   app.get('/ui', async (_request, reply) => reply.headers(LIVE_VIEW_HEADERS).send(LIVE_VIEW_HTML));
+  app.get('/v1/health', async () => ({ status: 'alive', name: node.name }));
+  app.get('/v1/ready', async (_request, reply) => {
+    const readiness = options.readiness();
+    return reply.code(readiness.ready ? 200 : 503).send(readiness);
+  });
   app.get('/v1/stats', async () => statsJson(node.stats, options.stats));
   app.get('/v1/members', async () => node.members().map(memberJson));
   app.get('/v1/self', async () => memberJson(node.self));

@@ -64,6 +64,12 @@ const stats = {
 } as const;
 
 const error = { type: 'object', required: ['error'], properties: { error: { type: 'string' } } } as const;
+const readiness = {
+  type: 'object',
+  required: ['ready', 'reasons'],
+  properties: { ready: { type: 'boolean' }, reasons: { type: 'array', items: { type: 'string' }, description: 'what keeps the agent from being ready' } },
+} as const;
+
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const errorBody = json({ $ref: '#/components/schemas/Error' });
 const errors = {
@@ -139,6 +145,29 @@ export const openApiDocument = {
     '/v1/members': { get: { summary: 'This node’s membership list', responses: { '200': { description: 'members', ...json(members) }, ...errors } } },
     '/v1/self': {
       get: { summary: 'This node', responses: { '200': { description: 'this node', ...json({ $ref: '#/components/schemas/Member' }) }, ...errors } },
+    },
+    '/v1/health': {
+      get: {
+        summary: 'Liveness: the agent runs and answers (for Kubernetes liveness probes; no token needed)',
+        security: [],
+        responses: {
+          '200': {
+            description: 'alive',
+            ...json({ type: 'object', required: ['status', 'name'], properties: { status: { type: 'string', enum: ['alive'] }, name: { type: 'string' } } }),
+          },
+        },
+      },
+    },
+    '/v1/ready': {
+      get: {
+        summary:
+          'Readiness: joined (another member alive, unless the agent was given nothing to join) and healthy (local health score below its maximum); for readiness probes, no token needed',
+        security: [],
+        responses: {
+          '200': { description: 'ready', ...json(readiness) },
+          '503': { description: 'not ready, and why', ...json(readiness) },
+        },
+      },
     },
     '/v1/stats': {
       get: {

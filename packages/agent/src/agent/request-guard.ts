@@ -13,8 +13,12 @@ export interface RequestGuardOptions {
   readonly stats: AgentStats;
 }
 
-/** Routes served without the token: the live view's shell holds no data, and its own calls send the token. */
-const OPEN_ROUTES = new Set(['/', '/ui']);
+/**
+ * Routes served without the token: the live view's shell holds no data, and its own calls send
+ * the token; liveness and readiness say no more than whether the agent runs and has joined, and
+ * probes (Kubernetes', a load balancer's) should need no secret.
+ */
+const OPEN_ROUTES = new Set(['/', '/ui', '/v1/health', '/v1/ready']);
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Host names a loopback API answers to: the loopback names, the address it is bound to, and the operator's own. */
