@@ -125,7 +125,7 @@ describe('hearsay agent', () => {
     let log = '';
     child.stderr.on('data', (chunk) => (log += chunk));
     try {
-      const retried = () => (log.match(/no seed reachable yet, retrying/g) ?? []).length >= 2;
+      const retried = () => (log.match(/no seed answered, retrying/g) ?? []).length >= 2;
       await waitFor('two retries logged (or an exit)', () => child.exitCode !== null || retried(), { timeoutMs: 15_000 });
       if (!retried()) throw new Error(`no retries logged: ${log}`);
       const retries = log

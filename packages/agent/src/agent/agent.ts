@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { HearsayError, resolveConfig, type Address, type ProfileName, type ProtocolConfig } from 'hearsay/core';
-import { BindError, createNode, JoinError, NameConflictError, OptionError, type HearsayNode, type Protocol } from 'hearsay';
+import { resolveConfig, type Address, type ProfileName, type ProtocolConfig } from 'hearsay/core';
+import { BindError, createNode, OptionError, type HearsayNode, type Protocol } from 'hearsay';
 import { decodeKey, formatAddress, parseAddress, parseSeed } from 'hearsay/wire';
 import { createAgentStats } from './agent-stats.js';
 import { EventStreams, MEMBER_EVENTS } from './event-streams.js';
@@ -11,6 +11,7 @@ import { statePaths } from './data-dir.js';
 import { readKeyringFile, writeKeyringFile } from './keyring-file.js';
 import { discoverySettings, startMdnsDiscovery, type MdnsDiscovery } from './mdns-discovery.js';
 import { createMetrics } from './metrics.js';
+import { joinUntilAnswered } from './join-loop.js';
 import { watchNameConflicts } from './name-conflicts.js';
 import { readinessOf } from './readiness.js';
 import { attachQueryHandlers, DEFAULT_HANDLER_CONCURRENCY, parseQueryHandler } from './query-handlers.js';
@@ -298,64 +299,23 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
     'agent ready',
   );
 
+  const joinContext = {
+    node,
+    log,
+    running: () => joining,
+    giveUp: async (error: Error) => {
+      failure = error;
+      await close();
+    },
+  };
   if (join.length > 0) {
-    void (async () => {
-      for (let attempt = 0; joining; attempt++) {
-        try {
-          const contacted = await node.join(join);
-          log.info({ seeds: join, contacted }, 'joined the cluster');
-          return;
-        } catch (error) {
-          if (error instanceof NameConflictError && joining) {
-            // Another live node holds this name: as Serf, give it up rather than fight over it.
-            failure = error;
-            log.error({ claimedBy: formatAddress(error.claimedBy) }, error.message);
-            await close();
-            return;
-          }
-          if (!(error instanceof JoinError) || !joining) {
-            if (joining && !(error instanceof HearsayError)) log.error({ err: (error as Error).message }, 'join failed');
-            return;
-          }
-          const wait = JOIN_BACKOFF_MS[Math.min(attempt, JOIN_BACKOFF_MS.length - 1)]!;
-          log.warn({ seeds: join, retryInMs: wait, err: error.message }, 'no seed reachable yet, retrying');
-          await new Promise((resolve) => setTimeout(resolve, wait).unref());
-        }
-      }
-    })();
+    const waitMs = (attempt: number) => JOIN_BACKOFF_MS[Math.min(attempt, JOIN_BACKOFF_MS.length - 1)]!;
+    void joinUntilAnswered(join, { label: '', waitMs, maxRetries: Infinity }, joinContext);
   }
-
   if (retryJoin.length > 0) {
-    void (async () => {
-      // As Serf's retryJoin: a first attempt, then up to `max` retries (any number when 0), `intervalMs` apart.
-      for (let attempt = 0; joining; attempt++) {
-        try {
-          const contacted = await node.join(retryJoin);
-          log.info({ seeds: retryJoin, contacted }, 'retry-join: joined the cluster');
-          return;
-        } catch (error) {
-          if (!joining) return;
-          if (!(error instanceof JoinError)) {
-            // A seed the library cannot read (a malformed name): no retry will do better.
-            failure = error as Error;
-            log.error({ seeds: retryJoin, err: failure.message }, 'retry-join: cannot join these seeds, giving up');
-            await close();
-            return;
-          }
-          if (retry.max > 0 && attempt >= retry.max) {
-            failure = new JoinError(
-              `retry-join: no seed of ${retryJoin.join(', ')} answered in ${attempt + 1} attempts (--retry-max ${retry.max}): giving up`,
-              error.errors,
-            );
-            log.error({ seeds: retryJoin, attempts: attempt + 1, err: error.message }, failure.message);
-            await close();
-            return;
-          }
-          log.warn({ seeds: retryJoin, retryInMs: retry.intervalMs, err: error.message }, 'retry-join: no seed answered, retrying');
-          await new Promise((resolve) => setTimeout(resolve, retry.intervalMs).unref());
-        }
-      }
-    })();
+    // As Serf's retryJoin: a first attempt, then up to `max` retries (any number when 0), `intervalMs` apart.
+    const policy = { label: 'retry-join: ', waitMs: () => retry.intervalMs, maxRetries: retry.max > 0 ? retry.max : Infinity };
+    void joinUntilAnswered(retryJoin, policy, joinContext);
   }
 
   if (discover) {
