@@ -111,7 +111,8 @@ const rows: Row[] = [
   { given: 'alive', message: left('b', 2), status: 'alive', incarnation: 3, events: [], rebroadcast: false },
   { given: 'suspect', message: left('b', 3), status: 'left', incarnation: 3, events: ['left'], rebroadcast: true },
   { given: 'suspect', message: left('b', 2), status: 'suspect', incarnation: 3, events: [], rebroadcast: false },
-  { given: 'failed', message: left('b', 4), status: 'failed', incarnation: 3, events: [], rebroadcast: false },
+  // A failed member known elsewhere to have left (a forced leave, pushed by a peer): left here too, not gossiped (issue 15).
+  { given: 'failed', message: left('b', 4), status: 'left', incarnation: 3, events: ['left'], rebroadcast: false },
   { given: 'left', message: left('b', 4), status: 'left', incarnation: 3, events: [], rebroadcast: false },
 ];
 

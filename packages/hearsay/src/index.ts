@@ -10,17 +10,30 @@ export {
   HearsayNode,
   BindError,
   JoinError,
+  LiveMemberError,
   NameConflictError,
   ShutdownError,
+  UnknownMemberError,
   type Member,
+  type MemberVersions,
+  type VersionRange,
   type NameConflict,
   type NodeOptions,
   type NodeStats,
   type HearsayNodeEvents,
   type QueryResult,
   type TrafficStats,
+  type UserEventInfo,
 } from './runtime/index.js';
-export { IncomingQuery, type ConflictTally, type QueryOptions, type KeyOperationResult, type SerfStats, type Coordinate } from './serf/index.js';
+export {
+  IncomingQuery,
+  type ConflictTally,
+  type QueryOptions,
+  type KeyOperationResult,
+  type SerfStats,
+  type SerfClocks,
+  type Coordinate,
+} from './serf/index.js';
 export { PROTOCOLS, type Protocol, type ProfileName, type ProtocolConfig, type Status, type Address, type CoreStats } from './core/index.js';
 export { HearsayError, ConfigError, OptionError } from './core/errors.js';
 export { QueryError } from './serf/errors.js';

@@ -282,6 +282,14 @@ export class Membership {
     const { table } = ctx;
     this.#stopSuspicion(table.nameIdAt(slot));
     const status = table.statusAt(slot);
+    const leaving = message.from === message.node;
+    // A failed member that is known elsewhere to have left (a forced leave, pushed as `left` by a
+    // peer that heard the intent this node missed) has left here too; memberlist keeps it dead.
+    if (status === FAILED && leaving && message.node !== ctx.selfName) {
+      table.setStatus(slot, LEFT, ctx.now);
+      this.#event('left', slot);
+      return;
+    }
     if (status === FAILED || status === LEFT) return;
 
     const isSelf = message.node === ctx.selfName;
@@ -291,7 +299,6 @@ export class Membership {
     }
     ctx.broadcast(message.node, message, isSelf ? this.#onLeaveSent : undefined);
     table.setIncarnation(slot, message.incarnation);
-    const leaving = message.from === message.node;
     table.setStatus(slot, leaving ? LEFT : FAILED, ctx.now);
     this.#event(leaving ? 'left' : 'failed', slot);
   }
@@ -317,6 +324,23 @@ export class Membership {
     this.#leaving = true;
     this.#onLeaveSent = onSent;
     this.onDead({ type: 'dead', node: this.#profile.name, incarnation: this.#incarnation, from: this.#profile.name });
+  }
+
+  /**
+   * A leave forced on a member (see the `forceLeave` input): failed → left, with its event; with
+   * `prune` a failed or left member is dropped from the table at once (its departure remembered,
+   * so that a replayed alive cannot bring it back). Nothing changes for this node or a live one.
+   */
+  forceLeave(name: string, prune: boolean): void {
+    const ctx = this.#ctx;
+    const slot = ctx.table.find(name);
+    if (slot < 0 || name === ctx.selfName) return;
+    const status = ctx.table.statusAt(slot);
+    if (status === FAILED) {
+      ctx.table.setStatus(slot, LEFT, ctx.now);
+      this.#event('left', slot);
+    }
+    if (prune && (status === FAILED || status === LEFT)) ctx.forget(slot);
   }
 
   /** Replaces this node's meta and announces it with a new incarnation. */

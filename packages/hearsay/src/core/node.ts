@@ -209,6 +209,9 @@ export class MemberNode {
       case 'setMeta':
         this.#membership.setMeta(input.meta);
         break;
+      case 'forceLeave':
+        this.#membership.forceLeave(input.node, input.prune);
+        break;
       case 'broadcast':
         // Prefixed so that an application key can never replace a member's update.
         ctx.broadcast(`user:${input.key}`, { type: 'user', payload: input.payload });

@@ -288,6 +288,12 @@ export type Input =
   /** Replace this node's meta bytes and announce them. */
   | { readonly kind: 'setMeta'; readonly meta: Uint8Array }
   /**
+   * A leave forced on another member (Serf's leave intent, which the Serf layer gossips): a
+   * failed member becomes `left`; with `prune`, a failed or left one is forgotten at once. A live
+   * member is memberlist's to judge, and stays as it is.
+   */
+  | { readonly kind: 'forceLeave'; readonly node: string; readonly prune: boolean }
+  /**
    * Disseminate an application payload (a `user` message) like a membership update: piggybacked
    * and gossiped up to the retransmit limit. A later broadcast with the same key replaces it.
    */

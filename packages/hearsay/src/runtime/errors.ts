@@ -40,3 +40,15 @@ export class NameConflictError extends HearsayError {
     this.claimedBy = claimedBy;
   }
 }
+
+/** No member of that name is known here (never seen, or already reaped). */
+export class UnknownMemberError extends HearsayError {
+  /** `'UnknownMemberError'`, as the error prints. */
+  override name = 'UnknownMemberError';
+}
+
+/** The member is alive or suspect: only a failed (or left) member can be forced to leave; memberlist judges the live ones. */
+export class LiveMemberError extends HearsayError {
+  /** `'LiveMemberError'`, as the error prints. */
+  override name = 'LiveMemberError';
+}

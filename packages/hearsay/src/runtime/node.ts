@@ -9,12 +9,13 @@ import {
   type Coordinate,
   type KeyOperationResult,
   type QueryOptions,
+  type SerfClocks,
   type SerfReport,
 } from '../serf/index.js';
 import { formatAddress, type Keyring } from '../wire/index.js';
 import { checkNames, checkProtocol } from './options.js';
 import { Driver } from './driver.js';
-import { NameConflictError, ShutdownError } from './errors.js';
+import { LiveMemberError, NameConflictError, ShutdownError, UnknownMemberError } from './errors.js';
 import { callEachListener } from './listeners.js';
 import { NoticeLimiter } from './notice-limiter.js';
 import { publicMember } from './public-member.js';
@@ -195,6 +196,11 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     };
   }
 
+  /** Serf's Lamport clocks, the last time each has seen: member (intents), event and query (as `serf info` shows them). */
+  get clocks(): SerfClocks {
+    return this.#serf.layer.clocks;
+  }
+
   /**
    * Joins through seeds by a push/pull with each address they resolve to: `host:port` (an IP or
    * a DNS name, every address of which is tried; no port means 7946) or `dns+srv:name` (SRV
@@ -317,6 +323,25 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   }
 
   /**
+   * Forces a failed member out, as `serf force-leave` does: a leave intent gossiped to the
+   * cluster makes it `left` on every member (Serf agents included); with `prune` it is removed
+   * at once (a `reap` event). A member already `left` may be pruned. Throws UnknownMemberError
+   * for a name not listed here and LiveMemberError for an alive or suspect member (this node too).
+   */
+  forceLeave(name: string, options: { readonly prune?: boolean } = {}): 'left' | 'pruned' {
+    this.#assertOpen();
+    const member = this.member(name);
+    if (!member) throw new UnknownMemberError(`no member named ${JSON.stringify(name)} is known here`);
+    if (member.status === 'alive' || member.status === 'suspect') {
+      throw new LiveMemberError(`${name} is ${member.status}: only a failed member can be forced to leave`);
+    }
+    const prune = options.prune ?? false;
+    this.#serf.forceLeave(name, prune);
+    this.#reaper.arm();
+    return prune ? 'pruned' : 'left';
+  }
+
+  /**
    * Leaves gracefully: Serf's leave intent first (so Serf agents show `left`, not `failed`),
    * then memberlist's own leave; resolves once the announcement has gone out, or rejects when
    * `timeoutMs` (default 5000 ms) ran out first. The node keeps answering until `shutdown()`.
@@ -404,7 +429,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   #onSerfReport(report: SerfReport): void {
     switch (report.kind) {
       case 'event':
-        this.emit('message', report.payload, report.name);
+        this.emit('message', report.payload, report.name, { ltime: report.ltime, coalesce: report.coalesce });
         break;
       case 'query':
         this.emit('query', report.query);
@@ -417,6 +442,10 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
         break;
       case 'reap':
         this.emit('reap', publicMember(report.member));
+        break;
+      case 'left':
+        this.emit('left', publicMember(report.member));
+        this.#reaper.arm();
         break;
     }
   }

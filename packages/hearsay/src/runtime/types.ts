@@ -22,6 +22,26 @@ export interface Member {
   since: number;
   /** Smoothed round-trip time (ms) this node measured to the member; absent until measured. */
   rttMs?: number;
+  /** The versions it announces: memberlist's protocol and the delegate's (Serf's), each the range it speaks and the one in use. */
+  versions: MemberVersions;
+}
+
+/** A range of versions a member speaks, and the one it uses (memberlist's version bytes). */
+export interface VersionRange {
+  /** The oldest version it speaks. */
+  min: number;
+  /** The newest version it speaks. */
+  max: number;
+  /** The version it uses. */
+  current: number;
+}
+
+/** What `serf members -detailed` shows: memberlist's protocol versions and the delegate's. */
+export interface MemberVersions {
+  /** memberlist's protocol (hearsay speaks 1 … 5, uses 2, as Serf 0.9.4's memberlist). */
+  protocol: VersionRange;
+  /** The delegate's: Serf's protocol (hearsay speaks 2 … 5, uses 4, as Serf 0.9.4). */
+  delegate: VersionRange;
 }
 
 /**
@@ -107,6 +127,14 @@ export interface NodeStats {
   seeds: { retries: number; rejoins: number };
 }
 
+/** What a user event carries besides its name and payload. */
+export interface UserEventInfo {
+  /** Its Lamport time (Serf's SERF_USER_LTIME). */
+  ltime: bigint;
+  /** Sent with Serf's `-coalesce` (its default): a handler may see only the newest event of this name. */
+  coalesce: boolean;
+}
+
 /**
  * The events a node emits, with their listeners' arguments: `node.on('join', (member) => …)`.
  * A listener that throws (or whose promise rejects) is counted and reported once as a notice;
@@ -138,7 +166,7 @@ export interface HearsayNodeEvents {
    * events name no sender, and they arrive from whichever member relayed them: put the sender in
    * the payload if it matters.
    */
-  message: [payload: Uint8Array, name: string];
+  message: [payload: Uint8Array, name: string, event: UserEventInfo];
   /** Something worth logging: dropped or conflicting updates, internal errors (held back when they repeat). */
   notice: [level: 'debug' | 'warn', text: string];
   /** A probe or direct heartbeat of `member` was answered after `ms` milliseconds. */

@@ -82,6 +82,19 @@ export class DepartedMembers {
     return reaped.sort((a, b) => a.reapAt - b.reapAt);
   }
 
+  /** A failed member forced to leave: listed as left from `at`, for tombstoneTimeoutMs. Returns it, or undefined when it is not listed as failed. */
+  markLeft(name: string, at: number): DepartedMember | undefined {
+    const failed = this.#failed.get(name);
+    if (!failed) return undefined;
+    this.#add(failed, 'left', at);
+    return this.#left.get(name);
+  }
+
+  /** Removes a member at once (a pruned one); returns it, or undefined when it is not listed. */
+  remove(name: string): DepartedMember | undefined {
+    return this.#take(name);
+  }
+
   /** The member listed under `name`, if any. */
   get(name: string): DepartedMember | undefined {
     return this.#failed.get(name) ?? this.#left.get(name);

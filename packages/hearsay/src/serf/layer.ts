@@ -10,6 +10,7 @@ import {
   decodeSerfQueryResponse,
   decodeSerfRelay,
   encodeSerfConflictResponse,
+  encodeSerfJoin,
   encodeSerfKeyResponse,
   encodeSerfLeave,
   encodeSerfQuery,
@@ -57,11 +58,22 @@ interface AskedEntry {
 }
 
 /** A user event as the layer took it: `fresh` when new here, `key` to gossip it under. */
-export type SerfEventArrival = { readonly kind: 'event'; readonly name: string; readonly payload: Uint8Array; readonly key: string; readonly fresh: boolean };
+export type SerfEventArrival = {
+  readonly kind: 'event';
+  readonly name: string;
+  readonly payload: Uint8Array;
+  readonly ltime: bigint;
+  /** The sender's `-coalesce`: only the newest event of the name need be handled (always false from push/pull state, which does not carry it). */
+  readonly coalesce: boolean;
+  readonly key: string;
+  readonly fresh: boolean;
+};
 
 /** What a user payload turned out to be, for the node to act on. */
 export type SerfArrival =
   | { readonly kind: 'intent' }
+  /** A leave intent about another member: the member decides whether it is news (see LeaveIntents). */
+  | { readonly kind: 'leave'; readonly ltime: bigint; readonly node: string; readonly prune: boolean }
   | SerfEventArrival
   /** A new application query this node passes the filters of: the application may answer it. */
   | { readonly kind: 'query'; readonly query: IncomingQuery }
@@ -93,6 +105,10 @@ export class SerfLayer implements QueryResponder {
   readonly #drop = (reason: string) => countDrop(this.stats, reason);
   readonly #events = new EventBuffer(this.#drop);
   readonly #queries = new QueryBuffer(this.#drop);
+  /** The newest leave intent about this node (its own included): an older one or a repeat is not refuted again. */
+  #selfIntentTime = -1n;
+  /** This node announced its own leave: a leave intent about it is no longer refuted. */
+  #leaving = false;
   readonly #filters: FilterMatcher;
   readonly #publishBudget: TokenBucket;
 
@@ -173,15 +189,31 @@ export class SerfLayer implements QueryResponder {
     const message = decodeSerfMessage(payload);
     switch (message.type) {
       case 'leave':
+        return this.#onLeaveIntent(message.ltime, message.node, message.prune);
       case 'join':
-        // Serf records intents per member; hearsay keeps no intent state, only the clock moves.
+        // A member's join is memberlist's to judge; only the clock moves.
         this.#clock.witness(message.ltime);
         return { kind: 'intent' };
       case 'event':
-        return this.#onEvent(message.ltime, message.name, message.payload);
+        return this.#onEvent(message.ltime, message.name, message.payload, message.coalesce);
       case 'other':
         return { kind: 'other' };
     }
+  }
+
+  /**
+   * Serf's handleNodeLeaveIntent, this node's part: the clock moves; a new intent about this
+   * node, still a member, is refuted with a join intent (Serf peers would otherwise keep it
+   * `leaving`). One about another member is the member's to apply.
+   */
+  #onLeaveIntent(ltime: bigint, node: string, prune: boolean): SerfArrival {
+    this.#clock.witness(ltime);
+    if (node !== this.#host.name) return { kind: 'leave', ltime, node, prune };
+    if (ltime > this.#selfIntentTime && !this.#leaving) {
+      this.#selfIntentTime = ltime;
+      this.#host.broadcast('serf-intent', encodeSerfJoin({ ltime: this.#clock.time, node }));
+    }
+    return { kind: 'handled' };
   }
 
   /**
@@ -218,8 +250,8 @@ export class SerfLayer implements QueryResponder {
     return message.join ? [] : fresh;
   }
 
-  #onEvent(ltime: bigint, name: string, payload: Uint8Array): SerfEventArrival {
-    return { kind: 'event', name, payload, ...this.#events.record(ltime, name, payload) };
+  #onEvent(ltime: bigint, name: string, payload: Uint8Array, coalesce = false): SerfEventArrival {
+    return { kind: 'event', name, payload, ltime, coalesce, ...this.#events.record(ltime, name, payload) };
   }
 
   /**
@@ -239,9 +271,16 @@ export class SerfLayer implements QueryResponder {
     this.#host.setUserState(state);
   }
 
-  /** A leave intent for `node`, stamped after everything seen so far. */
-  leaveIntent(node: string): Uint8Array {
-    return encodeSerfLeave({ ltime: this.#clock.stamp(), node, prune: false });
+  /** This node's own leave intent, stamped after everything seen so far. */
+  leaveIntent(): Uint8Array {
+    this.#leaving = true;
+    return encodeSerfLeave({ ltime: this.#clock.stamp(), node: this.#host.name, prune: false });
+  }
+
+  /** A leave intent forced on another member (`serf force-leave`), stamped after everything seen so far. */
+  forceLeaveIntent(node: string, prune: boolean): { ltime: bigint; payload: Uint8Array } {
+    const ltime = this.#clock.stamp();
+    return { ltime, payload: encodeSerfLeave({ ltime, node, prune }) };
   }
 
   /** A new user event, and the key under which it is disseminated and recognised. Throws OptionError past Serf's size ceiling. */

@@ -6,6 +6,7 @@ import { CONFLICT_QUERY } from './conflict.js';
 import { CoordinateTracker } from './coordinate-tracker.js';
 import { type DepartedMember, DepartedMembers } from './departed.js';
 import { createSerfHost, isLive, type SerfHostOptions } from './host.js';
+import { LeaveIntents } from './intents.js';
 import { SerfLayer } from './layer.js';
 import type { AskedQuery, IncomingQuery, QueryCollector, QueryOptions } from './queries.js';
 import { checkQueryFilters } from './query-filters.js';
@@ -16,15 +17,17 @@ const LEAVE_INTENT_HEAD_START_INTERVALS = 2;
 /** What a Serf member tells its driver, for the application to see. */
 export type SerfReport =
   /** A user event new here (already gossiped on): the application's broadcast message. */
-  | { readonly kind: 'event'; readonly name: string; readonly payload: Uint8Array }
+  | { readonly kind: 'event'; readonly name: string; readonly payload: Uint8Array; readonly ltime: bigint; readonly coalesce: boolean }
   /** A query this member passes the filters of; the application may answer it. */
   | { readonly kind: 'query'; readonly query: IncomingQuery }
   /** A key query changed the keyring. */
   | { readonly kind: 'keys' }
   /** Something a peer sent that is refused outside the layer's own counters (a bad coordinate): the driver counts it with its traffic. */
   | { readonly kind: 'dropped'; readonly reason: string }
-  /** A failed member unheard of for reconnectTimeoutMs, or one that left tombstoneTimeoutMs ago, is no longer listed (Serf's member-reap). */
-  | { readonly kind: 'reap'; readonly member: DepartedMember };
+  /** A failed member unheard of for reconnectTimeoutMs, or one that left tombstoneTimeoutMs ago, is no longer listed (Serf's member-reap); or it was pruned. */
+  | { readonly kind: 'reap'; readonly member: DepartedMember }
+  /** A failed member that only this layer still lists (the core forgot it) was forced to leave: its `left` event. */
+  | { readonly kind: 'left'; readonly member: DepartedMember };
 
 /** A driver's part: the member's core and how to step it, the time, randomness and the keyring, and where reports go. */
 export interface SerfMemberOptions extends Omit<SerfHostOptions, 'keysChanged'> {
@@ -54,6 +57,7 @@ export class SerfMember {
   readonly coordinates: CoordinateTracker;
   readonly #options: SerfMemberOptions;
   readonly #departed: DepartedMembers;
+  readonly #leaveIntents: LeaveIntents;
 
   constructor(options: SerfMemberOptions) {
     this.#options = options;
@@ -67,6 +71,7 @@ export class SerfMember {
       tombstoneTimeoutMs: config.tombstoneTimeoutMs,
       drop: (reason) => countDrop(this.layer.stats, reason),
     });
+    this.#leaveIntents = new LeaveIntents(config.maxMembers, (reason) => countDrop(this.layer.stats, reason));
   }
 
   /** Puts this member's coordinate in its acks, as Serf's do: call once the driver runs the core. */
@@ -97,15 +102,24 @@ export class SerfMember {
       this.#options.report({ kind: 'query', query: arrival.query });
       return;
     }
+    if (arrival.kind === 'leave') {
+      // Only about a member listed here (forged intents about strangers go no further), and once.
+      if (!this.#listed(arrival.node) || !this.#leaveIntents.admit(arrival.node, arrival.ltime)) return;
+      this.#options.step({ kind: 'broadcast', key: leaveKey(arrival.node), payload });
+      this.#applyLeave(arrival.node, arrival.prune);
+      return;
+    }
     if (arrival.kind !== 'event' || !arrival.fresh) return;
     this.#options.step({ kind: 'broadcast', key: arrival.key, payload });
-    this.#options.report({ kind: 'event', name: arrival.name, payload: arrival.payload });
+    this.#options.report({ kind: 'event', name: arrival.name, payload: arrival.payload, ltime: arrival.ltime, coalesce: arrival.coalesce });
   }
 
   /** A peer's push/pull, before the core merges it: its clocks, and events missed by gossip. */
   receiveState(message: StreamMessage): void {
     if (message.type !== 'pushPull') return;
-    for (const event of this.layer.observeState(message)) this.#options.report({ kind: 'event', name: event.name, payload: event.payload });
+    for (const event of this.layer.observeState(message)) {
+      this.#options.report({ kind: 'event', name: event.name, payload: event.payload, ltime: event.ltime, coalesce: event.coalesce });
+    }
   }
 
   /**
@@ -127,8 +141,39 @@ export class SerfMember {
    * `failed`, only when its intent reaches them before memberlist's dead message.
    */
   announceLeave(): number {
-    this.#options.step({ kind: 'broadcast', key: 'serf-intent', payload: this.layer.leaveIntent(this.#options.core.name) });
+    this.#options.step({ kind: 'broadcast', key: 'serf-intent', payload: this.layer.leaveIntent() });
     return this.#options.core.config.gossipIntervalMs * LEAVE_INTENT_HEAD_START_INTERVALS;
+  }
+
+  /**
+   * Forces a member out as `serf force-leave` does: gossips a leave intent about it and applies it
+   * here. A failed member becomes `left` (a `left` event) on every node the intent reaches; with
+   * `prune` it is removed at once (a `reap` report). Whether the member may be forced out (Serf
+   * sends the intent whatever its status) is the caller's policy.
+   */
+  forceLeave(name: string, prune: boolean): void {
+    const intent = this.layer.forceLeaveIntent(name, prune);
+    // Its echo from peers is then a repeat.
+    this.#leaveIntents.admit(name, intent.ltime);
+    this.#options.step({ kind: 'broadcast', key: leaveKey(name), payload: intent.payload });
+    this.#applyLeave(name, prune);
+  }
+
+  #listed(name: string): boolean {
+    return this.#options.core.member(name) !== undefined || this.#departed.get(name) !== undefined;
+  }
+
+  /** A leave intent about another member, here: the core's member table first, then the departed the core has forgotten. */
+  #applyLeave(name: string, prune: boolean): void {
+    const { core, now, report } = this.#options;
+    if (core.member(name)) this.#options.step({ kind: 'forceLeave', node: name, prune });
+    else {
+      const left = this.#departed.markLeft(name, now());
+      if (left) report({ kind: 'left', member: left });
+    }
+    // The core's `left` event has reached the directory through `consume` by now; a pruned member goes from there too.
+    const pruned = prune && core.member(name) === undefined ? this.#departed.remove(name) : undefined;
+    if (pruned) report({ kind: 'reap', member: pruned });
   }
 
   /**
@@ -200,4 +245,9 @@ export class SerfMember {
   #setAckPayload(): void {
     this.#options.step({ kind: 'setAckPayload', payload: this.coordinates.ackPayload() });
   }
+}
+
+/** The gossip key of a leave intent about `node`: a newer intent about the same member replaces it in the queue. */
+function leaveKey(node: string): string {
+  return `serf-leave:${node}`;
 }
