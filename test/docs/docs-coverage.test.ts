@@ -116,6 +116,9 @@ describe('docs/http-api.md', () => {
     await agent?.close();
   });
 
+  /** A route as OpenAPI writes it: a path parameter is {key} where fastify has :key. */
+  const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
+
   /** Registered routes, without the HEAD routes fastify adds beside each GET. */
   const routes = () => {
     const gets = new Set(registered.filter((route) => route.method === 'GET').map((route) => route.url));
@@ -124,13 +127,13 @@ describe('docs/http-api.md', () => {
 
   it('names every route the agent serves, with its method', () => {
     expect(routes().length).toBeGreaterThan(10);
-    const missing = routes().filter(({ method, url }) => !mentions(markdown, `${method} ${url}`));
+    const missing = routes().filter(({ method, url }) => !mentions(markdown, `${method} ${url}`) && !mentions(markdown, `${method} ${openApiPath(url)}`));
     expect(missing).toEqual([]);
   });
 
   it('is generated from an OpenAPI document that lists exactly the routes the agent serves', () => {
     const served = routes()
-      .map(({ method, url }) => `${method} ${url}`)
+      .map(({ method, url }) => `${method} ${openApiPath(url)}`)
       .sort();
     const described = Object.entries(openApiDocument.paths)
       .flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`))

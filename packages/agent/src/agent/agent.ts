@@ -5,16 +5,23 @@ import { resolveConfig, type Address, type ProfileName, type ProtocolConfig } fr
 import { BindError, createNode, OptionError, type HearsayNode, type Protocol } from 'hearsay';
 import { decodeKey, formatAddress, parseAddress, parseSeed } from 'hearsay/wire';
 import { createAgentStats } from './agent-stats.js';
-import { EventStreams, MEMBER_EVENTS } from './event-streams.js';
+import { EventLog } from './event-log.js';
+import { MEMBER_EVENTS } from './event-records.js';
+import { EventStreams } from './event-streams.js';
+import { parseWebhookUrl, startEventWebhooks } from './event-webhook.js';
 import { createApi } from './http-api.js';
 import { statePaths } from './data-dir.js';
 import { readKeyringFile, writeKeyringFile } from './keyring-file.js';
+import { startingTags, TagsFile } from './tags-file.js';
 import { discoverySettings, startMdnsDiscovery, type MdnsDiscovery } from './mdns-discovery.js';
+import type { LogMonitor } from './log-monitor.js';
 import { createMetrics } from './metrics.js';
 import { joinUntilAnswered } from './join-loop.js';
 import { watchNameConflicts } from './name-conflicts.js';
 import { readinessOf } from './readiness.js';
-import { attachQueryHandlers, DEFAULT_HANDLER_CONCURRENCY, parseQueryHandler } from './query-handlers.js';
+import { DEFAULT_HANDLER_CONCURRENCY } from './query-handlers.js';
+import { handlerSpecs, planReload } from './config-reload.js';
+import { attachEventHandlers, checkEventHandlerTiming, DEFAULT_EVENT_COALESCE_MS, DEFAULT_EVENT_HANDLER_TIMEOUT_MS } from './event-handlers.js';
 import { allowedHosts } from './request-guard.js';
 
 /** Everything an agent can be told, from flags or a JSON config file (flags win). */
@@ -53,12 +60,20 @@ export interface AgentOptions {
   /** A JSON array of base64 keys, the primary first (Serf's keyring file format). */
   keyringFile?: string;
   tags?: Record<string, string>;
+  /** Serf's `-tags-file`: a JSON object of tags read at start and rewritten when the tags change through the API; excludes `tags`. */
+  tagsFile?: string;
   dropRate?: number;
   logLevel?: string;
   /** `NAME=COMMAND`: answer queries named NAME (`*`: any) with the output of a shell command. */
   queryHandlers?: string[];
   /** Handler commands running at once (default 8); queries beyond wait in a bounded queue. */
   queryHandlerConcurrency?: number;
+  /** Serf's `-event-handler`: `[FILTER=]COMMAND`, run through /bin/sh for the events the filter takes (docs/event-handlers.md). */
+  eventHandlers?: string[];
+  /** A member or user event handler still running after this is killed (default 60 s). */
+  eventHandlerTimeoutMs?: number;
+  /** Member events and coalesced user events are gathered this long before handlers run (default 200 ms; 0: none). */
+  eventHandlerCoalesceMs?: number;
   /** Serf's `-snapshot`: membership and Lamport clocks kept across restarts (docs/persistence.md). */
   snapshot?: string;
   /** At start, join through the members the snapshot saw alive (Serf does so whenever it has a snapshot). */
@@ -67,6 +82,8 @@ export interface AgentOptions {
   rejoinAfterLeave?: boolean;
   /** One directory (created mode 0700) for the snapshot and the keyring, unless --snapshot or --keyring-file say otherwise. */
   dataDir?: string;
+  /** URLs (http or https) each event is POSTed to as its JSON record (docs/event-webhooks.md). */
+  eventWebhooks?: string[];
 }
 
 export interface Agent {
@@ -81,6 +98,12 @@ export interface Agent {
   close(): Promise<void>;
   /** Resolves when the agent has stopped, whoever stopped it. */
   readonly stopped: Promise<void>;
+  /**
+   * Applies the reloadable parts of re-read options (tags, log level, handlers), as Serf's SIGHUP
+   * does: all or nothing, an error (OptionError) leaves the agent as it was. Resolves with what
+   * changed and what changed but needs a restart.
+   */
+  reload(options: AgentOptions): { applied: string[]; restartNeeded: readonly string[] };
   /** Why the agent stopped on its own (retry-join gave up, or its name is held by another live node), once it has; undefined otherwise. */
   readonly failure: Error | undefined;
 }
@@ -152,8 +175,9 @@ function httpAddressFor(http: string | undefined, gossipPort: number): Address |
  * once the node runs goes to a child of `baseLog` that names the node (as `agent.log`). The
  * node's options (name, bind, protocol, profile, tags, …) are createNode's to check (OptionError);
  * the agent checks its own, and the seeds now, since it joins them later in the background.
+ * `monitor`, whose logger `baseLog` is, serves its lines on GET /v1/monitor.
  */
-export async function startAgent(options: AgentOptions, baseLog: Logger): Promise<Agent> {
+export async function startAgent(options: AgentOptions, baseLog: Logger, monitor?: LogMonitor): Promise<Agent> {
   const join = (options.join ?? []).map(checkedSeed);
   const retryJoin = (options.retryJoin ?? []).map(checkedSeed);
   const retry = retryPolicy(options);
@@ -171,7 +195,12 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
     throw new OptionError(`query handler concurrency must be an integer within 1 … 1024, got ${concurrency}`);
   const state = await statePaths(options);
   const keys = await keysFrom({ ...options, keyringFile: state.keyringToRead }, baseLog);
-  const queryHandlers = (options.queryHandlers ?? []).map(parseQueryHandler);
+  const tags = await startingTags(options);
+  const eventHandlers = handlerSpecs(options);
+  const handlerTimeoutMs = options.eventHandlerTimeoutMs ?? DEFAULT_EVENT_HANDLER_TIMEOUT_MS;
+  const coalesceMs = options.eventHandlerCoalesceMs ?? DEFAULT_EVENT_COALESCE_MS;
+  checkEventHandlerTiming(handlerTimeoutMs, coalesceMs);
+  const webhookUrls = (options.eventWebhooks ?? []).map(parseWebhookUrl);
 
   const node = await createNode({
     ...(options.name !== undefined ? { name: options.name } : {}),
@@ -179,7 +208,7 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
     ...(options.advertise ? { advertise: options.advertise } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     config: options.config ?? {},
-    tags: options.tags ?? {},
+    tags,
     ...(keys ? { keys } : {}),
     dropRate: options.dropRate ?? 0,
     ...(options.protocol !== undefined ? { protocol: options.protocol as Protocol } : {}),
@@ -205,7 +234,8 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
     closing ??= (async () => {
       joining = false;
       await discovery?.stop();
-      stopQueryHandlers();
+      eventHandlersAttached.stop();
+      stopWebhooks();
       await api.close();
       await node.shutdown();
       log.info('agent stopped');
@@ -224,8 +254,11 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
   };
 
   const stats = createAgentStats();
-  const streams = new EventStreams(node, stats, log);
-  const metrics = createMetrics(node, stats, streams);
+  monitor?.countDropsIn(stats);
+  const events = new EventLog(node);
+  const streams = new EventStreams(events, stats, log);
+  const stopWebhooks = startEventWebhooks(webhookUrls, events, { log, stats });
+  const metrics = createMetrics(node, stats, streams, monitor);
   // DNS rebinding only threatens an API a browser reaches by a name it resolves: loopback's, or the names given.
   const checkHosts = LOOPBACK.test(httpAddress.host) || hostNames.length > 0;
   const api: FastifyInstance = createApi({
@@ -236,6 +269,9 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
     leave,
     stats,
     streams,
+    events,
+    monitor,
+    ...(options.tagsFile !== undefined ? { tagsFile: new TagsFile(options.tagsFile) } : {}),
     readiness: () =>
       readinessOf(node, {
         seeksCluster: join.length > 0 || retryJoin.length > 0 || discover !== undefined || Boolean(options.rejoin || options.rejoinAfterLeave),
@@ -264,7 +300,13 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
     failure = error;
     await close();
   });
-  const stopQueryHandlers = attachQueryHandlers(node, queryHandlers, { log, stats, concurrency });
+  const eventHandlersAttached = attachEventHandlers(node, eventHandlers, {
+    log,
+    stats,
+    timeoutMs: handlerTimeoutMs,
+    coalesceMs,
+    queryConcurrency: concurrency,
+  });
   let keyringWritten = Promise.resolve();
   node.on('keys', (ring) => {
     log.info({ keys: ring.length }, 'keyring changed by a key query');
@@ -327,12 +369,42 @@ export async function startAgent(options: AgentOptions, baseLog: Logger): Promis
     }
   }
 
+  let running = options;
+  const reload = (next: AgentOptions) => {
+    const plan = planReload(running, next);
+    const applied: string[] = [];
+    if (plan.tags) {
+      node.setTags(plan.tags);
+      applied.push('tags');
+    }
+    if (plan.logLevel !== undefined) {
+      if (monitor) monitor.setLevel(plan.logLevel);
+      else baseLog.level = plan.logLevel;
+      applied.push('logLevel');
+    }
+    if (plan.handlers) {
+      eventHandlersAttached.replace(plan.handlers);
+      applied.push('handlers');
+    }
+    // Options that need a restart stay as they run, so that the next reload compares with what runs.
+    running = {
+      ...running,
+      tags: plan.tags ?? running.tags,
+      logLevel: plan.logLevel ?? running.logLevel,
+      ...(plan.handlers ? { eventHandlers: next.eventHandlers ?? [], queryHandlers: next.queryHandlers ?? [] } : {}),
+    };
+    log.info({ applied, restartNeeded: plan.restartNeeded }, applied.length > 0 ? 'configuration reloaded' : 'configuration reloaded: nothing to apply');
+    if (plan.restartNeeded.length > 0) log.warn({ options: plan.restartNeeded }, 'changed options that apply only at start: restart the agent for them');
+    return { applied, restartNeeded: plan.restartNeeded };
+  };
+
   return {
     node,
     http,
     log,
     leave,
     close,
+    reload,
     stopped,
     get failure() {
       return failure;

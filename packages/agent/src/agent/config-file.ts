@@ -45,14 +45,19 @@ const SHAPES: { readonly [K in keyof Required<AgentOptions>]: Shape } = {
     fits: (value) => isObject(value) && Object.values(value).every((tag) => typeof tag === 'string'),
     want: 'an object of strings, like {"role": "web"}',
   },
+  tagsFile: text('a file path string'),
   dropRate: { fits: (value) => typeof value === 'number', want: 'a number from 0 to 1' },
   logLevel: oneOf(LOG_LEVELS),
   queryHandlers: texts('a list of "NAME=COMMAND" strings, like ["load=uptime"]'),
   queryHandlerConcurrency: { fits: (value) => Number.isInteger(value), want: 'a whole number from 1 to 1024' },
+  eventHandlers: texts('a list of "[FILTER=]COMMAND" strings, like ["member-join,member-leave=./members.sh"]'),
+  eventHandlerTimeoutMs: { fits: (value) => typeof value === 'number', want: 'a number of milliseconds, like 60000' },
+  eventHandlerCoalesceMs: { fits: (value) => typeof value === 'number', want: 'a number of milliseconds, like 200' },
   snapshot: text('a file path string'),
   rejoin: { fits: (value) => typeof value === 'boolean', want: 'true or false' },
   rejoinAfterLeave: { fits: (value) => typeof value === 'boolean', want: 'true or false' },
   dataDir: text('a directory path string'),
+  eventWebhooks: texts('a list of http:// or https:// URLs, like ["http://127.0.0.1:8080/events"]'),
 };
 
 /** A value as an error message quotes it: JSON, cut short. */

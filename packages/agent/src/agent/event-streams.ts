@@ -2,10 +2,10 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { countDrop } from 'hearsay/core';
-import type { HearsayNode, IncomingQuery, Member, Protocol } from 'hearsay';
 import { throttledWarn, type AgentStats } from './agent-stats.js';
 import { ApiError } from './api-error.js';
-import { memberJson, protocolJson } from './http-api.js';
+import type { EventLog } from './event-log.js';
+import type { EventRecord } from './event-records.js';
 
 export interface EventStreamLimits {
   /** Clients streaming at once; more are refused with 429. */
@@ -17,31 +17,24 @@ export interface EventStreamLimits {
 /** A live view per tab and `cluster watch` per agent fit many times over. */
 export const DEFAULT_STREAM_LIMITS: EventStreamLimits = { maxClients: 64, maxBufferedBytes: 256 * 1024 };
 const KEEP_ALIVE_MS = 15_000;
-/** The node's membership events, each an SSE event of the same name. */
-export const MEMBER_EVENTS = ['join', 'update', 'suspect', 'alive', 'failed', 'left', 'reap'] as const;
-
-/** Serf's clocks are uint64: numbers while a JSON reader keeps them exact, decimal strings beyond. */
-function exactClocks(_key: string, value: unknown): unknown {
-  if (typeof value !== 'bigint') return value;
-  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
-}
 
 /**
  * GET /v1/events: the node's membership, protocol, user-event and query events as Server-Sent
- * Events to every client. Each event is encoded once and written to all; a client that does not
+ * Events to every client, each with the id the event log gave it (so that a client that also read
+ * GET /v1/events/recent can skip what it has). Each event is encoded once and written to all; a client that does not
  * read keeps at most `maxBufferedBytes` queued in the agent before it is dropped (a forged burst
  * of members would otherwise pile up in memory for each), and `maxClients` stream at once.
  */
 export class EventStreams {
-  readonly #node: HearsayNode;
+  readonly #events: EventLog;
   readonly #stats: AgentStats;
   readonly #limits: EventStreamLimits;
   readonly #warn: ReturnType<typeof throttledWarn>;
   readonly #clients = new Set<ServerResponse>();
   #detach: (() => void) | undefined;
 
-  constructor(node: HearsayNode, stats: AgentStats, log: Logger, limits: EventStreamLimits = DEFAULT_STREAM_LIMITS) {
-    this.#node = node;
+  constructor(events: EventLog, stats: AgentStats, log: Logger, limits: EventStreamLimits = DEFAULT_STREAM_LIMITS) {
+    this.#events = events;
     this.#stats = stats;
     this.#limits = limits;
     this.#warn = throttledWarn(log);
@@ -79,26 +72,12 @@ export class EventStreams {
   }
 
   #attach(): () => void {
-    const node = this.#node;
-    const send = (type: string, data: object) => this.#broadcast(`event: ${type}\ndata: ${JSON.stringify(data, exactClocks)}\n\n`);
-    const members = MEMBER_EVENTS.map((type) => [type, (member: Member) => send(type, memberJson(member))] as const);
-    for (const [type, listener] of members) node.on(type, listener);
-    const onProtocol = (protocol: Protocol, epoch: number, origin: string) => send('protocol', protocolJson(protocol, epoch, origin));
-    // A user event names no sender (Serf's has no field for it), and the member that relayed it is nobody's concern: none is shown.
-    const onMessage = (payload: Uint8Array, name: string) =>
-      send('user', { name, payload: Buffer.from(payload).toString('utf8'), payloadBase64: Buffer.from(payload).toString('base64') });
-    const onQuery = (query: IncomingQuery) =>
-      send('query', { name: query.name, from: query.from, ltime: query.ltime, payload: Buffer.from(query.payload).toString('utf8') });
-    node.on('protocol', onProtocol);
-    node.on('message', onMessage);
-    node.on('query', onQuery);
+    const send = (record: EventRecord) => this.#broadcast(`id: ${record.id}\nevent: ${record.type}\ndata: ${record.dataJson}\n\n`);
+    const unfollow = this.#events.follow(send);
     const keepAlive = setInterval(() => this.#broadcast(': keep-alive\n\n'), KEEP_ALIVE_MS);
     return () => {
       clearInterval(keepAlive);
-      for (const [type, listener] of members) node.off(type, listener);
-      node.off('protocol', onProtocol);
-      node.off('message', onMessage);
-      node.off('query', onQuery);
+      unfollow();
     };
   }
 

@@ -4,10 +4,19 @@ import { OptionError } from 'hearsay/core';
 import { JoinError, PROTOCOLS, type HearsayNode, type Member, type NodeStats, type Protocol } from 'hearsay';
 import type { AgentStats } from './agent-stats.js';
 import { ApiError } from './api-error.js';
+import type { EventLog } from './event-log.js';
+import { registerEventLogRoutes } from './event-log-routes.js';
 import type { EventStreams } from './event-streams.js';
 import { LIVE_VIEW_HEADERS, LIVE_VIEW_HTML } from './live-view.js';
 import { registerCoordinateRoutes } from './coordinate-routes.js';
+import { registerForceLeaveRoutes } from './force-leave-routes.js';
+import { registerInfoRoutes } from './info-routes.js';
+import { registerMonitorRoutes, type LogMonitor } from './log-monitor.js';
+import { membersMatching } from './member-filters.js';
+import { registerReachabilityRoutes } from './reachability-routes.js';
 import { registerQueryRoutes } from './query-routes.js';
+import { registerTagRoutes } from './tag-routes.js';
+import type { TagsFile } from './tags-file.js';
 import { openApiDocument } from './openapi.js';
 import type { Readiness } from './readiness.js';
 import { guardRequests } from './request-guard.js';
@@ -25,9 +34,15 @@ export interface ApiOptions {
   stats: AgentStats;
   /** GET /v1/events. */
   streams: EventStreams;
+  /** GET /v1/events/recent. */
+  events: EventLog;
   limits?: RequestLimits;
   /** GET /v1/ready's answer. */
   readiness: () => Readiness;
+  /** GET /v1/monitor's log tap; undefined for an agent started without one (503). */
+  monitor?: LogMonitor | undefined;
+  /** Where PUT/DELETE /v1/tags keep the tags (--tags-file); undefined: nowhere. */
+  tagsFile?: TagsFile;
 }
 
 /** Seeds one POST /v1/join may name: each costs a TCP connection attempt. */
@@ -35,7 +50,7 @@ const MAX_JOIN_ADDRESSES = 64;
 
 /** A member as the API shows it (the meta bytes are left out: tags carry what they hold). */
 export function memberJson(member: Member) {
-  const { name, address, port, status, incarnation, tags, since, rttMs } = member;
+  const { name, address, port, status, incarnation, tags, since, rttMs, versions } = member;
   return {
     name,
     address,
@@ -46,6 +61,7 @@ export function memberJson(member: Member) {
     since: new Date(since).toISOString(),
     // Microseconds are as precise as the millisecond samples it smooths deserve.
     ...(rttMs === undefined ? {} : { rttMs: Math.round(rttMs * 1000) / 1000 }),
+    versions,
   };
 }
 
@@ -107,7 +123,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     return reply.code(readiness.ready ? 200 : 503).send(readiness);
   });
   app.get('/v1/stats', async () => statsJson(node.stats, options.stats));
-  app.get('/v1/members', async () => node.members().map(memberJson));
+  app.get('/v1/members', async (request) => membersMatching(node.members(), request.query).map(memberJson));
   app.get('/v1/self', async () => memberJson(node.self));
   app.get('/v1/suspects', async () =>
     node
@@ -165,7 +181,13 @@ export function createApi(options: ApiOptions): FastifyInstance {
   app.get('/v1/events', (request, reply) => streams.open(request, reply));
 
   registerQueryRoutes(app, node);
+  registerInfoRoutes(app, node, options.readiness);
+  registerReachabilityRoutes(app, node);
+  registerMonitorRoutes(app, options.monitor);
+  registerEventLogRoutes(app, options.events);
   registerCoordinateRoutes(app, node);
+  registerTagRoutes(app, node, options.tagsFile);
+  registerForceLeaveRoutes(app, node);
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.contentType);

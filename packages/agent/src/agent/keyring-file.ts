@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, readFile, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { OptionError } from 'hearsay';
+import { replaceFile } from './replace-file.js';
 
 /**
  * Reads Serf's keyring file (a JSON array of base64 keys). The keys are secrets: a file open to
@@ -37,26 +37,9 @@ export async function readKeyringFile(path: string, log: Logger): Promise<string
   return ring;
 }
 
-/**
- * Replaces the keyring file atomically, mode 0600: a new file written and synced beside it, then
- * renamed over it, so that a crash leaves the old ring or the new one, never half of one, and
- * a file once readable by others does not stay so.
- */
-export async function writeKeyringFile(path: string, ring: readonly string[]): Promise<void> {
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    const file = await open(temporary, 'wx', 0o600);
-    try {
-      await file.writeFile(`${JSON.stringify(ring, null, 2)}\n`);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+/** Replaces the keyring file atomically, mode 0600 (see replaceFile). */
+export function writeKeyringFile(path: string, ring: readonly string[]): Promise<void> {
+  return replaceFile(path, `${JSON.stringify(ring, null, 2)}\n`);
 }
 
 function octal(mode: number): string {

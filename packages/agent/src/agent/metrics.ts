@@ -1,8 +1,9 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PROTOCOLS, type HearsayNode, type SerfStats } from 'hearsay';
 import type { CoreStats } from 'hearsay/core';
 import type { AgentStats } from './agent-stats.js';
 import type { EventStreams } from './event-streams.js';
+import type { LogMonitor } from './log-monitor.js';
 
 /** Core counters exported as Prometheus counters: name, help, and the stat it follows. */
 const CORE_COUNTERS: [string, string, Exclude<keyof CoreStats, 'dropped'>][] = [
@@ -39,11 +40,13 @@ const SERF_COUNTERS: [string, string, Exclude<keyof SerfStats, 'dropped'>][] = [
 ];
 
 /**
- * The node's metrics in a registry of its own. Counters follow the node's cumulative stats: at
+ * The node's metrics, and Node's process metrics, in a registry of its own. Counters follow the node's cumulative stats: at
  * each scrape each grows by what the stat grew since the previous one.
  */
-export function createMetrics(node: HearsayNode, agent: AgentStats, streams: EventStreams): Registry {
+export function createMetrics(node: HearsayNode, agent: AgentStats, streams: EventStreams, monitor?: LogMonitor): Registry {
   const registry = new Registry();
+  // The process's own health (event-loop lag, heap, GC pauses, CPU, open fds): a late probe is often a busy process, not a slow network.
+  collectDefaultMetrics({ register: registry });
   const seen = new Map<string, number>();
   const advance = (counter: Counter<string>, key: string, value: number, labels: Record<string, string> = {}) => {
     const delta = value - (seen.get(key) ?? 0);
@@ -173,6 +176,14 @@ export function createMetrics(node: HearsayNode, agent: AgentStats, streams: Eve
     registers: [registry],
     collect() {
       this.set(streams.bufferedBytes);
+    },
+  });
+  new Gauge({
+    name: 'hearsay_monitor_clients',
+    help: 'Clients following GET /v1/monitor (the agent log)',
+    registers: [registry],
+    collect() {
+      this.set(monitor?.clients ?? 0);
     },
   });
   const rtt = new Histogram({

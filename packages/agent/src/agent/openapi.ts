@@ -13,7 +13,18 @@ const member = {
     tags: { type: 'object', additionalProperties: { type: 'string' } },
     since: { type: 'string', format: 'date-time', description: 'last status change, as this node saw it' },
     rttMs: { type: 'number', description: 'smoothed round-trip time this node measured (SWIM probes, direct heartbeats); absent until measured' },
+    versions: {
+      type: 'object',
+      description: 'the versions the member announces (serf members -detailed): memberlist protocol and Serf (delegate) protocol, each {min, max, current}',
+      properties: { protocol: { $ref: '#/components/schemas/VersionRange' }, delegate: { $ref: '#/components/schemas/VersionRange' } },
+    },
   },
+} as const;
+
+const versionRange = {
+  type: 'object',
+  required: ['min', 'max', 'current'],
+  properties: { min: { type: 'integer' }, max: { type: 'integer' }, current: { type: 'integer', description: 'the version in use' } },
 } as const;
 
 const protocols = [...PROTOCOLS];
@@ -63,6 +74,17 @@ const stats = {
   },
 } as const;
 
+const eventRecord = {
+  type: 'object',
+  required: ['id', 'type', 'time', 'data'],
+  properties: {
+    id: { type: 'integer', minimum: 1, description: '1, 2, … in the order this agent saw its events since it started' },
+    type: { type: 'string', enum: ['join', 'update', 'suspect', 'alive', 'failed', 'left', 'reap', 'protocol', 'user', 'query'] },
+    time: { type: 'string', format: 'date-time', description: 'when this agent saw it' },
+    data: { type: 'object', description: 'as the GET /v1/events event of that type: a Member, a ProtocolSwitch, or the user event or query' },
+  },
+} as const;
+
 const error = { type: 'object', required: ['error'], properties: { error: { type: 'string' } } } as const;
 const readiness = {
   type: 'object',
@@ -72,6 +94,7 @@ const readiness = {
 
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const errorBody = json({ $ref: '#/components/schemas/Error' });
+const tagsBody = { type: 'object', required: ['tags'], properties: { tags: { type: 'object', additionalProperties: { type: 'string' } } } } as const;
 const errors = {
   '400': { description: 'bad request', ...errorBody },
   '401': { description: 'missing or wrong bearer token (when the agent has one)', ...errorBody },
@@ -129,7 +152,7 @@ export const openApiDocument = {
   openapi: '3.0.3',
   info: { title: 'hearsay agent', version: '1', description: 'Control and observe one hearsay cluster member.' },
   components: {
-    schemas: { Member: member, ProtocolSwitch: protocolSwitch, Stats: stats, Error: error },
+    schemas: { Member: member, ProtocolSwitch: protocolSwitch, Stats: stats, Error: error, EventRecord: eventRecord, VersionRange: versionRange },
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
   },
   security: [{ bearer: [] }, {}],
@@ -142,7 +165,103 @@ export const openApiDocument = {
         responses: { '200': { description: 'HTML page', content: { 'text/html': {} } } },
       },
     },
-    '/v1/members': { get: { summary: 'This node’s membership list', responses: { '200': { description: 'members', ...json(members) }, ...errors } } },
+    '/v1/members': {
+      get: {
+        summary: 'This node’s membership list, filtered as serf members filters it (every filter given must match)',
+        parameters: [
+          {
+            name: 'status',
+            in: 'query',
+            required: false,
+            schema: { type: 'string' },
+            description: 'comma list of alive, suspect, failed, left (repeatable); an unknown status is a 400',
+          },
+          {
+            name: 'name',
+            in: 'query',
+            required: false,
+            schema: { type: 'string' },
+            description: 'RE2 regular expression the whole name must match (^(?:RE)$); one that RE2 refuses is a 400',
+          },
+          {
+            name: 'tag',
+            in: 'query',
+            required: false,
+            schema: { type: 'array', items: { type: 'string' } },
+            style: 'form',
+            explode: true,
+            description: 'key=RE2 regular expression the whole tag value must match, a missing tag matched as empty text, as Serf does (repeatable)',
+          },
+        ],
+        responses: { '200': { description: 'members', ...json(members) }, ...errors },
+      },
+    },
+    '/v1/info': {
+      get: {
+        summary:
+          'What serf info tells: agent (name, addresses), runtime (Node, OS, pid, uptime, memory), protocol (failure detector, memberlist and Serf versions), encryption, counts (members by status, Lamport clocks, queries), health (Lifeguard score, readiness), versions, tags',
+        responses: { '200': { description: 'sections of key → value', ...json({ type: 'object', additionalProperties: { type: 'object' } }) }, ...errors },
+      },
+    },
+    '/v1/monitor': {
+      get: {
+        summary:
+          'Server-Sent Events: event: log with data: one JSON log record of this agent, at or above the level asked: the last lines it logged (up to 256), then each as written (serf monitor). Asking below the agent’s --log-level makes the agent produce those lines while the monitor is attached (its stderr keeps its level). A monitor that falls 1 MiB behind is dropped; at most 16 at once',
+        parameters: [
+          {
+            name: 'level',
+            in: 'query',
+            required: false,
+            schema: { type: 'string', enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], default: 'info' },
+          },
+        ],
+        responses: {
+          '200': { description: 'log stream', content: { 'text/event-stream': {} } },
+          '429': { description: '16 monitors are already attached', ...errorBody },
+          '503': { description: 'the agent runs without a log monitor (embedded by a program rather than run by hearsay agent)', ...errorBody },
+          ...errors,
+        },
+      },
+    },
+    '/v1/reachability': {
+      post: {
+        summary:
+          'serf reachability: a _serf_ping query with acks requested to every member; answers, at the query’s timeout, the acks and the members listed (left ones aside) that did not ack',
+        requestBody: {
+          required: false,
+          ...json({
+            type: 'object',
+            properties: {
+              timeoutMs: { type: 'number', exclusiveMinimum: 0, maximum: 300000, description: 'default: gossip interval × 16 × ceil(log10(n + 1))' },
+            },
+          }),
+        },
+        responses: {
+          '200': {
+            description: 'who answered',
+            ...json({
+              type: 'object',
+              required: ['members', 'acks', 'silent', 'unexpected', 'elapsedMs'],
+              properties: {
+                members: { type: 'integer', description: 'members expected to ack: those listed, left ones aside' },
+                acks: { type: 'array', items: { type: 'string' } },
+                silent: {
+                  type: 'array',
+                  description: 'members that did not ack, with their status here',
+                  items: {
+                    type: 'object',
+                    properties: { name: { type: 'string' }, address: { type: 'string' }, port: { type: 'integer' }, status: { type: 'string' } },
+                  },
+                },
+                unexpected: { type: 'array', items: { type: 'string' }, description: 'acks from names this agent does not list (or lists as left)' },
+                elapsedMs: { type: 'number' },
+              },
+            }),
+          },
+          ...clusterErrors,
+        },
+      },
+    },
     '/v1/self': {
       get: { summary: 'This node', responses: { '200': { description: 'this node', ...json({ $ref: '#/components/schemas/Member' }) }, ...errors } },
     },
@@ -315,6 +434,50 @@ export const openApiDocument = {
     '/v1/keys/install': { post: keyOperation('Install a key on every member (serf keys -install)') },
     '/v1/keys/use': { post: keyOperation('Make an installed key the primary on every member (serf keys -use)') },
     '/v1/keys/remove': { post: keyOperation('Remove a key from every member; the primary cannot be removed (serf keys -remove)') },
+    '/v1/tags': {
+      get: {
+        summary: 'This agent’s tags',
+        responses: { '200': { description: 'the tags', ...json(tagsBody) }, ...errors },
+      },
+      put: {
+        summary: 'Set these tags, keep the others (serf tags -set); gossiped, and written to --tags-file if given',
+        requestBody: { required: true, ...json(tagsBody) },
+        responses: {
+          '200': { description: 'every tag now', ...json(tagsBody) },
+          ...errors,
+          '400': { description: 'not an object of strings, or the encoded tags would exceed 512 bytes (nothing changed)', ...errorBody },
+        },
+      },
+    },
+    '/v1/tags/{key}': {
+      delete: {
+        summary: 'Delete a tag (serf tags -delete); gossiped, and written to --tags-file if given',
+        parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': { description: 'every tag now', ...json(tagsBody) },
+          '404': { description: 'no such tag is set', ...errorBody },
+          ...errors,
+        },
+      },
+    },
+    '/v1/force-leave': {
+      post: {
+        summary: 'Make a failed member `left` across the cluster, or with prune remove it at once (serf force-leave [-prune]); Serf agents follow',
+        requestBody: {
+          required: true,
+          ...json({ type: 'object', required: ['node'], properties: { node: { type: 'string' }, prune: { type: 'boolean', default: false } } }),
+        },
+        responses: {
+          '200': {
+            description: 'the intent is out',
+            ...json({ type: 'object', properties: { node: { type: 'string' }, status: { type: 'string', enum: ['left', 'pruned'] } } }),
+          },
+          '404': { description: 'no member of that name is known', ...errorBody },
+          '409': { description: 'the member is alive or suspect: only a failed (or left) member can be forced out', ...errorBody },
+          ...errors,
+        },
+      },
+    },
     '/v1/coordinates': {
       get: {
         summary: 'This node’s network coordinate and every member’s it has heard (Vivaldi, as Serf’s)',
@@ -347,7 +510,7 @@ export const openApiDocument = {
     '/v1/events': {
       get: {
         summary:
-          'Server-Sent Events: event: join|update|suspect|alive|failed|left with data: Member; event: protocol with data: ProtocolSwitch; event: user with data: {name, payload, payloadBase64} (a broadcast / Serf user event, which names no sender); event: query with data: {name, from, ltime, payload}. A client that falls 256 KiB behind is dropped; at most 64 clients at once',
+          'Server-Sent Events, each with id: N (the number GET /v1/events/recent gives it): event: join|update|suspect|alive|failed|left|reap with data: Member; event: protocol with data: ProtocolSwitch; event: user with data: {name, payload, payloadBase64} (a broadcast / Serf user event, which names no sender); event: query with data: {name, from, ltime, payload}. A client that falls 256 KiB behind is dropped; at most 64 clients at once',
         responses: {
           '200': { description: 'event stream', content: { 'text/event-stream': {} } },
           '429': { description: '64 clients are already following the stream', ...errorBody },
@@ -355,7 +518,33 @@ export const openApiDocument = {
         },
       },
     },
-    '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format', content: { 'text/plain': {} } } } } },
+    '/v1/events/recent': {
+      get: {
+        summary: 'The last events this agent saw (it keeps 200), oldest first, as the records --event-webhook POSTs: the data is what GET /v1/events sends',
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 1, maximum: 200 },
+            description: 'the newest N only (default: all kept)',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'events',
+            ...json({ type: 'object', required: ['events'], properties: { events: { type: 'array', items: { $ref: '#/components/schemas/EventRecord' } } } }),
+          },
+          ...errors,
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics: the node’s (hearsay_*) and the Node process’s (process_* and nodejs_*: CPU, memory, heap, event-loop lag, GC, open fds)',
+        responses: { '200': { description: 'text exposition format', content: { 'text/plain': {} } } },
+      },
+    },
     '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3 document' } } } },
   },
 } as const;

@@ -18,6 +18,7 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = { clusterRequestsPerSecond:
 const CLUSTER_ROUTES = new Set([
   'POST /v1/event',
   'POST /v1/query',
+  'POST /v1/reachability',
   'GET /v1/keys',
   'POST /v1/keys/install',
   'POST /v1/keys/use',

@@ -25,15 +25,20 @@ interface AgentFlags {
   encrypt?: string;
   keyringFile?: string;
   tag?: [string, string][];
+  tagsFile?: string;
   dropRate?: number;
   logLevel?: string;
   config?: string;
   queryHandler?: string[];
   queryHandlerConcurrency?: number;
+  eventHandler?: string[];
+  eventHandlerTimeout?: number;
+  eventHandlerCoalesce?: number;
   snapshot?: string;
   rejoin?: boolean;
   rejoinAfterLeave?: boolean;
   dataDir?: string;
+  eventWebhook?: string[];
   [key: string]: unknown;
 }
 
@@ -62,6 +67,7 @@ export function mergeOptions(file: AgentOptions, flags: AgentFlags): AgentOption
     'profile',
     'encrypt',
     'keyringFile',
+    'tagsFile',
     'dropRate',
     'logLevel',
     'queryHandlerConcurrency',
@@ -81,6 +87,10 @@ export function mergeOptions(file: AgentOptions, flags: AgentFlags): AgentOption
   if (flags.dnsServer) merged.dnsServers = flags.dnsServer;
   if (flags.pin) merged.pinned = flags.pin;
   if (flags.queryHandler) merged.queryHandlers = flags.queryHandler;
+  if (flags.eventHandler) merged.eventHandlers = flags.eventHandler;
+  if (flags.eventHandlerTimeout !== undefined) merged.eventHandlerTimeoutMs = flags.eventHandlerTimeout;
+  if (flags.eventHandlerCoalesce !== undefined) merged.eventHandlerCoalesceMs = flags.eventHandlerCoalesce;
+  if (flags.eventWebhook) merged.eventWebhooks = flags.eventWebhook;
   if (flags.httpAllowedHost) merged.httpAllowedHosts = flags.httpAllowedHost;
   if (flags.tag) merged.tags = { ...file.tags, ...Object.fromEntries(flags.tag) };
   merged.config = { ...file.config, ...timingOverrides(flags) };
@@ -89,7 +99,7 @@ export function mergeOptions(file: AgentOptions, flags: AgentFlags): AgentOption
 
 export function agentCommand(): Command {
   const command = new Command('agent')
-    .description('run one cluster member with an HTTP control API, until SIGTERM or SIGINT (which leave gracefully)')
+    .description('run one cluster member with an HTTP control API, until SIGTERM or SIGINT (which leave gracefully); SIGHUP reloads --config')
     .option('--name <name>', 'node name, unique in the cluster (default: the hostname)')
     .option('--bind <host:port>', 'gossip address, UDP and TCP (default 0.0.0.0:7946; port 0: any free one)')
     .option('--advertise <host:port>', 'address others should use to reach this node')
@@ -122,24 +132,48 @@ export function agentCommand(): Command {
     .option('--encrypt <base64key>', 'AES key (16, 24 or 32 bytes, base64; serf keygen makes one)')
     .option('--keyring-file <path>', 'JSON array of base64 keys, the primary first')
     .addOption(new Option('--tag <key=value>', 'tag in the node meta (repeatable)').argParser(collect(parseTag)))
+    .option('--tags-file <path>', "Serf's -tags-file: JSON object of tags read at start, rewritten when tags change through the API (not with --tag)")
     .addOption(new Option('--drop-rate <p>', 'drop this fraction of incoming packets (experiments)').argParser(parseProbability))
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS))
     .addOption(
       new Option(
         '--query-handler <NAME=COMMAND>',
-        'answer queries named NAME (* for any) with the output of a shell command; payload on stdin (repeatable)',
+        'answer queries named NAME (* for any) with the output of a shell command; payload on stdin (repeatable; same as --event-handler query:NAME=COMMAND)',
       ).argParser(collect(String)),
+    )
+    .addOption(
+      new Option(
+        '--event-handler <[FILTER=]COMMAND>',
+        "Serf's -event-handler: run COMMAND through /bin/sh for the events FILTER takes (member-join, member-leave, member-failed, " +
+          'member-update, member-reap, user[:NAME], query[:NAME], comma-separated; default *), with SERF_* variables and Serf’s stdin (repeatable; docs/event-handlers.md)',
+      ).argParser(collect(String)),
+    )
+    .addOption(
+      new Option('--event-handler-timeout <duration>', 'kill a member or user event handler still running after this (default 60s)').argParser(
+        parsePositiveDuration,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--event-handler-coalesce <duration>',
+        'gather member events and coalescing user events this long before handlers run (default 200ms; 0: none)',
+      ).argParser(parseDuration),
     )
     .addOption(
       new Option('--query-handler-concurrency <n>', 'handler commands running at once; more queries wait in a bounded queue (default 8)').argParser(
         parsePositiveCount,
       ),
     )
+    .addOption(
+      new Option('--event-webhook <url>', 'POST each event as JSON to this http(s) URL, retried with backoff (repeatable; docs/event-webhooks.md)').argParser(
+        collect(String),
+      ),
+    )
     .option('--snapshot <path>', "file keeping membership and Lamport clocks across restarts, Serf's -snapshot format (mode 0600)")
     .option('--rejoin', 'at start, join through the members the snapshot saw alive (running alone if none answers)')
     .option('--rejoin-after-leave', "--rejoin, even after a graceful leave (Serf's -rejoin)")
     .option('--data-dir <dir>', 'state directory (created 0700) holding serf.snapshot and keyring.json, unless --snapshot or --keyring-file say otherwise')
-    .option('--config <file.json>', 'options from a JSON file (flags win)')
+    .option('--config <file.json>', 'options from a JSON file (flags win); SIGHUP re-reads its tags, logLevel and handlers')
     .addHelpText(
       'after',
       '\nUnder a supervisor (systemd, a container, a process manager), run the bin itself, node_modules/.bin/hearsay agent …,\n' +
@@ -149,10 +183,11 @@ export function agentCommand(): Command {
   command.action(async (flags: AgentFlags) => {
     // Loaded here, not at the top: the server stack is only needed to run an agent, and every
     // other command (sim, members, cluster) would otherwise pay for loading it.
-    const [{ pino }, { startAgent }] = await Promise.all([import('pino'), import('../agent/agent.js')]);
+    const [{ pino }, { startAgent }, { LogMonitor }] = await Promise.all([import('pino'), import('../agent/agent.js'), import('../agent/log-monitor.js')]);
     const options = mergeOptions(flags.config ? await readConfigFile(flags.config) : {}, flags);
-    // No pid and hostname: the agent's lines name its node instead.
-    const agent = await startAgent(options, pino({ level: options.logLevel ?? 'info', base: null }, pino.destination(2)));
+    // The agent's logger, to stderr and tapped for GET /v1/monitor.
+    const monitor = new LogMonitor(options.logLevel ?? 'info', pino.destination(2));
+    const agent = await startAgent(options, monitor.logger, monitor);
     const { log } = agent;
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -166,6 +201,16 @@ export function agentCommand(): Command {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // As Serf's agent: SIGHUP re-reads the config file and applies its reloadable parts; a bad file changes nothing.
+    process.on('SIGHUP', () => {
+      void (async () => {
+        try {
+          agent.reload(mergeOptions(flags.config ? await readConfigFile(flags.config) : {}, flags));
+        } catch (error) {
+          log.error({ err: (error as Error).message }, 'configuration not reloaded: the agent keeps running as it was');
+        }
+      })();
+    });
     await agent.stopped;
     log.flush();
     // The failure is logged already, as the agent's last words; the exit code says it to a supervisor.

@@ -31,11 +31,16 @@
  * @typedef {Partial<Member & Protocol & UserEvent & QueryEvent>} EventData
  */
 /** @typedef {{ error?: string }} ApiError the body of a 4xx or 5xx answer */
+/**
+ * One event as GET /v1/events/recent serves it; the SSE stream gives the same id.
+ * @typedef {{ id: number, type: string, time: string, data: EventData }} EventRecord
+ */
 const TOKEN_KEY = 'hearsay.token';
 const POLL_MS = 2000;
 const RETRY_MS = 2000;
 const REQUEST_TIMEOUT_MS = 5000;
-const MAX_EVENTS = 100;
+/** As many as the agent keeps (GET /v1/events/recent). */
+const MAX_EVENTS = 200;
 /** @type {Status[]} */
 const STATUSES = ['alive', 'suspect', 'failed', 'left'];
 /** @param {string} id the id of an element the page has */
@@ -45,8 +50,22 @@ const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 class Unauthorized extends Error {}
 
 // polled and streaming: undefined until the first try, then whether the last one worked.
-/** @type {{ needsToken: boolean, polled: boolean | undefined, streaming: boolean | undefined, selfName: string | undefined, shownProtocol: string | undefined }} */
-const state = { needsToken: false, polled: undefined, streaming: undefined, selfName: undefined, shownProtocol: undefined };
+// members: the last list polled, which the filters narrow; confirming: the member whose force-leave awaits a confirm.
+// lastEvent: the newest event shown, by the agent's id and its data as JSON (a restarted agent numbers from 1 again).
+/**
+ * @type {{ needsToken: boolean, polled: boolean | undefined, streaming: boolean | undefined, selfName: string | undefined, shownProtocol: string | undefined,
+ *   members: Member[], confirming: string | undefined, lastEvent: { id: number, data: string } | undefined }}
+ */
+const state = {
+  needsToken: false,
+  polled: undefined,
+  streaming: undefined,
+  selfName: undefined,
+  shownProtocol: undefined,
+  members: [],
+  confirming: undefined,
+  lastEvent: undefined,
+};
 
 /**
  * @param {string} tag
@@ -100,6 +119,45 @@ async function getJson(path) {
   return response.json();
 }
 
+/**
+ * A write to the agent's API; rejects with the agent's own `error` message when it refuses.
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<any>}
+ */
+async function send(method, path, body) {
+  // Every write goes as JSON, bodiless ones too: the agent refuses writes a foreign page could send.
+  const response = await api(path, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  /** @type {ApiError} */
+  let answer = {};
+  try {
+    answer = await response.json();
+  } catch {} // no JSON body: the status says it
+  if (!response.ok) throw new Error(answer.error || `HTTP ${response.status}`);
+  return answer;
+}
+
+/**
+ * Shows what a control did, or why it failed.
+ * @param {string} id the outcome element
+ * @param {string} text
+ * @param {boolean} [failed]
+ */
+function outcome(id, text, failed = false) {
+  const shown = byId(id);
+  shown.className = failed ? 'error' : 'muted';
+  shown.textContent = text;
+}
+
+/** @param {unknown} error */
+const failure = (error) => (error instanceof Unauthorized ? 'the agent needs its token' : /** @type {Error} */ (error).message);
+
 function showConnection() {
   const badge = byId('connection');
   let mode = 'connecting';
@@ -145,6 +203,34 @@ function renderSelf(self) {
   byId('self-name').textContent = self.name;
   byId('self-address').textContent = `${self.address}:${self.port}`;
   document.title = `hearsay · ${self.name}`;
+  renderTags(self.tags || {});
+}
+
+/** @param {Record<string, string>} tags this agent's */
+function renderTags(tags) {
+  const shown = Object.entries(tags).map(([key, value]) => {
+    const tag = element('span', 'tag', `${key}=${value}`);
+    tag.dataset.key = key;
+    const remove = element('button', 'delete-tag', '×');
+    remove.title = `delete tag ${key}`;
+    remove.setAttribute('aria-label', remove.title);
+    remove.addEventListener('click', () => void deleteTag(key));
+    tag.append(remove);
+    return tag;
+  });
+  byId('tags-list').replaceChildren(...(shown.length > 0 ? shown : [element('span', 'muted', 'no tags')]));
+}
+
+/** @param {string} key */
+async function deleteTag(key) {
+  try {
+    /** @type {{ tags: Record<string, string> }} */
+    const answer = await send('DELETE', `/v1/tags/${encodeURIComponent(key)}`);
+    renderTags(answer.tags);
+    outcome('tags-outcome', `tag ${key} deleted; the cluster learns it by gossip`);
+  } catch (error) {
+    outcome('tags-outcome', `delete failed: ${failure(error)}`, true);
+  }
 }
 
 /** @param {Protocol} protocol */
@@ -160,13 +246,99 @@ function renderProtocol(protocol) {
   state.shownProtocol = protocol.protocol;
 }
 
+/**
+ * A filter's text as a test: a /regexp/ as written, anything else as a case-insensitive substring.
+ * @param {string} text
+ * @returns {(value: string) => boolean}
+ */
+function matcher(text) {
+  const regexp = /^\/(.*)\/([a-z]*)$/.exec(text);
+  if (regexp) {
+    const pattern = new RegExp(/** @type {string} */ (regexp[1]), regexp[2]); // a SyntaxError says what is wrong with it
+    return (value) => pattern.test(value);
+  }
+  const lower = text.toLowerCase();
+  return (value) => value.toLowerCase().includes(lower);
+}
+
+/**
+ * The members the filters let through; throws a SyntaxError for a filter that is not a valid regexp.
+ * @param {Member[]} members
+ */
+function filtered(members) {
+  const status = /** @type {HTMLSelectElement} */ (byId('filter-status')).value;
+  const name = /** @type {HTMLInputElement} */ (byId('filter-name')).value.trim();
+  const tag = /** @type {HTMLInputElement} */ (byId('filter-tag')).value.trim();
+  const nameMatches = name ? matcher(name) : () => true;
+  const eq = tag.indexOf('=');
+  const tagKey = eq < 0 ? tag : tag.slice(0, eq);
+  // `key` alone: members that have the tag; `key=value`: the value matches, exactly unless it is a /regexp/.
+  const valueText = eq < 0 ? undefined : tag.slice(eq + 1);
+  const valueMatches =
+    valueText === undefined ? () => true : /^\/.*\/[a-z]*$/.test(valueText) ? matcher(valueText) : (/** @type {string} */ value) => value === valueText;
+  return members.filter((member) => {
+    if (status && member.status !== status) return false;
+    if (!nameMatches(member.name)) return false;
+    if (!tag) return true;
+    const value = member.tags?.[tagKey];
+    return value !== undefined && valueMatches(value);
+  });
+}
+
+/** @param {Member} member a failed one: the button, or the confirm step once clicked */
+function forceLeaveControls(member) {
+  const cell = element('td', 'actions');
+  if (state.confirming !== member.name) {
+    const button = element('button', 'force-leave', 'force leave');
+    button.title = 'mark this failed member as left, everywhere (it stops being probed and is reaped later)';
+    button.addEventListener('click', () => {
+      state.confirming = member.name;
+      renderMembers(state.members);
+    });
+    cell.append(button);
+    return cell;
+  }
+  const confirm = element('button', 'confirm-force-leave', `force ${member.name} to leave`);
+  confirm.addEventListener('click', () => void forceLeave(member.name));
+  const cancel = element('button', 'cancel-force-leave', 'cancel');
+  cancel.addEventListener('click', () => {
+    state.confirming = undefined;
+    renderMembers(state.members);
+  });
+  cell.append(confirm, cancel);
+  return cell;
+}
+
+/** @param {string} name */
+async function forceLeave(name) {
+  state.confirming = undefined;
+  outcome('members-outcome', `forcing ${name} to leave…`);
+  try {
+    /** @type {{ node: string, status: string }} */
+    const answer = await send('POST', '/v1/force-leave', { node: name });
+    outcome('members-outcome', `${answer.node} is ${answer.status} now; the cluster learns it by gossip`);
+  } catch (error) {
+    outcome('members-outcome', `force-leave of ${name} failed: ${failure(error)}`, true);
+  }
+  void refreshSoon();
+}
+
 /** @param {Member[]} members */
 function renderMembers(members) {
+  state.members = members;
   /** @type {Record<Status, number>} */
   const counts = { alive: 0, suspect: 0, failed: 0, left: 0 };
   for (const member of members) counts[member.status] = (counts[member.status] || 0) + 1;
   for (const status of STATUSES) byId(`count-${status}`).textContent = String(counts[status]);
-  const rows = [...members]
+  let shown = members;
+  try {
+    shown = filtered(members);
+    outcome('filter-outcome', shown.length === members.length ? '' : `${shown.length} of ${members.length} members shown`);
+  } catch (error) {
+    outcome('filter-outcome', `bad filter: ${/** @type {Error} */ (error).message}`, true);
+  }
+  if (!members.some((member) => member.name === state.confirming && member.status === 'failed')) state.confirming = undefined;
+  const rows = [...shown]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((member) => {
       const row = element('tr');
@@ -182,6 +354,7 @@ function renderMembers(members) {
       since.title = member.since;
       const rtt = member.rttMs === undefined ? '—' : member.rttMs < 10 ? member.rttMs.toFixed(2) : member.rttMs.toFixed(0);
       row.append(status, element('td', 'incarnation', member.incarnation), tags, since, element('td', 'rtt', rtt));
+      row.append(member.status === 'failed' ? forceLeaveControls(member) : element('td', 'actions'));
       return row;
     });
   byId('members').replaceChildren(...rows);
@@ -203,19 +376,48 @@ function renderStats(stats) {
 }
 
 /**
- * @param {string} type
- * @param {EventData} data
+ * Adds an event to the log unless it is shown already (an id at or below the newest shown).
+ * @param {EventRecord} record
  */
-function logEvent(type, data) {
+function logEvent(record) {
+  const { id, type, time, data } = record;
+  if (state.lastEvent && id <= state.lastEvent.id) return;
+  state.lastEvent = { id, data: JSON.stringify(data) };
   const entry = element('li');
-  entry.append(element('span', 'muted', `${new Date().toLocaleTimeString()} `), element('span', `type ${type}`, type));
+  entry.dataset.id = String(id);
+  entry.append(element('span', 'muted', `${new Date(time).toLocaleTimeString()} `), element('span', `type ${type}`, type));
   if (type === 'protocol') entry.append(` → ${data.protocol} (epoch ${data.epoch}${data.origin ? `, by ${data.origin}` : ''})`);
   else if (type === 'user') entry.append(` ${data.name}: ${data.payload}`);
   else if (type === 'query') entry.append(` ${data.name} from ${data.from}${data.payload ? `: ${data.payload}` : ''}`);
   else entry.append(` ${data.name} ${data.address}:${data.port} · ${data.status} · incarnation ${data.incarnation}`);
+  prependEvent(entry);
+}
+
+/** @param {HTMLElement} entry */
+function prependEvent(entry) {
   const log = byId('events');
   log.prepend(entry);
   while (log.childElementCount > MAX_EVENTS) log.lastElementChild?.remove();
+}
+
+/**
+ * The events the agent kept, shown before the stream's: what happened before this page was
+ * (re)loaded or while its stream was down. An agent that restarted numbers from 1 again: the
+ * event with the id last shown then holds other data (or is not there yet), and all it kept are new.
+ */
+async function showRecentEvents() {
+  const { events } = /** @type {{ events: EventRecord[] }} */ (await getJson('/v1/events/recent'));
+  const last = state.lastEvent;
+  if (last) {
+    const same = events.find((record) => record.id === last.id);
+    const newest = events[events.length - 1];
+    // The log is never empty once it had an event, nor does it drop the newest: either way, another run.
+    if (same ? JSON.stringify(same.data) !== last.data : newest === undefined || newest.id < last.id) {
+      state.lastEvent = undefined;
+      prependEvent(element('li', 'restart', '— the agent restarted —'));
+    }
+  }
+  for (const record of events) logEvent(record);
 }
 
 // ---- polling: the whole view every POLL_MS, and again after each event ----
@@ -256,9 +458,9 @@ async function refreshSoon() {
 // ---- the event stream, read with fetch() so the token can go in a header ----
 
 /**
- * Calls onEvent with each Server-Sent Event's type and parsed data until the stream ends.
+ * Calls onEvent with each Server-Sent Event's id, type and parsed data until the stream ends.
  * @param {ReadableStream<BufferSource>} body the response body (TextDecoderStream takes any BufferSource)
- * @param {(type: string, data: EventData) => void} onEvent
+ * @param {(id: number, type: string, data: EventData) => void} onEvent
  */
 async function readEvents(body, onEvent) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
@@ -271,22 +473,25 @@ async function readEvents(body, onEvent) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       let type = 'message';
+      let id = 0;
       const data = [];
       for (const line of block.split('\n')) {
-        if (line.startsWith('event:')) type = line.slice(6).trim();
+        if (line.startsWith('id:')) id = Number(line.slice(3).trim());
+        else if (line.startsWith('event:')) type = line.slice(6).trim();
         else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
       }
-      if (data.length > 0) onEvent(type, JSON.parse(data.join('\n')));
+      if (data.length > 0) onEvent(id, type, JSON.parse(data.join('\n')));
     }
   }
 }
 
 /**
+ * @param {number} id
  * @param {string} type
  * @param {EventData} data
  */
-function onEvent(type, data) {
-  logEvent(type, data);
+function onEvent(id, type, data) {
+  logEvent({ id, type, time: new Date().toISOString(), data }); // the stream carries no time: it is now
   if (type === 'protocol') renderProtocol(/** @type {Protocol} */ (data));
   if (type !== 'user' && type !== 'query') void refreshSoon();
 }
@@ -306,6 +511,11 @@ async function followEvents() {
       state.streaming = true;
       showConnection();
       void refreshSoon(); // events may have been missed while the stream was down
+      // Read while the stream's first events wait in its body; the ids keep them from showing twice.
+      // Should the log not answer, the stream alone goes on.
+      await showRecentEvents().catch((error) => {
+        if (error instanceof Unauthorized) throw error;
+      });
       await readEvents(response.body, onEvent);
     } catch (error) {
       if (error instanceof Unauthorized) return;
@@ -335,44 +545,49 @@ byId('token-form').addEventListener('submit', (event) => {
 
 byId('protocol-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const outcome = byId('protocol-outcome');
   const protocol = /** @type {HTMLSelectElement} */ (byId('protocol-choice')).value;
-  outcome.className = 'muted';
-  outcome.textContent = `switching to ${protocol}…`;
+  outcome('protocol-outcome', `switching to ${protocol}…`);
   try {
-    const response = await api('/v1/protocol', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol }) });
-    /** @type {Protocol & ApiError} */
-    const body = await response.json();
-    if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
-    outcome.textContent = `switch to ${body.protocol} sent (epoch ${body.epoch}); it spreads by gossip`;
-    renderProtocol(body);
+    /** @type {Protocol} */
+    const answer = await send('PUT', '/v1/protocol', { protocol });
+    outcome('protocol-outcome', `switch to ${answer.protocol} sent (epoch ${answer.epoch}); it spreads by gossip`);
+    renderProtocol(answer);
   } catch (error) {
-    outcome.className = 'error';
-    outcome.textContent = error instanceof Unauthorized ? 'the agent needs its token' : `switch failed: ${/** @type {Error} */ (error).message}`;
+    outcome('protocol-outcome', `switch failed: ${failure(error)}`, true);
   }
 });
 
 byId('event-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const outcome = byId('event-outcome');
   const name = /** @type {HTMLInputElement} */ (byId('event-name')).value.trim();
   if (!name) return;
-  outcome.className = 'muted';
   try {
-    const response = await api('/v1/event', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name, payload: /** @type {HTMLInputElement} */ (byId('event-payload')).value }),
-    });
-    /** @type {{ name: string, bytes: number } & ApiError} */
-    const body = await response.json();
-    if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
-    outcome.textContent = `event ${body.name} sent (${body.bytes} bytes); it spreads by gossip`;
+    /** @type {{ name: string, bytes: number }} */
+    const answer = await send('POST', '/v1/event', { name, payload: /** @type {HTMLInputElement} */ (byId('event-payload')).value });
+    outcome('event-outcome', `event ${answer.name} sent (${answer.bytes} bytes); it spreads by gossip`);
   } catch (error) {
-    outcome.className = 'error';
-    outcome.textContent = error instanceof Unauthorized ? 'the agent needs its token' : `event failed: ${/** @type {Error} */ (error).message}`;
+    outcome('event-outcome', `event failed: ${failure(error)}`, true);
   }
 });
+
+byId('tag-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const key = /** @type {HTMLInputElement} */ (byId('tag-key')).value.trim();
+  const value = /** @type {HTMLInputElement} */ (byId('tag-value')).value;
+  if (!key) return;
+  try {
+    /** @type {{ tags: Record<string, string> }} */
+    const answer = await send('PUT', '/v1/tags', { tags: { [key]: value } });
+    renderTags(answer.tags);
+    outcome('tags-outcome', `tag ${key}=${value} set; the cluster learns it by gossip`);
+    void refreshSoon();
+  } catch (error) {
+    outcome('tags-outcome', `set failed: ${failure(error)}`, true);
+  }
+});
+
+for (const id of ['filter-status', 'filter-name', 'filter-tag']) byId(id).addEventListener('input', () => renderMembers(state.members));
+byId('filter-form').addEventListener('submit', (event) => event.preventDefault());
 
 takeTokenFromFragment();
 setInterval(() => void refreshSoon(), POLL_MS);

@@ -39,7 +39,7 @@ export function parseHttpAddress(text: string): string {
 }
 
 /** Why a fetch failed, in a few words (connection refused, timed out, …). */
-function reason(error: unknown): string {
+export function reason(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code === 'ECONNREFUSED') return 'connection refused';
   if (cause?.code) return cause.code;
@@ -60,7 +60,7 @@ export class AgentUnreachable extends CommandFailure {
 }
 
 export interface RequestOptions {
-  readonly method?: 'GET' | 'POST' | 'PUT';
+  readonly method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Sent as JSON. */
   readonly body?: unknown;
   readonly timeoutMs?: number;
@@ -88,20 +88,7 @@ export async function requestJson(base: string, path: string, options: RequestOp
     throw new AgentUnreachable(base, reason(error));
   }
   const text = await response.text().catch(() => '');
-  if (!response.ok) {
-    let detail = text.slice(0, 200);
-    try {
-      detail = (JSON.parse(text) as { error?: string }).error ?? detail;
-    } catch {
-      // not JSON: keep the text
-    }
-    const hint = response.status === 401 ? ' (give --http-token or set HEARSAY_HTTP_TOKEN)' : '';
-    // A 400 refuses what the command sent, which its arguments said: a usage error, as if refused here.
-    throw new CommandFailure(
-      `the agent at ${base} answered ${method} ${path} with HTTP ${response.status}${detail ? `: ${detail}` : ''}${hint}`,
-      response.status === 400 ? 2 : 1,
-    );
-  }
+  if (!response.ok) throw refusal(base, method, path, response.status, text);
   try {
     return JSON.parse(text);
   } catch {
@@ -163,4 +150,16 @@ export async function fetchSelf(base: string, timeoutMs?: number): Promise<Membe
 /** A member as `cluster members --json` gives it (no `since`: it differs between observers). */
 export function memberSummary(m: Member): Pick<Member, 'name' | 'address' | 'port' | 'status' | 'incarnation' | 'tags'> {
   return { name: m.name, address: m.address, port: m.port, status: m.status, incarnation: m.incarnation, tags: m.tags ?? {} };
+}
+
+/** An agent's HTTP error as a command failure: its own message, a hint on 401, exit 2 on 400 (it refused what the command's arguments said). */
+export function refusal(base: string, method: string, path: string, status: number, text: string): CommandFailure {
+  let detail = text.slice(0, 200);
+  try {
+    detail = (JSON.parse(text) as { error?: string }).error ?? detail;
+  } catch {
+    // not JSON: keep the text
+  }
+  const hint = status === 401 ? ' (give --http-token or set HEARSAY_HTTP_TOKEN)' : '';
+  return new CommandFailure(`the agent at ${base} answered ${method} ${path} with HTTP ${status}${detail ? `: ${detail}` : ''}${hint}`, status === 400 ? 2 : 1);
 }

@@ -64,13 +64,19 @@ export function formatRtt(rttMs: unknown): string {
   return rttMs < 10 ? `${rttMs.toFixed(2)}ms` : `${Math.round(rttMs)}ms`;
 }
 
+/** Columns a command adds after the standard ones: headers and, per member, the cells (already terminal-safe). */
+export interface ExtraColumns {
+  head: string[];
+  cells: (member: Member) => string[];
+}
+
 /**
- * One node's view as a table: name, address, status (coloured), incarnation, tags, since, RTT.
+ * One node's view as a table: name, address, status (coloured), incarnation, tags, since, RTT, then any extra columns.
  * Every field an agent gave is shown through terminalText: peers choose their names and tags.
  */
-export function membersTable(members: Member[], c: Colors = defaultColors, now = Date.now()): string {
+export function membersTable(members: Member[], c: Colors = defaultColors, now = Date.now(), extra?: ExtraColumns): string {
   const table = new Table({
-    head: ['Name', 'Address', 'Status', 'Incarnation', 'Tags', 'Since', 'RTT'].map((h) => c.bold(h)),
+    head: ['Name', 'Address', 'Status', 'Incarnation', 'Tags', 'Since', 'RTT', ...(extra?.head ?? [])].map((h) => c.bold(h)),
     style: { head: [], border: [], compact: true },
   });
   for (const m of [...members].sort((a, b) => byName(a.name, b.name))) {
@@ -82,6 +88,7 @@ export function membersTable(members: Member[], c: Colors = defaultColors, now =
       formatTags(m.tags),
       formatSince(m.since, now),
       formatRtt(m.rttMs),
+      ...(extra?.cells(m) ?? []),
     ]);
   }
   return table.toString();
