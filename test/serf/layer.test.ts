@@ -914,6 +914,22 @@ describe('SerfLayer: clocks at the top of the range', () => {
     expect(layer.stats.dropped).toEqual({});
   });
 
+  it('a join exchange delivers its events unless this node is joining itself (Serf’s eventJoinIgnore)', async () => {
+    const { layer } = setup();
+    const stateWith = (name: string, ltime: bigint) =>
+      encodeSerfUserState({ ltime: 1n, eventLTime: ltime, queryLTime: 0n, events: [{ ltime, events: [{ name, payload: new Uint8Array(0) }] }] });
+    // A reconnect after a partition, or a peer joining this node: the events it missed are delivered.
+    expect(layer.observeState({ type: 'pushPull', join: true, states: [], userState: stateWith('missed', 3n) }).map((e) => e.name)).toEqual(['missed']);
+    // This node's own join, as Serf's agent without -replay: the cluster's past is recorded as seen, not delivered.
+    let during: string[] = [];
+    await layer.joining(async () => {
+      during = layer.observeState({ type: 'pushPull', join: true, states: [], userState: stateWith('past', 4n) }).map((e) => e.name);
+    });
+    expect(during).toEqual([]);
+    expect(layer.observeState({ type: 'pushPull', join: true, states: [], userState: stateWith('past', 4n) })).toEqual([]);
+    expect(layer.observeState({ type: 'pushPull', join: true, states: [], userState: stateWith('later', 5n) }).map((e) => e.name)).toEqual(['later']);
+  });
+
   it('a peer’s push/pull state at 2^64 − 1 is witnessed (one less, as Serf) and its events taken once', () => {
     const { host, layer } = setup();
     const events = [{ ltime: TOP, events: [{ name: 'forged', payload: Uint8Array.of(9) }] }];

@@ -85,7 +85,7 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
     this.#seeds = new SeedJoiner({
       resolver: discovery.resolver ?? nameResolver(),
       seedRetryIntervalMs: discovery.seedRetryIntervalMs ?? 0,
-      pushPull: (addresses) => this.#pushPull(addresses),
+      pushPull: (addresses) => this.#serf.layer.joining(() => this.#pushPull(addresses)),
       own: () => ({ bound: this.address, advertised: this.advertised }),
       alone: () => !this.#core.members().some((member) => member.name !== this.name && (member.status === 'alive' || member.status === 'suspect')),
       assertOpen: () => this.#assertOpen(),

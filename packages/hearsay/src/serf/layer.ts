@@ -109,6 +109,8 @@ export class SerfLayer implements QueryResponder {
   #selfIntentTime = -1n;
   /** This node announced its own leave: a leave intent about it is no longer refuted. */
   #leaving = false;
+  /** Joins this node is making itself (Serf's eventJoinIgnore): their exchanges record events as seen only. */
+  #ownJoins = 0;
   readonly #filters: FilterMatcher;
   readonly #publishBudget: TokenBucket;
 
@@ -217,9 +219,23 @@ export class SerfLayer implements QueryResponder {
   }
 
   /**
+   * While `join` runs, events in join exchanges are only recorded as seen, as Serf's agent joins
+   * without -replay: a node that joins does not replay the cluster's past. A reconnect to a failed
+   * member after a partition, or a peer joining this node, is not such a join: its events are
+   * delivered. Resolves (or rejects) as `join` does.
+   */
+  async joining<T>(join: () => Promise<T>): Promise<T> {
+    this.#ownJoins++;
+    try {
+      return await join();
+    } finally {
+      this.#ownJoins--;
+    }
+  }
+
+  /**
    * A peer's push/pull state: its clocks, and the recent events it holds. Returns the events new
-   * here — delivered late rather than never; like Serf, not gossiped on from there. Events in a
-   * join's exchange are only recorded as seen.
+   * here — delivered late rather than never; like Serf, not gossiped on from there.
    */
   observeState(message: PushPullMessage): SerfEventArrival[] {
     if (message.userState.length === 0) return [];
@@ -245,9 +261,9 @@ export class SerfLayer implements QueryResponder {
     }
     if (excess) this.#drop('state-events-skipped');
     this.#flushState();
-    if (!message.join) this.stats.eventsFromState += fresh.length;
-    // A joining node does not replay the cluster's past events (Serf's agent default, no -replay).
-    return message.join ? [] : fresh;
+    if (message.join && this.#ownJoins > 0) return [];
+    this.stats.eventsFromState += fresh.length;
+    return fresh;
   }
 
   #onEvent(ltime: bigint, name: string, payload: Uint8Array, coalesce = false): SerfEventArrival {
