@@ -21,6 +21,7 @@ export type {
   RestartSpec,
   LeaveSpec,
   LinkSpec,
+  BlockSpec,
   SwitchSpec,
   UserEventSpec,
   QuerySpec,

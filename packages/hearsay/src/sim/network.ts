@@ -54,7 +54,15 @@ export interface NetworkOptions {
   jitterMs: number;
   /** Count memberlist's encoded bytes (true) or summed message sizes (false). */
   wireBytes: boolean;
+  /** Whether loss hits stream segments too (see `SimOptions.streamLoss`). */
+  streamLoss: boolean;
 }
+
+/** Linux's first retransmission timeouts: a lost SYN or SYN-ACK is sent again after 1 s, a lost data segment after RTO_min, 200 ms. */
+const SYN_RTO_MS = 1000;
+const DATA_RTO_MS = 200;
+/** Retransmissions before TCP gives up: Linux's tcp_syn_retries (data segments would try longer, but past every stream timeout). */
+const TCP_RETRIES = 6;
 
 /**
  * The modelled network between the simulated nodes: addresses, per-link loss and delay,
@@ -74,6 +82,8 @@ export class Network {
   /** Each node's partition group: nodes reach each other only within one. */
   readonly #group: Int32Array;
   readonly #links = new Map<number, LinkSettings>();
+  /** Directions cut one way (`from * nodes + to`): one-way firewall rules. */
+  readonly #blocked = new Set<number>();
   readonly #streams = new Map<number, SimStream>();
   #nextStream = 1;
 
@@ -97,9 +107,16 @@ export class Network {
 
   // ——— partitions and links ———
 
-  /** Whether packets from `a` can reach `b` (the same partition group). */
+  /** Whether packets from `a` can reach `b`: the same partition group, and that direction not blocked. */
   reachable(a: number, b: number): boolean {
-    return this.#group[a] === this.#group[b];
+    return this.#group[a] === this.#group[b] && (this.#blocked.size === 0 || !this.#blocked.has(a * this.#options.nodes + b));
+  }
+
+  /** Cuts (`blocked` true) or restores the direction from `from` to `to` only. */
+  setBlocked(from: number, to: number, blocked: boolean): void {
+    const key = from * this.#options.nodes + to;
+    if (blocked) this.#blocked.add(key);
+    else this.#blocked.delete(key);
   }
 
   /** Cuts the network into groups (node indices per group; the unlisted form one more group). */
@@ -129,6 +146,22 @@ export class Network {
 
   #link(a: number, b: number): LinkSettings | undefined {
     return this.#links.size === 0 ? undefined : this.#links.get(this.#linkKey(a, b));
+  }
+
+  /**
+   * Time TCP loses retransmitting one segment from `a` to `b` when the link loses packets (0
+   * unless `streamLoss`): each loss costs the current timeout, which doubles; Infinity once TCP
+   * gives up.
+   */
+  #retransmissionMs(a: number, b: number, firstTimeoutMs: number): number {
+    const loss = this.#options.streamLoss ? (this.#link(a, b)?.loss ?? this.#options.loss) : 0;
+    if (loss === 0) return 0;
+    let lostMs = 0;
+    for (let tries = 0, timeoutMs = firstTimeoutMs; this.#rng.float() < loss; tries++, timeoutMs *= 2) {
+      if (tries === TCP_RETRIES) return Infinity;
+      lostMs += timeoutMs;
+    }
+    return lostMs;
   }
 
   #delay(a: number, b: number): number {
@@ -179,7 +212,8 @@ export class Network {
       done: false,
     };
     this.#streams.set(id, stream);
-    if (target === undefined || !this.reachable(from, target)) {
+    // TCP needs both directions: a connection across a one-way block times out too.
+    if (target === undefined || !this.reachable(from, target) || !this.reachable(target, from)) {
       // No route: the connection attempt times out.
       this.#events.push({ at: now + timeoutMs, kind: 'streamEnd', stream: id, reason: 'timed out' });
       return;
@@ -189,7 +223,10 @@ export class Network {
       this.#events.push({ at: now + 2 * this.#delay(from, target), kind: 'streamEnd', stream: id, reason: 'connection refused' });
       return;
     }
-    this.#events.push({ at: now + this.#delay(from, target), kind: 'streamOpen', node: target, stream: id });
+    // The SYN, the SYN-ACK and the request's segment, each retransmitted until it gets through.
+    const lostMs =
+      this.#retransmissionMs(from, target, SYN_RTO_MS) + this.#retransmissionMs(target, from, SYN_RTO_MS) + this.#retransmissionMs(from, target, DATA_RTO_MS);
+    if (lostMs < Infinity) this.#events.push({ at: now + this.#delay(from, target) + lostMs, kind: 'streamOpen', node: target, stream: id });
     if (expectReply) {
       this.#events.push({ at: now + timeoutMs, kind: 'streamEnd', stream: id, reason: 'timed out' });
     } else {
@@ -203,7 +240,9 @@ export class Network {
     this.traffic.bytes += this.#streamBytes(message);
     const stream = this.#streams.get(id);
     if (!stream || stream.done || !this.reachable(from, stream.initiator)) return;
-    this.#events.push({ at: this.#host.now + this.#delay(from, stream.initiator), kind: 'streamReply', stream: id, message });
+    const lostMs = this.#retransmissionMs(from, stream.initiator, DATA_RTO_MS);
+    if (lostMs === Infinity) return;
+    this.#events.push({ at: this.#host.now + this.#delay(from, stream.initiator) + lostMs, kind: 'streamReply', stream: id, message });
   }
 
   #streamBytes(message: StreamMessage): number {

@@ -36,6 +36,22 @@ export interface LinkSpec {
   jitterMs?: number;
 }
 
+/**
+ * From `atMs` until `untilMs` nothing `from` sends reaches `to` (a one-way firewall rule): its
+ * UDP packets that way are lost, and streams between the two fail in either direction, as TCP
+ * needs both.
+ */
+export interface BlockSpec {
+  /** The node whose packets are dropped. */
+  from: string;
+  /** The node they no longer reach. */
+  to: string;
+  /** When the block starts (virtual ms). */
+  atMs: number;
+  /** When it is lifted (virtual ms); absent: never. */
+  untilMs?: number;
+}
+
 /** A node announces a graceful leave at `atMs` and stops once the announcement has gone out. */
 export interface LeaveSpec {
   /** The node that leaves. */
@@ -135,6 +151,15 @@ export interface SimOptions {
   byteCounting?: 'wire' | 'estimate';
   /** Per-link loss and delay, overriding the defaults above for those pairs. */
   links?: LinkSpec[];
+  /**
+   * Whether `loss` (and links' loss) hits the segments of streams too, as on a real lossy link:
+   * TCP retransmits each lost one (a SYN or SYN-ACK after 1 s, a data segment after 200 ms,
+   * doubling each time, up to 6 times, as Linux does), so a stream message arrives that much
+   * later, and its exchange fails if that is past its timeout. Default false: streams lose nothing.
+   */
+  streamLoss?: boolean;
+  /** One-way cuts between two nodes. */
+  blocks?: BlockSpec[];
   /** The failure detector every node starts with: SWIM (default), gossiped heartbeats, or the hybrid. */
   protocol?: Protocol;
   /** Run-time switches of the whole cluster's failure detector. */

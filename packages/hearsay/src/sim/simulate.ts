@@ -55,6 +55,12 @@ export function buildSimulation(options: SimOptions): Simulation {
   for (const link of options.links ?? []) {
     sim.setLink(sim.indexOf(link.between[0]), sim.indexOf(link.between[1]), link);
   }
+  for (const block of options.blocks ?? []) {
+    const from = sim.indexOf(block.from);
+    const to = sim.indexOf(block.to);
+    sim.at(block.atMs, () => sim.setBlocked(from, to, true));
+    if (block.untilMs !== undefined) sim.at(block.untilMs, () => sim.setBlocked(from, to, false));
+  }
   for (const restart of options.restarts ?? []) {
     const index = sim.indexOf(restart.name);
     sim.at(restart.atMs, () => sim.restart(index));

@@ -81,7 +81,12 @@ export class Simulation implements GroundTruth {
     const n = this.options.nodes;
     this.config = resolveConfig(options.profile ?? 'lan', options.config ?? {});
     this.#rng = createRandom(this.options.seed);
-    this.#network = new Network({ ...this.options, wireBytes: (options.byteCounting ?? 'wire') === 'wire' }, this, this.#events, this.#rng);
+    this.#network = new Network(
+      { ...this.options, wireBytes: (options.byteCounting ?? 'wire') === 'wire', streamLoss: options.streamLoss ?? false },
+      this,
+      this.#events,
+      this.#rng,
+    );
     this.traffic = this.#network.traffic;
     this.#profiles = Array.from({ length: n }, (_, i) => simProfile(i));
     for (const profile of this.#profiles) this.#registry.nameId(profile.name);
@@ -113,7 +118,7 @@ export class Simulation implements GroundTruth {
   }
 
   reachable(a: number, b: number): boolean {
-    return this.#network.reachable(a, b);
+    return this.#network.reachable(a, b) && this.#network.reachable(b, a);
   }
 
   recentlyRestarted(index: number): boolean {
@@ -312,6 +317,11 @@ export class Simulation implements GroundTruth {
   /** Sets loss and delay for the link between two nodes (both directions). */
   setLink(a: number, b: number, link: LinkSettings): void {
     this.#network.setLink(a, b, link);
+  }
+
+  /** Cuts (`blocked` true) or restores one direction only: nothing `from` sends reaches `to`. */
+  setBlocked(from: number, to: number, blocked: boolean): void {
+    this.#network.setBlocked(from, to, blocked);
   }
 
   /** Processes events until virtual time `until` (inclusive). */
