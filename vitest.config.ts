@@ -13,7 +13,7 @@ export default defineConfig({
       { find: /^hearsay\/(core|serf|wire|sim)$/, replacement: source('hearsay/src/$1/index.ts') },
       { find: /^hearsay-agent\/scripting$/, replacement: source('agent/src/scripting.ts') },
       { find: /^hearsay-experiments$/, replacement: source('experiments/src/index.ts') },
-      { find: /^hearsay-experiments\/(names|table)$/, replacement: source('experiments/src/$1.ts') },
+      { find: /^hearsay-experiments\/(names|table|csv|plot)$/, replacement: source('experiments/src/$1.ts') },
     ],
   },
   test: {

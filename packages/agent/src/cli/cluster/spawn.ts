@@ -3,9 +3,12 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The built CLI (dist/cli/main.js), found relative to this module (dist/cli/cluster/spawn.js). */
+/**
+ * The built CLI (dist/cli/main.js), found relative to this module (dist/cli/cluster/spawn.js);
+ * loaded from its source (src/cli/cluster/spawn.ts, as the tests do), the build beside it.
+ */
 export function cliPath(): string {
-  return fileURLToPath(new URL('../main.js', import.meta.url));
+  return fileURLToPath(new URL('../main.js', import.meta.url.replace(/\/src\/cli\/cluster\/spawn\.ts$/, '/dist/cli/cluster/spawn.js')));
 }
 
 export interface AgentLaunch {
