@@ -261,6 +261,15 @@ export class Harness {
     this.advanceTo(this.now + ms);
   }
 
+  /**
+   * The node frozen until `t` (a busy loop, a GC pause): nothing of it runs on time, and at `t` its
+   * overdue deadlines fire at once, before any input; the outputs reach the responders as usual.
+   */
+  wakeAt(t: number): Output[] {
+    if (this.#scheduled.some((item) => item.at < t)) throw new Error('inputs are scheduled before the wake-up: deliver them after it');
+    return this.#step(t, { kind: 'tick' });
+  }
+
   /** Processes events one at a time until `done()` holds; fails after `limitMs` of clock. */
   runUntil(done: () => boolean, limitMs = 120_000): void {
     const limit = this.now + limitMs;

@@ -2,7 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createNode, type HearsayNode, type NodeOptions } from '../../packages/hearsay/src/index.js';
+import { createNode, type HearsayNode, type NodeOptions, type NodeStats } from '../../packages/hearsay/src/index.js';
 import { FAST } from '../helpers/timings.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -90,6 +90,9 @@ interface NodeProcess {
   port: number;
   events: { event: string; name: string }[];
   members(): Promise<{ name: string; status: string }[]>;
+  /** Runs a busy loop in the process for `ms`: its event loop stalls. */
+  busy(ms: number): Promise<void>;
+  stats(): Promise<NodeStats>;
 }
 
 const script = fileURLToPath(new URL('./node-process.mjs', import.meta.url));
@@ -127,6 +130,16 @@ async function startProcess(options: NodeOptions): Promise<NodeProcess> {
       child.stdin.write('members\n');
       return (await answer).members as { name: string; status: string }[];
     },
+    busy: async (ms) => {
+      const done = next('busy');
+      child.stdin.write(`busy ${ms}\n`);
+      await done;
+    },
+    stats: async () => {
+      const answer = next('stats');
+      child.stdin.write('stats\n');
+      return (await answer).stats as NodeStats;
+    },
   };
   processes.push(handle);
   return handle;
@@ -140,7 +153,7 @@ describe('nodes in separate processes', () => {
     }
   });
 
-  it('5 processes converge; SIGKILL is detected by all; a short SIGSTOP is refuted, never failed', async () => {
+  it('5 processes converge; a short SIGSTOP is refuted, never failed; a 1.5 s busy loop accuses no one; SIGKILL is detected by all', async () => {
     const first = await startProcess({ name: 'p0', bind: '127.0.0.1:0', config: FAST });
     const join = [`127.0.0.1:${first.port}`];
     const rest = await Promise.all([1, 2, 3, 4].map((i) => startProcess({ name: `p${i}`, bind: '127.0.0.1:0', join, config: FAST })));
@@ -159,6 +172,16 @@ describe('nodes in separate processes', () => {
     await waitFor('5 alive again after the pause', () => aliveEverywhere(all, 5));
     await new Promise((resolve) => setTimeout(resolve, 3000));
     for (const p of all) expect(p.events.filter((e) => e.event === 'failed' && e.name === paused.name)).toEqual([]);
+
+    // An overloaded process: its event loop busy for 1.5 s, probes in flight. It accuses no one for its own delay.
+    const overloaded = all[1]!;
+    const eventsBefore = overloaded.events.length;
+    await overloaded.busy(1500);
+    await waitFor('5 alive again after the stall', () => aliveEverywhere(all, 5));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(overloaded.events.slice(eventsBefore).filter((e) => e.event === 'suspect' || e.event === 'failed')).toEqual([]);
+    expect((await overloaded.stats()).core.stalls).toBeGreaterThanOrEqual(1);
+    for (const p of all) expect(p.events.filter((e) => e.event === 'failed')).toEqual([]);
 
     const victim = all[4]!;
     victim.child.kill('SIGKILL');

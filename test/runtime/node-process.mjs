@@ -1,6 +1,7 @@
 // A hearsay node in its own process, for the real-network tests: started with a JSON options
 // argument, it prints one JSON line per fact on stdout ({"ready":…}, {"event":…}) and answers
-// "members" on stdin with {"members":[…]}. It leaves on "leave" and exits on "exit" or stdin's end.
+// "members" on stdin with {"members":[…]}. "busy MS" stalls its event loop (a busy loop) that long.
+// It leaves on "leave" and exits on "exit" or stdin's end.
 import { createInterface } from 'node:readline';
 import { createNode } from '../../packages/hearsay/dist/index.js';
 
@@ -15,6 +16,12 @@ const lines = createInterface({ input: process.stdin });
 lines.on('line', async (line) => {
   if (line === 'members') print({ members: node.members().map(({ name, status, incarnation }) => ({ name, status, incarnation })) });
   if (line === 'stats') print({ stats: node.stats });
+  if (line.startsWith('busy ')) {
+    // An overloaded process: nothing else runs, timers and sockets alike wait.
+    const until = Date.now() + Number(line.slice(5));
+    while (Date.now() < until) {}
+    print({ busy: true });
+  }
   if (line === 'leave') {
     await node.leave(5000).catch((error) => print({ error: error.message }));
     print({ left: true });

@@ -17,6 +17,7 @@ const CORE_COUNTERS: [string, string, Exclude<keyof CoreStats, 'dropped'>][] = [
   ['hearsay_suspicions_total', 'Suspicions raised (first suspicion of a member here)', 'suspicionsRaised'],
   ['hearsay_refutations_total', 'Times this node refuted a rumour about itself', 'refutations'],
   ['hearsay_failures_declared_total', 'Members this node declared failed', 'failuresDeclared'],
+  ['hearsay_stalls_total', 'Deadlines that found this node stalled (due over half a probe timeout ago), put back so that what arrived is read first', 'stalls'],
   ['hearsay_push_pulls_total', 'Push/pull exchanges started', 'pushPulls'],
   ['hearsay_messages_ignored_total', 'Messages ignored as stale, misaddressed or conflicting', 'messagesIgnored'],
   ['hearsay_heartbeat_tables_sent_total', 'Heartbeat tables (or table parts) gossiped', 'heartbeatTablesSent'],

@@ -5,6 +5,7 @@ import { HearsayError } from './errors.js';
 import { ALIVE, FAILED, LEFT, SUSPECT, type StatusCode } from './member-table.js';
 import { TokenBucket } from './rate-limit.js';
 import { isAtLeast, isNewer, nextIncarnation } from './serial.js';
+import { firedLate, STALL_GRACE_MS } from './stall.js';
 import { expectedConfirmations, minSuspicionTimeout, Suspicion } from './suspicion.js';
 import type { TimerHandle } from './timers.js';
 import {
@@ -375,8 +376,22 @@ export class Membership {
   #reschedule(nameId: number, entry: RunningSuspicion): void {
     const ctx = this.#ctx;
     ctx.timers.cancel(entry.timer);
-    const { suspicion } = entry;
-    entry.timer = ctx.timers.schedule(Math.max(ctx.now, suspicion.deadline), () => this.#expire(nameId, suspicion.startedAt));
+    this.#expireAt(nameId, entry, Math.max(ctx.now, entry.suspicion.deadline));
+  }
+
+  /**
+   * The suspicion's expiry at `at`. Fired late, it waits STALL_GRACE_MS once, so that a refutation
+   * that arrived meanwhile is read first (stall.ts).
+   */
+  #expireAt(nameId: number, entry: RunningSuspicion, at: number, waited = false): void {
+    const ctx = this.#ctx;
+    entry.timer = ctx.timers.schedule(at, () => {
+      if (!waited && firedLate(ctx.now, at)) {
+        this.#expireAt(nameId, entry, ctx.now + STALL_GRACE_MS, true);
+        return;
+      }
+      this.#expire(nameId, entry.suspicion.startedAt);
+    });
   }
 
   #stopSuspicion(nameId: number): void {

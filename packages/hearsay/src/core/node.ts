@@ -1,5 +1,6 @@
 import type { ProtocolConfig } from './config.js';
 import type { NodeContext } from './context.js';
+import { stalled } from './stall.js';
 import { ConfigError } from './errors.js';
 import { ALIVE, Registry, SUSPECT } from './member-table.js';
 import { checkMeta, Membership } from './membership.js';
@@ -177,6 +178,12 @@ export class MemberNode {
     if (this.#stopped) return [];
     const ctx = this.#ctx;
     ctx.beginInput(now);
+    // Timer lateness is this node's own delay (stall.ts): it lowers its health, so that it slows
+    // its probing before it accuses anyone.
+    if (stalled(now, ctx.timers.nextDeadline(), ctx.config.probeTimeoutMs)) {
+      ctx.stats.stalls++;
+      ctx.awareness.apply(1);
+    }
     switch (input.kind) {
       case 'tick':
         break;

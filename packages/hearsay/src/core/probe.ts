@@ -4,6 +4,7 @@ import type { Membership } from './membership.js';
 import { rttOutput } from './outputs.js';
 import { KeyedRateLimit } from './rate-limit.js';
 import { randomMembers } from './selection.js';
+import { firedLate, STALL_GRACE_MS } from './stall.js';
 import type { TimerHandle } from './timers.js';
 import type { Address, IndirectPingMessage, MemberProfile, Message, PingMessage } from './types.js';
 import { protocolMax } from './versions.js';
@@ -13,7 +14,10 @@ interface PendingProbe {
   readonly sentAt: number;
   expectedNacks: number;
   nacks: number;
-  readonly timers: TimerHandle[];
+  timers: TimerHandle[];
+  /** Its indirect probe, and its verdict, already waited once to read first (stall.ts). */
+  indirectWaited: boolean;
+  verdictWaited: boolean;
 }
 
 interface Relay {
@@ -139,19 +143,40 @@ export class Prober {
 
     const probeInterval = ctx.awareness.scale(config.probeIntervalMs);
     const probeTimeout = ctx.awareness.scale(config.probeTimeoutMs);
-    const pending: PendingProbe = { nameId, sentAt: ctx.now, expectedNacks: 0, nacks: 0, timers: [] };
+    const pending: PendingProbe = {
+      nameId,
+      sentAt: ctx.now,
+      expectedNacks: 0,
+      nacks: 0,
+      timers: [],
+      indirectWaited: false,
+      verdictWaited: false,
+    };
     this.#pending.set(seqNo, pending);
-    const deadline = ctx.now + probeInterval;
-    pending.timers.push(
-      ctx.timers.schedule(ctx.now + probeTimeout, () => this.#probeIndirectly(seqNo, pending, deadline)),
-      ctx.timers.schedule(deadline, () => this.#conclude(seqNo, pending)),
-    );
+    this.#arm(seqNo, pending, ctx.now + probeTimeout, ctx.now + probeInterval);
+  }
+
+  /** The probe's two deadlines: the indirect probe, then the verdict. */
+  #arm(seqNo: number, pending: PendingProbe, indirectAt: number, deadline: number): void {
+    const { timers } = this.#ctx;
+    pending.timers = [
+      timers.schedule(indirectAt, () => this.#probeIndirectly(seqNo, pending, indirectAt, deadline)),
+      timers.schedule(deadline, () => this.#conclude(seqNo, pending, deadline)),
+    ];
   }
 
   /** No direct ack in time: ask k helpers, and try a TCP ping alongside. */
-  #probeIndirectly(seqNo: number, pending: PendingProbe, deadline: number): void {
+  #probeIndirectly(seqNo: number, pending: PendingProbe, dueAt: number, deadline: number): void {
     const ctx = this.#ctx;
     const { table, config } = ctx;
+    if (!pending.indirectWaited && firedLate(ctx.now, dueAt)) {
+      pending.indirectWaited = true;
+      for (const timer of pending.timers) ctx.timers.cancel(timer);
+      // The indirect phase gets its whole time again, from after the wait.
+      const indirectAt = ctx.now + STALL_GRACE_MS;
+      this.#arm(seqNo, pending, indirectAt, indirectAt + (deadline - dueAt));
+      return;
+    }
     const slot = table.slotOfNameId(pending.nameId);
     if (slot < 0) return;
     const profile = table.profileAt(slot);
@@ -178,9 +203,15 @@ export class Prober {
   }
 
   /** The probe's time is up without any ack: Lifeguard adjusts health, then suspicion. */
-  #conclude(seqNo: number, pending: PendingProbe): void {
+  #conclude(seqNo: number, pending: PendingProbe, deadline: number): void {
     const ctx = this.#ctx;
     if (this.#pending.get(seqNo) !== pending) return;
+    if (!pending.verdictWaited && firedLate(ctx.now, deadline)) {
+      pending.verdictWaited = true;
+      const again = ctx.now + STALL_GRACE_MS;
+      pending.timers = [ctx.timers.schedule(again, () => this.#conclude(seqNo, pending, again))];
+      return;
+    }
     this.#pending.delete(seqNo);
     ctx.stats.probesFailed++;
     ctx.awareness.apply(pending.expectedNacks > 0 ? Math.max(0, pending.expectedNacks - pending.nacks) : 1);

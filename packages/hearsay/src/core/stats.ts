@@ -20,6 +20,11 @@ export interface CoreStats {
   refutations: number;
   /** Members this node itself declared failed (a suspicion ran out, or a heartbeat verdict). */
   failuresDeclared: number;
+  /**
+   * Deadlines that found this node stalled (due over half a probe timeout ago: a busy loop, a GC
+   * pause, SIGSTOP) and were put back a moment, so that what reached it meanwhile is read first.
+   */
+  stalls: number;
   /** Push/pull exchanges this node started (periodic syncs, joins, reconnects). */
   pushPulls: number;
   /** Messages ignored: wrong target, unknown sequence, stale or conflicting update. */
@@ -51,6 +56,7 @@ export function createStats(): CoreStats {
   return {
     probes: 0,
     probesFailed: 0,
+    stalls: 0,
     indirectPings: 0,
     relayedPings: 0,
     tcpPings: 0,

@@ -1,0 +1,24 @@
+/**
+ * An overloaded node accuses no one. A node's driver fires overdue deadlines before it reads what
+ * arrived meanwhile (Node.js runs timers before I/O in each turn of its event loop; the simulator
+ * does the same after a pause), so a probe's verdict or a suspicion's expiry that fires late, after
+ * a busy turn, a GC pause or a SIGSTOP, would come before the ack or refutation waiting in the
+ * socket: the node would blame its peer for its own delay. Such a deadline waits STALL_GRACE_MS
+ * once, so that the driver reads first. A deadline fired on time (the simulator and the tests'
+ * fake clock fire them exactly) is not touched.
+ */
+export const STALL_GRACE_MS = 1;
+
+/** Whether a deadline due at `dueAt` fired late at `now`: what arrived meanwhile may be unread. */
+export function firedLate(now: number, dueAt: number): boolean {
+  return now > dueAt;
+}
+
+/**
+ * Whether a deadline due at `dueAt` and still waiting at `now` means this node stalled (over half
+ * the probe timeout late): the node then counts a stall and lowers its own health, so that its
+ * next probes and timeouts stretch (Lifeguard's local health).
+ */
+export function stalled(now: number, dueAt: number, timeoutMs: number): boolean {
+  return now - dueAt > timeoutMs * 0.5;
+}
