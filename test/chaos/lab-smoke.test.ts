@@ -2,7 +2,7 @@
  * The chaos lab's smoke run: N = 4 hearsay agents and 4 Debian `serf` agents, each cluster in
  * network namespaces of its own, side by side, through two scenarios of 30 s each (loss 10% then
  * a SIGKILL; a 2 s SIGSTOP), with the simulator beside them; then the report from those rows.
- * Skipped, saying why, where namespaces cannot be made (not root, no nftables).
+ * Skipped, saying why, where namespaces cannot be made (not root, no nftables) or serf is missing.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -18,7 +18,17 @@ import { planVariants } from '../../packages/chaos/src/scenarios/plan.js';
 import { simulateScenario } from '../../packages/chaos/src/sim/index.js';
 import type { ResultRow, ScenarioSpec } from '../../packages/chaos/src/types.js';
 
-const unavailable = await labUnavailable();
+/** Why the lab cannot run here (namespaces, nftables, Debian's serf), or undefined. */
+async function whyUnavailable(): Promise<string | undefined> {
+  try {
+    execFileSync('serf', ['version'], { stdio: 'ignore' });
+  } catch {
+    return 'Debian’s serf is not installed';
+  }
+  return labUnavailable();
+}
+
+const unavailable = await whyUnavailable();
 if (unavailable) console.warn(`chaos lab smoke run skipped: ${unavailable}`);
 
 /** Our namespaces still present. */

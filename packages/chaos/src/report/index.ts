@@ -1,15 +1,16 @@
 /**
  * The chaos lab's report: results.csv, run.json, the figures (SVG and PNG) and README.md in one
  * directory. Everything is derived from the rows and the run's facts, so `--report-only` can
- * redraw it from a results.csv (loadResults) and its run.json.
+ * redraw it from a results.csv (loadResults) and its run.json; a findings.md written there by
+ * hand (what the figures mean, why hearsay is worse where it is) goes into the README.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { render } from 'hearsay-experiments/plot';
 import type { ResultRow, RunFacts } from '../types.js';
 import { resultsCsv } from './csv.js';
 import { reportFigures } from './figures.js';
-import { RESULTS_CSV, RUN_JSON, renderReadme } from './readme.js';
+import { FINDINGS_MD, RESULTS_CSV, RUN_JSON, renderReadme } from './readme.js';
 
 export { loadResults, parseResults } from './csv.js';
 export { renderReadme } from './readme.js';
@@ -24,5 +25,6 @@ export async function writeReport(outDir: string, rows: readonly ResultRow[], fa
     await writeFile(join(outDir, `${figure.name}.svg`), svg);
     await writeFile(join(outDir, `${figure.name}.png`), png);
   }
-  await writeFile(join(outDir, 'README.md'), renderReadme(rows, facts));
+  const findings = await readFile(join(outDir, FINDINGS_MD), 'utf8').catch(() => undefined);
+  await writeFile(join(outDir, 'README.md'), renderReadme(rows, facts, findings));
 }

@@ -117,8 +117,11 @@ function simulatorSection(rows: readonly ResultRow[]): string[] {
   ];
 }
 
-/** The whole README, from the rows and the run's facts alone (no files read). */
-export function renderReadme(rows: readonly ResultRow[], facts: RunFacts): string {
+/** The hand-written analysis of a run, kept beside its results and placed after the goals. */
+export const FINDINGS_MD = 'findings.md';
+
+/** The whole README, from the rows, the run's facts and the findings written about them (no files read). */
+export function renderReadme(rows: readonly ResultRow[], facts: RunFacts, findings?: string): string {
   const figures = reportFigures(rows);
   const scenarios = scenariosIn(rows);
   const nodes = listed(rows.map((row) => row.nodes));
@@ -139,6 +142,7 @@ export function renderReadme(rows: readonly ResultRow[], facts: RunFacts): strin
     '',
     ...evaluateGoals(rows).flatMap(goalLines),
     '',
+    ...(findings ? ['## Findings', '', findings.trim(), ''] : []),
     '## Reading the tables',
     '',
     READING,
