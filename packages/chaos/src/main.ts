@@ -12,7 +12,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from 'hearsay-agent/scripting';
 import { cleanUpOnExit } from './lab/cleanup.js';
 import { labUnavailable, removeStaleLabs } from './lab/namespaces.js';
-import { loadResults, writeReport } from './report/index.js';
+import { loadResults, resultsCsv, writeReport } from './report/index.js';
 import { labFigures } from './scenarios/lab-figures.js';
 import { runInLab } from './scenarios/lab-run.js';
 import { planVariants } from './scenarios/plan.js';
@@ -131,7 +131,11 @@ async function main(flags: ChaosFlags): Promise<void> {
   const startedAt = new Date();
   const rows: ResultRow[] = [];
   for (let rep = 1; rep <= flags.repeat; rep++) {
-    for (const spec of specs) rows.push(...(await runVariant(spec, rep, flags)));
+    for (const spec of specs) {
+      rows.push(...(await runVariant(spec, rep, flags)));
+      // What is measured is kept as it comes: a run stopped half-way still leaves its rows.
+      await writeFile(join(out, 'results.csv'), resultsCsv(rows));
+    }
   }
   const facts: RunFacts = { command: commandLine(), startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), machine: machineFacts() };
   await writeFile(join(out, 'run.json'), `${JSON.stringify(facts, null, 2)}\n`);

@@ -110,11 +110,8 @@ export class LabAgent {
   /** hearsay's counters from its /metrics (failed probes, refutations); undefined for a Serf agent. */
   async hearsayCounters(): Promise<{ failedProbes: number; refutations: number } | undefined> {
     if (this.settings.kind !== 'hearsay') return undefined;
-    // bash's /dev/tcp, not a Node.js process per agent: 16 of those starting at once would load the
-    // machine just before the lab kills a member, and bend the detection it measures.
-    const [host, port] = HEARSAY_HTTP.split(':');
-    const script = `exec 3<>/dev/tcp/${host}/${port}; printf 'GET /metrics HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3; cat <&3`;
-    const { stdout } = await run('ip', ['netns', 'exec', this.settings.host.namespace, 'bash', '-c', script], { timeout: 10_000 });
+    const script = `fetch('http://${HEARSAY_HTTP}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`;
+    const { stdout } = await run('ip', ['netns', 'exec', this.settings.host.namespace, process.execPath, '-e', script], { timeout: 10_000 });
     const value = (metric: string) => Number(new RegExp(`^${metric} (\\d+)`, 'm').exec(stdout)?.[1] ?? Number.NaN);
     return { failedProbes: value('hearsay_probes_failed_total'), refutations: value('hearsay_refutations_total') };
   }

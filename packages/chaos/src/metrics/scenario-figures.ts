@@ -22,11 +22,13 @@ export interface ScenarioRun {
   readonly pauses: readonly PauseInterval[];
   /** The longest a failed verdict may take after an outage (see FalseFailureRules). */
   readonly graceMs: number;
+  /** When the loss scenario's member was killed: the fault's end in the simulator, when the lab's SIGKILL went out in the lab. */
+  readonly crashAtMs: number;
   readonly counts: WindowCounts;
 }
 
 export function scenarioFigures(run: ScenarioRun): Partial<ResultRow> {
-  const { spec, timeline, observations, up, pauses, graceMs, counts } = run;
+  const { spec, timeline, observations, up, pauses, graceMs, counts, crashAtMs } = run;
   const { endMs } = timeline;
   const falseAbout = (exclude: readonly string[] = []) => falseFailures(observations, up, pauses, { graceMs, exclude });
   switch (spec.scenario) {
@@ -36,7 +38,7 @@ export function scenarioFigures(run: ScenarioRun): Partial<ResultRow> {
         failedProbes: counts.failedProbes,
         refutations: counts.refutations,
         packetsPerNodeS: counts.packets / spec.nodes / (spec.faultMs / 1000),
-        ...detection(observations, up, timeline.killed!, spec.faultMs, endMs),
+        ...detection(observations, up, timeline.killed!, crashAtMs, endMs),
       };
     case 'oneway':
       return { falseFailures: falseAbout(), failedProbes: counts.failedProbes };

@@ -12,7 +12,7 @@ import { resultsCsv } from './csv.js';
 import { reportFigures } from './figures.js';
 import { FINDINGS_MD, RESULTS_CSV, RUN_JSON, renderReadme } from './readme.js';
 
-export { loadResults, parseResults } from './csv.js';
+export { loadResults, parseResults, resultsCsv } from './csv.js';
 export { renderReadme } from './readme.js';
 export { evaluateGoals, type Goal, type Verdict } from './goals.js';
 

@@ -24,6 +24,7 @@ export function labFigures(record: LabRecord): ResultRow {
     up: record.up,
     pauses,
     graceMs,
+    crashAtMs: record.crashAtMs,
     counts: { failedProbes: record.failedProbes, refutations: record.refutations, packets: record.packets },
   });
   return {

@@ -44,6 +44,8 @@ export interface LabRecord {
   readonly refutations: number;
   /** Packets every host sent over the fault window. */
   readonly packets: number;
+  /** When the loss scenario's SIGKILL went out (the fault's end, give or take the lab's own delay). */
+  readonly crashAtMs: number;
   readonly formedInMs: number;
 }
 
@@ -106,19 +108,20 @@ export async function runInLab(options: LabRunOptions): Promise<LabRecord> {
       const wait = origin + ms - clock();
       if (wait > 0) await sleep(wait);
     };
+    /** Packets sent by every host, and each running hearsay agent's counters, read one agent at a time (a Node.js process each: 16 at once would load the machine). */
     const counters = async () => {
-      const [packets, hearsay] = await Promise.all([
-        Promise.all(faults.map((f) => f.packetsSent())),
-        Promise.all([...agents.values()].map((agent) => (agent.running ? agent.hearsayCounters() : undefined))),
-      ]);
-      return {
-        packets: packets.reduce((a, b) => a + b, 0),
-        failedProbes: hearsay.reduce((sum, c) => sum + (c?.failedProbes ?? 0), 0),
-        refutations: hearsay.reduce((sum, c) => sum + (c?.refutations ?? 0), 0),
-      };
+      const packets = (await Promise.all(faults.map((f) => f.packetsSent()))).reduce((a, b) => a + b, 0);
+      const byAgent = new Map<string, { failedProbes: number; refutations: number }>();
+      for (const [name, agent] of agents) {
+        const read = agent.running ? await agent.hearsayCounters() : undefined;
+        if (read) byAgent.set(name, read);
+      }
+      return { packets, byAgent };
     };
     const hostOf = (name: string) => faults[Number(name.slice(1))]!;
     const eventsSent: { atMs: number; from: string; name: string }[] = [];
+    /** When the loss scenario's SIGKILL was sent, on the run's clock: detection is measured from it. */
+    let crashAtMs = spec.faultMs;
     const send = async (from: string, name: string) => {
       eventsSent.push({ atMs: clock() - origin, from, name });
       await agents
@@ -129,17 +132,27 @@ export async function runInLab(options: LabRunOptions): Promise<LabRecord> {
 
     // The timeline's actions, each at its time; events interleave with them.
     const actions: { atMs: number; act: () => Promise<unknown> }[] = [];
-    let before = { packets: 0, failedProbes: 0, refutations: 0 };
+    type Counters = Awaited<ReturnType<typeof counters>>;
+    let before: Counters = { packets: 0, byAgent: new Map() };
     let after = before;
     // Only loss and one-way loss report the window's counters; elsewhere a stopped agent could not answer for them.
-    if (spec.scenario === 'loss' || spec.scenario === 'oneway') {
+    const counted = spec.scenario === 'loss' || spec.scenario === 'oneway';
+    if (counted) {
+      // Read before the kill at the fault's end, so that its failed probes stay out of the window;
+      // detection is measured from when the kill actually went out.
       actions.push({ atMs: 0, act: async () => (before = await counters()) });
       actions.push({ atMs: spec.faultMs, act: async () => (after = await counters()) });
     }
     switch (spec.scenario) {
       case 'loss':
         actions.push({ atMs: 0, act: () => Promise.all(faults.map((f) => f.setLoss(spec.param / 100))) });
-        actions.push({ atMs: spec.faultMs, act: () => stop(timeline.killed!) });
+        actions.push({
+          atMs: spec.faultMs,
+          act: async () => {
+            crashAtMs = clock() - origin;
+            await stop(timeline.killed!);
+          },
+        });
         break;
       case 'oneway': {
         const { from, to } = timeline.oneway!;
@@ -223,9 +236,10 @@ export async function runInLab(options: LabRunOptions): Promise<LabRecord> {
       paused,
       eventsSent,
       deliveries,
-      failedProbes: after.failedProbes - before.failedProbes + inWindow('failedProbe'),
-      refutations: after.refutations - before.refutations + inWindow('refutation'),
+      failedProbes: counterDelta(before.byAgent, after.byAgent, 'failedProbes') + inWindow('failedProbe'),
+      refutations: counterDelta(before.byAgent, after.byAgent, 'refutations') + inWindow('refutation'),
       packets: after.packets - before.packets,
+      crashAtMs,
       formedInMs: origin,
     };
   } finally {
@@ -256,4 +270,18 @@ async function formed(nodes: number, facts: readonly StampedFact[], agents: Read
     }
     await sleep(100);
   }
+}
+
+/** A counter's growth over the window, summed over the agents that ran at both readings (a killed one is left out). */
+function counterDelta(
+  before: ReadonlyMap<string, { failedProbes: number; refutations: number }>,
+  after: ReadonlyMap<string, { failedProbes: number; refutations: number }>,
+  counter: 'failedProbes' | 'refutations',
+): number {
+  let sum = 0;
+  for (const [name, read] of after) {
+    const first = before.get(name);
+    if (first) sum += read[counter] - first[counter];
+  }
+  return sum;
 }

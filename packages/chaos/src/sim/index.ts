@@ -53,6 +53,7 @@ export function simulateScenario(spec: ScenarioSpec, rep: number): ResultRow {
     up: plannedUp(spec, timeline),
     pauses: plannedPauses(spec, timeline),
     graceMs: longestVerdictMs(sim.config, sim.protocol, spec.nodes),
+    crashAtMs: spec.faultMs,
     // Stream messages count one packet each here, where the lab's counters see every TCP segment.
     counts: {
       failedProbes: after.failedProbes - before.failedProbes,
