@@ -141,8 +141,10 @@ export class Prober {
       ctx.sendMessage(target, ping, false);
     }
 
+    // Health stretches the probe, not the wait for a direct ack (memberlist's rule): on a LAN a
+    // late UDP ack is a lost one, and the time saved goes to the indirect probes and TCP fallback.
     const probeInterval = ctx.awareness.scale(config.probeIntervalMs);
-    const probeTimeout = ctx.awareness.scale(config.probeTimeoutMs);
+    const probeTimeout = config.probeTimeoutMs;
     const pending: PendingProbe = {
       nameId,
       sentAt: ctx.now,
