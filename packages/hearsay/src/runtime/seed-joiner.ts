@@ -5,6 +5,18 @@ import { JoinError } from './errors.js';
 import { checkSeeds } from './options.js';
 import { type NameResolver, parseSeeds, resolveSeeds } from './resolve.js';
 import { SeedRetryPolicy } from './seeds.js';
+import { CLOSED_UNANSWERED, UNANSWERED } from './streams.js';
+
+/**
+ * Joins that found a seed busy (it accepted the connection but did not answer, as a seed that
+ * hundreds of nodes join at once does) are tried again this many times, after a backoff that
+ * doubles from BUSY_BACKOFF_MS with ±50% jitter, so that the joiners of a storm spread out. A seed
+ * that refuses the connection, or does not accept it, is not busy: that join fails at once.
+ */
+const BUSY_RETRIES = 4;
+const BUSY_BACKOFF_MS = 1000;
+
+const seedWasBusy = (error: string) => error.endsWith(UNANSWERED) || error.endsWith(CLOSED_UNANSWERED);
 
 /** What the seed joiner needs of its node. */
 export interface SeedJoinerHost {
@@ -31,8 +43,8 @@ export class SeedJoiner {
   readonly #policy: SeedRetryPolicy;
   readonly #timer: NodeJS.Timeout | undefined;
   #stopped = false;
-  /** Tries of the seeds while alone, and those that reached a member. */
-  readonly counts = { retries: 0, rejoins: 0 };
+  /** Tries of the seeds while alone, those that reached a member, and joins tried again because the seeds were busy. */
+  readonly counts = { retries: 0, rejoins: 0, busyRetries: 0 };
 
   constructor(host: SeedJoinerHost) {
     this.#host = host;
@@ -52,9 +64,20 @@ export class SeedJoiner {
    */
   async join(entries: string[]): Promise<number> {
     checkSeeds(entries);
-    const contacted = await this.#join(entries);
-    this.#policy.remember(entries);
-    return contacted;
+    for (let retry = 0; ; retry++) {
+      try {
+        const contacted = await this.#join(entries);
+        this.#policy.remember(entries);
+        return contacted;
+      } catch (error) {
+        if (!(error instanceof JoinError) || retry === BUSY_RETRIES || !error.errors.some(seedWasBusy)) throw error;
+        const backoffMs = BUSY_BACKOFF_MS * 2 ** retry * (0.5 + Math.random());
+        this.counts.busyRetries++;
+        this.#host.notice('debug', `seeds busy (${error.errors.join('; ')}): trying again in ${Math.round(backoffMs)} ms`);
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        this.#host.assertOpen();
+      }
+    }
   }
 
   /** No more tries: the node left or shut down. */

@@ -5,11 +5,17 @@ import { encodeStream, MAX_STREAM_BYTES, StreamDecoder, WireError, type Keyring,
 import { socketHost } from './address.js';
 import { countDrop, type TrafficStats } from './traffic.js';
 
+/** A stream's end after the peer accepted the connection but sent no answer in time: it is there, and busy. */
+export const UNANSWERED = 'accepted the connection but did not answer in time';
+/** The peer accepted the connection, then closed it unanswered: a limit it enforces, or it is going away. */
+export const CLOSED_UNANSWERED = 'accepted the connection, then closed it without an answer';
+
 /**
  * What peers' TCP streams may take from this node. Each bound, when hit, drops and counts by
  * reason: 'connection-limit', 'source-connection-limit', 'idle-connection-evicted', 'header-timeout', 'stream-timeout',
  * 'stream-memory', 'too-many-push-pulls', 'outbound-stream-limit'.
  */
+
 export interface StreamLimits {
   /** Bytes all streams in flight may hold together: input buffered, records decoded, answers unsent. */
   readonly memoryBytes: number;
@@ -181,10 +187,12 @@ export class Streams {
       socket.destroy();
       if (input && expectReply) this.#options.step(input);
     };
-    const timer = setTimeout(() => finish({ kind: 'streamFailed', stream: id, reason: 'timed out' }), timeoutMs);
+    let connected = false;
+    const timer = setTimeout(() => finish({ kind: 'streamFailed', stream: id, reason: connected ? UNANSWERED : 'timed out connecting' }), timeoutMs);
     socket.on('error', (error) => finish({ kind: 'streamFailed', stream: id, reason: error.message }));
-    socket.on('close', () => finish({ kind: 'streamFailed', stream: id, reason: 'closed before an answer' }));
+    socket.on('close', () => finish({ kind: 'streamFailed', stream: id, reason: connected ? CLOSED_UNANSWERED : 'closed before connecting' }));
     socket.on('connect', () => {
+      connected = true;
       if (expectReply) socket.write(request);
       else socket.end(request, () => finish(null));
     });

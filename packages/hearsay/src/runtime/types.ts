@@ -123,8 +123,11 @@ export interface NodeStats {
   broadcastQueue: number;
   /** Serf-layer activity: queries, answers, relays, key changes, events caught up by push/pull. */
   serf: SerfStats;
-  /** Seeds tried again while this node was alone (`retries`), and how many of those tries rejoined a cluster (`rejoins`). */
-  seeds: { retries: number; rejoins: number };
+  /**
+   * Seeds tried again while this node was alone (`retries`), how many of those tries rejoined a
+   * cluster (`rejoins`), and joins tried again because every seed was busy (`busyRetries`).
+   */
+  seeds: { retries: number; rejoins: number; busyRetries: number };
 }
 
 /** What a user event carries besides its name and payload. */

@@ -12,152 +12,150 @@ const EOF = 257;
 const MAX_CODE = 4095;
 const MAX_WIDTH = 12;
 
-/** A growable output buffer (the encoder's). */
-class Sink {
-  buf: Uint8Array;
-  length = 0;
-
-  constructor(capacity: number) {
-    this.buf = new Uint8Array(Math.max(16, capacity));
-  }
-
-  reserve(extra: number): void {
-    if (this.length + extra <= this.buf.length) return;
-    let capacity = this.buf.length * 2;
-    while (capacity < this.length + extra) capacity *= 2;
-    const next = new Uint8Array(capacity);
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-  }
-
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.length);
-  }
-}
+/*
+ * Every gossip packet memberlist sends is compressed, so at a thousand nodes in one process this
+ * code runs tens of thousands of times a second: both directions work in module-level tables and
+ * a scratch buffer, and allocate only their result. Each call runs to completion synchronously,
+ * so one set of tables serves every call.
+ */
 
 /*
  * The encoder's dictionary, (code << 8 | byte) → code, as a flat array stamped with a generation
- * instead of a Map: clearing is a counter increment, and lookups cost an index. Every packet the
- * simulator counts goes through here, so it matters. Compression runs to completion synchronously,
- * so one shared table serves every call.
+ * instead of a Map: clearing is a counter increment, and a lookup costs an index.
  */
 const KEYS = (MAX_CODE + 1) << 8;
 const tableCodes = new Uint16Array(KEYS);
 const tableStamps = new Uint32Array(KEYS);
 let generation = 0;
 
-function newTable() {
-  const table = {
-    get(key: number): number | undefined {
-      return tableStamps[key] === generation ? tableCodes[key] : undefined;
-    },
-    set(key: number, code: number): void {
-      tableStamps[key] = generation;
-      tableCodes[key] = code;
-    },
-    clear(): void {
-      generation = (generation + 1) >>> 0;
-      if (generation === 0) {
-        tableStamps.fill(0);
-        generation = 1;
-      }
-    },
-  };
-  table.clear();
-  return table;
+function clearTable(): void {
+  generation = (generation + 1) >>> 0;
+  if (generation === 0) {
+    tableStamps.fill(0);
+    generation = 1;
+  }
+}
+
+/** Output of both directions before it is copied into a buffer of its exact size. */
+let scratch: Uint8Array = new Uint8Array(64 * 1024);
+
+/** The scratch buffer, at least `size` bytes long, keeping its first `keep` bytes. */
+function scratchOf(size: number, keep = 0): Uint8Array {
+  if (scratch.length < size) {
+    const grown = new Uint8Array(Math.max(size, scratch.length * 2));
+    grown.set(scratch.subarray(0, keep));
+    scratch = grown;
+  }
+  return scratch;
 }
 
 /** Compresses as Go's compress/lzw writer (LSB, 8-bit literals) does, byte for byte, ending with EOF. */
 export function lzwCompress(input: Uint8Array): Uint8Array {
-  const out = new Sink(input.length / 2 + 16);
-  let bits = 0;
-  let nBits = 0;
+  // At most one code per input byte, plus the first CLEAR, a CLEAR per table reset (one per
+  // 3,838 codes) and EOF, each at most 12 bits.
+  const maxCodes = input.length + Math.ceil(input.length / (MAX_CODE - EOF)) + 3;
+  const out = scratchOf(Math.ceil((maxCodes * MAX_WIDTH) / 8) + 1);
+  let length = 0;
+  let bits = CLEAR; // the first code, already in the bit buffer
+  let nBits = 9;
   let width = 9;
   let hi = EOF;
   let overflow = 1 << width;
-  const table = newTable(); // (code << 8 | byte) → code
+  clearTable();
 
-  const write = (code: number): void => {
-    bits |= code << nBits;
-    nBits += width;
-    out.reserve(2);
-    while (nBits >= 8) {
-      out.buf[out.length++] = bits & 0xff;
-      bits >>>= 8;
-      nBits -= 8;
-    }
-  };
-  /** Go's incHi: true when the table was full and has been reset (CLEAR sent). */
-  const incHi = (): boolean => {
-    hi++;
-    if (hi === overflow) {
-      width++;
-      overflow <<= 1;
-    }
-    if (hi !== MAX_CODE) return false;
-    write(CLEAR);
-    width = 9;
-    hi = EOF;
-    overflow = 1 << width;
-    table.clear();
-    return true;
-  };
-
-  write(CLEAR);
   if (input.length > 0) {
     let code = input[0]!;
-    for (let i = 1; i < input.length; i++) {
-      const literal = input[i]!;
-      const key = (code << 8) | literal;
-      const found = table.get(key);
-      if (found !== undefined) {
-        code = found;
-        continue;
+    const n = input.length;
+    for (let i = 1; i <= n; i++) {
+      let key = 0;
+      if (i < n) {
+        const literal = input[i]!;
+        key = (code << 8) | literal;
+        if (tableStamps[key] === generation) {
+          code = tableCodes[key]!;
+          continue;
+        }
       }
-      write(code);
-      code = literal;
-      if (!incHi()) table.set(key, hi);
+      // Write code (the longest match so far).
+      bits |= code << nBits;
+      nBits += width;
+      while (nBits >= 8) {
+        out[length++] = bits & 0xff;
+        bits >>>= 8;
+        nBits -= 8;
+      }
+      // Go's incHi: the next code, a wider code from here on, a reset when the table is full.
+      hi++;
+      if (hi === overflow) {
+        width++;
+        overflow <<= 1;
+      }
+      if (hi === MAX_CODE) {
+        bits |= CLEAR << nBits;
+        nBits += width;
+        while (nBits >= 8) {
+          out[length++] = bits & 0xff;
+          bits >>>= 8;
+          nBits -= 8;
+        }
+        width = 9;
+        hi = EOF;
+        overflow = 1 << width;
+        clearTable();
+      } else if (i < n) {
+        tableStamps[key] = generation;
+        tableCodes[key] = hi;
+      }
+      if (i < n) code = input[i]!;
     }
-    write(code);
-    incHi();
   }
-  write(EOF);
-  if (nBits > 0) {
-    out.reserve(1);
-    out.buf[out.length++] = bits & 0xff;
+  bits |= EOF << nBits;
+  nBits += width;
+  while (nBits > 0) {
+    out[length++] = bits & 0xff;
+    bits >>>= 8;
+    nBits -= 8;
   }
-  return out.finish();
+  return out.slice(0, length);
 }
 
 /**
  * Decodes until the EOF code (required, as Go requires it); bytes after it are ignored. Mirrors
  * Go's reader, whose prefix/suffix tables survive a CLEAR, so even odd streams decode the same.
- * A first pass measures the output without writing it, so a bomb (12 bits expanding to up to
- * 4 KB) is refused before anything is allocated, and an accepted output is allocated once, by
- * `allocate` (which must give exactly `length` bytes).
+ * Nothing beyond `maxOutput` is decoded, so a bomb (12 bits expanding to up to 4 KB) is refused
+ * before its output grows; an accepted output is allocated once, by `allocate` (which must give
+ * exactly `length` bytes).
  */
 export function lzwDecompress(
   input: Uint8Array,
   maxOutput = Infinity,
   allocate: (length: number) => Uint8Array = (length) => new Uint8Array(length),
 ): Uint8Array {
-  const out = allocate(decode(input, maxOutput, null));
-  decode(input, out.length, out);
+  const length = decode(input, maxOutput);
+  const out = allocate(length);
+  out.set(scratch.subarray(0, length));
   return out;
 }
 
-/** The decoder's state machine: returns the output length, writing the output when `out` is given. */
-function decode(input: Uint8Array, maxOutput: number, out: Uint8Array | null): number {
-  const prefix = new Uint16Array(1 << MAX_WIDTH);
-  const suffix = new Uint8Array(1 << MAX_WIDTH);
-  // Each code's expansion length and first byte, so that measuring never walks a chain. Entries
-  // not yet defined read as Go's zeroed tables would: prefix 0, suffix 0, so [0, 0].
-  const lengths = new Uint16Array(1 << MAX_WIDTH).fill(2);
-  const firsts = new Uint8Array(1 << MAX_WIDTH);
+// The decoder's tables: each code's prefix code and last byte, and, so that no chain is walked
+// to measure, its expansion's length and first byte.
+const prefix = new Uint16Array(1 << MAX_WIDTH);
+const suffix = new Uint8Array(1 << MAX_WIDTH);
+const lengths = new Uint16Array(1 << MAX_WIDTH);
+const firsts = new Uint8Array(1 << MAX_WIDTH);
+
+/** The decoder's state machine: writes the output into `scratch` and returns its length. */
+function decode(input: Uint8Array, maxOutput: number): number {
+  // Entries not yet defined read as Go's zeroed tables would: prefix 0, suffix 0, so [0, 0].
+  prefix.fill(0);
+  suffix.fill(0);
+  lengths.fill(2);
+  firsts.fill(0);
   for (let literal = 0; literal < CLEAR; literal++) {
     lengths[literal] = 1;
     firsts[literal] = literal;
   }
+  let out: Uint8Array = scratch;
   let length = 0;
   let bits = 0;
   let nBits = 0;
@@ -191,20 +189,19 @@ function decode(input: Uint8Array, maxOutput: number, out: Uint8Array | null): n
     const size = pending ? lengths[last]! + 1 : lengths[code]!;
     const first = pending ? firsts[last]! : firsts[code]!;
     if (length + size > maxOutput) throw new WireError('oversized', `lzw: output exceeds the limit of ${maxOutput} bytes`);
-    if (out) {
-      // Walk the prefix chain backwards; chains only ever point to lower codes.
-      let i = length + size - 1;
-      let c = code;
-      if (pending) {
-        out[i--] = first;
-        c = last;
-      }
-      while (c >= CLEAR) {
-        out[i--] = suffix[c]!;
-        c = prefix[c]!;
-      }
-      out[i] = c;
+    if (length + size > out.length) out = scratchOf(Math.min(maxOutput, Math.max(length + size, out.length * 2)), length);
+    // Walk the prefix chain backwards; chains only ever point to lower codes.
+    let i = length + size - 1;
+    let c = code;
+    if (pending) {
+      out[i--] = first;
+      c = last;
     }
+    while (c >= CLEAR) {
+      out[i--] = suffix[c]!;
+      c = prefix[c]!;
+    }
+    out[i] = c;
     length += size;
     if (last >= 0) {
       suffix[hi] = first;

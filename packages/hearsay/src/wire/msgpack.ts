@@ -161,11 +161,32 @@ export class MsgpackWriter {
    * are ASCII, so JS string order is byte order), fields whose value is `undefined` left out.
    */
   struct(fields: Readonly<Record<string, FieldValue>>): this {
-    const keys = Object.keys(fields)
-      .filter((key) => fields[key] !== undefined)
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    this.mapHeader(keys.length);
-    for (const key of keys) this.text(key).value(fields[key] as Exclude<FieldValue, undefined>);
+    // The messages' fields are written in sorted order already: then nothing is allocated.
+    let count = 0;
+    let previous = '';
+    let sorted = true;
+    for (const key in fields) {
+      if (fields[key] === undefined) continue;
+      if (key < previous) sorted = false;
+      previous = key;
+      count++;
+    }
+    this.mapHeader(count);
+    if (sorted) {
+      for (const key in fields) this.#field(key, fields[key]);
+    } else {
+      for (const key of Object.keys(fields).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) this.#field(key, fields[key]);
+    }
+    return this;
+  }
+
+  #field(key: string, value: FieldValue): void {
+    if (value !== undefined) this.text(key).value(value);
+  }
+
+  /** Empties the buffer for the next message, keeping its capacity. */
+  reset(): this {
+    this.#len = 0;
     return this;
   }
 
@@ -174,9 +195,12 @@ export class MsgpackWriter {
   }
 }
 
+/** One writer for every typed struct: each is written and copied out at once, so none overlap. */
+const typedStructWriter = new MsgpackWriter(1024);
+
 /** A type byte followed by one msgpack struct: the shape of most memberlist messages. */
 export function typedStruct(type: number, fields: Readonly<Record<string, FieldValue>>): Uint8Array {
-  return new MsgpackWriter().byte(type).struct(fields).finish();
+  return typedStructWriter.reset().byte(type).struct(fields).finish();
 }
 
 // ---------------------------------------------------------------------------------------------
