@@ -89,3 +89,28 @@ describe('a stall of this node is not a silence of the member', () => {
     }
   });
 });
+
+describe("the driver's report of its event loop's delay", () => {
+  it('counts a blocked loop as a stall once, whether or not a deadline fell in it', () => {
+    const h = cluster();
+    h.advanceBy(3000);
+    const base = h.node.stats.stalls;
+    // Blocked 100 ms at most: well within half a probe timeout (500 ms), nothing to count.
+    h.input({ kind: 'loopDelay', maxMs: 100, windowMs: 1000 }, h.now);
+    expect(h.node.stats.stalls).toBe(base);
+    // Blocked 1.2 s between two deadlines: the node learns of it only from the report.
+    const health = h.node.healthScore;
+    h.input({ kind: 'loopDelay', maxMs: 1200, windowMs: 1000 }, h.now);
+    expect(h.node.stats.stalls).toBe(base + 1);
+    expect(h.node.healthScore).toBe(health + 1);
+  });
+
+  it('does not count again a stall that a late deadline counted within the window', () => {
+    const h = cluster();
+    const probe = probeOfT(h);
+    h.wakeAt(probe.at + 2000);
+    expect(h.node.stats.stalls).toBe(1);
+    h.input({ kind: 'loopDelay', maxMs: 2000, windowMs: 1000 }, probe.at + 2000 + 300);
+    expect(h.node.stats.stalls).toBe(1);
+  });
+});

@@ -1,6 +1,6 @@
 import type { ProtocolConfig } from './config.js';
 import type { NodeContext } from './context.js';
-import { stalled } from './stall.js';
+import { loopStalled, stalled } from './stall.js';
 import { ConfigError } from './errors.js';
 import { ALIVE, Registry, SUSPECT } from './member-table.js';
 import { checkMeta, Membership } from './membership.js';
@@ -69,6 +69,8 @@ export class MemberNode {
   readonly #pushPull: PushPull;
   readonly #reconnector: Reconnector;
   #stopped = false;
+  /** When this node last counted a stall of its own. */
+  #lastStallAt = -Infinity;
 
   static {
     contextOf = (node) => node.#ctx;
@@ -180,12 +182,12 @@ export class MemberNode {
     ctx.beginInput(now);
     // Timer lateness is this node's own delay (stall.ts): it lowers its health, so that it slows
     // its probing before it accuses anyone.
-    if (stalled(now, ctx.timers.nextDeadline(), ctx.config.probeTimeoutMs)) {
-      ctx.stats.stalls++;
-      ctx.awareness.apply(1);
-    }
+    if (stalled(now, ctx.timers.nextDeadline(), ctx.config.probeTimeoutMs)) this.#stalled(now);
     switch (input.kind) {
       case 'tick':
+        break;
+      case 'loopDelay':
+        if (loopStalled(input.maxMs, ctx.config.probeTimeoutMs, now, input.windowMs, this.#lastStallAt)) this.#stalled(now);
         break;
       case 'packet':
         // What one packet can cause is bounded: an honest one holds one ping or indirect ping
@@ -283,6 +285,13 @@ export class MemberNode {
     const member = this.#membership.member(slot);
     const rttMs = this.#ctx.rttAt(slot);
     return rttMs === undefined ? member : { ...member, rttMs };
+  }
+
+  /** This node was stalled: counted, and its health lowered, so that it slows before it accuses. */
+  #stalled(now: number): void {
+    this.#lastStallAt = now;
+    this.#ctx.stats.stalls++;
+    this.#ctx.awareness.apply(1);
   }
 
   #receive(from: Address, message: Message): void {

@@ -22,3 +22,13 @@ export function firedLate(now: number, dueAt: number): boolean {
 export function stalled(now: number, dueAt: number, timeoutMs: number): boolean {
   return now - dueAt > timeoutMs * 0.5;
 }
+
+/**
+ * Whether the driver's report of its event loop's delay (`maxMs` at most, over the `windowMs`
+ * before `now`) is a stall the node has not counted yet: one over half the probe timeout, with
+ * no late deadline counted in the window (the same stall, seen twice). It catches stalls while
+ * no deadline was due, such as a long synchronous task between two probes.
+ */
+export function loopStalled(maxMs: number, timeoutMs: number, now: number, windowMs: number, lastStallAt: number): boolean {
+  return maxMs > timeoutMs * 0.5 && now - lastStallAt > windowMs;
+}

@@ -278,6 +278,11 @@ export type Input =
   | { readonly kind: 'streamFailed'; readonly stream: StreamId; readonly reason: string }
   /** The deadline given by `nextDeadline()` has been reached. */
   | { readonly kind: 'tick' }
+  /**
+   * The driver's event loop was blocked for up to `maxMs` at a time over the last `windowMs`
+   * (Node.js: perf_hooks' monitorEventLoopDelay): this node's own delay, whatever it was doing.
+   */
+  | { readonly kind: 'loopDelay'; readonly maxMs: number; readonly windowMs: number }
   /** Join through these seeds; a `joined` output with the same `request` reports the result. */
   | { readonly kind: 'join'; readonly request: number; readonly seeds: readonly Address[] }
   /**

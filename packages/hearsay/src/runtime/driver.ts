@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import type { Address, Input, MemberNode, Message, Output, StreamMessage } from '../core/index.js';
 import { decodePacket, encodePacket, WireError, type Keyring } from '../wire/index.js';
 import { udpSendHost } from './address.js';
+import { loopDelay } from './loop-delay.js';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits, Streams } from './streams.js';
 import { countDrop, countMessages, createTrafficStats, type TrafficStats } from './traffic.js';
 import type { Listeners } from './transport.js';
@@ -43,6 +44,7 @@ export class Driver {
   #timerAt = Infinity;
   #closed = false;
   #handlerErrorShown = false;
+  #stopLoopDelay: (() => void) | undefined;
 
   constructor(options: DriverOptions) {
     this.#options = options;
@@ -77,10 +79,11 @@ export class Driver {
     return this.#streams.sockets;
   }
 
-  /** Hands the outputs the core produced at construction to the network. */
+  /** Hands the outputs the core produced at construction to the network, and tells the core of the event loop's delay from now on. */
   start(): void {
     this.#handle(this.#core.drain());
     this.#arm();
+    this.#stopLoopDelay = loopDelay.subscribe((maxMs, windowMs) => this.step({ kind: 'loopDelay', maxMs, windowMs }));
   }
 
   step(input: Input): void {
@@ -100,6 +103,7 @@ export class Driver {
 
   close(): void {
     this.#closed = true;
+    this.#stopLoopDelay?.();
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#streams.close();
