@@ -10,11 +10,13 @@ import { CLOSED_UNANSWERED, UNANSWERED } from './streams.js';
 /**
  * Joins that found a seed busy (it accepted the connection but did not answer, as a seed that
  * hundreds of nodes join at once does) are tried again this many times, after a backoff that
- * doubles from BUSY_BACKOFF_MS with ±50% jitter, so that the joiners of a storm spread out. A seed
- * that refuses the connection, or does not accept it, is not busy: that join fails at once.
+ * doubles from BUSY_BACKOFF_MS up to BUSY_BACKOFF_CAP_MS, with ±50% jitter, so that the joiners
+ * of a storm spread out: about a minute of backoff in all. A seed that refuses the connection,
+ * or does not accept it, is not busy: that join fails at once.
  */
-const BUSY_RETRIES = 4;
+const BUSY_RETRIES = 6;
 const BUSY_BACKOFF_MS = 1000;
+const BUSY_BACKOFF_CAP_MS = 16_000;
 
 const seedWasBusy = (error: string) => error.endsWith(UNANSWERED) || error.endsWith(CLOSED_UNANSWERED);
 
@@ -71,7 +73,7 @@ export class SeedJoiner {
         return contacted;
       } catch (error) {
         if (!(error instanceof JoinError) || retry === BUSY_RETRIES || !error.errors.some(seedWasBusy)) throw error;
-        const backoffMs = BUSY_BACKOFF_MS * 2 ** retry * (0.5 + Math.random());
+        const backoffMs = Math.min(BUSY_BACKOFF_MS * 2 ** retry, BUSY_BACKOFF_CAP_MS) * (0.5 + Math.random());
         this.counts.busyRetries++;
         this.#host.notice('debug', `seeds busy (${error.errors.join('; ')}): trying again in ${Math.round(backoffMs)} ms`);
         await new Promise((resolve) => setTimeout(resolve, backoffMs));

@@ -14,6 +14,14 @@ export interface Listeners {
 const BIND_ATTEMPTS = 20;
 
 /**
+ * Connections the kernel completes for us before we accept them: Go's listeners (memberlist's)
+ * ask for the system's maximum (net.core.somaxconn, 4096 on current Linux), where Node.js asks
+ * for 511. A seed that a whole deployment joins at once would otherwise drop the handshakes of
+ * hundreds of joiners while its event loop is busy, and they would time out connecting.
+ */
+const ACCEPT_BACKLOG = 4096;
+
+/**
  * Binds TCP first (port 0 lets the system choose), then UDP on the same port number; when
  * that UDP port is taken, tries another free TCP port, a bounded number of times.
  */
@@ -25,7 +33,7 @@ export async function listen(host: string, port: number): Promise<Listeners> {
     try {
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
-        tcp.listen({ host, port, exclusive: true }, () => {
+        tcp.listen({ host, port, exclusive: true, backlog: ACCEPT_BACKLOG }, () => {
           tcp.off('error', reject);
           resolve();
         });

@@ -72,8 +72,25 @@ function sourceFields(source: Source | undefined) {
   };
 }
 
+/**
+ * Gossip (alive, suspect, dead, user) goes out in up to retransmitMult × log10(n) packets per
+ * node, the same message object each time: its bytes are kept with it, encoded once. Nothing
+ * writes into an encoded message (compounds, compression, CRC and encryption copy it).
+ */
+const encodedGossip = new WeakMap<Message, Uint8Array>();
+
 /** Encodes one UDP message: type byte + go-msgpack struct (or raw bytes for a user message). */
 export function encodeMessage(m: Message): Uint8Array {
+  if (m.type !== 'alive' && m.type !== 'suspect' && m.type !== 'dead' && m.type !== 'user') return encodeAnew(m);
+  let bytes = encodedGossip.get(m);
+  if (bytes === undefined) {
+    bytes = encodeAnew(m);
+    encodedGossip.set(m, bytes);
+  }
+  return bytes;
+}
+
+function encodeAnew(m: Message): Uint8Array {
   switch (m.type) {
     case 'ping':
       return typedStruct(WireType.ping, {
