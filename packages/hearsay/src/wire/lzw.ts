@@ -20,12 +20,15 @@ const MAX_WIDTH = 12;
  */
 
 /*
- * The encoder's dictionary, (code << 8 | byte) → code, as a flat array stamped with a generation
- * instead of a Map: clearing is a counter increment, and a lookup costs an index.
+ * The encoder's dictionary, key (code << 8 | byte) → code, as Go's: an open-addressing hash table
+ * of 16,384 entries (key << 12 | code), 64 KB that stay in cache where a flat array indexed by
+ * key (a million entries) missed it at almost every input byte. Entries are stamped with a
+ * generation instead of cleared: a reset is a counter increment.
  */
-const KEYS = (MAX_CODE + 1) << 8;
-const tableCodes = new Uint16Array(KEYS);
-const tableStamps = new Uint32Array(KEYS);
+const TABLE_SIZE = 4 << 12;
+const TABLE_MASK = TABLE_SIZE - 1;
+const tableEntries = new Uint32Array(TABLE_SIZE);
+const tableStamps = new Uint32Array(TABLE_SIZE);
 let generation = 0;
 
 function clearTable(): void {
@@ -66,14 +69,19 @@ export function lzwCompress(input: Uint8Array): Uint8Array {
   if (input.length > 0) {
     let code = input[0]!;
     const n = input.length;
-    for (let i = 1; i <= n; i++) {
+    outer: for (let i = 1; i <= n; i++) {
       let key = 0;
+      let hash = 0;
       if (i < n) {
-        const literal = input[i]!;
-        key = (code << 8) | literal;
-        if (tableStamps[key] === generation) {
-          code = tableCodes[key]!;
-          continue;
+        key = (code << 8) | input[i]!;
+        hash = ((key >>> 12) ^ key) & TABLE_MASK;
+        while (tableStamps[hash] === generation) {
+          const entry = tableEntries[hash]!;
+          if (entry >>> 12 === key) {
+            code = entry & MAX_CODE;
+            continue outer;
+          }
+          hash = (hash + 1) & TABLE_MASK;
         }
       }
       // Write code (the longest match so far).
@@ -103,8 +111,9 @@ export function lzwCompress(input: Uint8Array): Uint8Array {
         overflow = 1 << width;
         clearTable();
       } else if (i < n) {
-        tableStamps[key] = generation;
-        tableCodes[key] = hi;
+        // hash is the free slot the lookup ended on.
+        tableStamps[hash] = generation;
+        tableEntries[hash] = ((key << 12) | hi) >>> 0;
       }
       if (i < n) code = input[i]!;
     }

@@ -1,4 +1,4 @@
-import { STATUSES, type PushNodeState, type PushPullMessage, type StreamMessage, type UserMessage } from '../core/types.js';
+import { STATUSES, type MemberProfile, type PushNodeState, type PushPullMessage, type Status, type StreamMessage, type UserMessage } from '../core/types.js';
 import { compressMessage } from './compress.js';
 import { WireError } from './errors.js';
 import { encryptedLength, type Keyring } from './keyring.js';
@@ -65,12 +65,30 @@ export function encodeStreamBody(message: WireStreamMessage): Uint8Array {
   }
 }
 
+/**
+ * Each member's push/pull record, kept with its profile while its incarnation and status stay
+ * the same: every push/pull repeats the whole table, mostly unchanged since the last one (and in
+ * one process, the simulator's, every node's table holds the same profiles).
+ */
+const encodedRecords = new WeakMap<MemberProfile, { readonly incarnation: number; readonly status: Status; readonly bytes: Uint8Array }>();
+
+function recordBytes(state: PushNodeState): Uint8Array {
+  const kept = encodedRecords.get(state.profile);
+  if (kept !== undefined && kept.incarnation === state.incarnation && kept.status === state.status) return kept.bytes;
+  const bytes = new MsgpackWriter(128)
+    .struct({ ...profileFields(state.profile), Incarnation: checkIncarnation(state.incarnation), State: STATE_CODES[state.status] })
+    .finish();
+  encodedRecords.set(state.profile, { incarnation: state.incarnation, status: state.status, bytes });
+  return bytes;
+}
+
 function encodePushPull(m: PushPullMessage): Uint8Array {
-  const w = new MsgpackWriter(64 + 128 * m.states.length + m.userState.length);
+  const records = m.states.map(recordBytes);
+  let size = 64 + m.userState.length;
+  for (const record of records) size += record.length;
+  const w = new MsgpackWriter(size);
   w.byte(WireType.pushPull).struct({ Join: m.join, Nodes: m.states.length, UserStateLen: m.userState.length });
-  for (const state of m.states) {
-    w.struct({ ...profileFields(state.profile), Incarnation: checkIncarnation(state.incarnation), State: STATE_CODES[state.status] });
-  }
+  for (const record of records) w.bytes(record);
   return w.bytes(m.userState).finish();
 }
 
