@@ -10,7 +10,7 @@ const USAGE = 2;
 const FAILURE = 1;
 
 try {
-  await (await buildProgram()).parseAsync(process.argv);
+  await (await buildProgram(process.argv.slice(2))).parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
     // Help and version are not errors; everything else commander rejects is a usage error.

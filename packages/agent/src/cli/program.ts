@@ -1,44 +1,51 @@
 /** The `hearsay` command tree, without running it: main.ts parses argv with it, the docs test walks it. */
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
-import { agentCommand } from './agent-command.js';
-import { clusterCommand } from './cluster/index.js';
-import { eventCommand } from './event-command.js';
-import { experimentCommand, experimentNames } from './experiment-command.js';
-import { forceLeaveCommand } from './force-leave-command.js';
-import { infoCommand } from './info-command.js';
-import { keygenCommand } from './keygen-command.js';
-import { keysCommand } from './keys-command.js';
-import { membersCommand } from './members-command.js';
-import { monitorCommand } from './monitor-command.js';
-import { joinCommand, leaveCommand } from './membership-commands.js';
-import { queryCommand } from './query-command.js';
-import { reachabilityCommand } from './reachability-command.js';
-import { rttCommand } from './rtt-command.js';
-import { simCommand } from './sim-command.js';
-import { tagsCommand } from './tags-command.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-export async function buildProgram(): Promise<Command> {
+/**
+ * Each command's module, loaded only when needed: `hearsay agent` need not load the simulator,
+ * the local-cluster tool and the experiments before it starts (help loads them all).
+ */
+const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Command>]> = [
+  ['sim', async () => (await import('./sim-command.js')).simCommand()],
+  ['agent', async () => (await import('./agent-command.js')).agentCommand()],
+  ['members', async () => (await import('./members-command.js')).membersCommand()],
+  ['cluster', async () => (await import('./cluster/index.js')).clusterCommand()],
+  ['join', async () => (await import('./membership-commands.js')).joinCommand()],
+  ['leave', async () => (await import('./membership-commands.js')).leaveCommand()],
+  ['tags', async () => (await import('./tags-command.js')).tagsCommand()],
+  ['force-leave', async () => (await import('./force-leave-command.js')).forceLeaveCommand()],
+  ['event', async () => (await import('./event-command.js')).eventCommand()],
+  ['query', async () => (await import('./query-command.js')).queryCommand()],
+  ['keys', async () => (await import('./keys-command.js')).keysCommand()],
+  ['keygen', async () => (await import('./keygen-command.js')).keygenCommand()],
+  ['rtt', async () => (await import('./rtt-command.js')).rttCommand()],
+  ['info', async () => (await import('./info-command.js')).infoCommand()],
+  ['monitor', async () => (await import('./monitor-command.js')).monitorCommand()],
+  ['reachability', async () => (await import('./reachability-command.js')).reachabilityCommand()],
+  [
+    'experiment',
+    async () => {
+      const { experimentCommand, experimentNames } = await import('./experiment-command.js');
+      return experimentCommand(await experimentNames());
+    },
+  ],
+];
+
+/**
+ * The command tree. Given the command line's arguments (after node and the script), only the
+ * command they name is loaded; without them, or when they name none (help, a typo), all are.
+ */
+export async function buildProgram(args?: readonly string[]): Promise<Command> {
   const root = new Command('hearsay')
     .description('cluster membership and failure detection by gossip (SWIM with Lifeguard)')
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  root.addCommand(simCommand().exitOverride());
-  root.addCommand(agentCommand().exitOverride());
-  root.addCommand(membersCommand().exitOverride()).addCommand(clusterCommand().exitOverride());
-  root.addCommand(joinCommand().exitOverride()).addCommand(leaveCommand().exitOverride());
-  root.addCommand(tagsCommand().exitOverride()).addCommand(forceLeaveCommand().exitOverride());
-  root
-    .addCommand(eventCommand().exitOverride())
-    .addCommand(queryCommand().exitOverride())
-    .addCommand(keysCommand().exitOverride())
-    .addCommand(keygenCommand().exitOverride())
-    .addCommand(rttCommand().exitOverride());
-  root.addCommand(infoCommand().exitOverride()).addCommand(monitorCommand().exitOverride()).addCommand(reachabilityCommand().exitOverride());
-  root.addCommand(experimentCommand(await experimentNames()).exitOverride());
+  const named = COMMANDS.find(([name]) => name === args?.[0]);
+  for (const [, load] of named ? [named] : COMMANDS) root.addCommand((await load()).exitOverride());
   return root;
 }
