@@ -187,7 +187,13 @@ export class MemberNode {
       case 'tick':
         break;
       case 'loopDelay':
-        if (loopStalled(input.maxMs, ctx.config.probeTimeoutMs, now, input.windowMs, this.#lastStallAt)) this.#stalled(now);
+        // Alone (before a join, say), a node probes no one: its health would slow nothing.
+        if (
+          ctx.table.count(ALIVE) + ctx.table.count(SUSPECT) > 1 &&
+          loopStalled(input.maxMs, ctx.config.probeTimeoutMs, now, input.windowMs, this.#lastStallAt)
+        ) {
+          this.#stalled(now);
+        }
         break;
       case 'packet':
         // What one packet can cause is bounded: an honest one holds one ping or indirect ping
