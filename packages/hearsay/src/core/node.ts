@@ -187,13 +187,7 @@ export class MemberNode {
       case 'tick':
         break;
       case 'loopDelay':
-        // Alone (before a join, say), a node probes no one: its health would slow nothing.
-        if (
-          ctx.table.count(ALIVE) + ctx.table.count(SUSPECT) > 1 &&
-          loopStalled(input.maxMs, ctx.config.probeTimeoutMs, now, input.windowMs, this.#lastStallAt)
-        ) {
-          this.#stalled(now);
-        }
+        if (loopStalled(input.maxMs, ctx.config.probeTimeoutMs, now, input.windowMs, this.#lastStallAt)) this.#stalled(now);
         break;
       case 'packet':
         // What one packet can cause is bounded: an honest one holds one ping or indirect ping
@@ -293,11 +287,15 @@ export class MemberNode {
     return rttMs === undefined ? member : { ...member, rttMs };
   }
 
-  /** This node was stalled: counted, and its health lowered, so that it slows before it accuses. */
+  /**
+   * This node was stalled: counted, and its health lowered, so that it slows before it accuses.
+   * Alone (before a join, say), it probes no one: its health would slow nothing, and stays.
+   */
   #stalled(now: number): void {
+    const ctx = this.#ctx;
     this.#lastStallAt = now;
-    this.#ctx.stats.stalls++;
-    this.#ctx.awareness.apply(1);
+    ctx.stats.stalls++;
+    if (ctx.table.count(ALIVE) + ctx.table.count(SUSPECT) > 1) ctx.awareness.apply(1);
   }
 
   #receive(from: Address, message: Message): void {
