@@ -131,6 +131,13 @@ describe.skipIf(!HAVE_SERF)('one handler script under serf agent -event-handler 
     await waitFor('the update at hearsay', () => hearsay.node.member('p-update')?.tags.version === '2', { timeoutMs: 30_000 });
     await peers['p-update']!.event('deploy', 'v1 payload', false);
     await peers['p-update']!.event('greet', 'hello');
+    // Each handler runs one event at a time: the query must not wait behind these on a loaded machine.
+    const handled = (observer: string) => {
+      const runs = runsOf(out, observer);
+      const userEvents = new Set(runs.filter((run) => run.env.SERF_EVENT === 'user').map((run) => run.env.SERF_USER_EVENT));
+      return runs.some((run) => run.env.SERF_EVENT === 'member-update') && userEvents.has('deploy') && userEvents.has('greet');
+    };
+    await waitFor('both handlers ran for the update and both user events', () => handled('obs-serf') && handled('obs-hearsay'), { timeoutMs: 30_000 });
     // The asker must know both observers, or an answer may come from a member it has not heard of yet.
     await peers['p-update']!.waitFor((ms) => ms.filter((m) => m.status === 'alive').length === 5, 30_000, 'five alive at p-update');
     const answers = JSON.parse(await peers['p-update']!.cli(['query', '-format=json', '-timeout=3s', 'ask', 'question']));
