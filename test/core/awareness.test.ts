@@ -1,7 +1,7 @@
 /**
- * Lifeguard's local health (docs/wire-format.md §8.4): the score scales the probe interval by (score + 1) and is
- * bounded by awarenessMaxMultiplier − 1. Unlike memberlist (which keeps ProbeTimeout fixed),
- * hearsay scales the probe timeout as well, as the README documents.
+ * Lifeguard's local health (docs/wire-format.md §8.4): the score, bounded by awarenessMaxMultiplier − 1,
+ * stretches how long a probe waits for any ack to probeInterval × (score + 1); probes start on a
+ * fixed ticker and the wait for a direct ack (probeTimeout) is not scaled, as in memberlist.
  */
 import { describe, expect, it } from 'vitest';
 import { Awareness } from '../../packages/hearsay/src/core/awareness.js';
@@ -38,35 +38,41 @@ describe('the health score', () => {
   });
 });
 
-describe('probe interval scaling', () => {
-  it('with health score s, the next probe comes probeInterval × (s + 1) later; each acked probe lowers s by one', () => {
+describe('probe interval scaling (memberlist: a ticker, and a failing probe waits out its scaled interval)', () => {
+  it('acked probes come every probeInterval whatever the score; each lowers it by one', () => {
     // Three members, every ping acked 5 ms later. (With a single other member some rounds find
     // nobody to probe right after a wrap, as in memberlist, which would blur the intervals.)
     const h = new Harness({ seed: 21, preload: members(3) }).respond(ackPings());
     accuse(h, 3);
     expect(h.node.healthScore).toBe(3);
-    h.advanceBy(30_000);
-    const times = h.probes().map((p) => p.at);
-    // The first probe was scheduled at start with score 0 (a random stagger); from then on the
-    // interval is scaled by the score at the time of each probe: 3, 2, 1, 0, 0 …
-    expect(gaps(times).slice(0, 6)).toEqual([4000, 3000, 2000, 1000, 1000, 1000]);
+    h.advanceBy(10_000);
+    expect(gaps(h.probes().map((p) => p.at)).slice(0, 6)).toEqual([1000, 1000, 1000, 1000, 1000, 1000]);
     expect(h.node.healthScore).toBe(0);
   });
 
+  it('a failing probe holds the next tick for probeInterval × (s + 1), which then starts a probe at once', () => {
+    const h = new Harness({ seed: 21, preload: members(3) }).respond(ackPings({ silent: ['m1', 'm2', 'm3'] }));
+    accuse(h, 2);
+    h.advanceBy(6_000);
+    const [first, second] = h.probes();
+    // The first probe fails with score 2 (and raises it to 3): the next starts 3 intervals later.
+    expect(second!.at - first!.at).toBe(3000);
+  });
+
   it('the multiplier is capped at awarenessMaxMultiplier', () => {
-    const h = new Harness({ seed: 21, preload: members(3) }).respond(ackPings());
+    const h = new Harness({ seed: 21, preload: members(3) }).respond(ackPings({ silent: ['m1', 'm2', 'm3'] }));
     accuse(h, 12);
     expect(h.node.healthScore).toBe(7);
     h.advanceBy(20_000);
-    expect(gaps(h.probes().map((p) => p.at))[0]).toBe(8000);
+    expect(gaps(h.probes().map((p) => p.at)).slice(0, 2)).toEqual([8000, 8000]);
   });
 
   it('a smaller awarenessMaxMultiplier caps the score lower', () => {
-    const h = new Harness({ seed: 21, preload: members(3), config: { awarenessMaxMultiplier: 3 } }).respond(ackPings());
+    const h = new Harness({ seed: 21, preload: members(3), config: { awarenessMaxMultiplier: 3 } }).respond(ackPings({ silent: ['m1', 'm2', 'm3'] }));
     accuse(h, 12);
     expect(h.node.healthScore).toBe(2);
     h.advanceBy(20_000);
-    expect(gaps(h.probes().map((p) => p.at))[0]).toBe(3000);
+    expect(gaps(h.probes().map((p) => p.at)).slice(0, 2)).toEqual([3000, 3000]);
   });
 
   it('a degraded node stretches the probe interval but not the wait for a direct ack (as memberlist)', () => {

@@ -52,8 +52,10 @@ describe('simulator', () => {
     const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
     expect(samples).toHaveLength(400);
     expect(samples.every((s) => s !== null)).toBe(true);
-    // SWIM's e/(e−1) periods to the first probe + one probe for it to fail.
-    expect(Math.abs(mean(samples) - mean(swim)) / mean(swim)).toBeLessThanOrEqual(0.25);
+    // SWIM's e/(e−1) periods to the first probe + one probe for it to fail, with targets drawn at
+    // random: round-robin probing finds the crashed node sooner (about 25% here).
+    expect(mean(samples)).toBeLessThan(mean(swim));
+    expect(Math.abs(mean(samples) - mean(swim)) / mean(swim)).toBeLessThanOrEqual(0.3);
     // The continuous-time, round-robin derivation predicts it much more closely.
     expect(Math.abs(mean(samples) - mean(continuous)) / mean(continuous)).toBeLessThanOrEqual(0.1);
   });

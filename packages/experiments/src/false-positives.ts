@@ -63,7 +63,7 @@ export const falsePositives: Experiment = {
       ...DETECTORS.map((d): [string, string] => [NAMES[d], `${DETECTOR_CONFIGS[d].protocol}; ${config(d)}; LAN profile otherwise`]),
       [
         'SWIM without Lifeguard switches off',
-        'the local health multiplier (awarenessMaxMultiplier 1: probe interval and timeout never stretch, so nacks change nothing) and the confirmation-shortened suspicion timeout (suspicionMaxTimeoutMult 1: the timeout is always the minimum, SuspicionMult·log10 N·T). Still on in both: the buddy system (a suspect message rides on the ping to the suspect) and nack messages themselves (the core has no switch for them)',
+        'the local health multiplier (awarenessMaxMultiplier 1: the wait of a probe for an ack never stretches, so nacks change nothing) and the confirmation-shortened suspicion timeout (suspicionMaxTimeoutMult 1: the timeout is always the minimum, SuspicionMult·log10 N·T). Still on in both: the buddy system (a suspect message rides on the ping to the suspect) and nack messages themselves (the core has no switch for them)',
       ],
       ['TCP pings', "off for both SWIM variants: the simulator's streams are lossless, so the TCP fallback would hide every UDP loss"],
       ['heartbeat', `X = ${LAN.heartbeatIntervalMs} ms, M = ${LAN.heartbeatFanout}`],

@@ -30,7 +30,7 @@ export interface NodeContext {
   readonly table: MemberTable;
   /** Updates waiting to be piggybacked and gossiped. */
   readonly queue: BroadcastQueue;
-  /** Lifeguard's local health: the multiplier of probe intervals and timeouts. */
+  /** Lifeguard's local health: the multiplier of how long a probe waits for an ack. */
   readonly awareness: Awareness;
   /** The node's counters. */
   readonly stats: CoreStats;

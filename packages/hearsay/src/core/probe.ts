@@ -28,7 +28,7 @@ interface Relay {
 
 /**
  * SWIM's failure detector with Lifeguard's refinements: a randomised round-robin probe of one
- * member per (health-scaled) probe interval, a ping with a sequence number, on silence an
+ * member per probe interval (waiting a health-scaled interval for an ack), a ping with a sequence number, on silence an
  * indirect ping through k helpers (who answer with nacks) and a TCP ping, then suspicion.
  */
 export class Prober {
@@ -39,6 +39,9 @@ export class Prober {
   readonly #relayLimit: KeyedRateLimit;
   #index = 0;
   #tickTimer: TimerHandle | undefined;
+  /** The sequence number of this node's own probe in flight, if any. */
+  #current: number | undefined;
+  #tickHeld = false;
 
   constructor(ctx: NodeContext, membership: Membership) {
     this.#ctx = ctx;
@@ -53,6 +56,7 @@ export class Prober {
       if (pending.nameId !== nameId) continue;
       for (const timer of pending.timers) timers.cancel(timer);
       this.#pending.delete(seqNo);
+      this.#ended(seqNo);
     }
   }
 
@@ -72,14 +76,38 @@ export class Prober {
     this.#tickTimer = undefined;
     for (const pending of this.#pending.values()) for (const timer of pending.timers) timers.cancel(timer);
     this.#pending.clear();
+    this.#current = undefined;
+    this.#tickHeld = false;
   }
 
+  /**
+   * memberlist's ticker: a tick every probe interval, whatever the health. A tick that comes
+   * while this node's own probe still waits (a failing probe waits out its health-scaled
+   * interval) is held, as Go's ticker channel holds one, and starts the next probe when it ends.
+   */
   #tick(): void {
     const ctx = this.#ctx;
-    this.#tickTimer = ctx.timers.schedule(ctx.now + ctx.awareness.scale(ctx.config.probeIntervalMs), () => this.#tick());
+    this.#tickTimer = ctx.timers.schedule(ctx.now + ctx.config.probeIntervalMs, () => this.#tick());
+    if (this.#current !== undefined) {
+      this.#tickHeld = true;
+      return;
+    }
+    this.#probeNext();
+  }
+
+  #probeNext(): void {
     if (this.#membership.leaving) return;
     const slot = this.#nextTarget();
     if (slot >= 0) this.#probe(slot);
+  }
+
+  /** This node's own probe ended (acked, concluded or its member forgotten): a held tick starts the next. */
+  #ended(seqNo: number): void {
+    if (this.#current !== seqNo) return;
+    this.#current = undefined;
+    if (!this.#tickHeld) return;
+    this.#tickHeld = false;
+    this.#probeNext();
   }
 
   /** The next member in list order that is not this node, failed or left; reshuffles on wrap. */
@@ -155,6 +183,7 @@ export class Prober {
       verdictWaited: false,
     };
     this.#pending.set(seqNo, pending);
+    this.#current = seqNo;
     this.#arm(seqNo, pending, ctx.now + probeTimeout, ctx.now + probeInterval);
   }
 
@@ -217,16 +246,18 @@ export class Prober {
     this.#pending.delete(seqNo);
     ctx.stats.probesFailed++;
     ctx.awareness.apply(pending.expectedNacks > 0 ? Math.max(0, pending.expectedNacks - pending.nacks) : 1);
-    const slot = ctx.table.slotOfNameId(pending.nameId);
+    this.#suspect(pending.nameId);
+    // After the verdict, as in memberlist, where the held tick waits for probeNode to return.
+    this.#ended(seqNo);
+  }
+
+  #suspect(nameId: number): void {
+    const { table, selfName } = this.#ctx;
+    const slot = table.slotOfNameId(nameId);
     if (slot < 0) return;
-    const status = ctx.table.statusAt(slot);
+    const status = table.statusAt(slot);
     if (status !== ALIVE && status !== SUSPECT) return;
-    this.#membership.onSuspect({
-      type: 'suspect',
-      node: ctx.table.nameAt(slot),
-      incarnation: ctx.table.incarnationAt(slot),
-      from: ctx.selfName,
-    });
+    this.#membership.onSuspect({ type: 'suspect', node: table.nameAt(slot), incarnation: table.incarnationAt(slot), from: selfName });
   }
 
   #acked(seqNo: number, payload: Uint8Array | undefined): void {
@@ -242,6 +273,7 @@ export class Prober {
     ctx.stats.lastRttMs = rtt;
     const slot = ctx.table.slotOfNameId(pending.nameId);
     if (slot >= 0) ctx.emit(rttOutput(ctx.table.nameAt(slot), rtt, payload));
+    this.#ended(seqNo);
   }
 
   onPing(from: Address, ping: PingMessage): void {
