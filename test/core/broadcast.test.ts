@@ -189,7 +189,7 @@ describe('dissemination by the node', () => {
     const mark = h.mark();
     h.packet({ host: '10.9.9.9', port: PORT }, { type: 'ping', seqNo: 5, node: 'self' });
     const [ack] = h.packets(mark);
-    expect(ack!.messages[0]).toEqual({ type: 'ack', seqNo: 5 });
+    expect(ack!.messages[0]).toEqual({ type: 'ack', seqNo: 5, digest: expect.any(Number) });
     expect(ack!.messages.slice(1).map(about)).toEqual(expect.arrayContaining(['m2', 'self']));
   });
 

@@ -30,11 +30,11 @@ describe('ack payloads (Serf’s network coordinates ride on them)', () => {
     h.input({ kind: 'setAckPayload', payload: Uint8Array.of(1, 0x80) });
     let mark = h.mark();
     h.packet({ host: '10.0.0.7', port: 7000 }, { type: 'ping', seqNo: 40, node: 'self' });
-    expect(h.packets(mark)[0]!.messages[0]).toEqual({ type: 'ack', seqNo: 40, payload: Uint8Array.of(1, 0x80) });
+    expect(h.packets(mark)[0]!.messages[0]).toEqual({ type: 'ack', seqNo: 40, payload: Uint8Array.of(1, 0x80), digest: expect.any(Number) });
     h.input({ kind: 'setAckPayload', payload: new Uint8Array(0) });
     mark = h.mark();
     h.packet({ host: '10.0.0.7', port: 7000 }, { type: 'ping', seqNo: 41, node: 'self' });
-    expect(h.packets(mark)[0]!.messages[0]).toEqual({ type: 'ack', seqNo: 41 });
+    expect(h.packets(mark)[0]!.messages[0]).toEqual({ type: 'ack', seqNo: 41, digest: expect.any(Number) });
   });
 
   it('the payload of a direct probe’s ack comes out with its round-trip time', () => {
@@ -60,7 +60,7 @@ describe('piggybacking on acks', () => {
       h.packet({ host: '10.0.0.7', port: 7000 }, { type: 'ping', seqNo: 50, node: 'self' });
       const ack = h.packets(mark).find((p) => p.messages.some((m) => m.type === 'ack'))!;
       if (detector === 'swim') expect(ack.messages.map((m) => m.type)).toEqual(['ack', 'alive']);
-      else expect(ack.messages).toEqual([{ type: 'ack', seqNo: 50 }]);
+      else expect(ack.messages).toEqual([{ type: 'ack', seqNo: 50, digest: expect.any(Number) }]);
     }
   });
 });
@@ -72,7 +72,7 @@ describe('answering pings', () => {
     h.packet({ host: '192.168.1.1', port: 40000 }, { type: 'ping', seqNo: 31, node: 'self', source: { name: 'a', host: '10.0.0.7', port: 7000 } });
     const [ack] = h.packets(mark);
     expect(ack).toMatchObject({ to: { host: '10.0.0.7', port: 7000 }, crc: false });
-    expect(ack!.messages[0]).toEqual({ type: 'ack', seqNo: 31 });
+    expect(ack!.messages[0]).toEqual({ type: 'ack', seqNo: 31, digest: expect.any(Number) });
   });
 
   it('a ping without source fields is acked to the address it came from', () => {
@@ -81,7 +81,7 @@ describe('answering pings', () => {
     h.packet({ host: '192.168.1.1', port: 40000 }, { type: 'ping', seqNo: 32, node: 'self' });
     const [ack] = h.packets(mark);
     expect(ack!.to).toEqual({ host: '192.168.1.1', port: 40000 });
-    expect(ack!.messages[0]).toEqual({ type: 'ack', seqNo: 32 });
+    expect(ack!.messages[0]).toEqual({ type: 'ack', seqNo: 32, digest: expect.any(Number) });
   });
 
   it('a ping naming nobody ("") is acked', () => {
@@ -338,7 +338,7 @@ describe('probing a member', () => {
     const packet = h.packets(mark).find((p) => p.at === second.at && sameAddress(p.to, T))!;
     expect(packet.crc).toBe(true);
     expect(packet.messages).toEqual([
-      { type: 'ping', seqNo: second.seqNo, node: 't', source: { name: 'self', host: '10.0.0.1', port: PORT } },
+      { type: 'ping', seqNo: second.seqNo, node: 't', source: { name: 'self', host: '10.0.0.1', port: PORT }, digest: expect.any(Number) },
       { type: 'suspect', node: 't', incarnation: 1, from: 'self' },
     ]);
   });
@@ -424,7 +424,7 @@ describe('relaying an indirect ping for another member (the helper side)', () =>
     const ping = request(h, true);
     expect(ping.to).toEqual(TARGET);
     expect(ping.index).toBe(0);
-    expect(ping.message).toEqual({ type: 'ping', seqNo: 1, node: 'x', source: { name: 'self', host: '10.0.0.1', port: PORT } });
+    expect(ping.message).toEqual({ type: 'ping', seqNo: 1, node: 'x', source: { name: 'self', host: '10.0.0.1', port: PORT }, digest: expect.any(Number) });
   });
 
   it('uses the member’s port when the request gives target port 0 (memberlist before protocol 2)', () => {

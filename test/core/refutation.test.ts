@@ -76,7 +76,7 @@ describe('refuting rumours about this node', () => {
     const mark = h.mark();
     h.packet({ host: '10.0.0.50', port: PORT }, { type: 'ping', seqNo: 77, node: 'self' });
     const [ack] = h.packets(mark);
-    expect(ack!.messages[0]).toEqual({ type: 'ack', seqNo: 77 });
+    expect(ack!.messages[0]).toEqual({ type: 'ack', seqNo: 77, digest: expect.any(Number) });
     const alives = selfAlives(ack!.messages.slice(1));
     expect(alives).toHaveLength(1);
     expect(alives[0]).toEqual({ type: 'alive', incarnation: 4, profile: h.self });
@@ -114,7 +114,7 @@ describe('refuting fast', () => {
     );
     const [ack] = h.packets(mark);
     expect(ack!.to.host).toBe(PEERS[0]!.host);
-    expect(ack!.messages[0]).toEqual({ type: 'ack', seqNo: 8 });
+    expect(ack!.messages[0]).toEqual({ type: 'ack', seqNo: 8, digest: expect.any(Number) });
     expect(selfAlives(ack!.messages)).toEqual([{ type: 'alive', incarnation: 2, profile: h.self }]);
   });
 

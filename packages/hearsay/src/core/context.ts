@@ -5,6 +5,8 @@ import type { MemberTable } from './member-table.js';
 import type { CoreStats } from './stats.js';
 import type { Timers } from './timers.js';
 import type { Address, Message, MessageSizer, Output, Protocol, Random, Source, StreamMessage } from './types.js';
+import type { VerdictLog } from './verdicts.js';
+import type { PeerViews } from './views.js';
 
 /** Callbacks for the answer to a stream this node opened. */
 export interface StreamHandlers {
@@ -34,6 +36,10 @@ export interface NodeContext {
   readonly awareness: Awareness;
   /** The node's counters. */
   readonly stats: CoreStats;
+  /** Each member's verdicts with their evidence (failure provenance), and degraded pairs. */
+  readonly verdicts: VerdictLog;
+  /** The view digests peers sent in their pings and acks. */
+  readonly views: PeerViews;
   /** Encoded size of a message, for the piggyback budget. */
   readonly sizer: MessageSizer;
   /** This node's name. */

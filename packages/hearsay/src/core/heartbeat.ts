@@ -369,7 +369,7 @@ export class HeartbeatDetector {
     const now = ctx.now;
     let status = table.statusAt(slot);
     if (status === ALIVE && now >= suspectAt(config, track)) {
-      this.#membership.setVerdict(slot, SUSPECT, 'suspect');
+      this.#membership.setVerdict(slot, SUSPECT, 'suspect', now - track.risenAt);
       status = SUSPECT;
     }
     if (status === SUSPECT && now >= failAt(config, track)) {

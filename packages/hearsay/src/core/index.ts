@@ -16,3 +16,5 @@ export { countDrop } from './stats.js';
 export { PhiAccrual, phiOf, elapsedForPhi, PHI_DEFAULTS, type PhiAccrualOptions } from './phi-accrual.js';
 export { HeartbeatDetector, splitHeartbeats } from './heartbeat.js';
 export { heartbeatEntrySize, heartbeatsOverhead } from './message-size.js';
+export type { VerdictRecord, VerdictOutcome, ProbeEvidence, HeartbeatEvidence, Confirmation, HelperAnswer } from './verdicts.js';
+export type { ViewSummary } from './views.js';

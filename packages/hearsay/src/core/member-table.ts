@@ -20,6 +20,8 @@ export type StatusCode = typeof ALIVE | typeof SUSPECT | typeof FAILED | typeof 
 export class Registry {
   readonly #nameIds = new Map<string, number>();
   readonly #names: (string | undefined)[] = [];
+  /** A 32-bit hash per name id, for view digests. */
+  readonly #nameHashes: number[] = [];
   readonly #nameRefs: number[] = [];
   readonly #freeNames: number[] = [];
   readonly #profileIds = new Map<MemberProfile, number>();
@@ -43,6 +45,7 @@ export class Registry {
     if (id === undefined) {
       id = this.#freeNames.pop() ?? this.#names.length;
       this.#names[id] = name;
+      this.#nameHashes[id] = fnv1a(name);
       this.#nameRefs[id] = 0;
       this.#nameIds.set(name, id);
     }
@@ -52,6 +55,11 @@ export class Registry {
   /** The id of an interned name, or -1 if it is not interned. */
   findNameId(name: string): number {
     return this.#nameIds.get(name) ?? -1;
+  }
+
+  /** A 32-bit hash of the name interned as `id`. */
+  nameHash(id: number): number {
+    return this.#nameHashes[id]!;
   }
 
   /** The name interned as `id`. */
@@ -140,6 +148,8 @@ export class MemberTable {
   #status = new Uint8Array(0);
   #since = new Float64Array(0);
   readonly #counts = [0, 0, 0, 0];
+  /** The sum (mod 2^32) of the digest terms of the members listed alive or suspect; see `digest`. */
+  #digest = 0;
 
   constructor(registry: Registry, initialCapacity = 8) {
     this.registry = registry;
@@ -149,6 +159,17 @@ export class MemberTable {
   /** Members listed, whatever their status. */
   get size(): number {
     return this.#size;
+  }
+
+  /**
+   * A digest of this view: which members are up (alive or suspect) at which incarnation, as a
+   * sum of one term per member, kept as the table changes. Two nodes with the same members up at
+   * the same incarnations have the same digest. Suspicion does not count: it is short-lived by
+   * design and every node sees it at a different moment; failed and left members do not either,
+   * since each node reaps its tombstones at its own time.
+   */
+  get digest(): number {
+    return this.#digest;
   }
 
   /** How many members have this status. */
@@ -206,10 +227,14 @@ export class MemberTable {
   }
   /** Sets the incarnation of the member in `slot`. */
   setIncarnation(slot: number, incarnation: number): void {
+    if (isUp(this.#status[slot]!))
+      this.#digest = (this.#digest - this.#term(slot) + digestTerm(this.registry.nameHash(this.#nameId[slot]!), incarnation)) >>> 0;
     this.#incarnation[slot] = incarnation;
   }
   /** Sets the status of the member in `slot`, entered at `since` (local ms). */
   setStatus(slot: number, status: StatusCode, since: number): void {
+    const wasUp = isUp(this.#status[slot]!);
+    if (wasUp !== isUp(status)) this.#digest = (wasUp ? this.#digest - this.#term(slot) : this.#digest + this.#term(slot)) >>> 0;
     this.#counts[this.#status[slot]!]!--;
     this.#counts[status]!++;
     this.#status[slot] = status;
@@ -245,6 +270,7 @@ export class MemberTable {
     this.#since[slot] = since;
     this.#slotOfName[nameId] = slot + 1;
     this.#counts[status]!++;
+    if (isUp(status)) this.#digest = (this.#digest + this.#term(slot)) >>> 0;
     const target = rng.int(this.#size);
     this.swap(slot, target);
     return target;
@@ -255,6 +281,7 @@ export class MemberTable {
     this.registry.releaseName(this.#nameId[slot]!);
     this.registry.releaseProfile(this.#profileId[slot]!);
     const last = this.#size - 1;
+    if (isUp(this.#status[slot]!)) this.#digest = (this.#digest - this.#term(slot)) >>> 0;
     this.#counts[this.#status[slot]!]!--;
     this.#slotOfName[this.#nameId[slot]!] = 0;
     if (slot !== last) {
@@ -287,6 +314,10 @@ export class MemberTable {
     for (let i = this.#size - 1; i > 0; i--) this.swap(i, rng.int(i + 1));
   }
 
+  #term(slot: number): number {
+    return digestTerm(this.registry.nameHash(this.#nameId[slot]!), this.#incarnation[slot]!);
+  }
+
   #copy(from: number, to: number): void {
     this.#nameId[to] = this.#nameId[from]!;
     this.#profileId[to] = this.#profileId[from]!;
@@ -308,4 +339,23 @@ export class MemberTable {
     this.#since = grow(this.#since, (n) => new Float64Array(n));
     this.#capacity = capacity;
   }
+}
+
+function isUp(status: number): boolean {
+  return status === ALIVE || status === SUSPECT;
+}
+
+/** FNV-1a over the name's UTF-16 code units: cheap, and only compared between hearsay nodes. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/** One member's term of a view digest: its name and incarnation mixed (murmur3's finaliser). */
+function digestTerm(nameHash: number, incarnation: number): number {
+  let h = (nameHash ^ Math.imul(incarnation, 0x9e3779b1)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }

@@ -82,7 +82,10 @@ export class Membership {
     const ctx = this.#ctx;
     if (on) {
       // Running SWIM suspicions end; the heartbeat detector judges suspects afresh.
-      for (const running of this.#suspicions.values()) ctx.timers.cancel(running.timer);
+      for (const [nameId, running] of this.#suspicions) {
+        ctx.timers.cancel(running.timer);
+        ctx.verdicts.dropped(ctx.table.registry.name(nameId), 'the heartbeat detector took over', ctx.now);
+      }
       this.#suspicions.clear();
       return;
     }
@@ -95,21 +98,40 @@ export class Membership {
     }
   }
 
-  /** Sets a member's status from a local verdict, with its event, and tells no one. */
-  setVerdict(slot: number, status: StatusCode, event: MemberEventType): void {
+  /**
+   * Sets a member's status from a local verdict, with its event, and tells no one. `silentForMs`:
+   * how long its heartbeat had not risen (the evidence of a suspicion).
+   */
+  setVerdict(slot: number, status: StatusCode, event: MemberEventType, silentForMs = 0): void {
     const ctx = this.#ctx;
-    if (status === SUSPECT) ctx.stats.suspicionsRaised++;
-    if (status === FAILED) ctx.stats.failuresDeclared++;
-    ctx.table.setStatus(slot, status, ctx.now);
+    const { table, verdicts, selfName, now } = ctx;
+    const name = table.nameAt(slot);
+    const incarnation = table.incarnationAt(slot);
+    if (status === SUSPECT) {
+      ctx.stats.suspicionsRaised++;
+      verdicts.noteEvidence(name, { silentForMs });
+      verdicts.suspected({ member: name, incarnation, accuser: selfName, own: true, healthScore: ctx.awareness.score, timeout: null, at: now });
+    }
+    if (status === FAILED) {
+      ctx.stats.failuresDeclared++;
+      verdicts.failed(name, incarnation, selfName, now, ctx.awareness.score);
+    }
+    if (status === ALIVE && table.statusAt(slot) === SUSPECT) verdicts.refuted(name, incarnation, now);
+    table.setStatus(slot, status, now);
     this.#event(event, slot);
   }
 
   /** Drops a member from the table (a tombstone whose time is up), silently; see NodeContext.forget. */
   forget(slot: number): void {
-    const { table, now } = this.#ctx;
+    const ctx = this.#ctx;
+    const { table, now } = ctx;
+    const name = table.nameAt(slot);
     // Only members that left: a failed one is expected back at its incarnation after a partition heals.
-    if (table.statusAt(slot) === LEFT) this.#departures.remember(table.nameAt(slot), table.incarnationAt(slot), now);
-    this.#stopSuspicion(table.nameIdAt(slot));
+    if (table.statusAt(slot) === LEFT) this.#departures.remember(name, table.incarnationAt(slot), now);
+    if (this.#stopSuspicion(table.nameIdAt(slot))) ctx.verdicts.dropped(name, 'forgotten', now);
+    ctx.views.forget(name);
+    const degraded = ctx.verdicts.forget(name);
+    if (degraded) ctx.emit({ kind: 'degraded', ...degraded });
     table.removeAt(slot);
   }
 
@@ -221,7 +243,9 @@ export class Membership {
     }
     table.setIncarnation(slot, incarnation);
     if (status !== ALIVE) table.setStatus(slot, ALIVE, ctx.now);
+    if (status === SUSPECT) ctx.verdicts.refuted(profile.name, incarnation, ctx.now);
     if (status === FAILED || status === LEFT) {
+      ctx.verdicts.returned(profile.name, ctx.now);
       // Back at a new address, it is the same member moved (a restart with a new IP): an update.
       this.#event(moved ? 'update' : 'join', slot);
       return;
@@ -241,6 +265,7 @@ export class Membership {
       if (running.suspicion.confirm(message.from)) {
         ctx.broadcast(message.node, message);
         this.#reschedule(nameId, running);
+        ctx.verdicts.confirmed(message.node, { from: message.from, at: ctx.now, deadline: running.suspicion.deadline });
       }
       return;
     }
@@ -270,6 +295,15 @@ export class Membership {
     const max = ctx.config.suspicionMaxTimeoutMult * min;
     const expected = expectedConfirmations(ctx.config.suspicionMult, nodes);
     const suspicion = new Suspicion(ctx.now, message.from, min, max, expected);
+    ctx.verdicts.suspected({
+      member: message.node,
+      incarnation: message.incarnation,
+      accuser: message.from,
+      own: message.from === ctx.selfName,
+      healthScore: ctx.awareness.score,
+      timeout: { minMs: min, maxMs: max, confirmationsExpected: expected },
+      at: ctx.now,
+    });
     const entry: RunningSuspicion = { suspicion, timer: undefined as unknown as TimerHandle };
     this.#suspicions.set(nameId, entry);
     this.#reschedule(nameId, entry);
@@ -287,6 +321,7 @@ export class Membership {
     // A failed member that is known elsewhere to have left (a forced leave, pushed as `left` by a
     // peer that heard the intent this node missed) has left here too; memberlist keeps it dead.
     if (status === FAILED && leaving && message.node !== ctx.selfName) {
+      ctx.verdicts.left(message.node, message.incarnation, message.from, ctx.now, ctx.awareness.score);
       table.setStatus(slot, LEFT, ctx.now);
       this.#event('left', slot);
       return;
@@ -299,6 +334,10 @@ export class Membership {
       return;
     }
     ctx.broadcast(message.node, message, isSelf ? this.#onLeaveSent : undefined);
+    if (!isSelf) {
+      if (leaving) ctx.verdicts.left(message.node, message.incarnation, message.from, ctx.now, ctx.awareness.score);
+      else ctx.verdicts.failed(message.node, message.incarnation, message.from, ctx.now, ctx.awareness.score);
+    }
     table.setIncarnation(slot, message.incarnation);
     table.setStatus(slot, leaving ? LEFT : FAILED, ctx.now);
     this.#event(leaving ? 'left' : 'failed', slot);
@@ -338,6 +377,7 @@ export class Membership {
     if (slot < 0 || name === ctx.selfName) return;
     const status = ctx.table.statusAt(slot);
     if (status === FAILED) {
+      ctx.verdicts.left(name, ctx.table.incarnationAt(slot), `${ctx.selfName} (forced)`, ctx.now, ctx.awareness.score);
       ctx.table.setStatus(slot, LEFT, ctx.now);
       this.#event('left', slot);
     }
@@ -394,11 +434,13 @@ export class Membership {
     });
   }
 
-  #stopSuspicion(nameId: number): void {
+  /** Ends a member's running suspicion without a verdict; whether one ran. */
+  #stopSuspicion(nameId: number): boolean {
     const running = this.#suspicions.get(nameId);
-    if (!running) return;
+    if (!running) return false;
     this.#ctx.timers.cancel(running.timer);
     this.#suspicions.delete(nameId);
+    return true;
   }
 
   /**

@@ -8,7 +8,9 @@ import type { HeartbeatEntry, MemberProfile, Message, StreamMessage } from './ty
 export function memberlistSize(message: Message): number {
   switch (message.type) {
     case 'ping':
-      return 1 + 1 + field('Node', raw(utf8Length(message.node))) + field('SeqNo', uint(message.seqNo)) + sourceSize(message.source);
+      return (
+        1 + 1 + digestSize(message.digest) + field('Node', raw(utf8Length(message.node))) + field('SeqNo', uint(message.seqNo)) + sourceSize(message.source)
+      );
     case 'indirectPing':
       return (
         1 +
@@ -21,7 +23,7 @@ export function memberlistSize(message: Message): number {
         field('Target', raw(addressLength(message.target.host)))
       );
     case 'ack':
-      return 1 + 1 + field('Payload', message.payload ? raw(message.payload.length) : 1) + field('SeqNo', uint(message.seqNo));
+      return 1 + 1 + digestSize(message.digest) + field('Payload', message.payload ? raw(message.payload.length) : 1) + field('SeqNo', uint(message.seqNo));
     case 'nack':
       return 1 + 1 + field('SeqNo', uint(message.seqNo));
     case 'suspect':
@@ -68,6 +70,11 @@ function arrayHeader(length: number): number {
   if (length < 16) return 1;
   if (length < 65536) return 3;
   return 5;
+}
+
+/** hearsay's optional `Digest` key in pings and acks. */
+function digestSize(digest: number | undefined): number {
+  return digest === undefined ? 0 : field('Digest', uint(digest));
 }
 
 /** memberlist's compound packet header: a type byte and a part count. */

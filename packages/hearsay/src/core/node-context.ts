@@ -1,4 +1,6 @@
 import { Awareness } from './awareness.js';
+import { VerdictLog } from './verdicts.js';
+import { PeerViews } from './views.js';
 import { BroadcastQueue } from './broadcast-queue.js';
 import type { ProtocolConfig } from './config.js';
 import type { NodeContext, StreamHandlers } from './context.js';
@@ -47,6 +49,8 @@ export class MemberContext implements NodeContext {
   readonly queue = new BroadcastQueue();
   readonly awareness: Awareness;
   readonly stats: CoreStats = createStats();
+  readonly verdicts: VerdictLog;
+  readonly views: PeerViews;
   readonly sizer: MessageSizer;
   readonly selfName: string;
   readonly selfSource: Source;
@@ -75,6 +79,8 @@ export class MemberContext implements NodeContext {
     this.selfSource = options.self;
     this.table = new MemberTable(options.registry);
     this.awareness = new Awareness(options.config.awarenessMaxMultiplier);
+    this.verdicts = new VerdictLog(options.config.maxMembers);
+    this.views = new PeerViews(options.config.maxMembers);
     this.#hooks = hooks;
     // Built here, before the node's other parts: its phase is the first draw from the seeded random.
     this.#gossip = new Gossip(this);

@@ -11,6 +11,8 @@ import { ProtocolSwitch } from './protocol-switch.js';
 import { PushPull } from './push-pull.js';
 import { Reconnector } from './reconnect.js';
 import type { CoreStats } from './stats.js';
+import type { VerdictRecord } from './verdicts.js';
+import { VIEW_WINDOW_PROBES, type ViewSummary } from './views.js';
 import type { Address, Input, Member, MemberProfile, Message, MessageSizer, Output, Protocol, Random, StreamId, StreamMessage } from './types.js';
 
 /** memberlist's versions for a node that speaks protocol 2 and Serf's delegate protocol 4. */
@@ -170,6 +172,22 @@ export class MemberNode {
     return this.#ctx.awareness.score;
   }
 
+  /** The verdicts this node reached or heard about a member, oldest first, with their evidence. */
+  history(name: string): VerdictRecord[] {
+    return this.#ctx.verdicts.history(name);
+  }
+
+  /** Members whose probes this node has had answered only through helpers or TCP lately (degraded pairs). */
+  degradedPeers(): { member: string; since: number }[] {
+    return this.#ctx.verdicts.degraded();
+  }
+
+  /** This node's view digest, and how the digests its peers sent lately compare with it. */
+  views(): ViewSummary {
+    const ctx = this.#ctx;
+    return ctx.views.summary(ctx.table.digest, ctx.now, VIEW_WINDOW_PROBES * ctx.config.probeIntervalMs);
+  }
+
   /** Updates waiting in the gossip queue. */
   get queuedBroadcasts(): number {
     return this.#ctx.queue.length;
@@ -308,11 +326,10 @@ export class MemberNode {
         this.#prober.onIndirectPing(from, message);
         break;
       case 'ack':
-        if (!this.#prober.onAck(message.seqNo, message.payload) && !this.#switch.heartbeats?.onAck(message.seqNo, message.payload))
-          this.#ctx.stats.messagesIgnored++;
+        if (!this.#prober.onAck(from, message) && !this.#switch.heartbeats?.onAck(message.seqNo, message.payload)) this.#ctx.stats.messagesIgnored++;
         break;
       case 'nack':
-        this.#prober.onNack(message.seqNo);
+        this.#prober.onNack(from, message.seqNo);
         break;
       case 'alive':
         this.#membership.onAlive(message.profile, message.incarnation, message);

@@ -6,14 +6,19 @@ import { KeyedRateLimit } from './rate-limit.js';
 import { randomMembers } from './selection.js';
 import { firedLate, STALL_GRACE_MS } from './stall.js';
 import type { TimerHandle } from './timers.js';
-import type { Address, IndirectPingMessage, MemberProfile, Message, PingMessage } from './types.js';
+import type { AckMessage, Address, IndirectPingMessage, MemberProfile, Message, PingMessage } from './types.js';
+import type { HelperAnswer } from './verdicts.js';
 import { protocolMax } from './versions.js';
 
 interface PendingProbe {
   readonly nameId: number;
+  readonly target: Address;
   readonly sentAt: number;
   expectedNacks: number;
   nacks: number;
+  /** The helpers asked, by address, with their answers so far (the evidence of a failure). */
+  helpers: { readonly name: string; readonly address: string; answer: HelperAnswer }[];
+  tcp: string;
   timers: TimerHandle[];
   /** Its indirect probe, and its verdict, already waited once to read first (stall.ts). */
   indirectWaited: boolean;
@@ -158,7 +163,7 @@ export class Prober {
     const profile = table.profileAt(slot);
     const nameId = table.nameIdAt(slot);
     const seqNo = ctx.nextSeqNo();
-    const ping: PingMessage = { type: 'ping', seqNo, node: profile.name, source: ctx.selfSource };
+    const ping: PingMessage = { type: 'ping', seqNo, node: profile.name, source: ctx.selfSource, digest: ctx.table.digest };
     const target = { host: profile.host, port: profile.port };
     ctx.stats.probes++;
     if (table.statusAt(slot) === SUSPECT) {
@@ -175,9 +180,12 @@ export class Prober {
     const probeTimeout = config.probeTimeoutMs;
     const pending: PendingProbe = {
       nameId,
+      target,
       sentAt: ctx.now,
       expectedNacks: 0,
       nacks: 0,
+      helpers: [],
+      tcp: 'not tried',
       timers: [],
       indirectWaited: false,
       verdictWaited: false,
@@ -218,17 +226,21 @@ export class Prober {
       const nack = protocolMax(helperProfile.vsn) >= 4;
       if (nack) pending.expectedNacks++;
       const request: IndirectPingMessage = { type: 'indirectPing', seqNo, node: profile.name, target, nack, source: ctx.selfSource };
+      pending.helpers.push({ name: helperProfile.name, address: addressKey(helperProfile), answer: 'none' });
       ctx.stats.indirectPings++;
       ctx.sendMessage({ host: helperProfile.host, port: helperProfile.port }, request, false);
     }
     if (!config.disableTcpPings && protocolMax(profile.vsn) >= 3 && deadline > ctx.now) {
       ctx.stats.tcpPings++;
-      const ping: PingMessage = { type: 'ping', seqNo, node: profile.name, source: ctx.selfSource };
+      pending.tcp = 'no answer';
+      const ping: PingMessage = { type: 'ping', seqNo, node: profile.name, source: ctx.selfSource, digest: ctx.table.digest };
       ctx.openStream(target, ping, deadline - ctx.now, {
         onReply: (reply) => {
-          if (reply.type === 'ack' && reply.seqNo === seqNo) this.#acked(seqNo, undefined);
+          if (reply.type === 'ack' && reply.seqNo === seqNo) this.#acked(seqNo, undefined, false);
         },
-        onFail: () => {},
+        onFail: (reason) => {
+          pending.tcp = `failed: ${reason}`;
+        },
       });
     }
   }
@@ -245,6 +257,16 @@ export class Prober {
     }
     this.#pending.delete(seqNo);
     ctx.stats.probesFailed++;
+    const slot = ctx.table.slotOfNameId(pending.nameId);
+    if (slot >= 0) {
+      ctx.verdicts.noteEvidence(ctx.table.nameAt(slot), {
+        sentAt: pending.sentAt,
+        directTimeoutMs: ctx.config.probeTimeoutMs,
+        waitedMs: ctx.now - pending.sentAt,
+        helpers: pending.helpers.map(({ name, answer }) => ({ name, answer })),
+        tcp: pending.tcp,
+      });
+    }
     ctx.awareness.apply(pending.expectedNacks > 0 ? Math.max(0, pending.expectedNacks - pending.nacks) : 1);
     this.#suspect(pending.nameId);
     // After the verdict, as in memberlist, where the held tick waits for probeNode to return.
@@ -260,7 +282,8 @@ export class Prober {
     this.#membership.onSuspect({ type: 'suspect', node: table.nameAt(slot), incarnation: table.incarnationAt(slot), from: selfName });
   }
 
-  #acked(seqNo: number, payload: Uint8Array | undefined): void {
+  /** An ack to this node's probe; `direct`: from the target itself, not relayed by a helper or over TCP. */
+  #acked(seqNo: number, payload: Uint8Array | undefined, direct: boolean): void {
     const ctx = this.#ctx;
     const pending = this.#pending.get(seqNo);
     if (!pending) return;
@@ -272,7 +295,12 @@ export class Prober {
     ctx.stats.rttCount++;
     ctx.stats.lastRttMs = rtt;
     const slot = ctx.table.slotOfNameId(pending.nameId);
-    if (slot >= 0) ctx.emit(rttOutput(ctx.table.nameAt(slot), rtt, payload));
+    if (slot >= 0) {
+      const name = ctx.table.nameAt(slot);
+      ctx.emit(rttOutput(name, rtt, payload));
+      const degraded = ctx.verdicts.probeAnswered(name, direct, ctx.now);
+      if (degraded) ctx.emit({ kind: 'degraded', ...degraded });
+    }
     this.#ended(seqNo);
   }
 
@@ -283,9 +311,11 @@ export class Prober {
       ctx.notice('warn', `ping for ${ping.node} reached ${ctx.selfName}`);
       return;
     }
+    if (ping.digest !== undefined && ping.source?.name) ctx.views.observe(ping.source.name, ping.digest, ctx.now);
     if (!ctx.allowReply()) return;
     const payload = ctx.ackPayload;
-    const ack: Message = payload.length > 0 ? { type: 'ack', seqNo: ping.seqNo, payload } : { type: 'ack', seqNo: ping.seqNo };
+    const digest = ctx.table.digest;
+    const ack: Message = payload.length > 0 ? { type: 'ack', seqNo: ping.seqNo, payload, digest } : { type: 'ack', seqNo: ping.seqNo, digest };
     const to = replyAddress(from, ping.source);
     // Under the heartbeat detectors every member pings in rounds of its own fixed phase: updates
     // piggybacked on acks would spend their transmit budget on whoever pings first after they
@@ -327,7 +357,7 @@ export class Prober {
     }
     const seqNo = ctx.nextSeqNo();
     ctx.stats.relayedPings++;
-    ctx.sendMessage(target, { type: 'ping', seqNo, node: request.node, source: ctx.selfSource }, false);
+    ctx.sendMessage(target, { type: 'ping', seqNo, node: request.node, source: ctx.selfSource, digest: ctx.table.digest }, false);
     const timer = ctx.timers.schedule(ctx.now + ctx.config.probeTimeoutMs, () => {
       this.#relays.delete(seqNo);
       if (request.nack) this.#sendNack(requester, request.seqNo);
@@ -340,10 +370,15 @@ export class Prober {
     this.#ctx.sendMessage(to, { type: 'nack', seqNo }, false);
   }
 
-  /** Handles an ack to one of this node's probes or relayed pings; false when it is neither. */
-  onAck(seqNo: number, payload?: Uint8Array): boolean {
-    if (this.#pending.has(seqNo)) {
-      this.#acked(seqNo, payload);
+  /** Handles an ack, from `from`, to one of this node's probes or relayed pings; false when it is neither. */
+  onAck(from: Address, ack: AckMessage): boolean {
+    const { seqNo } = ack;
+    const pending = this.#pending.get(seqNo);
+    if (pending) {
+      const direct = from.host === pending.target.host && from.port === pending.target.port;
+      if (!direct) answered(pending, from, 'ack');
+      else if (ack.digest !== undefined) this.#observeView(pending.nameId, ack.digest);
+      this.#acked(seqNo, ack.payload, direct);
       return true;
     }
     const relay = this.#relays.get(seqNo);
@@ -354,8 +389,14 @@ export class Prober {
     return true;
   }
 
+  #observeView(nameId: number, digest: number): void {
+    const { table, views, now } = this.#ctx;
+    const slot = table.slotOfNameId(nameId);
+    if (slot >= 0) views.observe(table.nameAt(slot), digest, now);
+  }
+
   /** A helper's nack; more than the helpers asked would make Lifeguard think this node healthier than it is. */
-  onNack(seqNo: number): void {
+  onNack(from: Address, seqNo: number): void {
     const pending = this.#pending.get(seqNo);
     if (!pending) {
       this.#ctx.stats.messagesIgnored++;
@@ -367,7 +408,19 @@ export class Prober {
     }
     this.#ctx.stats.nacksReceived++;
     pending.nacks++;
+    answered(pending, from, 'nack');
   }
+}
+
+function addressKey(address: Address): string {
+  return `${address.host}:${address.port}`;
+}
+
+/** Notes a helper's answer to a probe, if it came from a helper's listed address. */
+function answered(pending: PendingProbe, from: Address, answer: HelperAnswer): void {
+  const key = addressKey(from);
+  const helper = pending.helpers.find((h) => h.address === key && h.answer === 'none');
+  if (helper) helper.answer = answer;
 }
 
 /** A member's listed address, if it is the one an indirect ping asks for (memberlist before protocol 2 sent no port). */

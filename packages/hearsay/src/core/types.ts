@@ -91,6 +91,8 @@ export interface PingMessage {
   readonly node: string;
   /** Where to answer (memberlist's Source* fields); absent: to the packet's source address. */
   readonly source?: Source;
+  /** The sender's view digest (hearsay's `Digest` field, which memberlist and Serf skip). */
+  readonly digest?: number;
 }
 
 /** A request to ping `target` on the sender's behalf and relay its ack (memberlist's indirect ping). */
@@ -117,6 +119,8 @@ export interface AckMessage {
   readonly seqNo: number;
   /** Bytes the acking node attaches (Serf: its network coordinate); absent when none. */
   readonly payload?: Uint8Array;
+  /** The sender's view digest (hearsay's `Digest` field, which memberlist and Serf skip). */
+  readonly digest?: number;
 }
 
 /**
@@ -381,6 +385,11 @@ export type Output =
    * cue for its conflict resolution (`SerfMember.askConflict`).
    */
   | { readonly kind: 'conflict'; readonly name: string; readonly known: Address; readonly claimed: Address }
+  /**
+   * A degraded pair began or ended: this node's probes of `member` have been answered only through
+   * helpers or TCP (direct pings fail while the member is up), or a direct ack came again.
+   */
+  | { readonly kind: 'degraded'; readonly member: string; readonly degraded: boolean }
   /** Something a driver may log: a dropped or rejected message. */
   | { readonly kind: 'notice'; readonly level: 'debug' | 'warn'; readonly text: string };
 

@@ -94,6 +94,7 @@ function encodeAnew(m: Message): Uint8Array {
   switch (m.type) {
     case 'ping':
       return typedStruct(WireType.ping, {
+        ...digestField(m.digest),
         Node: m.node,
         SeqNo: checkUint(m.seqNo, U32, 'seqNo'),
         ...sourceFields(m.source),
@@ -108,7 +109,7 @@ function encodeAnew(m: Message): Uint8Array {
         Target: encodeHost(m.target.host),
       });
     case 'ack':
-      return typedStruct(WireType.ack, { Payload: m.payload ?? null, SeqNo: checkUint(m.seqNo, U32, 'seqNo') });
+      return typedStruct(WireType.ack, { ...digestField(m.digest), Payload: m.payload ?? null, SeqNo: checkUint(m.seqNo, U32, 'seqNo') });
     case 'nack':
       return typedStruct(WireType.nack, { SeqNo: checkUint(m.seqNo, U32, 'seqNo') });
     case 'suspect':
@@ -267,12 +268,25 @@ export function decodePing(s: Struct): PingMessage {
     seqNo: uintField(s, 'SeqNo', U32, what),
     node: textField(s, 'Node', what),
     ...(source ? { source } : {}),
+    ...decodeDigest(s, what),
   };
 }
 
 export function decodeAck(s: Struct): AckMessage {
   const payload = bytesField(s, 'Payload', 'ack');
-  return { type: 'ack', seqNo: uintField(s, 'SeqNo', U32, 'ack'), ...(payload ? { payload } : {}) };
+  return { type: 'ack', seqNo: uintField(s, 'SeqNo', U32, 'ack'), ...(payload ? { payload } : {}), ...decodeDigest(s, 'ack') };
+}
+
+/**
+ * hearsay's view digest rides in pings and acks as one more map key, `Digest` (a uint32): Go's
+ * msgpack decoder skips keys its struct lacks, so memberlist and Serf read these messages as ever.
+ */
+function digestField(digest: number | undefined): { Digest?: number } {
+  return digest === undefined ? {} : { Digest: checkUint(digest, U32, 'digest') };
+}
+
+function decodeDigest(s: Struct, what: string): { digest?: number } {
+  return s.Digest === undefined ? {} : { digest: uintField(s, 'Digest', U32, what) };
 }
 
 function decodeAlive(s: Struct): AliveMessage {
