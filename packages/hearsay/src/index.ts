@@ -25,6 +25,7 @@ export {
   type TrafficStats,
   type UserEventInfo,
 } from './runtime/index.js';
+export type { VerdictRecord, VerdictOutcome, ProbeEvidence, HeartbeatEvidence, Confirmation, HelperAnswer, ViewSummary } from './core/index.js';
 export {
   IncomingQuery,
   type ConflictTally,

@@ -1,6 +1,16 @@
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createRandom, HearsayError, type Address, type MemberEventType, type MemberNode, type Output, type Protocol } from '../core/index.js';
+import {
+  createRandom,
+  HearsayError,
+  type Address,
+  type MemberEventType,
+  type MemberNode,
+  type Output,
+  type Protocol,
+  type VerdictRecord,
+  type ViewSummary,
+} from '../core/index.js';
 import {
   ConflictAnswers,
   metaFor,
@@ -147,6 +157,25 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
   member(name: string): Member | undefined {
     const member = this.#core.member(name) ?? this.#serf.departed().find((departed) => departed.name === name);
     return member && publicMember(member);
+  }
+
+  /**
+   * The verdicts this node reached or heard about the member called `name`, oldest first (at most
+   * 16): each suspicion with its accuser, this node's probe evidence when it was its own, the
+   * confirmations, its health score, and how it ended. Times are epoch milliseconds.
+   */
+  history(name: string): VerdictRecord[] {
+    return this.#core.history(name);
+  }
+
+  /** Members this node has reached only through helpers or TCP lately (degraded pairs), since when. */
+  degradedPeers(): { member: string; since: number }[] {
+    return this.#core.degradedPeers();
+  }
+
+  /** This node's view digest, and how the digests its peers sent in the last 10 probe intervals compare. */
+  views(): ViewSummary {
+    return this.#core.views();
   }
 
   /** The failure detector in use. */
@@ -420,6 +449,9 @@ export class HearsayNode extends EventEmitter<HearsayNodeEvents> {
         break;
       case 'protocol':
         this.emit('protocol', output.protocol, output.epoch, output.origin);
+        break;
+      case 'degraded':
+        this.emit('degraded', output.member, output.degraded);
         break;
       default:
         break;

@@ -174,6 +174,11 @@ export interface HearsayNodeEvents {
   notice: [level: 'debug' | 'warn', text: string];
   /** A probe or direct heartbeat of `member` was answered after `ms` milliseconds. */
   rtt: [member: string, ms: number];
+  /**
+   * A degraded pair began (`degraded` true: this node's direct pings of `member` have failed while
+   * helpers or TCP reached it, twice in a row) or ended (a direct ack again).
+   */
+  degraded: [member: string, degraded: boolean];
   /** The failure detector changed: this node's own switch, or one that reached it by gossip; `origin` names the member that asked for it. */
   protocol: [protocol: Protocol, epoch: number, origin: string];
   /** A query (Serf's or a hearsay node's) this node passes the filters of; `query.respond()` answers it. */
