@@ -42,6 +42,15 @@ describe('failure provenance', () => {
     expect(record!.outcome).toEqual({ kind: 'refuted', at: suspectedAt + 2000, incarnation: 2 });
   });
 
+  it('attaches this node’s own probe evidence to its confirmation of a suspicion someone else raised', () => {
+    const h = new Harness({ seed: 3, preload: [T, ...HELPERS] }).respond(ackPings({ silent: ['t'] }), answerIndirectPings('nack'));
+    h.gossip({ type: 'suspect', node: 't', incarnation: 1, from: 'h1' });
+    h.runUntil(() => h.node.history('t')[0]!.confirmations.length > 0);
+    const [confirmation] = h.node.history('t')[0]!.confirmations;
+    expect(confirmation).toMatchObject({ from: 'self', probe: { directTimeoutMs: 500, tcp: 'no answer' } });
+    expect(confirmation!.probe!.helpers.map((helper) => helper.answer)).toEqual(['nack', 'nack', 'nack']);
+  });
+
   it('records a failure heard from another node without a suspicion here, and the member’s return', () => {
     const h = new Harness({ seed: 3, preload: [T, ...HELPERS] }).respond(ackPings());
     h.gossip({ type: 'dead', node: 't', incarnation: 1, from: 'h3' });

@@ -265,8 +265,9 @@ export class Membership {
       if (running.suspicion.confirm(message.from)) {
         ctx.broadcast(message.node, message);
         this.#reschedule(nameId, running);
-        ctx.verdicts.confirmed(message.node, { from: message.from, at: ctx.now, deadline: running.suspicion.deadline });
+        ctx.verdicts.confirmed(message.node, { from: message.from, at: ctx.now, deadline: running.suspicion.deadline }, message.from === ctx.selfName);
       }
+      ctx.verdicts.discardEvidence(message.node);
       return;
     }
     if (table.statusAt(slot) !== ALIVE) return;

@@ -24,17 +24,23 @@ export interface ProbeEvidence {
 
 /** Evidence of a heartbeat detector: how long the member's heartbeat had not risen. */
 export interface HeartbeatEvidence {
+  /** Time since the member's heartbeat last rose, when this node suspected it. */
   readonly silentForMs: number;
 }
 
 /** A confirmation of a running suspicion by another accuser (Lifeguard shortens the timeout). */
 export interface Confirmation {
+  /** The member that suspected it too. */
   readonly from: string;
+  /** When its suspicion reached this node. */
   readonly at: number;
   /** When the suspicion was due to expire after it. */
   readonly deadline: number;
+  /** What this node's own failed probe saw, when that probe was the confirmation. */
+  readonly probe?: ProbeEvidence;
 }
 
+/** How an episode ended: refuted by a newer incarnation, failed (by whom), left, or dropped unjudged. */
 export type VerdictOutcome =
   | { readonly kind: 'refuted'; readonly at: number; readonly incarnation: number }
   | { readonly kind: 'failed'; readonly at: number; readonly by: string; readonly incarnation: number }
@@ -46,6 +52,7 @@ export type VerdictOutcome =
  * Times are the node's clock (epoch milliseconds in the real runtime).
  */
 export interface VerdictRecord {
+  /** The member the verdict is about. */
   readonly member: string;
   /** The member's incarnation the verdict was about. */
   readonly incarnation: number;
@@ -59,8 +66,11 @@ export interface VerdictRecord {
   readonly healthScore: number;
   /** The suspicion timeout's bounds, and how many confirmations would bring it to the minimum. */
   readonly timeout: { readonly minMs: number; readonly maxMs: number; readonly confirmationsExpected: number } | null;
+  /** This node's failed probe that raised it (SWIM), if it was this node's own. */
   readonly probe: ProbeEvidence | null;
+  /** The heartbeat detectors' evidence, if one of them raised it. */
   readonly heartbeat: HeartbeatEvidence | null;
+  /** Other accusers that confirmed the suspicion, in order. */
   readonly confirmations: readonly Confirmation[];
   /** How it ended; null while the suspicion runs. */
   readonly outcome: VerdictOutcome | null;
@@ -138,9 +148,18 @@ export class VerdictLog {
     });
   }
 
-  confirmed(member: string, confirmation: Confirmation): void {
+  /** Evidence no suspicion took (this node's probe failed again while it already suspected the member). */
+  discardEvidence(member: string): void {
+    this.#evidence.delete(member);
+  }
+
+  /** Another accuser (or this node's own failed probe, `own`) confirmed the running suspicion. */
+  confirmed(member: string, confirmation: Confirmation, own: boolean): void {
+    const evidence = own ? this.#evidence.get(member) : undefined;
+    if (own) this.#evidence.delete(member);
     const open = this.#open(member);
-    if (open) open.confirmations.push(confirmation);
+    if (!open) return;
+    open.confirmations.push(evidence && 'helpers' in evidence ? { ...confirmation, probe: evidence } : confirmation);
   }
 
   /** The member answered the suspicion with a newer incarnation (or its heartbeat rose again). */

@@ -10,6 +10,7 @@ export interface ViewSummary {
   readonly distinct: number;
   /** Peers heard within the window whose digest equals this node's, and those whose does not. */
   readonly agreeing: number;
+  /** The names of the peers whose digest differs. */
   readonly differing: readonly string[];
 }
 
