@@ -34,6 +34,18 @@ describe('the recent-event log', () => {
     expect(log.lastId).toBe(14);
   });
 
+  it('records a degraded pair as it starts and ends, with when it started', () => {
+    const node = new EventEmitter();
+    const log = new EventLog(node as unknown as HearsayNode, 5);
+    node.emit('degraded', 'web-3', true);
+    node.emit('degraded', 'web-3', false);
+    const [start, end] = log.recent().map((record) => JSON.parse(record.json) as { type: string; data: { name: string; degraded: boolean; since: string } });
+    expect(start).toMatchObject({ type: 'degraded', data: { name: 'web-3', degraded: true } });
+    expect(end).toMatchObject({ type: 'degraded', data: { name: 'web-3', degraded: false, since: start!.data.since } });
+    expect(Date.parse(start!.data.since)).toBeGreaterThan(0);
+    log.close();
+  });
+
   describe('GET /v1/events/recent', () => {
     let agent: Agent;
     let peer: HearsayNode;

@@ -1,7 +1,8 @@
 /**
  * The live view's operator controls in Debian's Chromium: tags of this agent, force-leave on a
- * failed row, the members filters, and the event log kept across page loads. The tags and
- * force-leave assertions need GET/PUT/DELETE /v1/tags and POST /v1/force-leave.
+ * failed row, a member's timeline (its verdict history), the members filters, and the event log
+ * kept across page loads. The tags and force-leave assertions need GET/PUT/DELETE /v1/tags and
+ * POST /v1/force-leave, the timeline GET /v1/members/{name}/history.
  */
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
@@ -137,6 +138,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the live view’s controls in Chromium',
     const charlie = nodes[1]!;
     await charlie.shutdown();
     await row('charlie', 'failed').waitFor();
+    // Its timeline (GET /v1/members/charlie/history, fetched when opened): suspected, then failed.
+    await row('charlie').locator('button.history').click();
+    const timeline = page.locator('#members tr.history-row[data-history-for="charlie"] ol.timeline');
+    await timeline.locator('li .outcome.failed', { hasText: /^failed after [\d.]+ m?s, declared by (this node|bravo|delta)$/ }).waitFor();
+    expect(await timeline.locator('li .opening').first().textContent()).toMatch(
+      /suspected \(incarnation \d+, health \d+\) by (this node: direct ping no ack in|a rumour from)/,
+    );
+    await row('charlie').locator('button.history', { hasText: 'hide history' }).click();
+    await page.locator('#members tr.history-row').waitFor({ state: 'detached' });
+    // Once the views agree again (the failure has spread, and the window of digests heard passed): no divergence banner.
+    await page.locator('#views-banner').waitFor({ state: 'hidden' });
     // Only the failed row has the button.
     expect(await page.locator('#members button.force-leave').count()).toBe(1);
     await row('charlie').locator('button.force-leave').click();

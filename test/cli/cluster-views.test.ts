@@ -18,10 +18,12 @@ const member = (name: string, status: string, port: number) => ({
   since: '2026-01-01T00:00:00.000Z',
 });
 
-function fakeAgent(members: unknown[]): Promise<Server> {
+function fakeAgent(members: unknown[], digest: number): Promise<Server> {
+  const answers: Record<string, unknown> = { '/v1/members': members, '/v1/views': { digest, distinct: 1, agreeing: 0, differing: [], degraded: [] } };
   const server = createServer((request, response) => {
-    response.writeHead(request.url === '/v1/members' ? 200 : 404, { 'content-type': 'application/json' });
-    response.end(JSON.stringify(request.url === '/v1/members' ? members : { error: 'no route' }));
+    const answer = answers[request.url ?? ''];
+    response.writeHead(answer ? 200 : 404, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(answer ?? { error: 'no route' }));
   });
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
 }
@@ -33,8 +35,10 @@ describe('cluster members and cluster watch --once, from fixed views', () => {
 
   beforeAll(async () => {
     // node-0 and node-1 answer; node-2 was killed; node-3's agent is gone (nothing on its port).
-    servers.push(await fakeAgent([member('node-0', 'alive', 1), member('node-1', 'alive', 2), member('node-2', 'failed', 3), member('node-3', 'suspect', 4)]));
-    servers.push(await fakeAgent([member('node-1', 'alive', 2), member('node-0', 'alive', 1), member('node-2', 'suspect', 3)]));
+    servers.push(
+      await fakeAgent([member('node-0', 'alive', 1), member('node-1', 'alive', 2), member('node-2', 'failed', 3), member('node-3', 'suspect', 4)], 0x1a2b),
+    );
+    servers.push(await fakeAgent([member('node-1', 'alive', 2), member('node-0', 'alive', 1), member('node-2', 'suspect', 3)], 0x3c4d));
     closedPort = await freeBasePort(1);
     const http = (i: number) => (i < 2 ? `127.0.0.1:${(servers[i]!.address() as AddressInfo).port}` : `127.0.0.1:${closedPort}`);
     const state: ClusterState = {
@@ -78,6 +82,8 @@ describe('cluster members and cluster watch --once, from fixed views', () => {
     ]);
     expect(views[1].members.map((m: { name: string }) => m.name)).toEqual(['node-0', 'node-1', 'node-2']);
     expect(views[2].members).toEqual([]);
+    // The view digests of the agents that answer, to compare; none for those that are down.
+    expect(views.map((v: { view?: unknown }) => v.view)).toEqual([{ digest: 0x1a2b, distinct: 1 }, { digest: 0x3c4d, distinct: 1 }, undefined, undefined]);
   });
 
   it('prints one table per node under `Node: NAME` and a rule, down nodes as down', async () => {
@@ -92,6 +98,8 @@ describe('cluster members and cluster watch --once, from fixed views', () => {
     expect(lines[at2 + 2]).toBe('down (killed)');
     const at3 = lines.indexOf('Node: node-3');
     expect(lines[at3 + 2]).toBe('down (pid 999999003 not running)');
+    // The footer compares the view digests of the agents that answered.
+    expect(run.stdout.endsWith('\nviews: 2 distinct digests across 2 agents (node-1 differs)\n')).toBe(true);
   });
 
   it('shows one node with --node, and refuses an unknown name as a usage error', async () => {

@@ -106,7 +106,7 @@ describe('hearsay info', () => {
     const run = await hearsay(env, ['info']);
     expect(run.code).toBe(0);
     const sections = run.stdout.split('\n').filter((line) => /^\S.*:$/.test(line));
-    expect(sections).toEqual(['agent:', 'runtime:', 'protocol:', 'encryption:', 'counts:', 'health:', 'versions:', 'tags:']);
+    expect(sections).toEqual(['agent:', 'runtime:', 'protocol:', 'encryption:', 'counts:', 'health:', 'views:', 'versions:', 'tags:']);
     expect(run.stdout).toContain('\tname = web-1\n');
     expect(run.stdout).toContain(`\tgossip = ${web.gossip}\n`);
     expect(run.stdout).toContain(`\thttp = ${web.http}\n`);
@@ -118,6 +118,8 @@ describe('hearsay info', () => {
     // A loaded machine may stall the agent's loop, which raises its health score (by design).
     expect(run.stdout).toMatch(/\tscore = \d\n/);
     expect(run.stdout).toContain('\trole = web\n');
+    // Whether its view of the membership agrees with its peers' (GET /v1/views).
+    expect(run.stdout).toMatch(/\tdigest = \d+\n\tdistinct = \d+\n\tdiffering = \d+\n\tdegraded = \d+\n/);
   });
 
   it('prints the API’s JSON with --json', async () => {
@@ -142,6 +144,8 @@ describe('hearsay info', () => {
     expect(Number.isInteger(info.health.score)).toBe(true);
     expect(info.versions).toMatchObject({ hearsay: '0.1.0', node: process.versions.node });
     expect(info.tags).toEqual({ role: 'web' });
+    expect(Object.keys(info.views)).toEqual(['digest', 'distinct', 'differing', 'degraded']);
+    expect(info.views.distinct).toBeGreaterThanOrEqual(1);
   });
 });
 

@@ -295,6 +295,10 @@ export async function startAgent(options: AgentOptions, baseLog: Logger, monitor
   for (const type of MEMBER_EVENTS) {
     node.on(type, (member) => log.info({ event: type, member: member.name, incarnation: member.incarnation }, `member ${type}`));
   }
+  node.on('degraded', (member, degraded) => {
+    if (degraded) log.warn({ member }, `degraded pair: ${member} answers this node's probes only through helpers or TCP (direct pings fail)`);
+    else log.info({ member }, `degraded pair ended: ${member} answered a direct ping again, or left the member list`);
+  });
   node.on('notice', (level, text) => (level === 'warn' ? log.warn(text) : log.debug(text)));
   watchNameConflicts(node, log, async (error) => {
     failure = error;

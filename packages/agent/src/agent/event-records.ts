@@ -35,8 +35,8 @@ export function eventRecord(id: number, type: string, data: object, at: Date): E
 }
 
 /**
- * Calls `emit` with the type and data of each membership, protocol, user-event and query event
- * of the node until the returned function detaches it.
+ * Calls `emit` with the type and data of each membership, protocol, user-event, query and
+ * degraded-pair event of the node until the returned function detaches it.
  */
 export function watchNodeEvents(node: HearsayNode, emit: (type: string, data: object) => void): () => void {
   const members = MEMBER_EVENTS.map((type) => [type, (member: Member) => emit(type, memberJson(member))] as const);
@@ -47,10 +47,20 @@ export function watchNodeEvents(node: HearsayNode, emit: (type: string, data: ob
     emit('user', { name, payload: Buffer.from(payload).toString('utf8'), payloadBase64: Buffer.from(payload).toString('base64') });
   const onQuery = (query: IncomingQuery) =>
     emit('query', { name: query.name, from: query.from, ltime: query.ltime, payload: Buffer.from(query.payload).toString('utf8') });
+  // A degraded pair (this node reaches the member only through helpers or TCP) and its end, with when it started.
+  const degradedSince = new Map<string, string>();
+  const onDegraded = (name: string, degraded: boolean) => {
+    const since = degradedSince.get(name) ?? new Date().toISOString();
+    if (degraded) degradedSince.set(name, since);
+    else degradedSince.delete(name);
+    emit('degraded', { name, degraded, since });
+  };
   node.on('protocol', onProtocol);
   node.on('message', onMessage);
   node.on('query', onQuery);
+  node.on('degraded', onDegraded);
   return () => {
+    node.off('degraded', onDegraded);
     for (const [type, listener] of members) node.off(type, listener);
     node.off('protocol', onProtocol);
     node.off('message', onMessage);

@@ -16,6 +16,7 @@ import { membersMatching } from './member-filters.js';
 import { registerReachabilityRoutes } from './reachability-routes.js';
 import { registerQueryRoutes } from './query-routes.js';
 import { registerTagRoutes } from './tag-routes.js';
+import { registerVerdictRoutes } from './verdict-routes.js';
 import type { TagsFile } from './tags-file.js';
 import { openApiDocument } from './openapi.js';
 import type { Readiness } from './readiness.js';
@@ -92,7 +93,9 @@ export function statsJson(stats: NodeStats, agent: AgentStats) {
 /** The agent's HTTP control API (JSON), documented at /openapi.json. */
 export function createApi(options: ApiOptions): FastifyInstance {
   const { node, metrics, streams } = options;
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  // Path parameters up to 4 KiB as sent (fastify's default is 100 characters, past which a route is a 404): a
+  // member name may be 255 characters of up to 4 UTF-8 bytes, each percent-encoded; one too long gets a 400 that says so.
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 4096 } });
   // Writes come as JSON only, bodiless ones (POST /v1/leave) included, so that a page cannot send them cross-site:
   // no text/plain parser, and an empty JSON body taken as none.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -188,6 +191,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   registerCoordinateRoutes(app, node);
   registerTagRoutes(app, node, options.tagsFile);
   registerForceLeaveRoutes(app, node);
+  registerVerdictRoutes(app, node);
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.contentType);

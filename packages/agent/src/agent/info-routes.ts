@@ -22,6 +22,7 @@ export function agentInfo(node: HearsayNode, http: string, readiness: Readiness)
   const memory = process.memoryUsage();
   const stats = node.stats;
   const clocks = node.clocks;
+  const views = node.views();
   return {
     agent: { name: node.name, gossip: formatAddress(node.address), advertise: formatAddress(node.advertised), http },
     runtime: {
@@ -54,6 +55,8 @@ export function agentInfo(node: HearsayNode, http: string, readiness: Readiness)
       broadcastQueue: stats.broadcastQueue,
     },
     health: { score: stats.healthScore, ready: readiness.ready, reasons: readiness.reasons },
+    // Whether this node's view of the membership agrees with its peers' (GET /v1/views has the names).
+    views: { digest: views.digest, distinct: views.distinct, differing: views.differing.length, degraded: node.degradedPeers().length },
     versions: {
       hearsay: version,
       node: process.versions.node,

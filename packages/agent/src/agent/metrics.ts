@@ -187,6 +187,48 @@ export function createMetrics(node: HearsayNode, agent: AgentStats, streams: Eve
       this.set(monitor?.clients ?? 0);
     },
   });
+  // Views (issue 18): a digest of which members this node holds alive or suspect at which incarnation.
+  // Scraped from every agent, `count(count_values("digest", hearsay_view_digest)) > 1` for minutes is a split that does not heal.
+  new Gauge({
+    name: 'hearsay_view_digest',
+    help: 'This node’s view digest (u32 over the members it holds alive or suspect and their incarnations): equal on agents that agree',
+    registers: [registry],
+    collect() {
+      this.set(node.views().digest);
+    },
+  });
+  new Gauge({
+    name: 'hearsay_view_distinct',
+    help: 'Distinct view digests among this node’s and those of the peers heard in the last 10 probe intervals (1: they agree)',
+    registers: [registry],
+    collect() {
+      this.set(node.views().distinct);
+    },
+  });
+  new Gauge({
+    name: 'hearsay_view_differing_peers',
+    help: 'Peers heard in the last 10 probe intervals whose view digest differs from this node’s',
+    registers: [registry],
+    collect() {
+      this.set(node.views().differing.length);
+    },
+  });
+  new Gauge({
+    name: 'hearsay_degraded_peers',
+    help: 'Members this node reaches only through indirect helpers or TCP (its direct pings fail): degraded pairs',
+    registers: [registry],
+    collect() {
+      this.set(node.degradedPeers().length);
+    },
+  });
+  const degradedPairs = new Counter({
+    name: 'hearsay_degraded_pairs_total',
+    help: 'Degraded pairs that started: a member answered this node’s probes only through helpers or TCP twice in a row',
+    registers: [registry],
+  });
+  node.on('degraded', (_member, degraded) => {
+    if (degraded) degradedPairs.inc();
+  });
   const rtt = new Histogram({
     name: 'hearsay_probe_rtt_seconds',
     help: 'Round-trip time of answered probes and direct heartbeats',

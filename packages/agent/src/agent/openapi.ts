@@ -79,9 +79,131 @@ const eventRecord = {
   required: ['id', 'type', 'time', 'data'],
   properties: {
     id: { type: 'integer', minimum: 1, description: '1, 2, … in the order this agent saw its events since it started' },
-    type: { type: 'string', enum: ['join', 'update', 'suspect', 'alive', 'failed', 'left', 'reap', 'protocol', 'user', 'query'] },
+    type: {
+      type: 'string',
+      enum: ['join', 'update', 'suspect', 'alive', 'failed', 'left', 'reap', 'protocol', 'user', 'query', 'degraded'],
+      description: 'more types may come: a client should pass over one it does not know',
+    },
     time: { type: 'string', format: 'date-time', description: 'when this agent saw it' },
-    data: { type: 'object', description: 'as the GET /v1/events event of that type: a Member, a ProtocolSwitch, or the user event or query' },
+    data: {
+      type: 'object',
+      description: 'as the GET /v1/events event of that type: a Member, a ProtocolSwitch, the user event or query, or a degraded pair {name, degraded, since}',
+    },
+  },
+} as const;
+
+const epochMs = (description: string) => ({ type: 'number', description: `${description} (epoch milliseconds)` }) as const;
+const isoTime = (description: string) => ({ type: 'string', format: 'date-time', description }) as const;
+const verdictRecord = {
+  type: 'object',
+  description:
+    'One episode of a member at this node: a suspicion and how it ended, or a failure or departure heard of without one. Times are this node’s clock, in epoch milliseconds, the main ones also as ISO 8601 text.',
+  required: [
+    'member',
+    'incarnation',
+    'suspectedAt',
+    'suspectedTime',
+    'accuser',
+    'own',
+    'healthScore',
+    'timeout',
+    'probe',
+    'heartbeat',
+    'confirmations',
+    'outcome',
+    'returnedAt',
+    'returnedTime',
+  ],
+  properties: {
+    member: { type: 'string' },
+    incarnation: { type: 'integer', description: 'the member’s incarnation the verdict was about' },
+    suspectedAt: { ...epochMs('when this node marked it suspect; null: it heard of the failure or departure directly'), nullable: true },
+    suspectedTime: { ...isoTime('suspectedAt as ISO 8601'), nullable: true },
+    accuser: { type: 'string', description: 'who raised it: this node’s name for its own detector, else the rumour’s sender of record' },
+    own: { type: 'boolean', description: 'whether this node’s own detector raised it' },
+    healthScore: { type: 'integer', minimum: 0, description: 'this node’s Lifeguard health score then (0 is healthy)' },
+    timeout: {
+      type: 'object',
+      nullable: true,
+      description: 'the suspicion timeout’s bounds, and the confirmations that bring it to the minimum',
+      properties: { minMs: { type: 'number' }, maxMs: { type: 'number' }, confirmationsExpected: { type: 'integer' } },
+    },
+    probe: {
+      type: 'object',
+      nullable: true,
+      description: 'what this node’s own failed probe saw (a SWIM suspicion of its own)',
+      properties: {
+        sentAt: epochMs('when the ping went out'),
+        directTimeoutMs: { type: 'number', description: 'how long it waited for a direct ack before asking helpers' },
+        waitedMs: { type: 'number', description: 'how long the probe waited for any ack' },
+        helpers: {
+          type: 'array',
+          items: { type: 'object', properties: { name: { type: 'string' }, answer: { type: 'string', enum: ['ack', 'nack', 'none'] } } },
+        },
+        tcp: { type: 'string', description: 'the TCP ping beside the indirect probe: not tried, failed (with why) or unanswered in time' },
+      },
+    },
+    heartbeat: {
+      type: 'object',
+      nullable: true,
+      description: 'a heartbeat detector’s evidence',
+      properties: { silentForMs: { type: 'number' } },
+    },
+    confirmations: {
+      type: 'array',
+      description: 'other accusers of the running suspicion (each shortens its timeout)',
+      items: {
+        type: 'object',
+        properties: {
+          from: { type: 'string' },
+          at: epochMs('when'),
+          deadline: epochMs('when the suspicion was due to expire after it'),
+          time: isoTime('at as ISO 8601'),
+        },
+      },
+    },
+    outcome: {
+      type: 'object',
+      nullable: true,
+      description:
+        'how it ended (null while the suspicion runs): kind refuted (with the incarnation the member answered), failed (by: this node’s name, or the rumour’s sender), left, dropped (with a reason)',
+      required: ['kind', 'at', 'time'],
+      properties: {
+        kind: { type: 'string', enum: ['refuted', 'failed', 'left', 'dropped'] },
+        at: epochMs('when'),
+        time: isoTime('at as ISO 8601'),
+        incarnation: { type: 'integer' },
+        by: { type: 'string' },
+        reason: { type: 'string' },
+      },
+    },
+    returnedAt: { ...epochMs('when a failed or departed member was heard alive again'), nullable: true },
+    returnedTime: { ...isoTime('returnedAt as ISO 8601'), nullable: true },
+  },
+} as const;
+
+const views = {
+  type: 'object',
+  required: ['digest', 'distinct', 'agreeing', 'differing', 'degraded'],
+  properties: {
+    digest: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 4294967295,
+      description: 'this node’s view digest: a u32 over the members it holds alive or suspect at which incarnation',
+    },
+    distinct: {
+      type: 'integer',
+      minimum: 1,
+      description: 'distinct digests among this node’s and those of the peers that pinged or acked it in the last 10 probe intervals',
+    },
+    agreeing: { type: 'integer', minimum: 0, description: 'peers heard in that window whose digest equals this node’s' },
+    differing: { type: 'array', items: { type: 'string' }, description: 'peers heard in that window whose digest differs' },
+    degraded: {
+      type: 'array',
+      description: 'degraded pairs: members this node reached only through helpers or TCP twice in a row (its direct pings fail), since when',
+      items: { type: 'object', required: ['member', 'since'], properties: { member: { type: 'string' }, since: { type: 'string', format: 'date-time' } } },
+    },
   },
 } as const;
 
@@ -152,7 +274,16 @@ export const openApiDocument = {
   openapi: '3.0.3',
   info: { title: 'hearsay agent', version: '1', description: 'Control and observe one hearsay cluster member.' },
   components: {
-    schemas: { Member: member, ProtocolSwitch: protocolSwitch, Stats: stats, Error: error, EventRecord: eventRecord, VersionRange: versionRange },
+    schemas: {
+      Member: member,
+      ProtocolSwitch: protocolSwitch,
+      Stats: stats,
+      Error: error,
+      EventRecord: eventRecord,
+      VersionRange: versionRange,
+      VerdictRecord: verdictRecord,
+      Views: views,
+    },
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
   },
   security: [{ bearer: [] }, {}],
@@ -199,7 +330,7 @@ export const openApiDocument = {
     '/v1/info': {
       get: {
         summary:
-          'What serf info tells: agent (name, addresses), runtime (Node, OS, pid, uptime, memory), protocol (failure detector, memberlist and Serf versions), encryption, counts (members by status, Lamport clocks, queries), health (Lifeguard score, readiness), versions, tags',
+          'What serf info tells: agent (name, addresses), runtime (Node, OS, pid, uptime, memory), protocol (failure detector, memberlist and Serf versions), encryption, counts (members by status, Lamport clocks, queries), health (Lifeguard score, readiness), views (this node’s view digest, distinct digests among it and its peers, peers that differ, degraded pairs: see GET /v1/views), versions, tags',
         responses: { '200': { description: 'sections of key → value', ...json({ type: 'object', additionalProperties: { type: 'object' } }) }, ...errors },
       },
     },
@@ -478,6 +609,56 @@ export const openApiDocument = {
         },
       },
     },
+    '/v1/members/{name}/history': {
+      get: {
+        summary:
+          'Why a member is (or was) suspected, failed or left, as this node saw it: its episodes, oldest first (at most 16), each with who accused it, on what evidence (this node’s probe: direct ping, each helper’s answer, TCP ping; or whose rumour), the confirmations, this node’s health score, and how it ended (hearsay why)',
+        parameters: [
+          {
+            name: 'name',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', maxLength: 255 },
+            description: 'the member’s name, listed now or not; at most 255 characters (a longer one is a 400)',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'the member’s history here',
+            ...json({
+              type: 'object',
+              required: ['member', 'node', 'status', 'degradedSince', 'history'],
+              properties: {
+                member: { type: 'string' },
+                node: { type: 'string', description: 'this node’s name: the history is its view' },
+                status: {
+                  type: 'string',
+                  nullable: true,
+                  enum: ['alive', 'suspect', 'failed', 'left'],
+                  description: 'its status here now; null: no longer listed',
+                },
+                degradedSince: {
+                  type: 'string',
+                  format: 'date-time',
+                  nullable: true,
+                  description: 'since when this node reaches it only through helpers or TCP (a degraded pair); null: not degraded',
+                },
+                history: { type: 'array', items: { $ref: '#/components/schemas/VerdictRecord' } },
+              },
+            }),
+          },
+          '404': { description: 'this node neither lists a member of that name nor has a verdict about it on record', ...errorBody },
+          ...errors,
+        },
+      },
+    },
+    '/v1/views': {
+      get: {
+        summary:
+          'Whether this node’s view of the membership agrees with its peers’: its view digest, the distinct digests among it and the peers heard in the last 10 probe intervals, which peers differ, and the degraded pairs (members reached only through helpers or TCP)',
+        responses: { '200': { description: 'views', ...json({ $ref: '#/components/schemas/Views' }) }, ...errors },
+      },
+    },
     '/v1/coordinates': {
       get: {
         summary: 'This node’s network coordinate and every member’s it has heard (Vivaldi, as Serf’s)',
@@ -510,7 +691,7 @@ export const openApiDocument = {
     '/v1/events': {
       get: {
         summary:
-          'Server-Sent Events, each with id: N (the number GET /v1/events/recent gives it): event: join|update|suspect|alive|failed|left|reap with data: Member; event: protocol with data: ProtocolSwitch; event: user with data: {name, payload, payloadBase64} (a broadcast / Serf user event, which names no sender); event: query with data: {name, from, ltime, payload}. A client that falls 256 KiB behind is dropped; at most 64 clients at once',
+          'Server-Sent Events, each with id: N (the number GET /v1/events/recent gives it): event: join|update|suspect|alive|failed|left|reap with data: Member; event: protocol with data: ProtocolSwitch; event: user with data: {name, payload, payloadBase64} (a broadcast / Serf user event, which names no sender); event: query with data: {name, from, ltime, payload}; event: degraded with data: {name, degraded, since} when this node starts reaching a member only through helpers or TCP (degraded: true) and when that ends (false). A client should pass over event types it does not know. A client that falls 256 KiB behind is dropped; at most 64 clients at once',
         responses: {
           '200': { description: 'event stream', content: { 'text/event-stream': {} } },
           '429': { description: '64 clients are already following the stream', ...errorBody },

@@ -10,6 +10,7 @@ const { version } = createRequire(import.meta.url)('../../package.json') as { ve
  */
 const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Command>]> = [
   ['sim', async () => (await import('./sim-command.js')).simCommand()],
+  ['tune', async () => (await import('./tune-command.js')).tuneCommand()],
   ['agent', async () => (await import('./agent-command.js')).agentCommand()],
   ['members', async () => (await import('./members-command.js')).membersCommand()],
   ['cluster', async () => (await import('./cluster/index.js')).clusterCommand()],
@@ -25,6 +26,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Comman
   ['info', async () => (await import('./info-command.js')).infoCommand()],
   ['monitor', async () => (await import('./monitor-command.js')).monitorCommand()],
   ['reachability', async () => (await import('./reachability-command.js')).reachabilityCommand()],
+  ['why', async () => (await import('./why-command.js')).whyCommand()],
   [
     'experiment',
     async () => {

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { PROTOCOLS, type Protocol } from 'hearsay/core';
-import { simulate, type SimOptions, type SimResult } from 'hearsay/sim';
+import { buildSimulation, type SimOptions, type SimResult, summarize, type VerdictTrace, verdictTraces } from 'hearsay/sim';
 import {
   collect,
   parseCrash,
@@ -17,6 +17,7 @@ import {
   parseSwitch,
 } from './parse.js';
 import { addHeartbeatAliases, addTimingOptions, timingOverrides } from './timing-options.js';
+import { groupLine, groupVerdicts, secondsSince } from './verdict-text.js';
 
 interface SimFlags {
   nodes: number;
@@ -40,6 +41,7 @@ interface SimFlags {
   pin?: { observer: string; members: string[] }[];
   event?: { name: string; atMs: number; from?: string }[];
   query?: { name: string; atMs: number; from?: string }[];
+  trace?: string[];
   json?: boolean;
   byteCounting: 'wire' | 'estimate';
   protocol: Protocol;
@@ -54,6 +56,19 @@ function parsePin(text: string): { observer: string; members: string[] } {
   if (members.length === 0) throw new InvalidArgumentError(`"${text}" names no member to monitor`);
   return { observer: match[1]!, members };
 }
+
+/** `n7` or `n7,n9`: members whose verdicts to explain (repeatable); names are checked against the run. */
+function parseTrace(text: string, previous: string[] | undefined): string[] {
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new InvalidArgumentError(`"${text}" names no node to trace: use NAME or N1,N2, like n7`);
+  return [...new Set([...(previous ?? []), ...names])];
+}
+
+/** How many groups of episodes `--trace` prints per member. */
+export const TRACE_GROUPS_SHOWN = 20;
 
 export function simCommand(): Command {
   const command = new Command('sim')
@@ -117,13 +132,34 @@ export function simCommand(): Command {
         .choices(['wire', 'estimate'])
         .default('wire'),
     )
+    .addOption(
+      new Option(
+        '--trace <names>',
+        'after the run, explain every verdict the other nodes reached about these nodes: who suspected them, on what evidence, how it ended (repeatable, or n3,n7)',
+      ).argParser(parseTrace),
+    )
     .option('--json', 'print exactly one JSON object on stdout');
   addHeartbeatAliases(command);
   addTimingOptions(command);
   command.action((flags: SimFlags) => {
     const options = simOptionsFrom(flags);
-    const result = simulate(options);
-    process.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : humanSummary(result));
+    const traced = flags.trace ?? [];
+    const wallStart = performance.now();
+    const sim = buildSimulation(options);
+    for (const name of traced) sim.indexOf(name); // a ConfigError before the run, not after
+    sim.runUntil(sim.options.durationMs);
+    const result = summarize(sim, options, performance.now() - wallStart);
+    const traces = verdictTraces(sim, traced);
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(traced.length > 0 ? { ...result, traces: tracesJson(traces) } : result)}\n`);
+    } else {
+      process.stdout.write(
+        humanSummary(result) +
+          traceLines(traces, TRACE_GROUPS_SHOWN, sim.options.durationMs)
+            .map((line) => `${line}\n`)
+            .join(''),
+      );
+    }
   });
   return command;
 }
@@ -221,4 +257,43 @@ export function humanSummary(r: SimResult): string {
     '',
   );
   return lines.join('\n');
+}
+
+/** The traces as `--json` prints them: each episode is its observer and the verdict record, flat. */
+export function tracesJson(traces: readonly VerdictTrace[]): object[] {
+  return traces.map(({ member, episodes, degraded }) => ({
+    member,
+    episodes: episodes.map(({ observer, record }) => ({ observer, ...record })),
+    degraded,
+  }));
+}
+
+/**
+ * What `--trace` prints: per member, the episodes of the nodes that suspected it or declared it
+ * failed, identical explanations together (times in seconds since the start of the run), the
+ * first TRACE_GROUPS_SHOWN groups and a count of the rest; then its degraded pairs. `end`: the
+ * run's end, for how long a suspicion still running then had run.
+ */
+export function traceLines(traces: readonly VerdictTrace[], shown = TRACE_GROUPS_SHOWN, end?: number): string[] {
+  const time = secondsSince(0);
+  const lines: string[] = [];
+  for (const { member, episodes, degraded } of traces) {
+    if (episodes.length === 0 && degraded.length === 0) {
+      lines.push(`Verdicts about ${member}: none (no live node suspected it or heard it failed)`);
+      continue;
+    }
+    const observers = new Set(episodes.map((e) => e.observer)).size;
+    lines.push(`Verdicts about ${member}: ${episodes.length} episodes at ${observers} nodes (times since the start of the run)`);
+    const groups = groupVerdicts(episodes, time, end);
+    for (const group of groups.slice(0, shown)) lines.push(`  ${groupLine(group)}`);
+    const rest = groups.slice(shown);
+    if (rest.length > 0) {
+      const restEpisodes = rest.reduce((sum, group) => sum + group.observers.length, 0);
+      lines.push(`  … and ${restEpisodes} more episodes in ${rest.length} more groups (--json lists them all)`);
+    }
+    for (const pair of degraded) {
+      lines.push(`  ${pair.observer} reaches ${member} only through helpers or TCP (a degraded pair) since ${time(pair.since)}`);
+    }
+  }
+  return lines;
 }

@@ -25,11 +25,24 @@
  */
 /** @typedef {{ name: string, payload: string }} UserEvent */
 /** @typedef {{ name: string, from: string, payload: string }} QueryEvent */
+/** A degraded pair starting (degraded) or ending: this node reaches the member only through helpers or TCP. @typedef {{ name: string, degraded: boolean, since: string }} DegradedEvent */
 /**
  * One event's data from /v1/events: a member's fields for member events (join, update, suspect, alive,
- * failed, left), a Protocol for `protocol`, a UserEvent for `user`, a QueryEvent for `query`.
- * @typedef {Partial<Member & Protocol & UserEvent & QueryEvent>} EventData
+ * failed, left), a Protocol for `protocol`, a UserEvent for `user`, a QueryEvent for `query`, a DegradedEvent for `degraded`.
+ * @typedef {Partial<Member & Protocol & UserEvent & QueryEvent & DegradedEvent>} EventData
  */
+/**
+ * GET /v1/views: this node's view digest against its peers', and the degraded pairs.
+ * @typedef {{ digest: number, distinct: number, agreeing: number, differing: string[], degraded: { member: string, since: string }[] }} Views
+ */
+/**
+ * One verdict record of GET /v1/members/{name}/history (the fields the timeline shows).
+ * @typedef {{ incarnation: number, suspectedAt: number | null, accuser: string, own: boolean, healthScore: number,
+ *   probe: { directTimeoutMs: number, helpers: { name: string, answer: string }[], tcp: string } | null, heartbeat: { silentForMs: number } | null,
+ *   confirmations: { from: string, at: number }[], outcome: { kind: string, at: number, by?: string, incarnation?: number, reason?: string } | null,
+ *   returnedAt: number | null }} Verdict
+ */
+/** @typedef {{ member: string, node: string, status: Status | null, degradedSince: string | null, history: Verdict[] }} MemberHistory */
 /** @typedef {{ error?: string }} ApiError the body of a 4xx or 5xx answer */
 /**
  * One event as GET /v1/events/recent serves it; the SSE stream gives the same id.
@@ -52,9 +65,11 @@ class Unauthorized extends Error {}
 // polled and streaming: undefined until the first try, then whether the last one worked.
 // members: the last list polled, which the filters narrow; confirming: the member whose force-leave awaits a confirm.
 // lastEvent: the newest event shown, by the agent's id and its data as JSON (a restarted agent numbers from 1 again).
+// degraded: the members this node reaches only indirectly; opened: the member whose timeline is shown, and what its history fetch gave.
 /**
  * @type {{ needsToken: boolean, polled: boolean | undefined, streaming: boolean | undefined, selfName: string | undefined, shownProtocol: string | undefined,
- *   members: Member[], confirming: string | undefined, lastEvent: { id: number, data: string } | undefined }}
+ *   members: Member[], confirming: string | undefined, lastEvent: { id: number, data: string } | undefined,
+ *   degraded: Set<string>, opened: string | undefined, history: MemberHistory | string | undefined }}
  */
 const state = {
   needsToken: false,
@@ -65,6 +80,9 @@ const state = {
   members: [],
   confirming: undefined,
   lastEvent: undefined,
+  degraded: new Set(),
+  opened: undefined,
+  history: undefined,
 };
 
 /**
@@ -323,6 +341,114 @@ async function forceLeave(name) {
   void refreshSoon();
 }
 
+/** @param {Views} views */
+function renderViews(views) {
+  state.degraded = new Set(views.degraded.map((peer) => peer.member));
+  const banner = byId('views-banner');
+  banner.hidden = views.distinct <= 1;
+  byId('views-detail').textContent =
+    views.distinct > 1
+      ? `${views.distinct} distinct membership views among this node and the peers it heard lately; differing: ${views.differing.join(', ') || '—'}. A split that lasts means partitioned views.`
+      : '';
+}
+
+/** @param {number} ms */
+function formatDuration(ms) {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** @param {number} at epoch milliseconds */
+const clock = (at) => new Date(at).toLocaleTimeString();
+
+/**
+ * One episode of the timeline: how it was raised, on what evidence, and how it ended.
+ * @param {Verdict} verdict
+ * @param {string} observer this agent's name
+ */
+function verdictItem(verdict, observer) {
+  const item = element('li');
+  const { outcome, suspectedAt } = verdict;
+  let opening;
+  if (suspectedAt !== null) {
+    let evidence = `a rumour from ${verdict.accuser}`;
+    if (verdict.own && verdict.probe) {
+      const helpers = verdict.probe.helpers.map((h) => `${h.name} ${h.answer === 'none' ? 'no answer' : h.answer}`).join(', ') || 'no helper';
+      evidence = `this node: direct ping no ack in ${formatDuration(verdict.probe.directTimeoutMs)}; via ${helpers}; TCP ${verdict.probe.tcp}`;
+    } else if (verdict.own && verdict.heartbeat) evidence = `this node: heartbeat silent for ${formatDuration(verdict.heartbeat.silentForMs)}`;
+    else if (verdict.own) evidence = 'this node';
+    opening = `${clock(suspectedAt)} suspected (incarnation ${verdict.incarnation}, health ${verdict.healthScore}) by ${evidence}`;
+    if (verdict.confirmations.length > 0)
+      opening += `; confirmed by ${verdict.confirmations.map((c) => `${c.from} +${formatDuration(c.at - suspectedAt)}`).join(', ')}`;
+  } else {
+    opening = `${outcome ? clock(outcome.at) : '?'} heard from ${verdict.accuser === observer ? 'this node' : verdict.accuser}, no suspicion here`;
+  }
+  item.append(element('span', 'opening', opening));
+  let ending = 'still suspected';
+  let kind = 'open';
+  if (outcome) {
+    kind = outcome.kind;
+    const after = suspectedAt === null ? `at ${clock(outcome.at)}` : `after ${formatDuration(outcome.at - suspectedAt)}`;
+    if (outcome.kind === 'refuted') ending = `refuted ${after} (incarnation ${outcome.incarnation})`;
+    else if (outcome.kind === 'failed') ending = `failed ${after}, declared by ${outcome.by === observer ? 'this node' : outcome.by}`;
+    else if (outcome.kind === 'left') ending = `left ${after}`;
+    else ending = `dropped ${after} (${outcome.reason})`;
+  }
+  item.append(' → ', element('span', `outcome ${kind}`, ending));
+  if (verdict.returnedAt !== null) item.append(element('span', 'muted', `; alive again at ${clock(verdict.returnedAt)}`));
+  return item;
+}
+
+/** @param {Member} member the one whose timeline is open */
+function historyRow(member) {
+  const row = element('tr', 'history-row');
+  row.dataset.historyFor = member.name;
+  const cell = /** @type {HTMLTableCellElement} */ (element('td'));
+  cell.colSpan = 8;
+  const history = state.history;
+  if (history === undefined || (typeof history !== 'string' && history.member !== member.name)) cell.append(element('span', 'muted', 'loading…'));
+  else if (typeof history === 'string') cell.append(element('span', 'error', history));
+  else if (history.history.length === 0) cell.append(element('span', 'muted', `${history.node} has no suspicion or verdict about ${member.name} on record`));
+  else {
+    const timeline = element('ol', 'timeline');
+    timeline.append(...history.history.map((verdict) => verdictItem(verdict, history.node)));
+    cell.append(timeline);
+  }
+  if (history !== undefined && typeof history !== 'string' && history.degradedSince) {
+    cell.append(element('div', 'muted', `reached only through helpers or TCP since ${new Date(history.degradedSince).toLocaleTimeString()}`));
+  }
+  row.append(cell);
+  return row;
+}
+
+/** The open member's history, again: the timeline follows each poll while it is open. */
+async function loadHistory() {
+  const name = state.opened;
+  if (name === undefined) return;
+  try {
+    const response = await api(`/v1/members/${encodeURIComponent(name)}/history`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    /** @type {MemberHistory & ApiError} */
+    const answer = await response.json();
+    if (state.opened !== name) return;
+    state.history = response.ok ? answer : answer.error || `HTTP ${response.status}`;
+  } catch (error) {
+    if (state.opened === name) state.history = `history failed: ${failure(error)}`;
+  }
+}
+
+/** @param {string} name opens its timeline, or closes it if it is open */
+async function toggleHistory(name) {
+  if (state.opened === name) {
+    state.opened = undefined;
+    renderMembers(state.members);
+    return;
+  }
+  state.opened = name;
+  state.history = undefined;
+  renderMembers(state.members);
+  await loadHistory();
+  renderMembers(state.members);
+}
+
 /** @param {Member[]} members */
 function renderMembers(members) {
   state.members = members;
@@ -340,7 +466,7 @@ function renderMembers(members) {
   if (!members.some((member) => member.name === state.confirming && member.status === 'failed')) state.confirming = undefined;
   const rows = [...shown]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((member) => {
+    .flatMap((member) => {
       const row = element('tr');
       row.dataset.name = member.name;
       row.dataset.status = member.status;
@@ -348,14 +474,26 @@ function renderMembers(members) {
       row.append(element('td', 'name', member.name), element('td', 'address', `${member.address}:${member.port}`));
       const status = element('td');
       status.append(element('span', `status ${member.status}`, member.status));
+      if (state.degraded.has(member.name)) {
+        const badge = element('span', 'degraded-badge', 'degraded');
+        badge.title = 'this node reaches it only through helpers or TCP: its direct pings fail';
+        status.append(badge);
+      }
       const tags = element('td', 'tags');
       for (const [key, value] of Object.entries(member.tags || {})) tags.append(element('span', 'tag', `${key}=${value}`));
       const since = element('td', 'since', formatAge(member.since));
       since.title = member.since;
       const rtt = member.rttMs === undefined ? '—' : member.rttMs < 10 ? member.rttMs.toFixed(2) : member.rttMs.toFixed(0);
       row.append(status, element('td', 'incarnation', member.incarnation), tags, since, element('td', 'rtt', rtt));
-      row.append(member.status === 'failed' ? forceLeaveControls(member) : element('td', 'actions'));
-      return row;
+      const actions = member.status === 'failed' ? forceLeaveControls(member) : element('td', 'actions');
+      if (member.name !== state.selfName) {
+        const open = element('button', 'history', state.opened === member.name ? 'hide history' : 'history');
+        open.title = `what this node suspected or heard about ${member.name}, with the evidence`;
+        open.addEventListener('click', () => void toggleHistory(member.name));
+        actions.prepend(open);
+      }
+      row.append(actions);
+      return state.opened === member.name ? [row, historyRow(member)] : [row];
     });
   byId('members').replaceChildren(...rows);
 }
@@ -389,6 +527,10 @@ function logEvent(record) {
   if (type === 'protocol') entry.append(` → ${data.protocol} (epoch ${data.epoch}${data.origin ? `, by ${data.origin}` : ''})`);
   else if (type === 'user') entry.append(` ${data.name}: ${data.payload}`);
   else if (type === 'query') entry.append(` ${data.name} from ${data.from}${data.payload ? `: ${data.payload}` : ''}`);
+  else if (type === 'degraded')
+    entry.append(data.degraded ? ` ${data.name}: reached only through helpers or TCP (direct pings fail)` : ` ${data.name}: reached directly again`);
+  else if (data.status === undefined)
+    entry.append(` ${data.name ?? ''}`); // a type this page does not know yet
   else entry.append(` ${data.name} ${data.address}:${data.port} · ${data.status} · incarnation ${data.incarnation}`);
   prependEvent(entry);
 }
@@ -424,11 +566,12 @@ async function showRecentEvents() {
 
 async function refresh() {
   try {
-    const [self, protocol, members, stats] = /** @type {[Member, Protocol, Member[], Stats]} */ (
-      await Promise.all(['/v1/self', '/v1/protocol', '/v1/members', '/v1/stats'].map(getJson))
+    const [[self, protocol, members, stats, views]] = /** @type {[[Member, Protocol, Member[], Stats, Views], void]} */ (
+      await Promise.all([Promise.all(['/v1/self', '/v1/protocol', '/v1/members', '/v1/stats', '/v1/views'].map(getJson)), loadHistory()])
     );
     renderSelf(self);
     renderProtocol(protocol);
+    renderViews(views);
     renderMembers(members);
     renderStats(stats);
     state.polled = true;

@@ -3,6 +3,7 @@ export { simulate, buildSimulation } from './simulate.js';
 export { Simulation } from './simulator.js';
 export { simHost } from './network.js';
 export { summarize } from './summary.js';
+export { verdictTraces, episodeStart, type VerdictTrace, type VerdictEpisode } from './traces.js';
 export {
   swimPeriodsToFirstProbe,
   swimFirstSuspicionMs,

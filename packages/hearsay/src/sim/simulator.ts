@@ -69,6 +69,11 @@ export class Simulation implements GroundTruth {
   readonly eventListeners: ((observer: number, member: number, event: MemberEvent, now: number) => void)[] = [];
   /** Called with every Serf report of every node: events received, queries to answer (`report.query.respond(bytes)`), keys, drops. */
   readonly serfListeners: ((index: number, report: SerfReport, now: number) => void)[] = [];
+  /**
+   * Called when a degraded pair begins (`degraded` true: node `index` has reached `member` only
+   * through helpers or TCP twice in a row) or ends (a direct ack again); `MemberNode.degradedPeers` lists the current ones.
+   */
+  readonly degradedListeners: ((index: number, member: string, degraded: boolean, now: number) => void)[] = [];
   /** Follows the scenario's user events and queries: deliveries, acks and answers. */
   readonly serfReports: SerfReports;
   /** Virtual time (ms). */
@@ -447,6 +452,9 @@ export class Simulation implements GroundTruth {
           break;
         case 'protocol':
           this.switches.adopted(index, output.epoch, output.origin, this.now);
+          break;
+        case 'degraded':
+          for (const listener of this.degradedListeners) listener(index, output.member, output.degraded, this.now);
           break;
         default:
           // message, joined, conflict, notice, rtt: the Serf layer's below, or nobody's.

@@ -129,3 +129,22 @@ export function downText(view: ObserverView): string {
 export function stripAnsi(text: string): string {
   return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 }
+
+/**
+ * The footer of `cluster members`: whether the agents' view digests agree. `views: all 3 agents
+ * agree (digest 0x1a2b3c4d)`, or `views: 2 distinct digests across 5 agents (node-3, node-4 differ)`,
+ * the agents that differ being those outside the most common digest. Empty without digests.
+ */
+export function viewsFooter(digests: readonly { node: string; digest: number }[]): string {
+  if (digests.length === 0) return '';
+  const byDigest = new Map<number, string[]>();
+  for (const { node, digest } of digests) byDigest.set(digest, [...(byDigest.get(digest) ?? []), node]);
+  const hex = (digest: number) => `0x${digest.toString(16).padStart(8, '0')}`;
+  const agents = `${digests.length} agent${digests.length === 1 ? '' : 's'}`;
+  if (byDigest.size === 1) return `views: ${digests.length === 1 ? `1 agent` : `all ${agents} agree`} (digest ${hex(digests[0]!.digest)})\n`;
+  // The most common digest is taken as the cluster's; ties go to the one first seen.
+  let common = digests[0]!.digest;
+  for (const [digest, nodes] of byDigest) if (nodes.length > byDigest.get(common)!.length) common = digest;
+  const differ = digests.filter((d) => d.digest !== common).map((d) => terminalText(d.node));
+  return `views: ${byDigest.size} distinct digests across ${agents} (${differ.join(', ')} differ${differ.length === 1 ? 's' : ''})\n`;
+}
