@@ -168,3 +168,29 @@ describe('view digests', () => {
     expect(h.node.views()).toMatchObject({ distinct: 1, differing: [] });
   });
 });
+
+describe('probe timeouts from measured round trips (probeTimeoutFromRtt)', () => {
+  /** When the indirect pings of the first probe of `t` that t does not answer went out, after that probe. */
+  function indirectDelay(probeTimeoutFromRtt: boolean): number {
+    let answered = 0;
+    const h = new Harness({ seed: 3, preload: [T], config: { probeTimeoutFromRtt } }).respond((harness, at, output) => {
+      if (output.kind !== 'packet') return;
+      for (const m of output.messages) {
+        if (m.type !== 'ping' || m.node !== 't' || answered >= 4) continue;
+        answered++;
+        harness.deliver(at + 5, { kind: 'packet', from: output.to, messages: [{ type: 'ack', seqNo: m.seqNo }] });
+      }
+    });
+    const tcpPings = () => h.streams().filter((s) => s.message.type === 'ping');
+    h.runUntil(() => tcpPings().length > 0, 60_000);
+    // The TCP ping goes out with the indirect probe: t has no helper to ask here.
+    const [tcp] = tcpPings();
+    const probe = h.probes().find((p) => p.node === 't' && tcp!.message.type === 'ping' && p.seqNo === tcp!.message.seqNo)!;
+    return tcp!.at - probe.at;
+  }
+
+  it('waits probeTimeoutMs for a direct ack by default, and the member’s own measure (here the floor, 50 ms) when on', () => {
+    expect(indirectDelay(false)).toBe(500);
+    expect(indirectDelay(true)).toBe(50);
+  });
+});

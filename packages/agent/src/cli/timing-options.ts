@@ -13,6 +13,8 @@ export function addTimingOptions(command: Command): Command {
     const flag = flagFor(key);
     if (key === 'disableTcpPings') {
       command.addOption(new Option(`--${flag}`, 'never fall back to TCP pings'));
+    } else if (key === 'probeTimeoutFromRtt') {
+      command.addOption(new Option(`--${flag}`, 'wait for a direct ack as long as each member’s measured round trips warrant'));
     } else if (key.endsWith('Ms')) {
       command.addOption(new Option(`--${flag} <duration>`, `override ${key.replace(/Ms$/, '')}`).argParser(parseDuration));
     } else {

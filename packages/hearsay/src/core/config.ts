@@ -6,10 +6,16 @@ import { ConfigError } from './errors.js';
  * settings; durations are in ms.
  */
 export interface ProtocolConfig {
-  /** Time between probes of successive members (scaled by local health). Default 1 s (wan 5 s). */
+  /** Time between probes of successive members; a failing probe waits it × (local health + 1). Default 1 s (wan 5 s). */
   probeIntervalMs: number;
-  /** How long to wait for a direct ack before asking helpers (scaled by local health). Default 500 ms (local 200 ms, wan 3 s). */
+  /** How long to wait for a direct ack before asking helpers (not scaled by health). Default 500 ms (local 200 ms, wan 3 s). */
   probeTimeoutMs: number;
+  /**
+   * Per-peer probe timeouts from measured round trips: the wait for a direct ack becomes the
+   * member's smoothed RTT + 4 × its deviation (TCP's rule), within probeTimeoutMs / 10 … half the
+   * probe interval, once 3 direct acks are measured. Default false (memberlist has no such rule).
+   */
+  probeTimeoutFromRtt: boolean;
   /** Helpers asked to probe on our behalf when a direct probe fails (k). Default 3 (local 1). */
   indirectChecks: number;
   /** Broadcast transmit limit = retransmitMult × ceil(log10(n + 1)). Default 4 (local 2). */
@@ -93,6 +99,7 @@ export type ProfileName = 'lan' | 'local' | 'wan';
 const lan: ProtocolConfig = {
   probeIntervalMs: 1000,
   probeTimeoutMs: 500,
+  probeTimeoutFromRtt: false,
   indirectChecks: 3,
   retransmitMult: 4,
   suspicionMult: 4,
@@ -165,6 +172,7 @@ export function isProfileName(value: string): value is ProfileName {
 const MINIMUMS: Record<keyof ProtocolConfig, number | 'boolean'> = {
   probeIntervalMs: 1,
   probeTimeoutMs: 1,
+  probeTimeoutFromRtt: 'boolean',
   indirectChecks: 0,
   retransmitMult: 1,
   suspicionMult: 1,

@@ -14,6 +14,8 @@ interface PendingProbe {
   readonly nameId: number;
   readonly target: Address;
   readonly sentAt: number;
+  /** How long it waits for a direct ack (probeTimeoutMs, or the member's own with probeTimeoutFromRtt). */
+  readonly directTimeoutMs: number;
   expectedNacks: number;
   nacks: number;
   /** The helpers asked, by address, with their answers so far (the evidence of a failure). */
@@ -24,6 +26,16 @@ interface PendingProbe {
   indirectWaited: boolean;
   verdictWaited: boolean;
 }
+
+/** A member's direct round trips, smoothed as TCP does (RFC 6298). */
+interface RttEstimate {
+  srtt: number;
+  rttvar: number;
+  samples: number;
+}
+
+/** Direct acks measured before a member's own probe timeout replaces the configured one. */
+const RTT_SAMPLES_NEEDED = 3;
 
 interface Relay {
   readonly requesterSeqNo: number;
@@ -42,6 +54,7 @@ export class Prober {
   readonly #pending = new Map<number, PendingProbe>();
   readonly #relays = new Map<number, Relay>();
   readonly #relayLimit: KeyedRateLimit;
+  readonly #rtts = new Map<number, RttEstimate>();
   #index = 0;
   #tickTimer: TimerHandle | undefined;
   /** The sequence number of this node's own probe in flight, if any. */
@@ -57,6 +70,7 @@ export class Prober {
   /** A member left the table: its probes in flight end. */
   forget(nameId: number): void {
     const { timers } = this.#ctx;
+    this.#rtts.delete(nameId);
     for (const [seqNo, pending] of this.#pending) {
       if (pending.nameId !== nameId) continue;
       for (const timer of pending.timers) timers.cancel(timer);
@@ -177,11 +191,12 @@ export class Prober {
     // Health stretches the probe, not the wait for a direct ack (memberlist's rule): on a LAN a
     // late UDP ack is a lost one, and the time saved goes to the indirect probes and TCP fallback.
     const probeInterval = ctx.awareness.scale(config.probeIntervalMs);
-    const probeTimeout = config.probeTimeoutMs;
+    const probeTimeout = this.#directTimeout(nameId);
     const pending: PendingProbe = {
       nameId,
       target,
       sentAt: ctx.now,
+      directTimeoutMs: probeTimeout,
       expectedNacks: 0,
       nacks: 0,
       helpers: [],
@@ -193,6 +208,33 @@ export class Prober {
     this.#pending.set(seqNo, pending);
     this.#current = seqNo;
     this.#arm(seqNo, pending, ctx.now + probeTimeout, ctx.now + probeInterval);
+  }
+
+  /**
+   * How long to wait for a direct ack from a member: probeTimeoutMs, or with probeTimeoutFromRtt
+   * its smoothed round trip + 4 deviations once measured, between a tenth of probeTimeoutMs
+   * (jitter below that is not worth an indirect probe) and half the probe interval (the indirect
+   * probe needs the rest).
+   */
+  #directTimeout(nameId: number): number {
+    const { config } = this.#ctx;
+    const estimate = config.probeTimeoutFromRtt ? this.#rtts.get(nameId) : undefined;
+    if (!estimate || estimate.samples < RTT_SAMPLES_NEEDED) return config.probeTimeoutMs;
+    const floor = config.probeTimeoutMs / 10;
+    const ceiling = Math.max(config.probeTimeoutMs, config.probeIntervalMs / 2);
+    return Math.min(ceiling, Math.max(floor, Math.ceil(estimate.srtt + 4 * estimate.rttvar)));
+  }
+
+  #sampleRtt(nameId: number, rtt: number): void {
+    if (!this.#ctx.config.probeTimeoutFromRtt) return;
+    const estimate = this.#rtts.get(nameId);
+    if (!estimate) {
+      this.#rtts.set(nameId, { srtt: rtt, rttvar: rtt / 2, samples: 1 });
+      return;
+    }
+    estimate.rttvar = 0.75 * estimate.rttvar + 0.25 * Math.abs(estimate.srtt - rtt);
+    estimate.srtt = 0.875 * estimate.srtt + 0.125 * rtt;
+    estimate.samples++;
   }
 
   /** The probe's two deadlines: the indirect probe, then the verdict. */
@@ -261,7 +303,7 @@ export class Prober {
     if (slot >= 0) {
       ctx.verdicts.noteEvidence(ctx.table.nameAt(slot), {
         sentAt: pending.sentAt,
-        directTimeoutMs: ctx.config.probeTimeoutMs,
+        directTimeoutMs: pending.directTimeoutMs,
         waitedMs: ctx.now - pending.sentAt,
         helpers: pending.helpers.map(({ name, answer }) => ({ name, answer })),
         tcp: pending.tcp,
@@ -291,6 +333,7 @@ export class Prober {
     for (const timer of pending.timers) ctx.timers.cancel(timer);
     ctx.awareness.apply(-1);
     const rtt = ctx.now - pending.sentAt;
+    if (direct) this.#sampleRtt(pending.nameId, rtt);
     ctx.stats.rttSumMs += rtt;
     ctx.stats.rttCount++;
     ctx.stats.lastRttMs = rtt;
