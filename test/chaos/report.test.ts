@@ -162,9 +162,9 @@ describe('results.csv', () => {
   it("round-trips numbers and nulls, in the plan's order", () => {
     const csv = resultsCsv(ROWS);
     expect(csv.split('\n')[0]).toBe(
-      'scenario,system,variant,param,rep,seed,nodes,faultS,falseFailures,failedProbes,refutations,packetsPerNodeS,detectionFirstS,detectionAllS,convergenceS,ghosts,eventsSent,eventsDelivered,eventDeliveryRatio,flapsSeen,pausedDeclared,peakMembers',
+      'scenario,system,variant,param,rep,seed,nodes,faultS,falseFailures,failedProbes,refutations,packetsPerNodeS,detectionFirstS,detectionAllS,convergenceS,ghosts,eventsSent,eventsDelivered,eventDeliveryRatio,flapsSeen,pausedDeclared,peakMembers,degradedPairs',
     );
-    expect(csv).toContain('\nloss,hearsay,loss 10%,10,1,7,8,60,0,,,12.5,1.5,6,,,,,,,,\n');
+    expect(csv).toContain('\nloss,hearsay,loss 10%,10,1,7,8,60,0,,,12.5,1.5,6,,,,,,,,,\n');
     expect(parseResults(csv)).toEqual(sortResults(ROWS));
   });
 

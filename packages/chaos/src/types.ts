@@ -55,6 +55,8 @@ export interface ScenarioSpec {
  * - flapsSeen: `failed` events about the flapping member, summed over observers.
  * - pausedDeclared: members that declared the paused member failed.
  * - peakMembers: the most members any observer listed (alive, suspect or failed) at once.
+ * - degradedPairs: degraded pairs reported over the fault window (hearsay: a member whose probes
+ *   were answered only through helpers or TCP twice in a row); null for Serf, which reports none.
  */
 export interface ResultRow {
   readonly scenario: ScenarioName;
@@ -80,6 +82,7 @@ export interface ResultRow {
   readonly flapsSeen: number | null;
   readonly pausedDeclared: number | null;
   readonly peakMembers: number | null;
+  readonly degradedPairs: number | null;
 }
 
 /** The CSV's columns, in order: every field of ResultRow. */
@@ -106,6 +109,7 @@ export const RESULT_COLUMNS = [
   'flapsSeen',
   'pausedDeclared',
   'peakMembers',
+  'degradedPairs',
 ] as const satisfies readonly (keyof ResultRow)[];
 
 /** A row with every figure null, to fill in what a scenario measures. */
@@ -125,6 +129,7 @@ export function emptyFigures(): Pick<ResultRow, Exclude<(typeof RESULT_COLUMNS)[
     flapsSeen: null,
     pausedDeclared: null,
     peakMembers: null,
+    degradedPairs: null,
   };
 }
 

@@ -12,6 +12,8 @@ export interface WindowCounts {
   readonly failedProbes: number;
   readonly refutations: number;
   readonly packets: number;
+  /** Degraded pairs reported (a member reached only through helpers or TCP); null where the system reports none. */
+  readonly degradedPairs: number | null;
 }
 
 export interface ScenarioRun {
@@ -41,7 +43,7 @@ export function scenarioFigures(run: ScenarioRun): Partial<ResultRow> {
         ...detection(observations, up, timeline.killed!, crashAtMs, endMs),
       };
     case 'oneway':
-      return { falseFailures: falseAbout(), failedProbes: counts.failedProbes };
+      return { falseFailures: falseAbout(), failedProbes: counts.failedProbes, degradedPairs: counts.degradedPairs };
     case 'partition':
       return {
         convergenceS: convergenceS(observations, up, spec.faultMs, endMs),

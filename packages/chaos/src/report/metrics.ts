@@ -7,7 +7,7 @@ export type Metric = keyof ReturnType<typeof emptyFigures>;
 /** The columns each scenario's table compares: what the scenario is meant to provoke or test. */
 export const SCENARIO_METRICS: Readonly<Record<ScenarioName, readonly Metric[]>> = {
   loss: ['falseFailures', 'failedProbes', 'refutations', 'packetsPerNodeS', 'detectionFirstS', 'detectionAllS'],
-  oneway: ['falseFailures', 'failedProbes'],
+  oneway: ['falseFailures', 'failedProbes', 'degradedPairs'],
   partition: ['convergenceS', 'ghosts', 'eventDeliveryRatio'],
   flap: ['flapsSeen', 'falseFailures'],
   pause: ['pausedDeclared', 'falseFailures', 'convergenceS'],

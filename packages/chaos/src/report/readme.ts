@@ -78,6 +78,7 @@ const DEFINITIONS = [
   'Counts are summed over observers (every member that is up), so one false failure seen by 15 members counts 15: each is an alarm an operator of that member would get. Columns that do not apply to a scenario are empty.',
   '',
   '- **falseFailures**: `failed` events about a member that was up and unpaused at that moment (for `pause`: a pause shorter than the suspicion timeout must not be declared, so declarations about the paused member are counted in pausedDeclared instead).',
+  "- **degradedPairs**: degraded pairs reported over the fault window: a member whose probes were answered only through helpers or TCP twice in a row (hearsay's `degraded` event; Serf reports none).",
   '- **failedProbes**: probes that ended with no direct, indirect or TCP ack (memberlist\'s "Suspect X has failed, no acks received"; hearsay\'s `hearsay_probes_failed_total`), over the fault window.',
   '- **refutations**: times a member refuted a suspicion about itself.',
   "- **packetsPerNodeS**: packets the members sent (nftables counter on each host's link), per member per second, over the fault window.",

@@ -25,7 +25,7 @@ export function labFigures(record: LabRecord): ResultRow {
     pauses,
     graceMs,
     crashAtMs: record.crashAtMs,
-    counts: { failedProbes: record.failedProbes, refutations: record.refutations, packets: record.packets },
+    counts: { failedProbes: record.failedProbes, refutations: record.refutations, packets: record.packets, degradedPairs: record.degradedPairs },
   });
   return {
     scenario: spec.scenario,

@@ -42,6 +42,8 @@ export interface LabRecord {
   /** Over the fault window: hearsay's counters and Serf's log lines summed. */
   readonly failedProbes: number;
   readonly refutations: number;
+  /** Degraded pairs hearsay's agents reported over the fault window; null for Serf, which reports none. */
+  readonly degradedPairs: number | null;
   /** Packets every host sent over the fault window. */
   readonly packets: number;
   /** When the loss scenario's SIGKILL went out (the fault's end, give or take the lab's own delay). */
@@ -224,7 +226,7 @@ export async function runInLab(options: LabRunOptions): Promise<LabRecord> {
       .map(([wallMs, member, event]) => ({ atMs: Number(wallMs) - originWallMs, member: member!, event: event! }));
     const rebase = (intervals: Map<string, Interval[]>) =>
       new Map([...intervals].map(([name, list]) => [name, list.map((i) => ({ fromMs: i.fromMs - origin, toMs: i.toMs - origin }))]));
-    const inWindow = (kind: 'failedProbe' | 'refutation') =>
+    const inWindow = (kind: 'failedProbe' | 'refutation' | 'degraded') =>
       facts.filter((f) => f.fact.kind === kind && f.atMs >= origin && f.atMs <= origin + spec.faultMs).length;
     return {
       spec,
@@ -238,6 +240,7 @@ export async function runInLab(options: LabRunOptions): Promise<LabRecord> {
       deliveries,
       failedProbes: counterDelta(before.byAgent, after.byAgent, 'failedProbes') + inWindow('failedProbe'),
       refutations: counterDelta(before.byAgent, after.byAgent, 'refutations') + inWindow('refutation'),
+      degradedPairs: system === 'serf' ? null : inWindow('degraded'),
       packets: after.packets - before.packets,
       crashAtMs,
       formedInMs: origin,

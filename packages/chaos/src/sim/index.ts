@@ -41,6 +41,10 @@ export function simulateScenario(spec: ScenarioSpec, rep: number): ResultRow {
   // The fault window's counters (failed probes, refutations, packets) are read from every
   // member's first run, the killed one's too: only churn restarts members, and it reads none.
   const cores = names.map((_, i) => sim.node(i)!);
+  let degradedPairs = 0;
+  sim.degradedListeners.push((_index, _member, degraded, now) => {
+    if (degraded && now <= spec.faultMs) degradedPairs++;
+  });
   const before = windowCounts(sim, cores);
   sim.runUntil(spec.faultMs);
   const after = windowCounts(sim, cores);
@@ -59,6 +63,7 @@ export function simulateScenario(spec: ScenarioSpec, rep: number): ResultRow {
       failedProbes: after.failedProbes - before.failedProbes,
       refutations: after.refutations - before.refutations,
       packets: after.packets - before.packets,
+      degradedPairs,
     },
   });
   return {
@@ -75,7 +80,7 @@ export function simulateScenario(spec: ScenarioSpec, rep: number): ResultRow {
   };
 }
 
-function windowCounts(sim: Simulation, cores: readonly MemberNode[]): WindowCounts {
+function windowCounts(sim: Simulation, cores: readonly MemberNode[]): Omit<WindowCounts, 'degradedPairs'> {
   let failedProbes = 0;
   let refutations = 0;
   for (const core of cores) {
