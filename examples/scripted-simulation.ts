@@ -6,7 +6,7 @@
  */
 import { buildSimulation, summarize, type SimOptions } from 'hearsay/sim';
 
-const DURATION_MS = 120_000;
+const DURATION_MS = 150_000;
 const options: SimOptions = { nodes: 24, seed: 7, loss: 0.02, durationMs: DURATION_MS };
 const wallStart = performance.now();
 const sim = buildSimulation(options);
@@ -35,15 +35,18 @@ console.log(`30 s: n5 crashed at 10 s, first suspected after ${ms(crash?.first_s
 console.log(`30 s: n0 sees ${view('n0')}`);
 
 // n0 … n7 on one side, the rest on the other: each side declares the other failed. The cut
-// lasts longer than the longest suspicion, so that no verdict started before the heal lands after it.
+// lasts more than twice the longest suspicion (33 s here): a suspicion that a member takes up
+// late in the cut, from a peer's push/pull, still ends before the heal, so that no verdict
+// begun during the cut lands after it.
 sim.partition([names.slice(0, 8).map((name) => sim.indexOf(name))]);
-sim.runUntil(70_000);
-console.log(`70 s: partitioned since 30 s; n0 sees ${view('n0')}, n12 sees ${view('n12')}`);
+sim.runUntil(60_000);
+console.log(`60 s: partitioned since 30 s; n0 sees ${view('n0')}, n12 sees ${view('n12')}`);
+sim.runUntil(100_000);
 
 // Once healed, the sides find each other again by reconnecting to failed members.
 sim.heal();
 sim.runUntil(DURATION_MS);
-console.log(`120 s: healed at 70 s; n0 sees ${view('n0')}, n12 sees ${view('n12')}`);
+console.log(`150 s: healed at 100 s; n0 sees ${view('n0')}, n12 sees ${view('n12')}`);
 
 const result = summarize(sim, options, performance.now() - wallStart);
 console.log('summary:');

@@ -40,6 +40,12 @@ const SLOW_MS = 250;
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
+function time(run: () => void): number {
+  const started = performance.now();
+  run();
+  return performance.now() - started;
+}
+
 export class Probe {
   /** Undocumented exceptions and re-encoding failures, by decoder and error message. */
   readonly findings = new Map<string, Finding>();
@@ -73,11 +79,15 @@ export class Probe {
 
   #timed(input: Uint8Array, run: () => void): void {
     this.#current = input;
-    this.addresses = [];
     this.inputs++;
-    const started = performance.now();
-    run();
-    const ms = performance.now() - started;
+    const attempt = () => {
+      this.addresses = [];
+      return time(run);
+    };
+    let ms = attempt();
+    // A slow input is timed twice more and counts only if it is slow every time: a GC pause or a
+    // loaded machine does not repeat, an algorithmic-complexity attack does.
+    for (let again = 0; again < 2 && ms > SLOW_MS; again++) ms = Math.min(ms, attempt());
     if (ms > SLOW_MS) this.slow.push({ ms, input: hex(input) });
   }
 
