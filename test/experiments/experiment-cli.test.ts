@@ -107,6 +107,47 @@ const EXPECTATIONS: { [name: string]: { columns: string[]; sane: (row: Record) =
       if (row.protocol === 'all-to-all') expect(msgs).toBeCloseTo(2 * (nodes - 1), -1);
     },
   },
+  'rtt-timeouts': {
+    columns: [
+      'network',
+      'rtt_timeouts',
+      'nodes',
+      'loss',
+      'warmup_ms',
+      'window_ms',
+      'seed',
+      'node_hours',
+      'probes',
+      'failed_probes',
+      'failed_probes_per_node_hour',
+      'indirect_pings_per_probe',
+      'tcp_pings_per_probe',
+      'suspicions_per_node_hour',
+      'false_failures',
+      'false_failures_per_node_hour',
+      'packets_per_node_per_s',
+      'crashes',
+      'crashes_all_failed',
+      'first_suspect_ms',
+      'all_failed_ms',
+    ],
+    sane: (row) => {
+      expect(['lan', 'jitter', 'two-sites']).toContain(row.network);
+      expect(['true', 'false']).toContain(row.rtt_timeouts);
+      // At most one probe per member per interval (Lifeguard's health stretches the interval under loss).
+      const perInterval = (number(row.nodes)! * number(row.window_ms)!) / 1000;
+      expect(number(row.probes)).toBeLessThanOrEqual(perInterval + number(row.nodes)!);
+      expect(number(row.probes)).toBeGreaterThan(perInterval / 2);
+      expect(number(row.failed_probes_per_node_hour)).toBeCloseTo(number(row.failed_probes)! / number(row.node_hours)!, 2);
+      expect(number(row.false_failures_per_node_hour)).toBeCloseTo(number(row.false_failures)! / number(row.node_hours)!, 2);
+      if (number(row.loss) === 0) {
+        expect(number(row.failed_probes)).toBe(0);
+        expect(number(row.false_failures)).toBe(0);
+      }
+      expect(number(row.crashes_all_failed)).toBe(number(row.crashes));
+      expect(number(row.first_suspect_ms)).toBeLessThanOrEqual(number(row.all_failed_ms)!);
+    },
+  },
   stress: {
     columns: [
       'nodes',
@@ -177,7 +218,7 @@ describe('hearsay experiment --quick', () => {
   it('rejects bad flags with a precise message and exit code 2', () => {
     const unknown = hearsay('experiment', 'gossip', '--quick');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/value 'gossip' is invalid.*convergence, detection, false-positives, load, stress/s);
+    expect(unknown.stderr).toMatch(/value 'gossip' is invalid.*convergence, detection, false-positives, load, rtt-timeouts, stress/s);
     const misplaced = hearsay('experiment', 'load', '--nodes', '50', '--quick', '--out', join(scratch, 'misplaced'));
     expect(misplaced.code).toBe(2);
     expect(misplaced.stderr).toContain('--nodes applies to the stress experiment only');

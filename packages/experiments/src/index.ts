@@ -10,6 +10,7 @@ import { render } from './plot.js';
 import { WorkerPool } from './pool.js';
 import { Progress } from './progress.js';
 import { formatDuration, markdownReport, type RunFacts } from './report.js';
+import { rttTimeouts } from './rtt-timeouts.js';
 import { stress } from './stress.js';
 import type { ExperimentName } from './names.js';
 import type { Experiment, Row, RunSettings, Task } from './types.js';
@@ -23,6 +24,7 @@ export const EXPERIMENTS: Readonly<Record<ExperimentName, Experiment>> = {
   detection,
   'false-positives': falsePositives,
   load,
+  'rtt-timeouts': rttTimeouts,
   stress,
 };
 

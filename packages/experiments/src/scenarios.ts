@@ -3,8 +3,8 @@
  * included) returning plain rows: the same task gives the same rows in any thread.
  */
 import { DEFAULT_VSN, type MemberEvent, type ProtocolConfig } from 'hearsay/core';
-import { buildSimulation, simHost, simulate, Simulation } from 'hearsay/sim';
-import type { DetectionParams, Detector, FalsePositiveParams, LoadParams, Row, SpreadParams, SyncParams, Task } from './types.js';
+import { buildSimulation, simHost, simulate, Simulation, type LinkSpec } from 'hearsay/sim';
+import type { DetectionParams, Detector, FalsePositiveParams, LoadParams, Row, RttNetwork, RttTimeoutParams, SpreadParams, SyncParams, Task } from './types.js';
 
 /** Serf's empty tags, as the simulator gives its nodes. */
 const EMPTY_META = Uint8Array.of(0xff, 0x80);
@@ -22,6 +22,8 @@ export function runScenario(task: Task): Row[] {
       return [runLoad(task.params)];
     case 'sync':
       return [runSync(task.params)];
+    case 'rttTimeouts':
+      return [runRttTimeouts(task.params)];
   }
 }
 
@@ -288,5 +290,109 @@ function runSync(p: SyncParams): Row {
     sync_fraction: synchronised / samples,
     false_failures: sim.observer.falsePositives,
     suspicions,
+  };
+}
+
+/**
+ * One-way delays of the rtt-timeouts networks: a base plus uniform jitter up to `jitterMs`.
+ * `two-sites`: the first half of the nodes in one site, the rest in another; links within a
+ * site as on the LAN, links between the sites `crossDelayMs` + up to `crossJitterMs`.
+ */
+export const RTT_NETWORKS: Record<RttNetwork, { delayMs: number; jitterMs: number; crossDelayMs?: number; crossJitterMs?: number }> = {
+  lan: { delayMs: 1, jitterMs: 1 },
+  jitter: { delayMs: 50, jitterMs: 100 },
+  'two-sites': { delayMs: 1, jitterMs: 1, crossDelayMs: 60, crossJitterMs: 40 },
+};
+
+function rttLinks(network: RttNetwork, nodes: number): LinkSpec[] {
+  const { crossDelayMs, crossJitterMs } = RTT_NETWORKS[network];
+  if (crossDelayMs === undefined) return [];
+  const half = Math.floor(nodes / 2);
+  const links: LinkSpec[] = [];
+  for (let a = 0; a < half; a++) {
+    for (let b = half; b < nodes; b++) links.push({ between: [`n${a}`, `n${b}`], delayMs: crossDelayMs, jitterMs: crossJitterMs ?? 0 });
+  }
+  return links;
+}
+
+interface ProbeCounts {
+  probes: number;
+  failed: number;
+  indirect: number;
+  tcp: number;
+  suspicions: number;
+}
+
+function probeCounts(sim: Simulation): ProbeCounts {
+  const counts = { probes: 0, failed: 0, indirect: 0, tcp: 0, suspicions: 0 };
+  for (let i = 0; i < sim.options.nodes; i++) {
+    const stats = sim.node(i)?.stats;
+    if (!stats) continue;
+    counts.probes += stats.probes;
+    counts.failed += stats.probesFailed;
+    counts.indirect += stats.indirectPings;
+    counts.tcp += stats.tcpPings;
+    counts.suspicions += stats.suspicionsRaised;
+  }
+  return counts;
+}
+
+/**
+ * SWIM (LAN profile, TCP pings on, streams lossy like the datagrams) with or without
+ * probeTimeoutFromRtt: counts over a crash-free window after a warm-up, then detection of crashes.
+ */
+function runRttTimeouts(p: RttTimeoutParams): Row {
+  const { delayMs, jitterMs } = RTT_NETWORKS[p.network];
+  const crashAtMs = p.warmupMs + p.windowMs;
+  const sim = buildSimulation({
+    nodes: p.nodes,
+    seed: p.seed,
+    start: 'converged',
+    config: { probeTimeoutFromRtt: p.rtt },
+    loss: p.loss,
+    delayMs,
+    jitterMs,
+    links: rttLinks(p.network, p.nodes),
+    streamLoss: true,
+    crash: p.crashes,
+    crashAtMs,
+    crashEveryMs: p.crashEveryMs,
+    durationMs: crashAtMs + p.crashes * p.crashEveryMs,
+    byteCounting: 'estimate',
+  });
+  sim.runUntil(p.warmupMs);
+  const before = { counts: probeCounts(sim), falsePositives: sim.observer.falsePositives, packets: sim.traffic.packets };
+  sim.runUntil(crashAtMs);
+  const after = { counts: probeCounts(sim), falsePositives: sim.observer.falsePositives, packets: sim.traffic.packets };
+  sim.runUntil(sim.options.durationMs);
+  const nodeHours = (p.nodes * p.windowMs) / HOUR_MS;
+  const delta = (key: keyof ProbeCounts) => after.counts[key] - before.counts[key];
+  const falseFailures = after.falsePositives - before.falsePositives;
+  const crashes = sim.observer.crashReports;
+  const firsts = crashes.map((c) => c.first_suspect_ms).filter((v): v is number => v !== null);
+  const alls = crashes.map((c) => c.all_failed_ms).filter((v): v is number => v !== null);
+  const average = (values: number[]) => (values.length ? Math.round(values.reduce((a, b) => a + b, 0) / values.length) : null);
+  return {
+    network: p.network,
+    rtt_timeouts: p.rtt,
+    nodes: p.nodes,
+    loss: p.loss,
+    warmup_ms: p.warmupMs,
+    window_ms: p.windowMs,
+    seed: p.seed,
+    node_hours: nodeHours,
+    probes: delta('probes'),
+    failed_probes: delta('failed'),
+    failed_probes_per_node_hour: delta('failed') / nodeHours,
+    indirect_pings_per_probe: delta('indirect') / delta('probes'),
+    tcp_pings_per_probe: delta('tcp') / delta('probes'),
+    suspicions_per_node_hour: delta('suspicions') / nodeHours,
+    false_failures: falseFailures,
+    false_failures_per_node_hour: falseFailures / nodeHours,
+    packets_per_node_per_s: (after.packets - before.packets) / p.nodes / (p.windowMs / 1000),
+    crashes: crashes.length,
+    crashes_all_failed: alls.length,
+    first_suspect_ms: average(firsts),
+    all_failed_ms: average(alls),
   };
 }

@@ -7,7 +7,8 @@ export type Task =
   | { scenario: 'detection'; params: DetectionParams; cost: number }
   | { scenario: 'falsePositives'; params: FalsePositiveParams; cost: number }
   | { scenario: 'load'; params: LoadParams; cost: number }
-  | { scenario: 'sync'; params: SyncParams; cost: number };
+  | { scenario: 'sync'; params: SyncParams; cost: number }
+  | { scenario: 'rttTimeouts'; params: RttTimeoutParams; cost: number };
 
 /** A node joins a converged cluster, then (optionally) a node crashes: who knows when. */
 export interface SpreadParams {
@@ -61,6 +62,26 @@ export interface SyncParams {
   /** Suspicion threshold in periods: suspectAfter = k·X, failAfter = 2k·X. */
   k: number;
   durationMs: number;
+  seed: number;
+}
+
+/** The networks of the rtt-timeouts experiment (delays in scenarios.ts). */
+export type RttNetwork = 'lan' | 'jitter' | 'two-sites';
+
+/**
+ * SWIM with or without per-member direct-ack timeouts from measured RTT: a warm-up (every
+ * member probed a few times, so that estimates exist), a crash-free window, then crashes.
+ */
+export interface RttTimeoutParams {
+  network: RttNetwork;
+  /** ProtocolConfig.probeTimeoutFromRtt. */
+  rtt: boolean;
+  nodes: number;
+  loss: number;
+  warmupMs: number;
+  windowMs: number;
+  crashes: number;
+  crashEveryMs: number;
   seed: number;
 }
 
