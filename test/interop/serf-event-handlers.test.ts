@@ -131,7 +131,8 @@ describe.skipIf(!HAVE_SERF)('one handler script under serf agent -event-handler 
     await waitFor('the update at hearsay', () => hearsay.node.member('p-update')?.tags.version === '2', { timeoutMs: 30_000 });
     await peers['p-update']!.event('deploy', 'v1 payload', false);
     await peers['p-update']!.event('greet', 'hello');
-    // Each handler runs one event at a time: the query must not wait behind these on a loaded machine.
+    // Each handler runs one event at a time: the query must not wait behind these on a loaded machine,
+    // and a script's start (a shell, Serf's own) takes seconds there: the query waits 10 s for answers.
     const handled = (observer: string) => {
       const runs = runsOf(out, observer);
       const userEvents = new Set(runs.filter((run) => run.env.SERF_EVENT === 'user').map((run) => run.env.SERF_USER_EVENT));
@@ -140,7 +141,7 @@ describe.skipIf(!HAVE_SERF)('one handler script under serf agent -event-handler 
     await waitFor('both handlers ran for the update and both user events', () => handled('obs-serf') && handled('obs-hearsay'), { timeoutMs: 30_000 });
     // The asker must know both observers, or an answer may come from a member it has not heard of yet.
     await peers['p-update']!.waitFor((ms) => ms.filter((m) => m.status === 'alive').length === 5, 30_000, 'five alive at p-update');
-    const answers = JSON.parse(await peers['p-update']!.cli(['query', '-format=json', '-timeout=3s', 'ask', 'question']));
+    const answers = JSON.parse(await peers['p-update']!.cli(['query', '-format=json', '-timeout=10s', 'ask', 'question']));
     expect(answers.Responses).toEqual({ 'obs-serf': 'answer from obs-serf', 'obs-hearsay': 'answer from obs-hearsay' });
 
     await peers['p-leave']!.leave();

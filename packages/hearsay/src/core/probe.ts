@@ -75,7 +75,7 @@ export class Prober {
       if (pending.nameId !== nameId) continue;
       for (const timer of pending.timers) timers.cancel(timer);
       this.#pending.delete(seqNo);
-      this.#ended(seqNo);
+      this.#endedByForget(seqNo);
     }
   }
 
@@ -127,6 +127,21 @@ export class Prober {
     if (!this.#tickHeld) return;
     this.#tickHeld = false;
     this.#probeNext();
+  }
+
+  /**
+   * The same when the probe's member is being forgotten: the held tick waits for a timer at this
+   * instant, since probing now could reshuffle the table under the caller, which still holds
+   * the forgotten member's slot.
+   */
+  #endedByForget(seqNo: number): void {
+    if (this.#current !== seqNo) return;
+    this.#current = undefined;
+    if (!this.#tickHeld) return;
+    this.#tickHeld = false;
+    this.#ctx.timers.schedule(this.#ctx.now, () => {
+      if (this.#tickTimer !== undefined) this.#probeNext();
+    });
   }
 
   /** The next member in list order that is not this node, failed or left; reshuffles on wrap. */
