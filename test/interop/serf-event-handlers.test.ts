@@ -141,7 +141,7 @@ describe.skipIf(!HAVE_SERF)('one handler script under serf agent -event-handler 
     await waitFor('both handlers ran for the update and both user events', () => handled('obs-serf') && handled('obs-hearsay'), { timeoutMs: 30_000 });
     // The asker must know both observers, or an answer may come from a member it has not heard of yet.
     await peers['p-update']!.waitFor((ms) => ms.filter((m) => m.status === 'alive').length === 5, 30_000, 'five alive at p-update');
-    const answers = JSON.parse(await peers['p-update']!.cli(['query', '-format=json', '-timeout=10s', 'ask', 'question']));
+    const answers = JSON.parse(await peers['p-update']!.cli(['query', '-format=json', '-timeout=10s', 'ask', 'question'], 20_000));
     expect(answers.Responses).toEqual({ 'obs-serf': 'answer from obs-serf', 'obs-hearsay': 'answer from obs-hearsay' });
 
     await peers['p-leave']!.leave();
